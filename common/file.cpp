@@ -1,0 +1,159 @@
+#include <common/file.h>
+#include <common/atomic_file.h>
+
+#include <cerrno>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <utility>
+
+namespace sifkit {
+
+File::~File() {
+  if (m_fd >= 0) {
+    ::close(m_fd);
+  }
+}
+
+File::File(File&& other) noexcept
+    : m_fd(std::exchange(other.m_fd, -1)), m_path(std::move(other.m_path)) {}
+
+File& File::operator=(File&& other) noexcept {
+  if (this != &other) {
+    if (m_fd >= 0) {
+      ::close(m_fd);
+    }
+    m_fd = std::exchange(other.m_fd, -1);
+    m_path = std::move(other.m_path);
+  }
+  return *this;
+}
+
+Result<File> File::open(const std::string& path, OpenMode mode) {
+  int flags = (mode == OpenMode::read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC;
+  int fd = ::open(path.c_str(), flags);
+  if (fd < 0) {
+    return fail_errno("cannot open " + path, errno);
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+    ::close(fd);
+    return fail(ErrorKind::usage, path + " is a directory");
+  }
+  return adopt(fd, path);
+}
+
+Result<File> File::create_exclusive(const std::string& path, unsigned mode) {
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+  if (fd < 0) {
+    return fail_errno("cannot create " + path, errno);
+  }
+  return adopt(fd, path);
+}
+
+File File::adopt(int fd, std::string path) {
+  File f;
+  f.m_fd = fd;
+  f.m_path = std::move(path);
+  return f;
+}
+
+Result<std::int64_t> File::size() const {
+  struct stat st {};
+  if (::fstat(m_fd, &st) != 0) {
+    return fail_errno("cannot stat " + m_path, errno);
+  }
+  return static_cast<std::int64_t>(st.st_size);
+}
+
+Result<void> File::pread_exact(std::span<std::byte> out, std::int64_t offset) const {
+  std::size_t done = 0;
+  while (done < out.size()) {
+    ssize_t n = ::pread(m_fd, out.data() + done, out.size() - done,
+                        static_cast<off_t>(offset + static_cast<std::int64_t>(done)));
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      return fail_errno("cannot read " + m_path, errno);
+    }
+    if (n == 0) {
+      return fail(ErrorKind::corrupt_input,
+                  m_path + ": unexpected end of file at offset " +
+                      std::to_string(offset + static_cast<std::int64_t>(done)));
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  return {};
+}
+
+Result<void> File::pwrite_all(std::span<const std::byte> data, std::int64_t offset) {
+  std::size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = ::pwrite(m_fd, data.data() + done, data.size() - done,
+                         static_cast<off_t>(offset + static_cast<std::int64_t>(done)));
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      return fail_errno("cannot write " + m_path, errno);
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  return {};
+}
+
+Result<void> File::truncate(std::int64_t length) {
+  if (::ftruncate(m_fd, static_cast<off_t>(length)) != 0) {
+    return fail_errno("cannot truncate " + m_path, errno);
+  }
+  return {};
+}
+
+Result<void> File::sync() {
+  if (::fsync(m_fd) != 0) {
+    return fail_errno("cannot sync " + m_path, errno);
+  }
+  return {};
+}
+
+Result<void> File::close() {
+  if (m_fd < 0) {
+    return {};
+  }
+  int fd = std::exchange(m_fd, -1);
+  if (::close(fd) != 0) {
+    return fail_errno("cannot close " + m_path, errno);
+  }
+  return {};
+}
+
+Result<std::string> read_file(const std::string& path) {
+  auto file = File::open(path, OpenMode::read_only);
+  if (!file) {
+    return std::unexpected(file.error());
+  }
+  auto size = file->size();
+  if (!size) {
+    return std::unexpected(size.error());
+  }
+  std::string data(static_cast<std::size_t>(*size), '\0');
+  auto read = file->pread_exact(std::as_writable_bytes(std::span(data)), 0);
+  if (!read) {
+    return std::unexpected(read.error());
+  }
+  return data;
+}
+
+Result<void> write_file_atomic(const std::string& path, std::string_view data) {
+  auto tmp = AtomicFile::create(path);
+  if (!tmp) {
+    return std::unexpected(tmp.error());
+  }
+  if (auto w = tmp->file().pwrite_all(std::as_bytes(std::span(data)), 0); !w) {
+    return w;
+  }
+  return tmp->commit();
+}
+
+} // namespace sifkit

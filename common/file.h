@@ -1,0 +1,61 @@
+#pragma once
+
+#include <common/error.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+
+namespace sifkit {
+
+enum class OpenMode { read_only, read_write };
+
+// An open file descriptor with positional I/O. Owns the descriptor; move-only.
+// Not thread-safe for concurrent writes; concurrent `pread`s are fine.
+class File {
+public:
+  File() = default;
+  ~File();
+  File(File&& other) noexcept;
+  File& operator=(File&& other) noexcept;
+  File(const File&) = delete;
+  File& operator=(const File&) = delete;
+
+  // Opens the existing file `path`; fails with `not_found` or `io`.
+  static Result<File> open(const std::string& path, OpenMode mode);
+  // Creates `path` exclusively (O_EXCL) with `mode` bits; fails if it exists.
+  static Result<File> create_exclusive(const std::string& path, unsigned mode = 0644);
+  // Adopts an already open descriptor `fd` known by `path` (for messages).
+  static File adopt(int fd, std::string path);
+
+  bool is_open() const { return m_fd >= 0; }
+  int fd() const { return m_fd; }
+  const std::string& path() const { return m_path; }
+
+  // Current size in bytes (fstat).
+  Result<std::int64_t> size() const;
+  // Reads exactly `out.size()` bytes at `offset`; a short file is `corrupt_input`.
+  Result<void> pread_exact(std::span<std::byte> out, std::int64_t offset) const;
+  // Writes all of `data` at `offset`, extending the file when needed.
+  Result<void> pwrite_all(std::span<const std::byte> data, std::int64_t offset);
+  // Truncates or extends the file to `length` bytes.
+  Result<void> truncate(std::int64_t length);
+  // Flushes data and metadata to stable storage.
+  Result<void> sync();
+  // Closes now, reporting a failed close (which may mean lost writes).
+  Result<void> close();
+
+private:
+  int m_fd = -1;
+  std::string m_path;
+};
+
+// Reads the whole file `path` into memory; meant for small files (JSON, fixtures).
+Result<std::string> read_file(const std::string& path);
+
+// Writes `data` to `path` atomically: temp file in the same directory, fsync, rename,
+// fsync of the directory. On failure `path` is untouched and the temp file removed.
+Result<void> write_file_atomic(const std::string& path, std::string_view data);
+
+} // namespace sifkit

@@ -1,0 +1,57 @@
+#include <common/sha256.h>
+#include <common/bytes.h>
+
+#include <array>
+#include <openssl/evp.h>
+#include <stdexcept>
+
+namespace sifkit {
+
+struct Sha256::State {
+  EVP_MD_CTX* ctx = nullptr;
+  ~State() { EVP_MD_CTX_free(ctx); }
+};
+
+namespace {
+
+void init(EVP_MD_CTX* ctx) {
+  if (EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr) != 1) {
+    throw std::runtime_error("OpenSSL: SHA-256 initialisation failed");
+  }
+}
+
+} // namespace
+
+Sha256::Sha256() : m_state(std::make_unique<State>()) {
+  m_state->ctx = EVP_MD_CTX_new();
+  if (m_state->ctx == nullptr) {
+    throw std::bad_alloc();
+  }
+  init(m_state->ctx);
+}
+
+Sha256::~Sha256() = default;
+Sha256::Sha256(Sha256&&) noexcept = default;
+Sha256& Sha256::operator=(Sha256&&) noexcept = default;
+
+void Sha256::update(std::span<const std::byte> data) {
+  EVP_DigestUpdate(m_state->ctx, data.data(), data.size());
+}
+
+void Sha256::update(std::string_view data) { update(std::as_bytes(std::span(data))); }
+
+std::string Sha256::hex_digest() {
+  std::array<std::byte, EVP_MAX_MD_SIZE> md{};
+  unsigned len = 0;
+  EVP_DigestFinal_ex(m_state->ctx, reinterpret_cast<unsigned char*>(md.data()), &len);
+  init(m_state->ctx);
+  return to_hex(std::span(md).first(len));
+}
+
+std::string sha256_hex(std::string_view data) {
+  Sha256 h;
+  h.update(data);
+  return h.hex_digest();
+}
+
+} // namespace sifkit

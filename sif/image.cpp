@@ -1,0 +1,209 @@
+#include <sif/image.h>
+
+#include <algorithm>
+#include <limits>
+
+namespace sifkit::sif {
+
+namespace {
+
+// A table larger than this is refused before allocating (585 MiB of descriptors).
+constexpr std::int64_t k_max_descriptors = 1 << 20;
+
+std::string range_text(std::int64_t begin, std::int64_t size) {
+  return "[" + std::to_string(begin) + ", " + std::to_string(begin) + "+" + std::to_string(size) +
+         ")";
+}
+
+Result<void> check_header(const Header& h, std::int64_t file_size) {
+  auto corrupt = [](std::string what) { return fail(ErrorKind::corrupt_input, std::move(what)); };
+  if (h.descriptors_total < 0 || h.descriptors_total >= std::numeric_limits<std::uint32_t>::max()) {
+    return corrupt("descriptor count " + std::to_string(h.descriptors_total) + " is invalid");
+  }
+  if (h.descriptors_free < 0 || h.descriptors_free > h.descriptors_total) {
+    return corrupt("free descriptor count " + std::to_string(h.descriptors_free) +
+                   " is outside 0.." + std::to_string(h.descriptors_total));
+  }
+  if (h.descriptors_offset < 0 || h.descriptors_size < 0 || h.data_offset < 0 ||
+      h.data_size < 0) {
+    return corrupt("negative offset or size in the header");
+  }
+  std::int64_t table = h.descriptors_total * static_cast<std::int64_t>(k_descriptor_size);
+  if (table > h.descriptors_size) {
+    return corrupt("descriptor table of " + std::to_string(h.descriptors_total) +
+                   " records does not fit its declared size " +
+                   std::to_string(h.descriptors_size));
+  }
+  if (h.descriptors_offset > file_size || table > file_size - h.descriptors_offset) {
+    return corrupt("descriptor table " + range_text(h.descriptors_offset, table) +
+                   " extends past the end of the file (" + std::to_string(file_size) +
+                   " bytes)");
+  }
+  if (h.descriptors_offset < static_cast<std::int64_t>(k_header_size) && table > 0) {
+    return corrupt("descriptor table overlaps the header");
+  }
+  if (h.descriptors_total > k_max_descriptors) {
+    return fail(ErrorKind::unsupported, "descriptor count " +
+                                            std::to_string(h.descriptors_total) +
+                                            " exceeds the supported maximum");
+  }
+  return {};
+}
+
+std::string describe(std::size_t slot, const Descriptor& d) {
+  return "descriptor " + std::to_string(slot + 1) + " (ID " + std::to_string(d.id) + ", " +
+         std::string(data_type_name(d.data_type)) + ")";
+}
+
+Result<void> check_objects(const Header& h, const std::vector<Descriptor>& slots,
+                           std::int64_t file_size) {
+  struct Span {
+    std::int64_t begin, end;
+    std::size_t slot;
+  };
+  std::vector<Span> spans;
+  std::int64_t table_end =
+      h.descriptors_offset + h.descriptors_total * static_cast<std::int64_t>(k_descriptor_size);
+  std::vector<std::uint32_t> ids;
+  for (std::size_t i = 0; i < slots.size(); ++i) {
+    const Descriptor& d = slots[i];
+    if (!d.used()) {
+      continue;
+    }
+    auto corrupt = [&](const std::string& what) {
+      return fail(ErrorKind::corrupt_input, describe(i, d) + ": " + what);
+    };
+    if (d.id == 0) {
+      return corrupt("object ID 0 is invalid");
+    }
+    if (d.offset < 0 || d.size < 0) {
+      return corrupt("negative offset or size " + range_text(d.offset, d.size));
+    }
+    if (d.offset > file_size || d.size > file_size - d.offset) {
+      return corrupt("object " + range_text(d.offset, d.size) +
+                     " extends past the end of the file (" + std::to_string(file_size) +
+                     " bytes)");
+    }
+    if (d.size > 0) {
+      bool in_header = d.offset < static_cast<std::int64_t>(k_header_size);
+      bool in_table = d.offset < table_end && d.offset + d.size > h.descriptors_offset;
+      if (in_header || in_table) {
+        return corrupt("object " + range_text(d.offset, d.size) +
+                       " overlaps the header or the descriptor table");
+      }
+      spans.push_back({d.offset, d.offset + d.size, i});
+    }
+    ids.push_back(d.id);
+  }
+  std::sort(ids.begin(), ids.end());
+  if (auto dup = std::adjacent_find(ids.begin(), ids.end()); dup != ids.end()) {
+    return fail(ErrorKind::corrupt_input,
+                "object ID " + std::to_string(*dup) + " is used by two descriptors");
+  }
+  std::sort(spans.begin(), spans.end(),
+            [](const Span& a, const Span& b) { return a.begin < b.begin; });
+  for (std::size_t i = 1; i < spans.size(); ++i) {
+    if (spans[i].begin < spans[i - 1].end) {
+      return fail(ErrorKind::corrupt_input,
+                  describe(spans[i].slot, slots[spans[i].slot]) + " overlaps " +
+                      describe(spans[i - 1].slot, slots[spans[i - 1].slot]));
+    }
+  }
+  return {};
+}
+
+} // namespace
+
+Image::Image(File file, Header header, std::vector<Descriptor> slots, std::int64_t file_size)
+    : m_file(std::move(file)), m_header(header), m_slots(std::move(slots)),
+      m_file_size(file_size) {}
+
+Result<Image> Image::open(const std::string& path, OpenMode mode) {
+  auto file = File::open(path, mode);
+  if (!file) {
+    return std::unexpected(file.error());
+  }
+  auto size = file->size();
+  if (!size) {
+    return std::unexpected(size.error());
+  }
+  auto in_file = [&](Error e) { return std::unexpected(std::move(e).with_context(path)); };
+  if (*size < static_cast<std::int64_t>(k_header_size)) {
+    return in_file(Error(ErrorKind::corrupt_input,
+                         "truncated header (file is " + std::to_string(*size) +
+                             " bytes, a SIF header is 128)"));
+  }
+  std::array<std::byte, k_header_size> raw{};
+  if (auto r = file->pread_exact(raw, 0); !r) {
+    return std::unexpected(r.error());
+  }
+  auto header = decode_header(raw);
+  if (!header) {
+    return in_file(header.error());
+  }
+  if (auto ok = check_header(*header, *size); !ok) {
+    return in_file(ok.error());
+  }
+
+  auto count = static_cast<std::size_t>(header->descriptors_total);
+  std::vector<std::byte> table(count * k_descriptor_size);
+  if (auto r = file->pread_exact(table, header->descriptors_offset); !r) {
+    return std::unexpected(r.error());
+  }
+  std::vector<Descriptor> slots;
+  slots.reserve(count);
+  for (std::size_t i = 0; i < count; ++i) {
+    slots.push_back(decode_descriptor(
+        std::span<const std::byte, k_descriptor_size>(table.data() + i * k_descriptor_size,
+                                                      k_descriptor_size)));
+  }
+  if (auto ok = check_objects(*header, slots, *size); !ok) {
+    return in_file(ok.error());
+  }
+  Image image(std::move(*file), *header, std::move(slots), *size);
+  image.m_mode = mode;
+  return image;
+}
+
+std::vector<const Descriptor*> Image::descriptors() const {
+  return select([](const Descriptor&) { return true; });
+}
+
+std::vector<const Descriptor*>
+Image::select(const std::function<bool(const Descriptor&)>& pred) const {
+  std::vector<const Descriptor*> out;
+  for (const auto& d : m_slots) {
+    if (d.used() && pred(d)) {
+      out.push_back(&d);
+    }
+  }
+  return out;
+}
+
+Result<const Descriptor*> Image::find(std::uint32_t id) const {
+  for (const auto& d : m_slots) {
+    if (d.used() && d.id == id) {
+      return &d;
+    }
+  }
+  return fail(ErrorKind::not_found, path() + ": no object with ID " + std::to_string(id));
+}
+
+Result<std::string> Image::read_object(const Descriptor& d, std::int64_t max_bytes) const {
+  if (d.size > max_bytes) {
+    return fail(ErrorKind::usage, path() + ": object " + std::to_string(d.id) + " is " +
+                                      std::to_string(d.size) +
+                                      " bytes, more than this reader accepts");
+  }
+  std::string data(static_cast<std::size_t>(d.size), '\0');
+  if (auto r = m_file.pread_exact(std::as_writable_bytes(std::span(data)), d.offset); !r) {
+    return std::unexpected(r.error());
+  }
+  return data;
+}
+
+ByteSource Image::object_source(const Descriptor& d) const {
+  return source_from_fd_range(m_file.fd(), d.offset, d.size, path());
+}
+
+} // namespace sifkit::sif

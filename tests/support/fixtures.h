@@ -1,0 +1,44 @@
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+namespace sifkit::test {
+
+// Absolute path of `relative` under the project's fixtures/ directory.
+std::string fixture(const std::string& relative);
+
+// The bytes of fixture `relative`; fails the current test when unreadable.
+std::string fixture_bytes(const std::string& relative);
+
+// The bytes of any file `path`; fails the current test when unreadable.
+std::string file_bytes(const std::string& path);
+
+// A fresh directory removed (recursively) when the object is destroyed.
+class TempDir {
+public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  const std::filesystem::path& path() const { return m_path; }
+  // `path()/name` as a string.
+  std::string file(const std::string& name) const;
+
+private:
+  std::filesystem::path m_path;
+};
+
+// Runs `command` through /bin/sh, capturing stdout into `out` and the exit status.
+struct CommandResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+CommandResult run_command(const std::string& command);
+
+// Path of the built tool `name` (e.g. "sif-inspect").
+std::string tool(const std::string& name);
+
+} // namespace sifkit::test
