@@ -26,6 +26,10 @@ struct ObjectInput {
   Extra extra{};                      // type-specific metadata; OCI digests are computed
 };
 
+// The descriptor record an object input describes, before it is placed: type, group,
+// link, times (`time` unless the input has its own), name and extra; slot fields zero.
+Descriptor make_descriptor(const ObjectInput& object, std::int64_t time);
+
 // Options of `Image::create`. Default: random UUID, current time, 48 descriptors at 4096.
 struct CreateOptions {
   std::string launch_script;          // at most 31 bytes

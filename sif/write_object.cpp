@@ -29,6 +29,19 @@ bool is_oci(DataType t) { return t == DataType::oci_blob || t == DataType::oci_r
 
 } // namespace
 
+Descriptor make_descriptor(const ObjectInput& object, std::int64_t time) {
+  Descriptor d;
+  d.data_type = static_cast<std::int32_t>(object.type);
+  d.group_raw = object.group | k_group_mask;
+  d.link_raw = object.link.id == 0 ? 0
+               : object.link.is_group ? object.link.id | k_group_mask
+                                      : object.link.id;
+  d.created_at = d.modified_at = object.time.value_or(time);
+  std::copy_n(object.name.begin(), std::min(object.name.size(), k_name_size), d.name.begin());
+  d.extra = object.extra;
+  return d;
+}
+
 std::int64_t Image::operation_time(const std::optional<std::int64_t>& explicit_time) const {
   if (explicit_time) {
     return *explicit_time;
@@ -71,9 +84,7 @@ Result<void> Image::write_object(std::size_t slot, ObjectInput& object, std::int
   if (object.group > ~k_group_mask || object.link.id > ~k_group_mask) {
     return fail(ErrorKind::usage, "group or link ID too large");
   }
-  Descriptor d;
-  d.data_type = static_cast<std::int32_t>(object.type);
-  d.extra = object.extra;
+  Descriptor d = make_descriptor(object, time);
   std::optional<PartitionInfo> part = d.partition();
   if (part && part->part_type == static_cast<std::int32_t>(PartType::primary_system)) {
     for (const auto& other : m_slots) {
@@ -118,14 +129,9 @@ Result<void> Image::write_object(std::size_t slot, ObjectInput& object, std::int
 
   d.used_raw = 1;
   d.id = static_cast<std::uint32_t>(slot + 1);
-  d.group_raw = object.group | k_group_mask;
-  d.link_raw = object.link.id == 0 ? 0 : (object.link.is_group ? object.link.id | k_group_mask
-                                                                : object.link.id);
   d.offset = *offset;
   d.size = size;
   d.size_with_padding = *offset - unaligned + size;
-  d.created_at = d.modified_at = object.time.value_or(time);
-  std::copy(object.name.begin(), object.name.end(), d.name.begin());
 
   if (part && part->part_type == static_cast<std::int32_t>(PartType::primary_system)) {
     m_header.arch = part->arch;
