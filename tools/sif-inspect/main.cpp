@@ -1,1 +1,85 @@
-int main() { return 0; }
+// sif-inspect: siftool's views of a SIF file (header, list, info, dump), a check of the
+// digests of OCI objects, and JSON forms of both. The views are in sif/inspect.h, the
+// subcommands in commands.cpp; this file only parses the command line.
+
+#include <cerrno>
+#include <cstdio>
+#include <vector>
+
+#include "commands.h"
+#include "help.h"
+#include <CLI/CLI.hpp>
+
+namespace {
+
+using namespace sifkit;
+
+int fail_with(const Error& error) {
+  std::fflush(stdout);
+  std::fprintf(stderr, "sif-inspect: %s\n", error.what().c_str());
+  return exit_code(error.kind());
+}
+
+int usage_error(const std::string& message) {
+  std::fprintf(stderr, "sif-inspect: %s\nRun 'sif-inspect --help' for usage.\n", message.c_str());
+  return exit_code(ErrorKind::usage);
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app(tools::k_inspect_description, "sif-inspect");
+  app.footer(tools::k_inspect_footer);
+  // At most one: a missing subcommand is reported below, so that an unknown one is
+  // reported as such by CLI11 rather than as "a subcommand is required".
+  app.require_subcommand(0, 1);
+
+  tools::InspectOptions options;
+  std::string id_text;
+  std::vector<std::pair<CLI::App*, const tools::InspectCommand*>> parsers;
+  for (const tools::InspectCommand& command : tools::inspect_commands()) {
+    CLI::App* sub = app.add_subcommand(command.name, command.description);
+    if (command.takes_id == tools::TakesId::yes) {
+      sub->add_option("ID", id_text, "Object ID (decimal)")->required()->type_name("");
+    }
+    sub->add_option("FILE", options.file, "SIF file")->required()->type_name("");
+    if (command.has_json == tools::HasJson::yes) {
+      sub->add_flag("--json", options.json, "Print JSON (fields: see sif-inspect --help)");
+    }
+    if (std::string_view(command.name) == "list") {
+      sub->add_flag("--verify", options.verify, "Also check OCI digests (exit 4 on a mismatch)");
+    }
+    parsers.emplace_back(sub, &command);
+  }
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return e.get_exit_code() == 0 ? app.exit(e) : usage_error(e.what()); // 0: --help
+  }
+
+  for (const auto& [sub, command] : parsers) {
+    if (!sub->parsed()) {
+      continue;
+    }
+    if (command->takes_id == tools::TakesId::yes) {
+      auto id = tools::parse_object_id(id_text);
+      if (!id) {
+        return fail_with(id.error());
+      }
+      options.id = *id;
+    }
+    auto image = sif::Image::open(options.file);
+    if (!image) {
+      return fail_with(image.error());
+    }
+    if (auto done = command->run(options, *image); !done) {
+      return fail_with(done.error());
+    }
+    if (std::fflush(stdout) != 0) {
+      return fail_with(fail_errno("cannot write to standard output", errno).error());
+    }
+    return 0;
+  }
+  return usage_error("a subcommand is required (header, list, info, dump or verify)");
+}
