@@ -1,0 +1,202 @@
+#include <sif/oci_select.h>
+
+#include <sif/oci_parse.h>
+#include <sif/oci_walk.h>
+
+namespace sifkit::oci {
+
+namespace {
+
+std::string normal_variant(const Platform& p) {
+  if (p.architecture == "arm64" && p.variant.empty()) {
+    return "v8";
+  }
+  return p.variant;
+}
+
+bool has_platform(const Platform& p) { return !p.os.empty() && !p.architecture.empty(); }
+
+class ImageLister {
+public:
+  explicit ImageLister(const OciSif& sif) : m_sif(sif) {}
+
+  Result<void> list(const Index& index, const std::optional<Digest>& parent,
+                    const std::optional<std::string>& ref_name, int depth) {
+    if (depth > k_max_index_depth) {
+      return fail(ErrorKind::corrupt_input, "image indexes nested more than " +
+                                                std::to_string(k_max_index_depth) + " deep");
+    }
+    for (const Descriptor& d : index.manifests) {
+      std::optional<std::string> ref = d.ref_name() ? d.ref_name() : ref_name;
+      if (is_index_media_type(d.media_type)) {
+        auto bytes = m_sif.read_blob(d.digest);
+        if (!bytes) {
+          return std::unexpected(bytes.error());
+        }
+        auto nested = parse_index(*bytes);
+        if (!nested) {
+          return std::unexpected(std::move(nested.error()).with_context("index " +
+                                                                          d.digest.text()));
+        }
+        if (auto r = list(*nested, d.digest, ref, depth + 1); !r) {
+          return r;
+        }
+      } else if (is_image_media_type(d.media_type)) {
+        auto platform = image_platform(d);
+        if (!platform) {
+          return std::unexpected(platform.error());
+        }
+        m_images.push_back(ImageEntry{d, std::move(*platform), parent, ref});
+      }
+    }
+    return {};
+  }
+
+  std::vector<ImageEntry> take() { return std::move(m_images); }
+
+private:
+  Result<Platform> image_platform(const Descriptor& d) {
+    if (d.platform && has_platform(*d.platform)) {
+      return *d.platform;
+    }
+    auto image = resolve_image(m_sif, d);
+    if (!image) {
+      return std::unexpected(image.error());
+    }
+    return image->platform;
+  }
+
+  const OciSif& m_sif;
+  std::vector<ImageEntry> m_images;
+};
+
+std::string platform_list(const std::vector<ImageEntry>& images) {
+  std::string out;
+  for (const auto& image : images) {
+    out += out.empty() ? "" : ", ";
+    out += has_platform(image.platform) ? image.platform.to_string() : "(no platform)";
+  }
+  return out.empty() ? "none" : out;
+}
+
+} // namespace
+
+Platform host_platform() {
+  Platform p;
+  p.os = "linux";
+#if defined(__x86_64__)
+  p.architecture = "amd64";
+#elif defined(__aarch64__)
+  p.architecture = "arm64";
+  p.variant = "v8";
+#elif defined(__arm__)
+  p.architecture = "arm";
+#elif defined(__i386__)
+  p.architecture = "386";
+#elif defined(__powerpc64__) && defined(__LITTLE_ENDIAN__)
+  p.architecture = "ppc64le";
+#elif defined(__powerpc64__)
+  p.architecture = "ppc64";
+#elif defined(__s390x__)
+  p.architecture = "s390x";
+#elif defined(__riscv) && __riscv_xlen == 64
+  p.architecture = "riscv64";
+#elif defined(__loongarch64)
+  p.architecture = "loong64";
+#else
+  p.architecture = "unknown";
+#endif
+  return p;
+}
+
+bool platform_matches(const Platform& want, const Platform& have) {
+  if (want.os != have.os || want.architecture != have.architecture) {
+    return false;
+  }
+  return want.variant.empty() || normal_variant(want) == normal_variant(have);
+}
+
+Result<std::vector<ImageEntry>> list_images(const OciSif& sif) {
+  ImageLister lister(sif);
+  if (auto r = lister.list(sif.root_index(), std::nullopt, std::nullopt, 0); !r) {
+    return std::unexpected(std::move(r.error()).with_context(sif.image().path()));
+  }
+  return lister.take();
+}
+
+Result<ResolvedImage> resolve_image(const OciSif& sif, const Descriptor& descriptor) {
+  auto context = [&](Error e) {
+    return std::unexpected(std::move(e).with_context("image " + descriptor.digest.text()));
+  };
+  if (!is_image_media_type(descriptor.media_type)) {
+    return context(Error(ErrorKind::usage, "media type \"" + descriptor.media_type +
+                                               "\" is not an image manifest"));
+  }
+  ResolvedImage image;
+  image.descriptor = descriptor;
+  auto bytes = sif.read_blob(descriptor.digest);
+  if (!bytes) {
+    return context(bytes.error());
+  }
+  image.manifest_bytes = std::move(*bytes);
+  auto manifest = parse_manifest(image.manifest_bytes);
+  if (!manifest) {
+    return context(manifest.error());
+  }
+  image.manifest = std::move(*manifest);
+  auto config = sif.read_blob(image.manifest.config.digest);
+  if (!config) {
+    return context(config.error());
+  }
+  image.config_bytes = std::move(*config);
+  auto platform = parse_config_platform(image.config_bytes);
+  if (!platform) {
+    return context(platform.error());
+  }
+  image.platform = descriptor.platform && has_platform(*descriptor.platform)
+                       ? *descriptor.platform
+                       : std::move(*platform);
+  return image;
+}
+
+Result<ResolvedImage> select_image(const OciSif& sif, const ImageSelector& selector) {
+  auto images = list_images(sif);
+  if (!images) {
+    return std::unexpected(images.error());
+  }
+  const ImageEntry* chosen = nullptr;
+  std::string wanted;
+  if (selector.digest) {
+    wanted = "digest " + selector.digest->text();
+    for (const auto& image : *images) {
+      if (image.descriptor.digest == *selector.digest) {
+        chosen = &image;
+        break;
+      }
+    }
+  } else {
+    std::vector<const ImageEntry*> runnable;
+    for (const auto& image : *images) {
+      if (has_platform(image.platform)) {
+        runnable.push_back(&image);
+      }
+    }
+    Platform want = selector.platform.value_or(host_platform());
+    wanted = "platform " + want.to_string();
+    if (!selector.platform && runnable.size() == 1) {
+      chosen = runnable.front();
+    }
+    for (std::size_t i = 0; chosen == nullptr && i < runnable.size(); ++i) {
+      if (platform_matches(want, runnable[i]->platform)) {
+        chosen = runnable[i];
+      }
+    }
+  }
+  if (chosen == nullptr) {
+    return fail(ErrorKind::not_found, sif.image().path() + ": no image for " + wanted +
+                                          " (images: " + platform_list(*images) + ")");
+  }
+  return resolve_image(sif, chosen->descriptor);
+}
+
+} // namespace sifkit::oci
