@@ -2,6 +2,7 @@
 #include <sif/image.h>
 #include <sif/inspect.h>
 
+#include <array>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -160,7 +161,8 @@ TEST_CASE("prints a signature with an undefined hash type as siftool does", "[in
   std::vector<ObjectInput> objects(2);
   objects[0].type = DataType::signature;
   objects[0].data = source_from_string("sig");
-  objects[0].extra = signature_extra(static_cast<HashType>(9), {});
+  std::array<std::byte, 20> no_fingerprint{};
+  objects[0].extra = signature_extra(static_cast<HashType>(9), no_fingerprint);
   objects[1].type = DataType::generic;
   objects[1].data = source_from_string("x");
   auto image = Image::create(path, CreateOptions::deterministic(), std::move(objects));
