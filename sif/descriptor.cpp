@@ -142,14 +142,18 @@ Extra partition_extra(FsType fs, PartType part, std::string_view arch_code3) {
   Extra e{};
   store_le(std::span(e), 0, static_cast<std::int32_t>(fs));
   store_le(std::span(e), 4, static_cast<std::int32_t>(part));
-  std::memcpy(e.data() + 8, arch_code3.data(), std::min<std::size_t>(3, arch_code3.size()));
+  if (!arch_code3.empty()) {
+    std::memcpy(e.data() + 8, arch_code3.data(), std::min<std::size_t>(3, arch_code3.size()));
+  }
   return e;
 }
 
 Extra signature_extra(HashType hash, std::span<const std::byte> fingerprint) {
   Extra e{};
   store_le(std::span(e), 0, static_cast<std::int32_t>(hash));
-  std::memcpy(e.data() + 4, fingerprint.data(), std::min<std::size_t>(256, fingerprint.size()));
+  if (!fingerprint.empty()) { // an empty span may have a null data()
+    std::memcpy(e.data() + 4, fingerprint.data(), std::min<std::size_t>(256, fingerprint.size()));
+  }
   return e;
 }
 
@@ -168,7 +172,9 @@ Extra sbom_extra(SbomFormat format) {
 
 Extra digest_extra(std::string_view digest_text) {
   Extra e{};
-  std::memcpy(e.data(), digest_text.data(), std::min(e.size(), digest_text.size()));
+  if (!digest_text.empty()) {
+    std::memcpy(e.data(), digest_text.data(), std::min(e.size(), digest_text.size()));
+  }
   return e;
 }
 
