@@ -64,7 +64,7 @@ Result<void> check_objects(const Header& h, const std::vector<Descriptor>& slots
   std::vector<Span> spans;
   std::int64_t table_end =
       h.descriptors_offset + h.descriptors_total * static_cast<std::int64_t>(k_descriptor_size);
-  std::vector<std::uint32_t> ids;
+  std::vector<std::pair<std::uint32_t, std::size_t>> ids; // (ID, slot)
   for (std::size_t i = 0; i < slots.size(); ++i) {
     const Descriptor& d = slots[i];
     if (!d.used()) {
@@ -93,12 +93,16 @@ Result<void> check_objects(const Header& h, const std::vector<Descriptor>& slots
       }
       spans.push_back({d.offset, d.offset + d.size, i});
     }
-    ids.push_back(d.id);
+    ids.emplace_back(d.id, i);
   }
   std::sort(ids.begin(), ids.end());
-  if (auto dup = std::adjacent_find(ids.begin(), ids.end()); dup != ids.end()) {
-    return fail(ErrorKind::corrupt_input,
-                "object ID " + std::to_string(*dup) + " is used by two descriptors");
+  auto same_id = [](const auto& a, const auto& b) { return a.first == b.first; };
+  if (auto dup = std::adjacent_find(ids.begin(), ids.end(), same_id); dup != ids.end()) {
+    auto [id, first] = dup[0];
+    std::size_t second = dup[1].second;
+    return fail(ErrorKind::corrupt_input, describe(second, slots[second]) + ": object ID " +
+                                              std::to_string(id) + " is also used by " +
+                                              describe(first, slots[first]));
   }
   std::sort(spans.begin(), spans.end(),
             [](const Span& a, const Span& b) { return a.begin < b.begin; });
