@@ -150,3 +150,18 @@ TEST_CASE("sif-inspect --help describes the subcommands, JSON fields and exit co
     CHECK_THAT(help.out, Catch::Contains(text));
   }
 }
+
+TEST_CASE("sif-inspect oci prints the images of an OCI-SIF and fails on a plain SIF",
+          "[inspect][oci]") {
+  std::string oci_sif =
+      fixture("oci-sif-upstream/pkg/sif/testdata/TestWrite/DockerManifest.golden");
+  auto text = inspect("oci " + oci_sif);
+  CHECK(text.exit_code == 0);
+  CHECK(text.out.find("linux/arm64/v8") != std::string::npos);
+  auto json = inspect("oci --json " + oci_sif);
+  CHECK(json.exit_code == 0);
+  CHECK(nlohmann::json::parse(json.out)["images"].size() == 1);
+  auto plain = inspect("oci " + fixture("sif-upstream/test/images/one-group.sif"));
+  CHECK(plain.exit_code == 3);
+  CHECK(plain.err.find("not an OCI-SIF") != std::string::npos);
+}

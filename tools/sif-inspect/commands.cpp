@@ -1,6 +1,7 @@
 #include "commands.h"
 
 #include <sif/inspect.h>
+#include <sif/inspect_oci.h>
 
 #include <array>
 #include <cerrno>
@@ -89,6 +90,15 @@ Result<void> run_verify(const InspectOptions& o, const Image& image) {
   return written ? check_report(o, *report) : written;
 }
 
+Result<void> run_oci(const InspectOptions& o, const Image& image) {
+  if (o.json) {
+    auto view = oci_json(image);
+    return view ? write_out(dump_json(*view)) : std::unexpected(view.error());
+  }
+  auto view = format_oci(image);
+  return view ? write_out(*view) : std::unexpected(view.error());
+}
+
 constexpr std::array k_commands{
     InspectCommand{"header", "Show the global header (as siftool header)", TakesId::no,
                    HasJson::yes, run_header},
@@ -98,6 +108,8 @@ constexpr std::array k_commands{
                    HasJson::yes, run_info},
     InspectCommand{"dump", "Write one object's raw bytes to stdout (no --json)", TakesId::yes,
                    HasJson::no, run_dump},
+    InspectCommand{"oci", "Show the OCI images: platform, config, layers, history", TakesId::no,
+                   HasJson::yes, run_oci},
     InspectCommand{"verify", "Check OCI objects against their stored digests", TakesId::no,
                    HasJson::yes, run_verify},
 };
