@@ -29,7 +29,7 @@ public:
     for (const Descriptor& d : index.manifests) {
       std::optional<std::string> ref = d.ref_name() ? d.ref_name() : ref_name;
       if (is_index_media_type(d.media_type)) {
-        auto bytes = m_sif.read_blob(d.digest);
+        auto bytes = read_verified_blob(m_sif, d.digest, d.size);
         if (!bytes) {
           return std::unexpected(bytes.error());
         }
@@ -134,7 +134,7 @@ Result<ResolvedImage> resolve_image(const OciSif& sif, const Descriptor& descrip
   }
   ResolvedImage image;
   image.descriptor = descriptor;
-  auto bytes = sif.read_blob(descriptor.digest);
+  auto bytes = read_verified_blob(sif, descriptor.digest, descriptor.size);
   if (!bytes) {
     return context(bytes.error());
   }
@@ -144,7 +144,8 @@ Result<ResolvedImage> resolve_image(const OciSif& sif, const Descriptor& descrip
     return context(manifest.error());
   }
   image.manifest = std::move(*manifest);
-  auto config = sif.read_blob(image.manifest.config.digest);
+  auto config =
+      read_verified_blob(sif, image.manifest.config.digest, image.manifest.config.size);
   if (!config) {
     return context(config.error());
   }
