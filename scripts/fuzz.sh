@@ -1,15 +1,23 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer target fuzz_sif_open (clang >= 16, ASan + UBSan) and runs it for
-# SECONDS (default 60) over a scratch copy of the seed corpus (the upstream SIF test
-# images and OCI-SIF goldens). Exits non-zero on any crash, sanitizer report, failed
-# check, timeout or out-of-memory; the offending input is kept under
-# <build>/fuzz-artifacts/ (replay: <build>/tests/fuzz/fuzz_sif_open <file>).
+# Builds the libFuzzer targets (clang >= 16, ASan + UBSan) and runs each for SECONDS
+# (default 60) over a scratch copy of the seed corpus (the upstream SIF test images and
+# the SIF and OCI-SIF goldens):
+#   fuzz_sif_open    open + every read accessor, checked against the input bytes;
+#   fuzz_sif_mutate  add / set / delete on whatever opens for writing, then reopen.
+# Give target names after SECONDS to run only those. Exits non-zero on the first crash,
+# sanitizer report, failed check, timeout or out-of-memory; the offending input is kept
+# under <build>/fuzz-artifacts/ (replay: <build>/tests/fuzz/<target> <file>).
 #
 # Environment: SIFKIT_FUZZ_BUILD (default build-fuzz), CXX (default: the newest
 # clang++-NN found), JOBS (ninja parallelism, default 2).
 set -euo pipefail
 
 seconds=${1:-60}
+shift || true
+targets=("$@")
+if ((${#targets[@]} == 0)); then
+  targets=(fuzz_sif_open fuzz_sif_mutate)
+fi
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${SIFKIT_FUZZ_BUILD:-$root/build-fuzz}
 
@@ -30,7 +38,7 @@ if [[ ! -f $build/CMakeCache.txt ]]; then
   cmake -S "$root" -B "$build" -G Ninja -DCMAKE_CXX_COMPILER="$cxx" \
     -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSIFKIT_FUZZ=ON -DSIFKIT_TESTS=OFF
 fi
-ninja -C "$build" -j "${JOBS:-2}" fuzz_sif_open
+ninja -C "$build" -j "${JOBS:-2}" "${targets[@]}"
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -40,11 +48,17 @@ while IFS= read -r -d '' seed; do
   rel=${seed#"$root/fixtures/"}
   cp "$seed" "$work/corpus/${rel//\//_}"
 done < <(find "$root/fixtures/sif-upstream/test/images" -name '*.sif' -print0
-         find "$root/fixtures/oci-sif-upstream/pkg/sif/testdata" -name '*.golden' -print0)
-echo "fuzz: $(ls "$work/corpus" | wc -l) seeds, ${seconds}s"
+         find "$root/fixtures/sif-upstream/pkg/sif/testdata" \
+              "$root/fixtures/oci-sif-upstream/pkg/sif/testdata" -name '*.golden' -print0)
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-"$build/tests/fuzz/fuzz_sif_open" "$work/corpus" \
-  -max_len=65536 -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
-  -artifact_prefix="$build/fuzz-artifacts/" -print_final_stats=1
+for target in "${targets[@]}"; do
+  # Each target grows its own copy of the seeds.
+  rm -rf "$work/run" && cp -r "$work/corpus" "$work/run"
+  echo "fuzz: $target, $(ls "$work/run" | wc -l) seeds, ${seconds}s"
+  "$build/tests/fuzz/$target" "$work/run" \
+    -max_len=65536 -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+    -artifact_prefix="$build/fuzz-artifacts/$target-" -print_final_stats=1
+done
+echo "fuzz: no findings"

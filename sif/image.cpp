@@ -47,6 +47,16 @@ Result<void> check_header(const Header& h, std::int64_t file_size) {
                                             std::to_string(h.descriptors_total) +
                                             " exceeds the supported maximum");
   }
+  // New objects are placed from the data offset on, so it must not point back into the
+  // header or the table.
+  if (h.data_offset < std::max<std::int64_t>(h.descriptors_offset + table, k_header_size)) {
+    return corrupt("data offset " + std::to_string(h.data_offset) +
+                   " lies inside the header or the descriptor table");
+  }
+  if (h.data_offset > file_size) {
+    return corrupt("data offset " + std::to_string(h.data_offset) +
+                   " is past the end of the file (" + std::to_string(file_size) + " bytes)");
+  }
   return {};
 }
 
@@ -93,6 +103,11 @@ Result<void> check_objects(const Header& h, const std::vector<Descriptor>& slots
       }
       spans.push_back({d.offset, d.offset + d.size, i});
     }
+    // Even an empty object there would make the next one be written before the data.
+    if (d.offset < h.data_offset) {
+      return corrupt("object " + range_text(d.offset, d.size) +
+                     " starts before the data section (" + std::to_string(h.data_offset) + ")");
+    }
     ids.emplace_back(d.id, i);
   }
   std::sort(ids.begin(), ids.end());
@@ -112,6 +127,30 @@ Result<void> check_objects(const Header& h, const std::vector<Descriptor>& slots
                   describe(spans[i].slot, slots[spans[i].slot]) + " overlaps " +
                       describe(spans[i - 1].slot, slots[spans[i - 1].slot]));
     }
+  }
+  return {};
+}
+
+// Writers give a new object the first free slot and the ID slot + 1, and count free slots
+// in the header (spec §8). Readers do not depend on this, but modifying an image that
+// breaks it would duplicate an ID or make the free count negative.
+Result<void> check_modifiable(const Header& h, const std::vector<Descriptor>& slots) {
+  std::int64_t unused = 0;
+  for (std::size_t i = 0; i < slots.size(); ++i) {
+    const Descriptor& d = slots[i];
+    if (!d.used()) {
+      ++unused;
+    } else if (d.id != i + 1) {
+      return fail(ErrorKind::corrupt_input,
+                  describe(i, d) + ": the ID does not match the slot, so the image cannot "
+                                   "be modified safely");
+    }
+  }
+  if (unused != h.descriptors_free) {
+    return fail(ErrorKind::corrupt_input,
+                "the header counts " + std::to_string(h.descriptors_free) +
+                    " free descriptors but " + std::to_string(unused) +
+                    " slots are unused, so the image cannot be modified safely");
   }
   return {};
 }
@@ -163,6 +202,11 @@ Result<Image> Image::open(const std::string& path, OpenMode mode) {
   }
   if (auto ok = check_objects(*header, slots, *size); !ok) {
     return in_file(ok.error());
+  }
+  if (mode == OpenMode::read_write) {
+    if (auto ok = check_modifiable(*header, slots); !ok) {
+      return in_file(ok.error());
+    }
   }
   Image image(std::move(*file), *header, std::move(slots), *size);
   image.m_mode = mode;

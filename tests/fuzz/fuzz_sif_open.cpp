@@ -1,54 +1,20 @@
 // libFuzzer target: any byte string opened as a SIF file either fails with a
 // corrupt_input / unsupported error, or yields an Image whose every accessor works and
 // agrees with the input bytes. A broken agreement aborts (a finding), like a crash.
+#include "memfd_input.h"
+
 #include <common/sha256.h>
 #include <sif/image.h>
 
 #include <array>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <string>
 #include <string_view>
-#include <sys/mman.h>
-#include <unistd.h>
 
 using namespace sifkit;
 using namespace sifkit::sif;
 
 namespace {
-
-#define FUZZ_CHECK(cond)                                                                   \
-  do {                                                                                     \
-    if (!(cond)) {                                                                         \
-      std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);        \
-      std::abort();                                                                        \
-    }                                                                                      \
-  } while (0)
-
-// The input lives in one memfd, rewritten for each run, and is opened by its /proc path
-// exactly as a file on disk would be.
-struct Input {
-  int fd = -1;
-  std::string path;
-
-  Input() {
-    fd = ::memfd_create("fuzz.sif", MFD_CLOEXEC);
-    FUZZ_CHECK(fd >= 0);
-    path = "/proc/self/fd/" + std::to_string(fd);
-  }
-
-  void set(std::string_view bytes) const {
-    FUZZ_CHECK(::ftruncate(fd, 0) == 0);
-    std::size_t done = 0;
-    while (done < bytes.size()) {
-      ssize_t n = ::pwrite(fd, bytes.data() + done, bytes.size() - done,
-                           static_cast<off_t>(done));
-      FUZZ_CHECK(n > 0);
-      done += static_cast<std::size_t>(n);
-    }
-  }
-};
 
 std::string_view slice(std::string_view bytes, std::int64_t offset, std::int64_t size) {
   return bytes.substr(static_cast<std::size_t>(offset), static_cast<std::size_t>(size));
@@ -144,10 +110,10 @@ void check_image(const Image& image, std::string_view bytes) {
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  static const Input input;
+  static const fuzz::MemfdInput input;
   std::string_view bytes(reinterpret_cast<const char*>(data), size);
   input.set(bytes);
-  auto image = Image::open(input.path);
+  auto image = Image::open(input.path());
   if (!image) {
     // Hostile input is reported, never mistaken for an I/O failure or a usage error.
     ErrorKind kind = image.error().kind();

@@ -25,6 +25,7 @@ constexpr std::size_t k_off_free = 80;
 constexpr std::size_t k_off_total = 88;
 constexpr std::size_t k_off_table = 96;
 constexpr std::size_t k_off_table_size = 104;
+constexpr std::size_t k_off_data_offset = 112;
 // Descriptor field offsets (spec §4).
 constexpr std::size_t k_off_id = 5;
 constexpr std::size_t k_off_offset = 17;
@@ -328,6 +329,65 @@ TEST_CASE("rejects duplicate and zero object IDs", "[hostile]") {
     patch<std::uint32_t>(bytes, slot_offset(1) + k_off_id, 0);
     require_rejected(bytes, ErrorKind::corrupt_input, {"descriptor 2 (ID 0, FS)", "ID 0"});
   }
+}
+
+TEST_CASE("rejects a data offset inside the header or the descriptor table", "[hostile]") {
+  // Objects are added from the data offset on: one placed there would overwrite the table.
+  std::string bytes = base_image();
+  SECTION("inside the table") {
+    patch<std::int64_t>(bytes, k_off_data_offset, k_data_offset - 585);
+    require_rejected(bytes, ErrorKind::corrupt_input,
+                     {"data offset 31591", "inside the header or the descriptor table"});
+  }
+  SECTION("inside the header") {
+    patch<std::int64_t>(bytes, k_off_data_offset, 0);
+    require_rejected(bytes, ErrorKind::corrupt_input, {"data offset 0"});
+  }
+}
+
+TEST_CASE("rejects a data offset past the end of the file", "[hostile]") {
+  // An object added there would turn the file into a huge sparse one.
+  std::string bytes = base_image();
+  patch<std::int64_t>(bytes, k_off_data_offset, std::int64_t{1} << 62);
+  require_rejected(bytes, ErrorKind::corrupt_input,
+                   {"data offset 4611686018427387904 is past the end of the file"});
+}
+
+TEST_CASE("rejects an object, even an empty one, before the data section", "[hostile]") {
+  std::string bytes = base_image();
+  SECTION("empty object at offset 0") {
+    patch_slot_i64(bytes, 0, k_off_offset, 0);
+    patch_slot_i64(bytes, 0, k_off_size, 0);
+    require_rejected(bytes, ErrorKind::corrupt_input,
+                     {"descriptor 1 (ID 1, Generic/Raw)", "starts before the data section (32176)"});
+  }
+  SECTION("object between the table and the data offset") {
+    patch<std::int64_t>(bytes, k_off_data_offset, k_data_offset + 8);
+    require_rejected(bytes, ErrorKind::corrupt_input,
+                     {"descriptor 1 (ID 1, Generic/Raw)", "starts before the data section (32184)"});
+  }
+}
+
+// Writers keep ID = slot + 1 and an exact free count (spec §8). Reading does not rely on
+// that, so read-only opens accept such a file; opening it for writing does not.
+TEST_CASE("refuses to modify an image whose IDs or free count break the writers' rules",
+          "[hostile]") {
+  std::string bytes = base_image();
+  std::string needle;
+  SECTION("an ID that does not match its slot") {
+    patch<std::uint32_t>(bytes, slot_offset(2) + k_off_id, 7);
+    needle = "descriptor 3 (ID 7, OCI.Blob): the ID does not match the slot";
+  }
+  SECTION("a free count that does not match the unused slots") {
+    patch<std::int64_t>(bytes, k_off_free, 44);
+    needle = "counts 44 free descriptors but 45 slots are unused";
+  }
+  test::TempDir dir;
+  REQUIRE(open_bytes(dir, bytes));
+  auto image = Image::open(dir.file("hostile.sif"), OpenMode::read_write);
+  REQUIRE_FALSE(image);
+  CHECK(image.error().kind() == ErrorKind::corrupt_input);
+  CHECK_THAT(image.error().what(), Catch::Contains(needle));
 }
 
 TEST_CASE("rejects a fixture cut short", "[hostile]") {
