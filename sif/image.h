@@ -62,8 +62,10 @@ struct DeleteOptions {
 // before the descriptors and the header. Not thread-safe.
 class Image {
 public:
-  // Opens and validates `path`. Fails with `corrupt_input` (naming the problem and the
-  // descriptor), `unsupported`, `not_found` or `io`.
+  // Opens and validates `path`: header fields, the table and every object's range
+  // against the file. A read-write open also requires IDs equal to slot+1 and a correct
+  // free count, which adding objects relies on. Fails with `corrupt_input` (naming the
+  // problem and the descriptor), `unsupported`, `not_found` or `io`.
   static Result<Image> open(const std::string& path, OpenMode mode = OpenMode::read_only);
 
   // Creates a new SIF at `path` holding `objects` in order (IDs 1..n). The file is built
