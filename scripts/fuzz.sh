@@ -51,6 +51,10 @@ done < <(find "$root/fixtures/sif-upstream/test/images" -name '*.sif' -print0
          find "$root/fixtures/sif-upstream/pkg/sif/testdata" \
               "$root/fixtures/oci-sif-upstream/pkg/sif/testdata" -name '*.golden' -print0)
 
+# Symbolised stack traces for findings (llvm-16 from scripts/setup.sh).
+for symbolizer in /usr/lib/llvm-*/bin/llvm-symbolizer; do
+  [[ -x $symbolizer ]] && export ASAN_SYMBOLIZER_PATH=${ASAN_SYMBOLIZER_PATH:-$symbolizer}
+done
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 for target in "${targets[@]}"; do
