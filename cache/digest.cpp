@@ -1,0 +1,109 @@
+#include <cache/digest.h>
+#include <common/sha256.h>
+
+#include <cerrno>
+#include <vector>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+namespace sifkit::cache {
+
+namespace {
+
+constexpr std::size_t k_sha256_hex_length = 64;
+
+bool is_lower_hex(std::string_view text) {
+  for (char c : text) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+} // namespace
+
+std::string_view to_string(DigestAlgorithm algorithm) {
+  switch (algorithm) {
+  case DigestAlgorithm::sha256:
+    return "sha256";
+  }
+  return "sha256";
+}
+
+Result<Digest> Digest::from_hex(DigestAlgorithm algorithm, std::string_view hex) {
+  if (hex.size() != k_sha256_hex_length || !is_lower_hex(hex)) {
+    return fail(ErrorKind::usage, "invalid " + std::string(to_string(algorithm)) + " digest \"" +
+                                      std::string(hex) + "\" (want 64 lower-case hex digits)");
+  }
+  return Digest(algorithm, std::string(hex));
+}
+
+Result<Digest> Digest::parse(std::string_view text) {
+  auto colon = text.find(':');
+  if (colon == std::string_view::npos || text.substr(0, colon) != "sha256") {
+    return fail(ErrorKind::usage,
+                "invalid digest \"" + std::string(text) + "\" (want sha256:<64 hex digits>)");
+  }
+  auto digest = from_hex(DigestAlgorithm::sha256, text.substr(colon + 1));
+  if (!digest) {
+    return fail(ErrorKind::usage, "invalid digest \"" + std::string(text) +
+                                      "\" (want sha256:<64 lower-case hex digits>)");
+  }
+  return digest;
+}
+
+std::string Digest::text() const {
+  return std::string(to_string(m_algorithm)) + ":" + m_hex;
+}
+
+std::string Digest::short_text() const {
+  return std::string(to_string(m_algorithm)) + ":" + m_hex.substr(0, 12);
+}
+
+struct DigestHasher::State {
+  Sha256 sha256;
+};
+
+DigestHasher::DigestHasher(DigestAlgorithm algorithm)
+    : m_algorithm(algorithm), m_state(std::make_unique<State>()) {}
+DigestHasher::~DigestHasher() = default;
+DigestHasher::DigestHasher(DigestHasher&&) noexcept = default;
+DigestHasher& DigestHasher::operator=(DigestHasher&&) noexcept = default;
+
+void DigestHasher::update(std::string_view bytes) {
+  m_state->sha256.update(bytes);
+}
+
+Digest DigestHasher::finish() {
+  return Digest(m_algorithm, m_state->sha256.hex_digest());
+}
+
+Result<Digest> digest_of_file(const std::string& path, DigestAlgorithm algorithm) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return fail_errno("cannot open " + path, errno);
+  }
+  DigestHasher hasher(algorithm);
+  std::vector<char> buffer(std::size_t{1} << 20);
+  for (;;) {
+    ssize_t n = ::read(fd, buffer.data(), buffer.size());
+    if (n == 0) {
+      break;
+    }
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      int saved = errno;
+      ::close(fd);
+      return fail_errno("cannot read " + path, saved);
+    }
+    hasher.update({buffer.data(), static_cast<std::size_t>(n)});
+  }
+  ::close(fd);
+  return hasher.finish();
+}
+
+} // namespace sifkit::cache

@@ -1,0 +1,90 @@
+#include <cache/holder.h>
+
+#include <charconv>
+#include <fstream>
+#include <sstream>
+#include <vector>
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+namespace sifkit::cache {
+
+namespace {
+
+std::string first_line(const std::string& path) {
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);
+  return line;
+}
+
+std::string host_name() {
+  char name[256] = {};
+  if (::gethostname(name, sizeof name - 1) != 0) {
+    return "localhost";
+  }
+  return name;
+}
+
+std::string boot_id() {
+  std::string id = first_line("/proc/sys/kernel/random/boot_id");
+  return id.empty() ? "noboot" : id;
+}
+
+// The start time of `pid` in clock ticks since boot (field 22 of /proc/PID/stat); empty
+// when the process does not exist.
+std::string start_time(long pid) {
+  std::string stat = first_line("/proc/" + std::to_string(pid) + "/stat");
+  auto close = stat.rfind(')'); // the command name may itself contain spaces and ')'
+  if (close == std::string::npos) {
+    return {};
+  }
+  std::istringstream fields(stat.substr(close + 2));
+  std::string field;
+  for (int index = 3; fields >> field; ++index) {
+    if (index == 22) {
+      return field;
+    }
+  }
+  return {};
+}
+
+std::vector<std::string_view> split(std::string_view text, char separator) {
+  std::vector<std::string_view> parts;
+  for (;;) {
+    auto at = text.find(separator);
+    parts.push_back(text.substr(0, at));
+    if (at == std::string_view::npos) {
+      return parts;
+    }
+    text.remove_prefix(at + 1);
+  }
+}
+
+} // namespace
+
+std::string current_holder() {
+  long pid = ::getpid();
+  return fmt::format("{}/{}/{}/{}", host_name(), boot_id(), pid, start_time(pid));
+}
+
+HolderState holder_state(std::string_view holder) {
+  auto parts = split(holder, '/');
+  long pid = 0;
+  if (parts.size() != 4 ||
+      std::from_chars(parts[2].data(), parts[2].data() + parts[2].size(), pid).ec != std::errc() ||
+      pid <= 0) {
+    return HolderState::unknown;
+  }
+  if (parts[0] != host_name()) {
+    return HolderState::unknown;
+  }
+  if (parts[1] != boot_id()) {
+    return HolderState::dead; // this host rebooted since the lease was taken
+  }
+  std::string started = start_time(pid);
+  return !started.empty() && started == parts[3] ? HolderState::alive : HolderState::dead;
+}
+
+} // namespace sifkit::cache

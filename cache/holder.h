@@ -1,0 +1,24 @@
+#pragma once
+
+// Who holds a lease: a process named so that any process on the same host can tell
+// whether it still runs, even after pid reuse or a reboot.
+
+#include <string>
+#include <string_view>
+
+namespace sifkit::cache {
+
+// This process as a lease holder: `<hostname>/<boot id>/<pid>/<start time>`. Call it
+// again after fork(); the value changes with the pid.
+std::string current_holder();
+
+enum class HolderState {
+  alive,   // the process runs on this host
+  dead,    // on this host, and gone (or the host rebooted since)
+  unknown, // another host, or a name we cannot parse: trust the lease's expiry
+};
+
+// Decides whether the process named by `holder` is still running.
+HolderState holder_state(std::string_view holder);
+
+} // namespace sifkit::cache

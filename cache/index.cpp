@@ -1,0 +1,92 @@
+#include <cache/index.h>
+#include <cache/schema.h>
+
+namespace sifkit::cache {
+
+Result<Index> Index::open(const std::string& path, std::chrono::milliseconds busy_timeout) {
+  auto db = Database::open(path, busy_timeout);
+  if (!db) {
+    return std::unexpected(db.error());
+  }
+  if (auto migrated = migrate(*db); !migrated) {
+    return std::unexpected(migrated.error());
+  }
+  return Index(std::move(*db));
+}
+
+Result<Transaction> Index::begin(Durability durability) {
+  return Transaction::begin(m_db, durability);
+}
+
+Result<Digest> digest_column(const Query& query, int column) {
+  auto text = query.text(column);
+  auto digest = Digest::parse(text);
+  if (!digest) {
+    return fail(ErrorKind::corrupt_input, "index holds a malformed digest \"" + text + "\"");
+  }
+  return digest;
+}
+
+namespace {
+
+// A read transaction, so that the tables of a snapshot agree with each other.
+class ReadTransaction {
+public:
+  explicit ReadTransaction(Database& db) : m_db(db) {}
+  ~ReadTransaction() {
+    if (m_open) {
+      (void)m_db.exec("ROLLBACK");
+    }
+  }
+  Result<void> begin() {
+    auto begun = m_db.exec("BEGIN");
+    m_open = begun.has_value();
+    return begun;
+  }
+
+private:
+  Database& m_db;
+  bool m_open = false;
+};
+
+} // namespace
+
+Result<IndexSnapshot> Index::snapshot() {
+  ReadTransaction read(m_db);
+  if (auto begun = read.begin(); !begun) {
+    return std::unexpected(begun.error());
+  }
+  IndexSnapshot snapshot;
+  auto blobs = all_blobs();
+  auto refs = blobs ? all_refs() : std::unexpected(blobs.error());
+  auto conversions = refs ? all_conversions() : std::unexpected(refs.error());
+  auto edges = conversions ? all_edges() : std::unexpected(conversions.error());
+  auto leases = edges ? all_leases() : std::unexpected(edges.error());
+  if (!leases) {
+    return std::unexpected(leases.error());
+  }
+  snapshot.blobs = std::move(*blobs);
+  snapshot.refs = std::move(*refs);
+  snapshot.conversions = std::move(*conversions);
+  snapshot.edges = std::move(*edges);
+  snapshot.leases = std::move(*leases);
+  return snapshot;
+}
+
+Result<std::vector<std::string>> Index::quick_check() {
+  auto query = m_db.prepare("PRAGMA quick_check");
+  if (!query) {
+    return std::unexpected(query.error());
+  }
+  auto lines = collect_rows<std::string>(
+      *query, [](const Query& q) -> Result<std::string> { return q.text(0); });
+  if (!lines) {
+    return lines;
+  }
+  if (lines->size() == 1 && lines->front() == "ok") {
+    lines->clear();
+  }
+  return lines;
+}
+
+} // namespace sifkit::cache

@@ -1,0 +1,46 @@
+#include <cache/blob_lock.h>
+#include <cache/directory.h>
+#include <cache/sweep.h>
+
+#include <cerrno>
+#include <string>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace sifkit::cache {
+
+Result<SweepReport> sweep(const Layout& layout) {
+  SweepReport report;
+  auto temps = list_directory(layout.temp_directory());
+  if (!temps) {
+    return std::unexpected(temps.error());
+  }
+  for (const std::string& name : *temps) {
+    auto digest = digest_of_temp_name(name);
+    if (!digest) {
+      ++report.foreign_files;
+      continue;
+    }
+    auto lock = BlobLock::try_acquire(layout, *digest);
+    if (!lock) {
+      return std::unexpected(lock.error());
+    }
+    if (!*lock) {
+      continue; // someone is writing this blob right now
+    }
+    std::string path = layout.temp_directory() + "/" + name;
+    struct stat st {};
+    std::int64_t size = ::stat(path.c_str(), &st) == 0 ? st.st_size : 0;
+    if (::unlink(path.c_str()) == 0) {
+      ++report.temp_files;
+      report.temp_bytes += size;
+    } else if (errno != ENOENT) {
+      return fail_errno("cannot remove stale temp file " + path, errno);
+    }
+  }
+
+  return report;
+}
+
+} // namespace sifkit::cache
