@@ -1,0 +1,233 @@
+#include "commands.h"
+
+#include <cache/cache.h>
+#include <cache/gc.h>
+#include <cache/location.h>
+#include <cache/report.h>
+#include <cache/units.h>
+#include <cache/usage.h>
+#include <cache/verify.h>
+
+#include <cerrno>
+#include <cstdio>
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+namespace sifkit::tools {
+
+namespace {
+
+using namespace sifkit::cache;
+using Json = nlohmann::ordered_json;
+
+Result<void> write_out(const std::string& text) {
+  if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size()) {
+    return fail_errno("cannot write to standard output", errno);
+  }
+  return {};
+}
+
+Result<void> write_json(const Json& value) {
+  return write_out(value.dump(2, ' ', false, Json::error_handler_t::replace) + "\n");
+}
+
+void tell_wait(const LockWait& wait) {
+  std::string who =
+      wait.holder_pid ? fmt::format(" (being written by pid {})", *wait.holder_pid) : std::string();
+  if (wait.first) {
+    std::fprintf(stderr, "sif-cache: waiting for %s%s\n", wait.digest.text().c_str(), who.c_str());
+  } else {
+    std::fprintf(stderr, "sif-cache: still waiting for %s (%lld s)\n", wait.digest.text().c_str(),
+                 static_cast<long long>(wait.waited.count()));
+  }
+}
+
+// Progress on a terminal only: scripts and --json get clean output.
+Progress progress_for(const CacheCommandOptions& options) {
+  if (options.json || ::isatty(STDERR_FILENO) == 0) {
+    return {};
+  }
+  return [](std::string_view step, std::int64_t done, std::int64_t total) {
+    std::fprintf(stderr, "\r%.*s %lld/%lld", static_cast<int>(step.size()), step.data(),
+                 static_cast<long long>(done), static_cast<long long>(total));
+    if (done == total) {
+      std::fputc('\n', stderr);
+    }
+  };
+}
+
+Result<Cache> open_cache(const CacheCommandOptions& options) {
+  auto root = resolve_cache_directory(options.cache_dir);
+  if (!root) {
+    return std::unexpected(root.error());
+  }
+  CacheOptions cache_options;
+  cache_options.on_wait = tell_wait;
+  return Cache::open(*root, std::move(cache_options));
+}
+
+Result<UsageReport> usage_of(const CacheCommandOptions& options) {
+  auto cache = open_cache(options);
+  auto snapshot = cache ? cache->index().snapshot() : std::unexpected(cache.error());
+  if (!snapshot) {
+    return std::unexpected(snapshot.error());
+  }
+  return compute_usage(*snapshot);
+}
+
+Result<GcPolicy> policy_of(const CacheCommandOptions& options) {
+  GcPolicy policy;
+  if (options.keep_bytes) {
+    auto bytes = parse_byte_size(*options.keep_bytes);
+    if (!bytes) {
+      return std::unexpected(bytes.error());
+    }
+    policy.keep_bytes = *bytes;
+  }
+  if (options.older_than) {
+    auto age = parse_duration(*options.older_than);
+    if (!age) {
+      return std::unexpected(age.error());
+    }
+    policy.older_than = *age;
+  }
+  return policy;
+}
+
+Result<void> collect(const CacheCommandOptions& options, const GcPolicy& policy) {
+  auto cache = open_cache(options);
+  auto report = cache ? collect_garbage(*cache, policy, options.dry_run ? DryRun::yes : DryRun::no,
+                                        progress_for(options))
+                      : std::unexpected(cache.error());
+  if (!report) {
+    return std::unexpected(report.error());
+  }
+  return options.json ? write_json(gc_json(*report)) : write_out(format_gc(*report));
+}
+
+Result<Digest> digest_argument(const std::string& text) {
+  return Digest::parse(text);
+}
+
+} // namespace
+
+Result<void> run_list(const CacheCommandOptions& options) {
+  auto usage = usage_of(options);
+  if (!usage) {
+    return std::unexpected(usage.error());
+  }
+  return options.json ? write_json(list_json(*usage)) : write_out(format_list(*usage));
+}
+
+Result<void> run_du(const CacheCommandOptions& options) {
+  auto usage = usage_of(options);
+  if (!usage) {
+    return std::unexpected(usage.error());
+  }
+  return options.json ? write_json(usage_json(*usage)) : write_out(format_usage(*usage));
+}
+
+Result<void> run_gc(const CacheCommandOptions& options) {
+  auto policy = policy_of(options);
+  return policy ? collect(options, *policy) : std::unexpected(policy.error());
+}
+
+Result<void> run_clean(const CacheCommandOptions& options) {
+  GcPolicy policy;
+  policy.drop_roots = DropRoots::all;
+  return collect(options, policy);
+}
+
+Result<void> run_verify(const CacheCommandOptions& options) {
+  auto cache = open_cache(options);
+  auto report = cache
+                    ? verify_cache(*cache, options.no_hash ? Hashing::size_only : Hashing::full,
+                                   options.repair ? Repair::yes : Repair::no, progress_for(options))
+                    : std::unexpected(cache.error());
+  if (!report) {
+    return std::unexpected(report.error());
+  }
+  auto written =
+      options.json ? write_json(verify_json(*report)) : write_out(format_verify(*report));
+  if (written && !report->clean()) {
+    return fail(ErrorKind::corrupt_input,
+                fmt::format("{} problem(s) found in the cache", report->findings.size()));
+  }
+  return written;
+}
+
+Result<void> run_rm(const CacheCommandOptions& options) {
+  auto cache = open_cache(options);
+  auto removed =
+      cache ? cache->remove_refs(options.name, options.platform) : std::unexpected(cache.error());
+  if (!removed) {
+    return std::unexpected(removed.error());
+  }
+  if (*removed == 0) {
+    return fail(ErrorKind::not_found, "no reference named " + options.name +
+                                          (options.platform ? " for " + *options.platform : ""));
+  }
+  return options.json ? write_json(Json{{"removed", *removed}})
+                      : write_out(fmt::format("Removed {} reference(s); run 'sif-cache gc' to "
+                                              "free the blobs only they needed.\n",
+                                              *removed));
+}
+
+Result<void> run_put(const CacheCommandOptions& options) {
+  auto cache = open_cache(options);
+  if (!cache) {
+    return std::unexpected(cache.error());
+  }
+  Json results = Json::array();
+  for (const std::string& file : options.files) {
+    auto put = cache->put_file(file, options.media_type);
+    if (!put) {
+      return std::unexpected(std::move(put.error()).with_context("putting " + file));
+    }
+    const char* outcome = put->outcome == PutOutcome::written ? "written" : "already_stored";
+    results.push_back(Json{{"file", file},
+                           {"digest", put->blob.digest.text()},
+                           {"size", put->blob.size},
+                           {"outcome", outcome}});
+    if (!options.json) {
+      if (auto w = write_out(put->blob.digest.text() + " " + outcome + "\n"); !w) {
+        return w;
+      }
+    }
+  }
+  return options.json ? write_json(results) : Result<void>();
+}
+
+Result<void> run_ref(const CacheCommandOptions& options) {
+  auto digest = digest_argument(options.digest);
+  auto cache = digest ? open_cache(options) : std::unexpected(digest.error());
+  auto ref = cache ? cache->set_ref(RefKey{options.name, options.platform.value_or("")}, *digest)
+                   : std::unexpected(cache.error());
+  return ref ? Result<void>() : std::unexpected(ref.error());
+}
+
+Result<void> run_link(const CacheCommandOptions& options) {
+  auto parent = digest_argument(options.digest);
+  std::vector<Digest> children;
+  for (const std::string& text : options.digests) {
+    auto child = parent ? digest_argument(text) : std::unexpected(parent.error());
+    if (!child) {
+      return std::unexpected(child.error());
+    }
+    children.push_back(*child);
+  }
+  auto cache = parent ? open_cache(options) : std::unexpected(parent.error());
+  return cache ? cache->add_children(*parent, children) : std::unexpected(cache.error());
+}
+
+Result<void> run_convert(const CacheCommandOptions& options) {
+  auto source = digest_argument(options.digest);
+  auto result = source ? digest_argument(options.result) : std::unexpected(source.error());
+  auto cache = result ? open_cache(options) : std::unexpected(result.error());
+  auto recorded = cache ? cache->record_conversion(*source, options.options_key, *result)
+                        : std::unexpected(cache.error());
+  return recorded ? Result<void>() : std::unexpected(recorded.error());
+}
+
+} // namespace sifkit::tools
