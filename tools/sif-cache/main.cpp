@@ -8,6 +8,8 @@
 
 #include "commands.h"
 #include "help.h"
+
+#include <support/report.h>
 #include <CLI/CLI.hpp>
 
 namespace {
@@ -15,16 +17,7 @@ namespace {
 using namespace sifkit;
 using tools::CacheCommandOptions;
 
-int fail_with(const Error& error) {
-  std::fflush(stdout);
-  std::fprintf(stderr, "sif-cache: %s\n", error.what().c_str());
-  return exit_code(error.kind());
-}
-
-int usage_error(const std::string& message) {
-  std::fprintf(stderr, "sif-cache: %s\nRun 'sif-cache --help' for usage.\n", message.c_str());
-  return exit_code(ErrorKind::usage);
-}
+constexpr std::string_view k_tool = "sif-cache";
 
 CLI::App* command(CLI::App& app, std::vector<std::pair<CLI::App*, tools::CacheCommandRun>>& table,
                   const char* name, const char* description, tools::CacheCommandRun run,
@@ -99,19 +92,19 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return e.get_exit_code() == 0 ? app.exit(e) : usage_error(e.what()); // 0: --help
+    return e.get_exit_code() == 0 ? app.exit(e) : tools::report_usage(k_tool, e.what()); // 0: --help
   }
   for (const auto& [sub, run] : table) {
     if (!sub->parsed()) {
       continue;
     }
     if (auto done = run(o); !done) {
-      return fail_with(done.error());
+      return tools::report_failure(k_tool, done.error());
     }
     if (std::fflush(stdout) != 0) {
-      return fail_with(Error(ErrorKind::io, "cannot write to standard output"));
+      return tools::report_failure(k_tool, Error(ErrorKind::io, "cannot write to standard output"));
     }
     return 0;
   }
-  return usage_error("a subcommand is required (list, du, gc, verify, rm or clean)");
+  return tools::report_usage(k_tool, "a subcommand is required (list, du, gc, verify, rm or clean)");
 }

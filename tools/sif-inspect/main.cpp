@@ -1,4 +1,4 @@
-// sif-inspect: siftool's views of a SIF file (header, list, info, dump), a check of the
+// sif-inspect: siftool's views of a SIF file (header, list, info, dump), the OCI view, a check of the
 // digests of OCI objects, and JSON forms of both. The views are in sif/inspect.h, the
 // subcommands in commands.cpp; this file only parses the command line.
 
@@ -8,22 +8,15 @@
 
 #include "commands.h"
 #include "help.h"
+
+#include <support/report.h>
 #include <CLI/CLI.hpp>
 
 namespace {
 
 using namespace sifkit;
 
-int fail_with(const Error& error) {
-  std::fflush(stdout);
-  std::fprintf(stderr, "sif-inspect: %s\n", error.what().c_str());
-  return exit_code(error.kind());
-}
-
-int usage_error(const std::string& message) {
-  std::fprintf(stderr, "sif-inspect: %s\nRun 'sif-inspect --help' for usage.\n", message.c_str());
-  return exit_code(ErrorKind::usage);
-}
+constexpr std::string_view k_tool = "sif-inspect";
 
 } // namespace
 
@@ -55,7 +48,7 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return e.get_exit_code() == 0 ? app.exit(e) : usage_error(e.what()); // 0: --help
+    return e.get_exit_code() == 0 ? app.exit(e) : tools::report_usage(k_tool, e.what()); // 0: --help
   }
 
   for (const auto& [sub, command] : parsers) {
@@ -65,21 +58,21 @@ int main(int argc, char** argv) {
     if (command->takes_id == tools::TakesId::yes) {
       auto id = tools::parse_object_id(id_text);
       if (!id) {
-        return fail_with(id.error());
+        return tools::report_failure(k_tool, id.error());
       }
       options.id = *id;
     }
     auto image = sif::Image::open(options.file);
     if (!image) {
-      return fail_with(image.error());
+      return tools::report_failure(k_tool, image.error());
     }
     if (auto done = command->run(options, *image); !done) {
-      return fail_with(done.error());
+      return tools::report_failure(k_tool, done.error());
     }
     if (std::fflush(stdout) != 0) {
-      return fail_with(fail_errno("cannot write to standard output", errno).error());
+      return tools::report_failure(k_tool, fail_errno("cannot write to standard output", errno).error());
     }
     return 0;
   }
-  return usage_error("a subcommand is required (header, list, info, dump or verify)");
+  return tools::report_usage(k_tool, "a subcommand is required (header, list, info, dump, oci or verify)");
 }
