@@ -11,7 +11,7 @@
 // first 60 bits agree (about 1 in 10^18 for two random digests), and then only wait for
 // each other; correctness never depends on the offsets being distinct.
 
-#include <cache/digest.h>
+#include <common/digest.h>
 #include <cache/layout.h>
 #include <common/error.h>
 

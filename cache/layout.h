@@ -8,7 +8,7 @@
 //   <root>/locks/sha256.lock     per-blob record locks, one byte per blob (blob_lock.h)
 //   <root>/index.db              the SQLite index (plus its -wal and -shm files)
 
-#include <cache/digest.h>
+#include <common/digest.h>
 #include <common/error.h>
 
 #include <optional>

@@ -2,7 +2,7 @@
 
 // The rows of the index, as plain values. Times are Unix seconds.
 
-#include <cache/digest.h>
+#include <common/digest.h>
 
 #include <cstdint>
 #include <string>

@@ -1,6 +1,7 @@
 #include <sif/descriptor.h>
 
 #include <common/bytes.h>
+#include <common/digest.h>
 
 #include <algorithm>
 #include <cstring>
@@ -179,17 +180,11 @@ Extra digest_extra(std::string_view digest_text) {
 }
 
 Result<std::string> parse_oci_digest(std::string_view text) {
-  constexpr std::string_view prefix = "sha256:";
-  bool ok = text.size() == prefix.size() + 64 && text.starts_with(prefix) &&
-            std::all_of(text.begin() + prefix.size(), text.end(), [](char c) {
-              return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-            });
-  if (!ok) {
-    return fail(ErrorKind::corrupt_input,
-                "invalid OCI digest \"" + std::string(text.substr(0, 80)) +
-                    "\" (want sha256:<64 lower-case hex digits>)");
+  auto digest = Digest::parse(text);
+  if (!digest) {
+    return std::unexpected(digest.error());
   }
-  return std::string(text);
+  return digest->text();
 }
 
 } // namespace sifkit::sif

@@ -1,7 +1,5 @@
 #include <sif/oci_types.h>
 
-#include <common/sha256.h>
-#include <sif/descriptor.h>
 
 namespace sifkit::oci {
 
@@ -11,20 +9,6 @@ bool is_index_media_type(std::string_view media_type) {
 
 bool is_image_media_type(std::string_view media_type) {
   return media_type == k_media_oci_manifest || media_type == k_media_docker_manifest;
-}
-
-Result<Digest> Digest::parse(std::string_view text) {
-  auto valid = sif::parse_oci_digest(text);
-  if (!valid) {
-    return std::unexpected(valid.error());
-  }
-  return Digest(std::move(*valid));
-}
-
-Digest Digest::of(std::string_view data) { return Digest("sha256:" + sha256_hex(data)); }
-
-Result<Digest> Digest::from_hex(std::string_view hex) {
-  return parse("sha256:" + std::string(hex));
 }
 
 std::string Platform::to_string() const {

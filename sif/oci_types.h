@@ -3,6 +3,7 @@
 // The OCI image model as far as an OCI-SIF needs it (spec §13): media types, digests,
 // platforms, descriptors, image indexes / Docker manifest lists and image manifests.
 // Parsing is in oci_parse.h, serialisation in oci_json.h.
+#include <common/digest.h>
 #include <common/error.h>
 
 #include <compare>
@@ -52,29 +53,8 @@ bool is_index_media_type(std::string_view media_type);
 // True for an OCI image manifest or a Docker v2 image manifest.
 bool is_image_media_type(std::string_view media_type);
 
-// A validated content digest `sha256:<64 lower-case hex>`; the only form an OCI-SIF
-// stores. A default-constructed Digest is empty and matches no blob.
-class Digest {
-public:
-  Digest() = default;
-  // Validates `text`; `corrupt_input` for anything but sha256:<64 lower-case hex>, so a
-  // digest can safely name a file under blobs/sha256/.
-  static Result<Digest> parse(std::string_view text);
-  // The digest of `data`.
-  static Digest of(std::string_view data);
-  // The digest whose hex part is `hex` (64 lower-case hex digits, e.g. from Sha256).
-  static Result<Digest> from_hex(std::string_view hex);
-
-  const std::string& text() const { return m_text; }
-  std::string_view hex() const { return std::string_view(m_text).substr(7); }
-  bool empty() const { return m_text.empty(); }
-
-  auto operator<=>(const Digest&) const = default;
-
-private:
-  explicit Digest(std::string text) : m_text(std::move(text)) {}
-  std::string m_text;
-};
+// Content digests are common/digest.h's; an OCI-SIF stores only sha256 ones.
+using sifkit::Digest;
 
 // The platform an image runs on (go-containerregistry's v1.Platform).
 struct Platform {

@@ -5,7 +5,7 @@
 // exit status. Children open their own Cache: SQLite handles never cross fork().
 
 #include <cache/cache.h>
-#include <cache/digest.h>
+#include <common/digest.h>
 
 #include <chrono>
 #include <csignal>
@@ -24,11 +24,7 @@
 namespace sifkit::test {
 
 // The digest of `content`.
-inline cache::Digest digest_of(const std::string& content) {
-  cache::DigestHasher hasher(cache::DigestAlgorithm::sha256);
-  hasher.update(content);
-  return hasher.finish();
-}
+inline Digest digest_of(const std::string& content) { return Digest::of(content); }
 
 // A seed for randomised tests: $SIFKIT_TEST_SEED when set (to replay a failure), else a
 // fresh one. Printed with `what`, so every run can be reproduced.

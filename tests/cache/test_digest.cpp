@@ -1,4 +1,4 @@
-#include <cache/digest.h>
+#include <common/digest.h>
 #include <cache/layout.h>
 #include <cache/units.h>
 
@@ -17,14 +17,14 @@ TEST_CASE("a digest parses from sha256:<hex> and prints back the same text", "[c
   CHECK(digest->short_text() == "sha256:aaaaaaaaaaaa");
 }
 
-TEST_CASE("malformed digests are usage errors that name the input", "[cache]") {
+TEST_CASE("malformed digests are corrupt input that names the input", "[cache]") {
   for (std::string bad : std::vector<std::string>{
            "sha256:abc", "md5:" + std::string(32, 'a'), "sha256:" + std::string(64, 'A'),
            std::string(64, 'a'), "sha256:" + std::string(63, 'a') + "g"}) {
     INFO(bad);
     auto digest = Digest::parse(bad);
     REQUIRE_FALSE(digest.has_value());
-    CHECK(digest.error().kind() == ErrorKind::usage);
+    CHECK(digest.error().kind() == ErrorKind::corrupt_input);
     CHECK_THAT(digest.error().what(), Catch::Contains(bad));
   }
 }

@@ -106,8 +106,13 @@ Result<void> collect(const CacheCommandOptions& options, const GcPolicy& policy)
   return options.json ? write_json(gc_json(*report)) : write_out(format_gc(*report));
 }
 
+// A digest typed on the command line: malformed is a usage error, not corrupt input.
 Result<Digest> digest_argument(const std::string& text) {
-  return Digest::parse(text);
+  auto digest = Digest::parse(text);
+  if (!digest) {
+    return fail(ErrorKind::usage, digest.error().message());
+  }
+  return digest;
 }
 
 } // namespace

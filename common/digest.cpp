@@ -1,4 +1,4 @@
-#include <cache/digest.h>
+#include <common/digest.h>
 #include <common/sha256.h>
 
 #include <cerrno>
@@ -7,7 +7,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-namespace sifkit::cache {
+namespace sifkit {
 
 namespace {
 
@@ -32,30 +32,38 @@ std::string_view to_string(DigestAlgorithm algorithm) {
   return "sha256";
 }
 
+static std::string quoted(std::string_view text) {
+  constexpr std::size_t k_max = 80; // hostile inputs can be long
+  return "\"" + std::string(text.substr(0, k_max)) + (text.size() > k_max ? "...\"" : "\"");
+}
+
+Digest::Digest(DigestAlgorithm algorithm, std::string hex)
+    : m_algorithm(algorithm), m_hex(std::move(hex)),
+      m_text(std::string(to_string(algorithm)) + ":" + m_hex) {}
+
 Result<Digest> Digest::from_hex(DigestAlgorithm algorithm, std::string_view hex) {
   if (hex.size() != k_sha256_hex_length || !is_lower_hex(hex)) {
-    return fail(ErrorKind::usage, "invalid " + std::string(to_string(algorithm)) + " digest \"" +
-                                      std::string(hex) + "\" (want 64 lower-case hex digits)");
+    return fail(ErrorKind::corrupt_input, "invalid " + std::string(to_string(algorithm)) +
+                                              " digest " + quoted(hex) +
+                                              " (want 64 lower-case hex digits)");
   }
   return Digest(algorithm, std::string(hex));
 }
 
 Result<Digest> Digest::parse(std::string_view text) {
   auto colon = text.find(':');
-  if (colon == std::string_view::npos || text.substr(0, colon) != "sha256") {
-    return fail(ErrorKind::usage,
-                "invalid digest \"" + std::string(text) + "\" (want sha256:<64 hex digits>)");
+  bool known = colon != std::string_view::npos && text.substr(0, colon) == "sha256";
+  if (!known || !from_hex(DigestAlgorithm::sha256, text.substr(colon + 1))) {
+    return fail(ErrorKind::corrupt_input,
+                "invalid digest " + quoted(text) + " (want sha256:<64 lower-case hex digits>)");
   }
-  auto digest = from_hex(DigestAlgorithm::sha256, text.substr(colon + 1));
-  if (!digest) {
-    return fail(ErrorKind::usage, "invalid digest \"" + std::string(text) +
-                                      "\" (want sha256:<64 lower-case hex digits>)");
-  }
-  return digest;
+  return Digest(DigestAlgorithm::sha256, std::string(text.substr(colon + 1)));
 }
 
-std::string Digest::text() const {
-  return std::string(to_string(m_algorithm)) + ":" + m_hex;
+Digest Digest::of(std::string_view data) {
+  DigestHasher hasher(DigestAlgorithm::sha256);
+  hasher.update(data);
+  return hasher.finish();
 }
 
 std::string Digest::short_text() const {
@@ -106,4 +114,4 @@ Result<Digest> digest_of_file(const std::string& path, DigestAlgorithm algorithm
   return hasher.finish();
 }
 
-} // namespace sifkit::cache
+} // namespace sifkit
