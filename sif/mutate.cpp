@@ -72,6 +72,9 @@ Result<void> Image::delete_objects(const std::function<bool(const Descriptor&)>&
   if (auto w = require_writable(); !w) {
     return w;
   }
+  if (!pred) {
+    return fail(ErrorKind::usage, path() + ": no selection function given for deletion");
+  }
   std::vector<std::size_t> victims;
   for (std::size_t i = 0; i < m_slots.size(); ++i) {
     if (m_slots[i].used() && pred(m_slots[i])) {

@@ -233,6 +233,11 @@ TEST_CASE("deleting by selector reproduces upstream's TestDeleteObjects goldens"
                                       {Zero::no, Compact::yes})
                       .has_value());
         }) == golden(t, "PrimaryPartitionCompact"));
+  CHECK(build(deterministic(), two(), [&](Image& image) {
+          auto r = image.delete_objects(nullptr);
+          REQUIRE_FALSE(r.has_value());
+          CHECK(r.error().kind() == ErrorKind::usage);
+        }) == golden(t, "NilSelectFunc"));
   CHECK(build(deterministic(), {}, [&](Image& image) {
           auto r = image.delete_objects(is_generic);
           REQUIRE_FALSE(r.has_value());
