@@ -1,0 +1,120 @@
+#include <registry/oci_dir_source.h>
+
+#include <common/file.h>
+#include <registry/layout_select.h>
+#include <sif/oci_layout.h>
+
+#include <cerrno>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <vector>
+
+namespace sifkit::registry {
+
+namespace {
+
+// Opens blobs/sha256/<hex> without following a symbolic link (a link could expose any
+// file of the user's to whoever made the layout); only regular files count.
+Result<File> open_layout_blob(const std::string& dir, const Digest& digest, std::int64_t& size) {
+  std::string path = dir + "/blobs/" + std::string(to_string(digest.algorithm())) + "/" + digest.hex();
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) {
+    if (errno == ELOOP) {
+      return fail(ErrorKind::corrupt_input, path + " is a symbolic link, not a blob");
+    }
+    return fail_errno("blob " + digest.text() + ": open " + path, errno);
+  }
+  File file = File::adopt(fd, path);
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    return fail_errno("cannot stat " + path, errno);
+  }
+  if (!S_ISREG(st.st_mode)) {
+    return fail(ErrorKind::corrupt_input, path + " is not a regular file");
+  }
+  size = st.st_size;
+  return file;
+}
+
+} // namespace
+
+Result<std::unique_ptr<OciDirSource>> OciDirSource::open(const std::string& dir,
+                                                         const std::string& tag,
+                                                         const std::optional<Digest>& digest,
+                                                         std::string description) {
+  auto layout = oci::OciLayout::open(dir);
+  if (!layout) {
+    return std::unexpected(std::move(layout.error()).with_context(description));
+  }
+  auto root = select_layout_entry(layout->index(), tag, digest, dir);
+  if (!root) {
+    return std::unexpected(std::move(root.error()).with_context(description));
+  }
+  return std::unique_ptr<OciDirSource>(new OciDirSource(dir, std::move(*root), std::move(description)));
+}
+
+Result<FetchedManifest> OciDirSource::fetch_root() { return fetch_manifest(m_root); }
+
+Result<FetchedManifest> OciDirSource::fetch_manifest(const oci::Descriptor& descriptor) {
+  auto context = [&](Error e) {
+    return std::unexpected(std::move(e).with_context(m_description));
+  };
+  if (descriptor.size < 0 || descriptor.size > oci::k_max_manifest_size) {
+    return context(Error(ErrorKind::corrupt_input, "manifest " + descriptor.digest.text() +
+                                                       " has an unreasonable size " +
+                                                       std::to_string(descriptor.size)));
+  }
+  std::int64_t size = 0;
+  auto file = open_layout_blob(m_dir, descriptor.digest, size);
+  if (!file) {
+    return context(file.error());
+  }
+  if (size != descriptor.size) {
+    return context(Error(ErrorKind::corrupt_input,
+                         file->path() + " is " + std::to_string(size) +
+                             " bytes, its descriptor says " + std::to_string(descriptor.size)));
+  }
+  std::string bytes(static_cast<std::size_t>(size), '\0');
+  if (auto r = file->pread_exact(std::as_writable_bytes(std::span(bytes)), 0); !r) {
+    return context(r.error());
+  }
+  auto fetched = fetched_manifest(std::move(bytes), descriptor);
+  return fetched ? std::move(fetched) : context(fetched.error());
+}
+
+Result<void> OciDirSource::fetch_blob(const oci::Descriptor& descriptor, cache::BlobWriter& writer,
+                                      const BlobProgress& progress) {
+  auto context = [&](Error e) {
+    return std::unexpected(std::move(e).with_context(m_description));
+  };
+  std::int64_t size = 0;
+  auto file = open_layout_blob(m_dir, descriptor.digest, size);
+  if (!file) {
+    return context(file.error());
+  }
+  std::vector<std::byte> buffer(1 << 20);
+  std::int64_t offset = writer.bytes_written();
+  while (offset < size) {
+    ssize_t got = ::pread(file->fd(), buffer.data(), buffer.size(), offset);
+    if (got < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      return context(fail_errno("read " + file->path(), errno).error());
+    }
+    if (got == 0) {
+      break;
+    }
+    if (auto w = writer.write(std::span(buffer.data(), static_cast<std::size_t>(got))); !w) {
+      return context(w.error());
+    }
+    offset += got;
+    if (progress) {
+      progress(offset);
+    }
+  }
+  return {};
+}
+
+} // namespace sifkit::registry

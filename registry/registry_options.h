@@ -1,0 +1,16 @@
+#pragma once
+
+// How to talk to a registry (docker://): the options sif-pull accepts for every
+// transport and passes on; local transports ignore them.
+#include <optional>
+#include <string>
+
+namespace sifkit::registry {
+
+struct RegistryOptions {
+  std::optional<std::string> credentials; // --creds USER[:PASSWORD]
+  std::optional<std::string> ca_cert;     // --ca-cert FILE: trust this CA bundle
+  bool insecure = false;                  // --insecure: plain HTTP / unverified TLS
+};
+
+} // namespace sifkit::registry

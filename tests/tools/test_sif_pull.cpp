@@ -1,0 +1,93 @@
+#include <filesystem>
+#include <string>
+
+#include "support/fixtures.h"
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+using sifkit::test::CommandResult;
+using sifkit::test::run_command;
+using sifkit::test::TempDir;
+
+namespace {
+
+std::string images(const std::string& name) {
+  return sifkit::test::fixture("oci-sif-upstream/test/images/" + name);
+}
+
+CommandResult sif_pull(const TempDir& dir, const std::string& arguments) {
+  return run_command("'" + sifkit::test::tool("sif-pull") + "' --cache '" + dir.file("cache") +
+                     "' " + arguments + " </dev/null");
+}
+
+} // namespace
+
+TEST_CASE("sif-pull fills the cache and prints the manifest digest", "[pull]") {
+  TempDir dir;
+  auto first = sif_pull(dir, "oci:" + images("hello-world-docker-v2-manifest"));
+  INFO(first.err);
+  REQUIRE(first.exit_code == 0);
+  CHECK(first.out == "sha256:432f982638b3aefab73cc58ab28f5c16e96fdb504e8c134fc58dff4bae8bf338\n");
+  CHECK_THAT(first.err, Catch::Contains("fetched")); // plain lines: stderr is not a terminal
+
+  auto again = sif_pull(dir, "--json --quiet oci:" + images("hello-world-docker-v2-manifest"));
+  REQUIRE(again.exit_code == 0);
+  CHECK(again.err.empty());
+  auto summary = nlohmann::json::parse(again.out);
+  CHECK(summary["bytes_fetched"] == 0);
+  CHECK(summary["bytes_reused"] == 1485 + 3208);
+  CHECK(summary["manifest"] ==
+        "sha256:432f982638b3aefab73cc58ab28f5c16e96fdb504e8c134fc58dff4bae8bf338");
+  CHECK(summary["layers"].size() == 1);
+  CHECK(summary["layers"][0]["reused"] == true);
+
+  auto verify = run_command("'" + sifkit::test::tool("sif-cache") + "' --cache '" +
+                            dir.file("cache") + "' verify");
+  CHECK(verify.exit_code == 0);
+}
+
+TEST_CASE("sif-pull --platform and --oci-layout", "[pull]") {
+  TempDir dir;
+  auto pulled = sif_pull(dir, "--quiet --json --platform linux/arm64/v8 --oci-layout '" +
+                                  dir.file("out") + "' oci:" +
+                                  images("hello-world-docker-v2-manifest-list"));
+  INFO(pulled.err);
+  REQUIRE(pulled.exit_code == 0);
+  auto summary = nlohmann::json::parse(pulled.out);
+  CHECK(summary["platform"] == "linux/arm64/v8");
+  CHECK(std::filesystem::exists(dir.file("out/index.json")));
+  CHECK(summary["oci_layout"]["tag"] == "latest");
+  CHECK(std::filesystem::exists(dir.file("out/oci-layout")));
+}
+
+TEST_CASE("sif-pull exits with the code of the failure", "[pull]") {
+  TempDir dir;
+  std::string list = "oci:" + images("hello-world-docker-v2-manifest-list");
+  struct Row {
+    std::string arguments;
+    int exit_code;
+    std::string message;
+  };
+  for (const Row& row : std::vector<Row>{
+           {"", 2, "REF"},
+           {"dir:/x", 2, "unknown transport"},
+           {"--platform linux " + list, 2, "invalid platform"},
+           {"--platform windows/amd64 " + list, 3, "linux/arm64/v8"},
+           {"oci:" + dir.file("absent"), 3, "absent"},
+           {"-o x.sif " + list, 6, "not supported yet"},
+           {"docker://alpine:3.19", 6, "docker://"},
+           {"https://example.org/a.sif", 6, "not supported yet"},
+       }) {
+    INFO(row.arguments);
+    auto result = sif_pull(dir, row.arguments);
+    CHECK(result.exit_code == row.exit_code);
+    CHECK_THAT(result.err, Catch::Contains(row.message));
+  }
+}
+
+TEST_CASE("sif-pull --help teaches the sources and exit codes", "[pull]") {
+  auto help = run_command("'" + sifkit::test::tool("sif-pull") + "' --help");
+  REQUIRE(help.exit_code == 0);
+  CHECK_THAT(help.out, Catch::Contains("docker-archive:") && Catch::Contains("Exit codes") &&
+                           Catch::Contains("--oci-layout"));
+}

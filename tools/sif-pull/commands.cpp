@@ -1,0 +1,125 @@
+#include "commands.h"
+
+#include "progress.h"
+
+#include <cache/cache.h>
+#include <cache/location.h>
+#include <registry/oci_layout_writer.h>
+#include <registry/open_source.h>
+#include <registry/pull.h>
+#include <registry/reference.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+namespace sifkit::tools {
+
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+Result<void> write_out(const std::string& text) {
+  if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size()) {
+    return fail_errno("cannot write to standard output", errno);
+  }
+  return {};
+}
+
+Json blob_json(const registry::PulledBlob& blob) {
+  return Json{{"digest", blob.digest.text()},
+              {"size", blob.size},
+              {"media_type", blob.media_type},
+              {"reused", blob.reused}};
+}
+
+Json summary_json(const std::string& reference, const registry::PullResult& r, Json layout) {
+  Json layers = Json::array();
+  for (const auto& layer : r.layers) {
+    layers.push_back(blob_json(layer));
+  }
+  return Json{{"reference", reference},
+              {"platform", r.platform},
+              {"root", r.root_digest.text()},
+              {"manifest", r.manifest_digest.text()},
+              {"media_type", r.manifest_media_type},
+              {"config", blob_json(r.config)},
+              {"layers", std::move(layers)},
+              {"bytes_fetched", r.bytes_fetched},
+              {"bytes_reused", r.bytes_reused},
+              {"oci_layout", std::move(layout)},
+              {"time_ms",
+               {{"resolve", r.resolve_time.count()},
+                {"fetch", r.fetch_time.count()},
+                {"total", r.total_time.count()}}}};
+}
+
+Result<cache::Cache> open_cache(const PullCommandOptions& options) {
+  auto root = cache::resolve_cache_directory(options.cache_dir);
+  if (!root) {
+    return std::unexpected(root.error());
+  }
+  cache::CacheOptions cache_options;
+  if (!options.quiet) {
+    cache_options.on_wait = [](const cache::LockWait& wait) {
+      std::fprintf(stderr, "sif-pull: %s %s (written by another process)\n",
+                   wait.first ? "waiting for" : "still waiting for", wait.digest.text().c_str());
+    };
+  }
+  return cache::Cache::open(*root, std::move(cache_options));
+}
+
+} // namespace
+
+Result<void> run_pull(const PullCommandOptions& options) {
+  if (options.output) {
+    return fail(ErrorKind::unsupported, "-o " + *options.output +
+                                            ": writing an OCI-SIF is not supported yet (pull into "
+                                            "the cache, or use --oci-layout DIR)");
+  }
+  auto reference = registry::parse_reference(options.reference);
+  if (!reference) {
+    return std::unexpected(reference.error());
+  }
+  registry::PullOptions pull_options;
+  pull_options.reference_name = reference->canonical();
+  if (options.platform) {
+    auto platform = oci::Platform::parse(*options.platform);
+    if (!platform) {
+      return std::unexpected(platform.error());
+    }
+    pull_options.platform = *platform;
+  }
+  registry::RegistryOptions registry_options{options.credentials, options.ca_cert, options.insecure};
+  auto source = registry::open_source(*reference, registry_options);
+  if (!source) {
+    return std::unexpected(source.error());
+  }
+  auto cache = open_cache(options);
+  if (!cache) {
+    return std::unexpected(cache.error());
+  }
+  ProgressStyle style = progress_style(options.quiet);
+  auto pulled = registry::pull_image(**source, *cache, pull_options, make_progress(style));
+  finish_progress(style);
+  if (!pulled) {
+    return std::unexpected(pulled.error());
+  }
+  Json layout = nullptr;
+  if (options.oci_layout) {
+    std::string tag = registry::default_tag(*reference);
+    auto written = registry::write_oci_layout(*cache, *pulled, *options.oci_layout, tag);
+    if (!written) {
+      return std::unexpected(written.error());
+    }
+    layout = Json{{"path", *options.oci_layout}, {"tag", tag}, {"manifest", written->digest.text()}};
+  }
+  if (options.json) {
+    return write_out(summary_json(pull_options.reference_name, *pulled, std::move(layout))
+                         .dump(2, ' ', false, Json::error_handler_t::replace) +
+                     "\n");
+  }
+  return write_out(pulled->manifest_digest.text() + "\n");
+}
+
+} // namespace sifkit::tools

@@ -1,0 +1,50 @@
+#pragma once
+
+// The long help of sif-pull: sources, examples, JSON fields and exit codes.
+
+namespace sifkit::tools {
+
+inline constexpr const char* k_pull_description =
+    "Fetch an image into the shared sifkit cache (blobs stored once by sha256, verified as\n"
+    "they arrive) and print its manifest digest. Re-pulling an unchanged image fetches\n"
+    "nothing. With --oci-layout DIR, also write the image as a plain OCI image layout\n"
+    "(tagged with the reference's tag, else \"latest\"; Docker manifests become OCI ones).";
+
+inline constexpr const char* k_pull_footer = R"(Sources (REF):
+  oci:DIR[:TAG|@DIGEST]           an OCI image layout directory (default: the only image,
+                                  else the one tagged "latest")
+  oci-archive:FILE[:TAG]          a tar (optionally compressed) of an OCI image layout
+  docker-archive:FILE[:REPO:TAG|@N]  what `docker save` writes
+  docker://HOST/REPO[:TAG|@DIGEST]   a registry (also a bare HOST/REPO:TAG) - not built yet
+  http(s)://URL, oras://REF, docker-daemon:REF                            - not supported yet
+
+Examples:
+  sif-pull oci:./layout:v1
+  sif-pull --platform linux/arm64/v8 oci-archive:multiarch.tar
+  sif-pull docker-archive:busybox.tar:busybox:1.36 --oci-layout out/
+  sif-pull --json --quiet oci:./layout | jq .manifest
+
+An index (multi-platform image) is resolved for --platform, default the host's; the error
+lists the platforms present when none matches. The cache is --cache DIR, else
+$SIFKIT_CACHEDIR, else $XDG_CACHE_HOME/sifkit, else ~/.cache/sifkit.
+
+Progress goes to stderr: a bar on a terminal, one line per blob otherwise, none with --quiet.
+
+JSON (--json, on stdout; sizes in bytes):
+  {reference, platform, root, manifest, media_type,
+   config: {digest, size, media_type, reused}, layers: [{digest, size, media_type, reused}],
+   bytes_fetched, bytes_reused, oci_layout: null or {path, tag, manifest},
+   time_ms: {resolve, fetch, total}}
+
+Exit codes:
+  0  success
+  2  bad usage (malformed reference or platform, ambiguous image choice)
+  3  not found (no such file, tag, platform or blob)
+  4  corrupt input (digest mismatch, unsafe archive entry, malformed manifest)
+  5  I/O error
+  6  unsupported (a transport not built yet, -o, a layout version we do not know)
+  7  conflict (cache owned by another user, lock wait timed out)
+  9  auth, 10 network (registries)
+)";
+
+} // namespace sifkit::tools

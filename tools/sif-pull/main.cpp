@@ -1,0 +1,50 @@
+// sif-pull: fetch an image from any source into the shared cache. The work is in
+// registry/ (reference.h, open_source.h, pull.h, oci_layout_writer.h); commands.cpp
+// wires them together; this file only parses the command line.
+
+#include <cstdio>
+#include <string>
+
+#include "commands.h"
+#include "help.h"
+
+#include <support/report.h>
+#include <CLI/CLI.hpp>
+
+namespace {
+
+constexpr std::string_view k_tool = "sif-pull";
+
+} // namespace
+
+int main(int argc, char** argv) {
+  using namespace sifkit;
+  CLI::App app(tools::k_pull_description, "sif-pull");
+  app.footer(tools::k_pull_footer);
+
+  tools::PullCommandOptions o;
+  app.add_option("REF", o.reference, "Image reference (sources below)")->required()->type_name("");
+  app.add_option("-o,--output", o.output, "Write an OCI-SIF (not supported yet)")->type_name("FILE");
+  app.add_option("--oci-layout", o.oci_layout, "Also write a plain OCI image layout")->type_name("DIR");
+  app.add_option("--platform", o.platform, "Platform to select from an index (default: host)")
+      ->type_name("OS/ARCH[/VARIANT]");
+  app.add_option("--cache", o.cache_dir, "Cache directory")->type_name("DIR");
+  app.add_flag("-q,--quiet", o.quiet, "No progress on stderr");
+  app.add_flag("--json", o.json, "Print a JSON summary on stdout (fields below)");
+  app.add_option("--creds", o.credentials, "Registry credentials")->type_name("USER[:PASS]");
+  app.add_option("--ca-cert", o.ca_cert, "Trust this CA bundle for registry TLS")->type_name("FILE");
+  app.add_flag("--insecure", o.insecure, "Allow plain HTTP or unverified TLS to the registry");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return e.get_exit_code() == 0 ? app.exit(e) : tools::report_usage(k_tool, e.what());
+  }
+  if (auto done = tools::run_pull(o); !done) {
+    return tools::report_failure(k_tool, done.error());
+  }
+  if (std::fflush(stdout) != 0) {
+    return tools::report_failure(k_tool, Error(ErrorKind::io, "cannot write to standard output"));
+  }
+  return 0;
+}
