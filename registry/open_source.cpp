@@ -1,6 +1,7 @@
 #include <registry/open_source.h>
 
 #include <registry/docker_archive_source.h>
+#include <registry/docker_source.h>
 #include <registry/oci_archive_source.h>
 #include <registry/oci_dir_source.h>
 
@@ -19,7 +20,7 @@ Result<std::unique_ptr<ImageSource>> upcast(Result<std::unique_ptr<T>> opened) {
 } // namespace
 
 Result<std::unique_ptr<ImageSource>> open_source(const ImageReference& reference,
-                                                 const RegistryOptions& /*options*/) {
+                                                 const RegistryOptions& options) {
   std::string name = reference.canonical();
   switch (reference.transport) {
   case Transport::oci_dir:
@@ -28,8 +29,13 @@ Result<std::unique_ptr<ImageSource>> open_source(const ImageReference& reference
     return upcast(OciArchiveSource::open(reference.location, reference.tag, name));
   case Transport::docker_archive:
     return DockerArchiveSource::open(reference.location, reference.tag, reference.source_index, name);
-  case Transport::docker:
-    return fail(ErrorKind::unsupported, name + ": docker:// transport not built yet");
+  case Transport::docker: {
+    DockerOptions docker;
+    docker.credentials = options.credentials;
+    docker.ca_cert = options.ca_cert.value_or("");
+    docker.insecure = options.insecure;
+    return open_docker_source(reference.location, docker);
+  }
   case Transport::http:
   case Transport::oras:
   case Transport::docker_daemon:

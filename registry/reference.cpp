@@ -1,5 +1,7 @@
 #include <registry/reference.h>
 
+#include <registry/docker_reference.h>
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -164,7 +166,10 @@ Result<ImageReference> parse_reference(std::string_view text) {
 
 std::string ImageReference::canonical() const {
   switch (transport) {
-  case Transport::docker: return "docker://" + location;
+  case Transport::docker: {
+    auto parsed = DockerReference::parse(location); // docker.io/library/..., :latest
+    return "docker://" + (parsed ? parsed->to_string() : location);
+  }
   case Transport::http: return location;
   case Transport::oras: return "oras://" + location;
   case Transport::docker_daemon: return "docker-daemon:" + location;
@@ -185,7 +190,11 @@ std::string ImageReference::canonical() const {
 
 std::string default_tag(const ImageReference& reference) {
   std::string tag = reference.tag;
-  if (reference.transport == Transport::docker || reference.transport == Transport::oras) {
+  if (reference.transport == Transport::docker) {
+    if (auto parsed = DockerReference::parse(reference.location); parsed && !parsed->tag.empty()) {
+      tag = parsed->tag;
+    }
+  } else if (reference.transport == Transport::oras) {
     std::string_view text = reference.location;
     std::size_t slash = text.rfind('/');
     std::size_t colon = text.rfind(':');

@@ -35,8 +35,9 @@ struct ImageReference {
   std::optional<Digest> digest;    // oci: a pinned manifest digest
   std::optional<int> source_index; // docker-archive: "@N", the N-th image of manifest.json
 
-  // The reference in one canonical text (paths made absolute and normalised), used to
-  // name it in the cache and in messages: "oci:/abs/dir:tag", "docker://alpine:3.19".
+  // The reference in one canonical text (paths made absolute and normalised, docker
+  // names as docker_reference.h normalises them), used to name it in the cache and in
+  // messages: "oci:/abs/dir:tag", "docker://docker.io/library/alpine:3.19".
   std::string canonical() const;
 };
 

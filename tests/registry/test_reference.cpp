@@ -65,7 +65,12 @@ TEST_CASE("canonical text makes paths absolute and keeps the tag", "[pull]") {
   std::string expected =
       "oci:" + (std::filesystem::current_path() / "dir").lexically_normal().string() + ":v1";
   CHECK(ref->canonical() == expected);
-  CHECK(parse_reference("alpine:3.19")->canonical() == "docker://alpine:3.19");
+  CHECK(parse_reference("alpine:3.19")->canonical() == "docker://docker.io/library/alpine:3.19");
+  CHECK(parse_reference("docker://localhost:5000/app")->canonical() ==
+        "docker://localhost:5000/app:latest");
+  CHECK(registry::default_tag(*parse_reference("docker://localhost:5000/app:v2")) == "v2");
+  CHECK(registry::default_tag(*parse_reference("docker-archive:/f.tar:busybox:1.36")) == "1.36");
+  CHECK(registry::default_tag(*parse_reference("oci:/dir")) == "latest");
   auto key = registry::ref_key(*ref, "linux/amd64");
   CHECK(key.name == expected);
   CHECK(key.platform == "linux/amd64");

@@ -75,7 +75,7 @@ TEST_CASE("sif-pull exits with the code of the failure", "[pull]") {
            {"--platform windows/amd64 " + list, 3, "linux/arm64/v8"},
            {"oci:" + dir.file("absent"), 3, "absent"},
            {"-o x.sif " + list, 6, "not supported yet"},
-           {"docker://alpine:3.19", 6, "docker://"},
+           {"docker://127.0.0.1:1/app:1", 10, "127.0.0.1:1"},
            {"https://example.org/a.sif", 6, "not supported yet"},
        }) {
     INFO(row.arguments);
