@@ -11,8 +11,12 @@ namespace {
 constexpr std::size_t k_max_name_length = 255;
 constexpr std::size_t k_max_tag_length = 128;
 
-bool is_lower_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
-bool is_alnum(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; }
+bool is_lower_alnum(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+bool is_alnum(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) != 0;
+}
 
 // A path component: [a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*
 bool valid_path_component(std::string_view c) {
@@ -55,8 +59,9 @@ bool valid_domain(std::string_view d) {
   }
   if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
     std::string_view ip = host.substr(1, host.size() - 2);
-    return std::all_of(ip.begin(), ip.end(),
-                       [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) || c == ':'; });
+    return std::all_of(ip.begin(), ip.end(), [](char c) {
+      return std::isxdigit(static_cast<unsigned char>(c)) || c == ':';
+    });
   }
   std::size_t start = 0;
   while (start <= host.size()) {
@@ -105,7 +110,8 @@ Result<DockerReference> DockerReference::parse(std::string_view text) {
   }
   std::size_t last_slash = rest.rfind('/');
   std::size_t colon = rest.rfind(':');
-  if (colon != std::string_view::npos && (last_slash == std::string_view::npos || colon > last_slash)) {
+  if (colon != std::string_view::npos &&
+      (last_slash == std::string_view::npos || colon > last_slash)) {
     std::string_view tag = rest.substr(colon + 1);
     if (!valid_tag(tag)) {
       return bad(text, "tag must match [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}");
@@ -116,10 +122,10 @@ Result<DockerReference> DockerReference::parse(std::string_view text) {
   std::string_view name = rest;
   std::size_t slash = name.find('/');
   std::string_view first = name.substr(0, slash);
-  bool has_domain = slash != std::string_view::npos &&
-                    (first.find_first_of(".:") != std::string_view::npos || first == "localhost" ||
-                     std::any_of(first.begin(), first.end(),
-                                 [](char c) { return c >= 'A' && c <= 'Z'; }));
+  bool has_domain =
+      slash != std::string_view::npos &&
+      (first.find_first_of(".:") != std::string_view::npos || first == "localhost" ||
+       std::any_of(first.begin(), first.end(), [](char c) { return c >= 'A' && c <= 'Z'; }));
   if (has_domain) {
     if (!valid_domain(first)) {
       return bad(text, "\"" + std::string(first) + "\" is not a valid registry host[:port]");

@@ -1,11 +1,10 @@
 #include <registry/docker_source.h>
-
 #include <sif/oci_parse.h>
-
-#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <thread>
+
+#include <nlohmann/json.hpp>
 
 namespace sifkit::registry {
 
@@ -17,7 +16,9 @@ constexpr std::string_view k_manifest_accept =
     "application/vnd.docker.distribution.manifest.list.v2+json, "
     "application/vnd.docker.distribution.manifest.v2+json";
 
-bool transient_status(long status) { return status == 429 || status >= 500; }
+bool transient_status(long status) {
+  return status == 429 || status >= 500;
+}
 
 // How long to wait before attempt `attempt` (1-based) after `response`: its Retry-After
 // in seconds when given, else exponential backoff; capped either way.
@@ -97,7 +98,9 @@ DockerSource::DockerSource(DockerReference reference, std::string base_url,
     : m_reference(std::move(reference)), m_base_url(std::move(base_url)), m_options(options),
       m_http(std::move(http)), m_auth(std::move(credentials), m_reference.repository, *m_http) {}
 
-std::string DockerSource::describe() const { return "docker://" + m_reference.to_string(); }
+std::string DockerSource::describe() const {
+  return "docker://" + m_reference.to_string();
+}
 
 Result<HttpResponse> DockerSource::send(HttpRequest request, const BodySink& sink) {
   request.url = m_base_url + request.url;
@@ -130,8 +133,8 @@ Result<HttpResponse> DockerSource::send(HttpRequest request, const BodySink& sin
       // First 401, or the token expired mid-pull: answer the challenge once and retry.
       reauthenticated = true;
       if (auto r = m_auth.on_unauthorized(*challenge); !r) {
-        return std::unexpected(std::move(r.error()).with_context("authenticating to " +
-                                                                  m_reference.domain));
+        return std::unexpected(
+            std::move(r.error()).with_context("authenticating to " + m_reference.domain));
       }
       --attempt;
       continue;
@@ -144,9 +147,10 @@ Result<HttpResponse> DockerSource::send(HttpRequest request, const BodySink& sin
   }
 }
 
-Result<FetchedManifest> DockerSource::fetch_manifest_bytes(
-    const std::string& reference, const std::optional<Digest>& expected,
-    std::optional<std::int64_t> expected_size) {
+Result<FetchedManifest>
+DockerSource::fetch_manifest_bytes(const std::string& reference,
+                                   const std::optional<Digest>& expected,
+                                   std::optional<std::int64_t> expected_size) {
   std::string what = "manifest " + reference + " of " + describe();
   HttpRequest request;
   request.url = "/v2/" + m_reference.repository + "/manifests/" + reference;
@@ -167,8 +171,8 @@ Result<FetchedManifest> DockerSource::fetch_manifest_bytes(
                        "again with a current client)");
   }
   if (static_cast<std::int64_t>(out.bytes.size()) > oci::k_max_manifest_size) {
-    return fail(ErrorKind::corrupt_input, what + " is larger than " +
-                                              std::to_string(oci::k_max_manifest_size) + " bytes");
+    return fail(ErrorKind::corrupt_input,
+                what + " is larger than " + std::to_string(oci::k_max_manifest_size) + " bytes");
   }
   out.digest = Digest::of(out.bytes);
   if (expected && out.digest != *expected) {
@@ -176,10 +180,9 @@ Result<FetchedManifest> DockerSource::fetch_manifest_bytes(
                                               out.digest.text() + ", expected " + expected->text());
   }
   if (expected_size && static_cast<std::int64_t>(out.bytes.size()) != *expected_size) {
-    return fail(ErrorKind::corrupt_input, what + ": the registry sent " +
-                                              std::to_string(out.bytes.size()) +
-                                              " bytes, the descriptor says " +
-                                              std::to_string(*expected_size));
+    return fail(ErrorKind::corrupt_input,
+                what + ": the registry sent " + std::to_string(out.bytes.size()) +
+                    " bytes, the descriptor says " + std::to_string(*expected_size));
   }
   if (auto header = response->header("Docker-Content-Digest")) {
     auto announced = Digest::parse(*header);

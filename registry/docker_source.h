@@ -19,11 +19,11 @@ namespace sifkit::registry {
 // tool-facing options, which map onto these.)
 struct DockerOptions {
   std::optional<std::string> credentials; // "user:password"; else looked up (auth.h)
-  std::string ca_cert;   // CA file or directory to trust instead of the system CAs
-  bool insecure = false; // skip TLS verification, and fall back to plain http
+  std::string ca_cert;                    // CA file or directory to trust instead of the system CAs
+  bool insecure = false;                  // skip TLS verification, and fall back to plain http
   std::string auth_file; // credentials file instead of $REGISTRY_AUTH_FILE / Docker's
   int max_attempts = 5;  // per request, for 5xx/429 answers and dropped connections
-  std::chrono::milliseconds retry_delay{500};     // first backoff, doubled each time
+  std::chrono::milliseconds retry_delay{500};       // first backoff, doubled each time
   std::chrono::milliseconds max_retry_delay{10000}; // cap, also for Retry-After
   long connect_timeout_s = 30;
   long low_speed_time_s = 60;

@@ -1,13 +1,13 @@
 #include <registry/http.h>
 
-#include <curl/curl.h>
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <array>
 #include <cctype>
 #include <memory>
 #include <mutex>
+
+#include <curl/curl.h>
+#include <nlohmann/json.hpp>
 #include <sys/stat.h>
 
 namespace sifkit::registry {
@@ -40,7 +40,8 @@ std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
     s.remove_prefix(1);
   }
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) {
+  while (!s.empty() &&
+         (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) {
     s.remove_suffix(1);
   }
   return s;
@@ -104,8 +105,10 @@ bool is_tls_error(CURLcode rc) {
   case CURLE_SSL_INVALIDCERTSTATUS:
   case CURLE_SSL_CRL_BADFILE:
   case CURLE_SSL_ENGINE_INITFAILED:
-  case CURLE_SSL_SHUTDOWN_FAILED: return true;
-  default: return false;
+  case CURLE_SSL_SHUTDOWN_FAILED:
+    return true;
+  default:
+    return false;
   }
 }
 
@@ -124,7 +127,9 @@ std::optional<std::string> HttpResponse::header(std::string_view name) const {
   return std::nullopt;
 }
 
-HttpClient::HttpClient(HttpOptions options) : m_options(std::move(options)) { init_curl_once(); }
+HttpClient::HttpClient(HttpOptions options) : m_options(std::move(options)) {
+  init_curl_once();
+}
 
 Result<HttpResponse> HttpClient::perform(const HttpRequest& request, const BodySink& sink) const {
   std::unique_ptr<CURL, EasyDeleter> easy(curl_easy_init());
@@ -177,7 +182,7 @@ Result<HttpResponse> HttpClient::perform(const HttpRequest& request, const BodyS
       curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
       curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
     } else if (!m_options.ca_cert.empty()) {
-      struct stat st{};
+      struct stat st {};
       bool is_dir = ::stat(m_options.ca_cert.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
       curl_easy_setopt(h, is_dir ? CURLOPT_CAPATH : CURLOPT_CAINFO, m_options.ca_cert.c_str());
     }
@@ -204,8 +209,8 @@ Result<HttpResponse> HttpClient::perform(const HttpRequest& request, const BodyS
     }
     if (rc != CURLE_OK) {
       std::string detail = errbuf[0] != '\0' ? std::string(errbuf) : curl_easy_strerror(rc);
-      return fail(ErrorKind::network,
-                  what + ": " + (is_tls_error(rc) ? "TLS error: " : "") + std::string(trim(detail)));
+      return fail(ErrorKind::network, what + ": " + (is_tls_error(rc) ? "TLS error: " : "") +
+                                          std::string(trim(detail)));
     }
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &response.status);
     response.effective_url = url;
@@ -217,8 +222,8 @@ Result<HttpResponse> HttpClient::perform(const HttpRequest& request, const BodyS
       return response;
     }
     if (hop + 1 > m_options.max_redirects) {
-      return fail(ErrorKind::network, what + ": more than " +
-                                          std::to_string(m_options.max_redirects) + " redirects");
+      return fail(ErrorKind::network,
+                  what + ": more than " + std::to_string(m_options.max_redirects) + " redirects");
     }
     std::string next = resolve_url(url, *location);
     if (next.empty()) {
@@ -226,11 +231,11 @@ Result<HttpResponse> HttpClient::perform(const HttpRequest& request, const BodyS
     }
     if (scheme_of(url) == "https" && scheme_of(next) != "https" &&
         m_options.tls_verify == TlsVerify::yes) {
-      return fail(ErrorKind::network, what + ": refusing a redirect from https to " +
-                                          scheme_of(next));
+      return fail(ErrorKind::network,
+                  what + ": refusing a redirect from https to " + scheme_of(next));
     }
-    if (response.status == 303 || ((response.status == 301 || response.status == 302) &&
-                                    method == "POST")) {
+    if (response.status == 303 ||
+        ((response.status == 301 || response.status == 302) && method == "POST")) {
       method = "GET";
     }
     url = std::move(next);

@@ -19,10 +19,10 @@ namespace sifkit::registry {
 enum class TlsVerify { yes, no };
 
 struct HttpOptions {
-  std::string ca_cert;                  // CA bundle file or directory of hashed CAs; empty: system
+  std::string ca_cert; // CA bundle file or directory of hashed CAs; empty: system
   TlsVerify tls_verify = TlsVerify::yes;
   long connect_timeout_s = 30;
-  long low_speed_time_s = 60;           // abort when slower than 1 byte/s for this long
+  long low_speed_time_s = 60; // abort when slower than 1 byte/s for this long
   int max_redirects = 10;
   std::int64_t max_buffered_body = 8 * 1024 * 1024; // bodies kept in memory (no sink)
 };
@@ -30,7 +30,7 @@ struct HttpOptions {
 struct HttpRequest {
   std::string method = "GET"; // GET, HEAD, PUT, POST, PATCH, DELETE
   std::string url;
-  std::vector<std::string> headers;        // "Name: value"; sent on every redirect hop
+  std::vector<std::string> headers;         // "Name: value"; sent on every redirect hop
   std::optional<std::string> authorization; // the Authorization value; same origin only
   std::optional<std::string> body;
   std::optional<std::int64_t> range_start; // adds "Range: bytes=<n>-"

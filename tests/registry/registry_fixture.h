@@ -9,10 +9,10 @@
 #include <common/digest.h>
 #include <registry/http.h>
 
-#include "support/fixtures.h"
-
 #include <memory>
 #include <string>
+
+#include "support/fixtures.h"
 #include <sys/types.h>
 
 namespace sifkit::test {
@@ -56,10 +56,10 @@ private:
 } // namespace sifkit::test
 
 // Starts a registry into `var`, or warns visibly and returns from the test case.
-#define SIFKIT_START_REGISTRY(var, mode)                                                        \
-  std::string var##_skip;                                                                      \
-  auto var = ::sifkit::test::TestRegistry::start(mode, var##_skip);                            \
-  if (!var) {                                                                                  \
-    WARN("SKIPPED: " << var##_skip);                                                           \
-    return;                                                                                    \
+#define SIFKIT_START_REGISTRY(var, mode)                                                           \
+  std::string var##_skip;                                                                          \
+  auto var = ::sifkit::test::TestRegistry::start(mode, var##_skip);                                \
+  if (!var) {                                                                                      \
+    WARN("SKIPPED: " << var##_skip);                                                               \
+    return;                                                                                        \
   }

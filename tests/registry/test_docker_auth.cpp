@@ -1,12 +1,11 @@
 #include <registry/auth.h>
 
-#include "support/fixtures.h"
-
-#include <catch2/catch.hpp>
-
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+
+#include "support/fixtures.h"
+#include <catch2/catch.hpp>
 
 namespace sifkit::registry {
 
@@ -139,19 +138,19 @@ TEST_CASE("a malformed auth file is reported without quoting its bytes", "[regis
   CHECK(missing.error().kind() == ErrorKind::not_found);
 }
 
-TEST_CASE("credential helpers are run without a shell, with the server on stdin",
-          "[registry]") {
+TEST_CASE("credential helpers are run without a shell, with the server on stdin", "[registry]") {
   test::TempDir dir;
   // A helper that answers for one server only, the way docker-credential-* do.
-  write_file(dir.file("docker-credential-sifkittest"),
-             "#!/bin/sh\n"
-             "[ \"$1\" = get ] || exit 2\n"
-             "read server\n"
-             "case \"$server\" in\n"
-             "  helper.test|https://index.docker.io/v1/)\n"
-             "    printf '{\"ServerURL\":\"%s\",\"Username\":\"hu\",\"Secret\":\"hs\"}' \"$server\" ;;\n"
-             "  *) echo 'credentials not found in native keychain'; exit 1 ;;\n"
-             "esac\n");
+  write_file(
+      dir.file("docker-credential-sifkittest"),
+      "#!/bin/sh\n"
+      "[ \"$1\" = get ] || exit 2\n"
+      "read server\n"
+      "case \"$server\" in\n"
+      "  helper.test|https://index.docker.io/v1/)\n"
+      "    printf '{\"ServerURL\":\"%s\",\"Username\":\"hu\",\"Secret\":\"hs\"}' \"$server\" ;;\n"
+      "  *) echo 'credentials not found in native keychain'; exit 1 ;;\n"
+      "esac\n");
   std::filesystem::permissions(dir.file("docker-credential-sifkittest"),
                                std::filesystem::perms::owner_all);
   ScopedEnv path("PATH", dir.path().string() + ":" + std::getenv("PATH"));

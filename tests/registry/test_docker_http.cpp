@@ -1,25 +1,23 @@
 // The docker:// client against a scripted HTTP server: the cases a real registry does not
 // produce on demand (redirects to another origin, dropped connections, 503/429, Bearer
 // tokens, schema 1, a lying Docker-Content-Digest).
+#include <cache/cache.h>
 #include <registry/docker_source.h>
 #include <registry/http.h>
-
-#include <cache/cache.h>
-
-#include "support/fixtures.h"
-
-#include <catch2/catch.hpp>
 
 #include <atomic>
 #include <functional>
 #include <map>
 #include <mutex>
+#include <thread>
+#include <vector>
+
+#include "support/fixtures.h"
+#include <catch2/catch.hpp>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
-#include <thread>
 #include <unistd.h>
-#include <vector>
 
 namespace sifkit::registry {
 
@@ -137,8 +135,9 @@ private:
 };
 
 std::string reply(int status, const std::string& body, const std::string& headers = "") {
-  return "HTTP/1.1 " + std::to_string(status) + " X\r\nContent-Length: " +
-         std::to_string(body.size()) + "\r\nConnection: close\r\n" + headers + "\r\n" + body;
+  return "HTTP/1.1 " + std::to_string(status) +
+         " X\r\nContent-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n" +
+         headers + "\r\n" + body;
 }
 
 DockerOptions fast_options() {
@@ -170,8 +169,7 @@ TEST_CASE("same_origin compares scheme, host and port", "[registry]") {
   CHECK_FALSE(same_origin("not a url", "not a url"));
 }
 
-TEST_CASE("redirects keep Authorization on the same origin and drop it elsewhere",
-          "[registry]") {
+TEST_CASE("redirects keep Authorization on the same origin and drop it elsewhere", "[registry]") {
   ScriptedServer other([](const SeenRequest&) { return reply(200, "elsewhere"); });
   ScriptedServer origin([&](const SeenRequest& r) {
     if (r.target == "/same") {
@@ -181,7 +179,8 @@ TEST_CASE("redirects keep Authorization on the same origin and drop it elsewhere
       return reply(307, "", "Location: http://" + other.host() + "/blob\r\n");
     }
     if (r.target == "/by-name") {
-      return reply(301, "", "Location: http://localhost:" + std::to_string(other.port()) + "/n\r\n");
+      return reply(301, "",
+                   "Location: http://localhost:" + std::to_string(other.port()) + "/n\r\n");
     }
     return reply(200, "here");
   });
@@ -287,10 +286,13 @@ TEST_CASE("Bearer tokens are fetched with Basic credentials and renewed after a 
       if (r.header("authorization") != basic_authorization({"user", "hunter2"})) {
         return reply(401, "");
       }
-      return reply(200, R"({"access_token":"tok)" + std::to_string(++tokens) + R"(","expires_in":300})");
+      return reply(200,
+                   R"({"access_token":"tok)" + std::to_string(++tokens) + R"(","expires_in":300})");
     }
-    if (r.header("authorization") != "Bearer tok" + std::to_string(tokens) || expire_next.exchange(false)) {
-      return reply(401, R"({"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]})",
+    if (r.header("authorization") != "Bearer tok" + std::to_string(tokens) ||
+        expire_next.exchange(false)) {
+      return reply(401,
+                   R"({"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]})",
                    challenge);
     }
     return reply(200, k_manifest, k_manifest_headers);
@@ -339,7 +341,8 @@ TEST_CASE("schema 1 manifests are unsupported and a lying Docker-Content-Digest 
                    "Content-Type: application/vnd.docker.distribution.manifest.v1+prettyjws\r\n");
     }
     return reply(200, k_manifest,
-                 k_manifest_headers + "Docker-Content-Digest: " + Digest::of("other").text() + "\r\n");
+                 k_manifest_headers + "Docker-Content-Digest: " + Digest::of("other").text() +
+                     "\r\n");
   });
   auto v1 = open_docker_source(server.host() + "/r/x:v1", fast_options());
   REQUIRE(v1);

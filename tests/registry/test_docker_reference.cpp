@@ -1,9 +1,9 @@
 #include <registry/docker_reference.h>
 
-#include <catch2/catch.hpp>
-
 #include <string>
 #include <vector>
+
+#include <catch2/catch.hpp>
 
 namespace sifkit::registry {
 
@@ -36,8 +36,7 @@ TEST_CASE("docker references are normalised as Docker does", "[registry]") {
       {"quay.io/org/img:t@sha256:" + k_hex, "quay.io", "org/img", "t", "sha256:" + k_hex,
        "quay.io/org/img:t@sha256:" + k_hex, "quay.io"},
       {"Registry/app", "Registry", "app", "latest", "", "Registry/app:latest", "Registry"},
-      {"a.b-c.d/x__y/z-1.2:T", "a.b-c.d", "x__y/z-1.2", "T", "", "a.b-c.d/x__y/z-1.2:T",
-       "a.b-c.d"},
+      {"a.b-c.d/x__y/z-1.2:T", "a.b-c.d", "x__y/z-1.2", "T", "", "a.b-c.d/x__y/z-1.2:T", "a.b-c.d"},
       {"[::1]:5000/app", "[::1]:5000", "app", "latest", "", "[::1]:5000/app:latest", "[::1]:5000"},
   };
   for (const auto& row : rows) {

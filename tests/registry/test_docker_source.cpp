@@ -1,13 +1,6 @@
-#include <registry/docker_source.h>
-
 #include <cache/cache.h>
+#include <registry/docker_source.h>
 #include <sif/oci_parse.h>
-
-#include "registry/registry_fixture.h"
-#include "support/fixtures.h"
-
-#include <catch2/catch.hpp>
-#include <nlohmann/json.hpp>
 
 #include <atomic>
 #include <cstdlib>
@@ -15,6 +8,11 @@
 #include <fstream>
 #include <random>
 #include <thread>
+
+#include "registry/registry_fixture.h"
+#include "support/fixtures.h"
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 namespace sifkit::registry {
 
@@ -48,25 +46,25 @@ PushedImage push_image(TestRegistry& reg, const std::string& repo, const std::st
                        std::string_view media_type, const std::string& arch, std::uint32_t seed) {
   bool docker = media_type == oci::k_media_docker_manifest;
   PushedImage image;
-  std::string config = json{{"architecture", arch}, {"os", "linux"},
+  std::string config = json{{"architecture", arch},
+                            {"os", "linux"},
                             {"rootfs", {{"type", "layers"}, {"diff_ids", json::array()}}}}
                            .dump();
   std::string layer1 = random_bytes(150 * 1024, seed);
   std::string layer2 = random_bytes(1000, seed + 1);
   json layers = json::array();
   for (const auto& layer : {layer1, layer2}) {
-    layers.push_back(descriptor(docker ? oci::k_media_docker_layer : oci::k_media_oci_layer_gzip,
-                                layer));
+    layers.push_back(
+        descriptor(docker ? oci::k_media_docker_layer : oci::k_media_oci_layer_gzip, layer));
     image.blobs[reg.push_blob(repo, layer)] = layer;
   }
   image.blobs[reg.push_blob(repo, config)] = config;
-  image.manifest =
-      json{{"schemaVersion", 2},
-           {"mediaType", media_type},
-           {"config", descriptor(docker ? oci::k_media_docker_config : oci::k_media_oci_config,
-                                 config)},
-           {"layers", layers}}
-          .dump();
+  image.manifest = json{
+      {"schemaVersion", 2},
+      {"mediaType", media_type},
+      {"config", descriptor(docker ? oci::k_media_docker_config : oci::k_media_oci_config, config)},
+      {"layers",
+       layers}}.dump();
   image.digest = reg.push_manifest(repo, ref.empty() ? Digest::of(image.manifest).text() : ref,
                                    image.manifest, std::string(media_type));
   return image;
@@ -112,11 +110,13 @@ TEST_CASE("pulls an OCI index, its platform manifests and their blobs into the c
   amd_d["platform"] = {{"architecture", "amd64"}, {"os", "linux"}};
   json arm_d = descriptor(oci::k_media_oci_manifest, arm.manifest);
   arm_d["platform"] = {{"architecture", "arm64"}, {"os", "linux"}, {"variant", "v8"}};
-  std::string index = json{{"schemaVersion", 2},
-                           {"mediaType", oci::k_media_oci_index},
-                           {"manifests", {amd_d, arm_d}}}
-                          .dump();
-  Digest index_digest = reg->push_manifest("test/multi", "v1", index, std::string(oci::k_media_oci_index));
+  std::string index = json{
+      {"schemaVersion", 2},
+      {"mediaType", oci::k_media_oci_index},
+      {"manifests",
+       {amd_d, arm_d}}}.dump();
+  Digest index_digest =
+      reg->push_manifest("test/multi", "v1", index, std::string(oci::k_media_oci_index));
 
   auto source = open_ok(reg->host() + "/test/multi:v1", plain_options());
   CHECK(source->describe() == "docker://" + reg->host() + "/test/multi:v1");
@@ -133,8 +133,8 @@ TEST_CASE("pulls an OCI index, its platform manifests and their blobs into the c
   auto parsed = oci::parse_index(root->bytes);
   REQUIRE(parsed);
   REQUIRE(parsed->manifests.size() == 2);
-  for (const auto& [child, image] : {std::pair{parsed->manifests[0], &amd},
-                                     std::pair{parsed->manifests[1], &arm}}) {
+  for (const auto& [child, image] :
+       {std::pair{parsed->manifests[0], &amd}, std::pair{parsed->manifests[1], &arm}}) {
     auto m = source->fetch_manifest(child);
     REQUIRE(m);
     CHECK(m->bytes == image->manifest);
@@ -158,7 +158,8 @@ TEST_CASE("pulls an OCI index, its platform manifests and their blobs into the c
 
 TEST_CASE("pulls a Docker v2 manifest by tag and by tag with a pinned digest", "[registry]") {
   SIFKIT_START_REGISTRY(reg, RegistryMode::plain);
-  PushedImage image = push_image(*reg, "test/docker", "v2", oci::k_media_docker_manifest, "amd64", 3);
+  PushedImage image =
+      push_image(*reg, "test/docker", "v2", oci::k_media_docker_manifest, "amd64", 3);
   auto source = open_ok(reg->host() + "/test/docker:v2", plain_options());
   auto root = source->fetch_root();
   REQUIRE(root);
@@ -170,8 +171,7 @@ TEST_CASE("pulls a Docker v2 manifest by tag and by tag with a pinned digest", "
   CHECK(pinned->bytes == image.manifest);
 }
 
-TEST_CASE("a blob resumes with a Range request from what the writer already holds",
-          "[registry]") {
+TEST_CASE("a blob resumes with a Range request from what the writer already holds", "[registry]") {
   SIFKIT_START_REGISTRY(reg, RegistryMode::plain);
   std::string blob = random_bytes(300 * 1024, 7);
   Digest digest = reg->push_blob("test/range", blob);
@@ -311,7 +311,8 @@ const std::string k_right = std::string(TestRegistry::k_user) + ":" + TestRegist
 void check_no_secret(const Error& e) {
   CHECK_THAT(e.what(), !Catch::Contains(TestRegistry::k_password));
   CHECK_THAT(e.what(), !Catch::Contains("wrong-password"));
-  CHECK_THAT(e.what(), !Catch::Contains(basic_authorization({TestRegistry::k_user, TestRegistry::k_password})));
+  CHECK_THAT(e.what(), !Catch::Contains(
+                           basic_authorization({TestRegistry::k_user, TestRegistry::k_password})));
 }
 
 } // namespace
@@ -331,7 +332,8 @@ TEST_CASE("a TLS registry is read with the test CA and the right credentials", "
   REQUIRE(cache);
   auto manifest = oci::parse_manifest(root->bytes);
   REQUIRE(manifest);
-  CHECK(pull_blob(*source, *cache, manifest->layers[0]) == image.blobs.at(manifest->layers[0].digest));
+  CHECK(pull_blob(*source, *cache, manifest->layers[0]) ==
+        image.blobs.at(manifest->layers[0].digest));
 
   SECTION("insecure skips verification without the CA") {
     DockerOptions insecure = options;
@@ -351,11 +353,14 @@ TEST_CASE("credentials for a TLS registry come from a docker config.json", "[reg
   {
     std::ofstream out(config);
     // base64 of "sifkit-user:Pa55-w0rd:with-colon", without the "Basic " prefix
-    std::string auth = basic_authorization({TestRegistry::k_user, TestRegistry::k_password}).substr(6);
+    std::string auth =
+        basic_authorization({TestRegistry::k_user, TestRegistry::k_password}).substr(6);
     out << json{{"auths", {{"https://" + reg->host(), {{"auth", auth}}}}}}.dump();
   }
   DockerOptions options = tls_options(*reg);
-  SECTION("named in the options") { options.auth_file = config; }
+  SECTION("named in the options") {
+    options.auth_file = config;
+  }
   SECTION("named by $REGISTRY_AUTH_FILE") {
     options.auth_file.clear();
     ::setenv("REGISTRY_AUTH_FILE", config.c_str(), 1);
@@ -379,8 +384,7 @@ TEST_CASE("without the test CA the TLS registry is a network error about TLS", "
   check_no_secret(source.error());
 }
 
-TEST_CASE("wrong or missing credentials are auth errors that never show a secret",
-          "[registry]") {
+TEST_CASE("wrong or missing credentials are auth errors that never show a secret", "[registry]") {
   SIFKIT_START_REGISTRY(reg, RegistryMode::tls_htpasswd);
   push_image(*reg, "sec/img", "t", oci::k_media_oci_manifest, "amd64", 23);
   DockerOptions options = tls_options(*reg);

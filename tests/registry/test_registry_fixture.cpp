@@ -1,19 +1,18 @@
-#include "registry/registry_fixture.h"
-
 #include <registry/auth.h>
-
-#include <catch2/catch.hpp>
 
 #include <chrono>
 #include <csignal>
-#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
-#include <netinet/in.h>
 #include <random>
+#include <thread>
+
+#include "registry/registry_fixture.h"
+#include <catch2/catch.hpp>
+#include <fcntl.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
-#include <thread>
 #include <unistd.h>
 
 namespace sifkit::test {
@@ -57,8 +56,8 @@ std::string htpasswd_line(const std::string& user, const std::string& password) 
     salt += alphabet[rng() % 64];
   }
   salt += 'u'; // the 22nd character carries only 2 bits; keep it canonical
-  CommandResult r = run_command("perl -e 'print crypt($ARGV[0], $ARGV[1])' '" + password + "' '" +
-                                salt + "'");
+  CommandResult r =
+      run_command("perl -e 'print crypt($ARGV[0], $ARGV[1])' '" + password + "' '" + salt + "'");
   REQUIRE(r.exit_code == 0);
   REQUIRE(r.out.starts_with("$2b$05$"));
   return user + ":" + r.out + "\n";
@@ -86,19 +85,21 @@ std::unique_ptr<TestRegistry> TestRegistry::start(RegistryMode mode, std::string
   registry::HttpOptions http_options;
   if (mode == RegistryMode::tls_htpasswd) {
     std::string d = dir.path().string();
-    run_or_fail("cd " + d +
-                " && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
-                " -days 2 -subj '/CN=sifkit test CA' -keyout ca.key -out ca.crt"
-                " && openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
-                " -subj '/CN=localhost' -keyout server.key -out server.csr"
-                " && printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\\nbasicConstraints=CA:FALSE\\n"
-                "extendedKeyUsage=serverAuth\\n' >server.ext"
-                " && openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial"
-                " -days 2 -extfile server.ext -out server.crt");
+    run_or_fail(
+        "cd " + d +
+        " && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
+        " -days 2 -subj '/CN=sifkit test CA' -keyout ca.key -out ca.crt"
+        " && openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
+        " -subj '/CN=localhost' -keyout server.key -out server.csr"
+        " && printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\\nbasicConstraints=CA:FALSE\\n"
+        "extendedKeyUsage=serverAuth\\n' >server.ext"
+        " && openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial"
+        " -days 2 -extfile server.ext -out server.crt");
     write_file(dir.file("htpasswd"), htpasswd_line(k_user, k_password));
-    extra = "  tls:\n    certificate: " + dir.file("server.crt") + "\n    key: " +
-            dir.file("server.key") + "\nauth:\n  htpasswd:\n    realm: sifkit-test\n    path: " +
-            dir.file("htpasswd") + "\n";
+    extra = "  tls:\n    certificate: " + dir.file("server.crt") +
+            "\n    key: " + dir.file("server.key") +
+            "\nauth:\n  htpasswd:\n    realm: sifkit-test\n    path: " + dir.file("htpasswd") +
+            "\n";
     http_options.ca_cert = dir.file("ca.crt");
   }
   reg->m_http = std::make_unique<registry::HttpClient>(http_options);
@@ -202,8 +203,8 @@ Digest TestRegistry::push_manifest(const std::string& repo, const std::string& r
 }
 
 void TestRegistry::tamper_blob(const Digest& digest, const std::string& bytes) {
-  std::string path = storage_dir() + "/docker/registry/v2/blobs/sha256/" + digest.hex().substr(0, 2) +
-                     "/" + digest.hex() + "/data";
+  std::string path = storage_dir() + "/docker/registry/v2/blobs/sha256/" +
+                     digest.hex().substr(0, 2) + "/" + digest.hex() + "/data";
   REQUIRE(std::filesystem::exists(path));
   std::filesystem::permissions(path, std::filesystem::perms::owner_write,
                                std::filesystem::perm_options::add);
