@@ -244,6 +244,27 @@ TEST_CASE("a blob whose connection drops resumes with a Range request", "[regist
   CHECK(seen[2].header("range") == "bytes=" + std::to_string(half) + "-");
 }
 
+TEST_CASE("a blob longer than its descriptor says fails at once, without retries", "[registry]") {
+  std::string blob(5000, 'b');
+  ScriptedServer server([&](const SeenRequest& r) {
+    return r.target == "/v2/" ? reply(200, "{}") : reply(200, blob + "extra");
+  });
+  auto source = open_docker_source(server.host() + "/r/x:t", fast_options());
+  REQUIRE(source);
+  test::TempDir dir;
+  auto cache = cache::Cache::open(dir.file("cache"));
+  REQUIRE(cache);
+  oci::Descriptor d;
+  d.digest = Digest::of(blob);
+  d.size = static_cast<std::int64_t>(blob.size());
+  auto slot = cache->begin_blob(d.digest, {d.size, ""});
+  REQUIRE(slot);
+  auto fetched = (*source)->fetch_blob(d, std::get<cache::BlobWriter>(*slot), {});
+  REQUIRE_FALSE(fetched);
+  CHECK(fetched.error().kind() == ErrorKind::corrupt_input);
+  CHECK(server.requests().size() == 2); // the ping and one GET
+}
+
 TEST_CASE("5xx and 429 answers are retried a bounded number of times", "[registry]") {
   std::atomic<int> manifest_calls = 0;
   std::atomic<bool> always_fail = false;

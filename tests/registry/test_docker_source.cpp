@@ -335,6 +335,17 @@ TEST_CASE("a TLS registry is read with the test CA and the right credentials", "
   CHECK(pull_blob(*source, *cache, manifest->layers[0]) ==
         image.blobs.at(manifest->layers[0].digest));
 
+  SECTION("a directory of hashed CA certificates is trusted like a CA file") {
+    std::string ca_dir = std::filesystem::path(reg->ca_cert()).replace_filename("cas").string();
+    std::filesystem::create_directory(ca_dir);
+    std::filesystem::copy_file(reg->ca_cert(), ca_dir + "/test-ca.pem");
+    REQUIRE(test::run_command("openssl rehash " + ca_dir).exit_code == 0);
+    DockerOptions with_dir = options;
+    with_dir.ca_cert = ca_dir;
+    auto r = open_ok(reg->host() + "/sec/img:t", with_dir)->fetch_root();
+    REQUIRE(r);
+    CHECK(r->digest == image.digest);
+  }
   SECTION("insecure skips verification without the CA") {
     DockerOptions insecure = options;
     insecure.ca_cert.clear();
