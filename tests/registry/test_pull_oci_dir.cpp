@@ -150,3 +150,26 @@ TEST_CASE("an absent directory is not_found", "[pull]") {
   REQUIRE_FALSE(pulled);
   CHECK(pulled.error().kind() == ErrorKind::not_found);
 }
+
+TEST_CASE("reports progress per blob with running totals", "[pull]") {
+  TempDir dir;
+  auto cache = open_test_cache(dir);
+  auto reference = registry::parse_reference("oci:" + image_fixture("many-layers"));
+  REQUIRE(reference);
+  auto source = registry::open_source(*reference, {});
+  REQUIRE(source);
+  std::size_t done = 0;
+  std::int64_t last_total = 0;
+  std::int64_t total_size = 0;
+  auto progress = [&](const registry::PullEvent& e) {
+    CHECK(e.total_done >= last_total); // calls are serialised and totals only grow
+    last_total = e.total_done;
+    total_size = e.total_size;
+    done += e.kind == registry::PullEvent::Kind::blob_done ? 1 : 0;
+  };
+  auto pulled = registry::pull_image(**source, cache, {}, progress);
+  REQUIRE(pulled);
+  CHECK(done == pulled->layers.size() + 1);
+  CHECK(last_total == total_size);
+  CHECK(total_size == pulled->bytes_fetched);
+}

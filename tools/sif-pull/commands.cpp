@@ -105,6 +105,7 @@ Result<void> run_pull(const PullCommandOptions& options) {
   if (!pulled) {
     return std::unexpected(pulled.error());
   }
+  print_summary(style, *pulled);
   Json layout = nullptr;
   if (options.oci_layout) {
     std::string tag = registry::default_tag(*reference);

@@ -43,7 +43,7 @@ registry::PullProgress make_progress(ProgressStyle style) {
   }
   if (style == ProgressStyle::lines) {
     return [](const registry::PullEvent& e) {
-      if (e.kind == Kind::blob_done || e.kind == Kind::blob_reused) {
+      if (e.kind == Kind::blob_done) { // cached blobs are counted in the summary line
         std::fprintf(stderr, "sif-pull: %s %s %s (%d/%d)\n", verb(e.kind), e.digest.short_text().c_str(),
                      human(e.blob_size).c_str(), e.blobs_done, e.blobs_total);
       }
@@ -71,6 +71,15 @@ void finish_progress(ProgressStyle style) {
   if (style == ProgressStyle::bar) {
     std::fputc('\n', stderr);
   }
+}
+
+void print_summary(ProgressStyle style, const registry::PullResult& result) {
+  if (style == ProgressStyle::none) {
+    return;
+  }
+  std::fprintf(stderr, "sif-pull: %zu blobs: %s fetched, %s already cached (%lld ms)\n",
+               result.layers.size() + 1, human(result.bytes_fetched).c_str(),
+               human(result.bytes_reused).c_str(), static_cast<long long>(result.total_time.count()));
 }
 
 } // namespace sifkit::tools

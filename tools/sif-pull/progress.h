@@ -17,4 +17,7 @@ registry::PullProgress make_progress(ProgressStyle style);
 // Ends a bar's line (after the pull, whatever its outcome).
 void finish_progress(ProgressStyle style);
 
+// One closing line: blobs, bytes fetched and reused, time (nothing for `none`).
+void print_summary(ProgressStyle style, const registry::PullResult& result);
+
 } // namespace sifkit::tools
