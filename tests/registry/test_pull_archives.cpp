@@ -87,6 +87,12 @@ TEST_CASE("pulls a docker-archive and synthesises its manifest", "[pull]") {
   REQUIRE_FALSE(absent);
   CHECK(absent.error().kind() == ErrorKind::not_found);
   CHECK_THAT(absent.error().what(), Catch::Contains("hello:1"));
+
+  // `docker save | gzip` reads the same.
+  write_tar(dir.file("save.tar.gz"), entries, Gzip::yes);
+  auto gzipped = pull_text(cache, "docker-archive:" + dir.file("save.tar.gz"));
+  REQUIRE(gzipped);
+  CHECK(gzipped->manifest_digest == pulled->manifest_digest);
   CHECK(cache_is_clean(cache));
 }
 

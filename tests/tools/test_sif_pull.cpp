@@ -46,6 +46,20 @@ TEST_CASE("sif-pull fills the cache and prints the manifest digest", "[pull]") {
   CHECK(verify.exit_code == 0);
 }
 
+TEST_CASE("two sif-pull processes pulling one image at once both succeed", "[pull]") {
+  TempDir dir;
+  std::string pull = "'" + sifkit::test::tool("sif-pull") + "' --quiet --cache '" +
+                     dir.file("cache") + "' oci:" + images("many-layers");
+  auto both = run_command("(" + pull + " >" + dir.file("a") + " & first=$!; " + pull + " >" +
+                          dir.file("b") + " & second=$!; wait $first && wait $second)");
+  INFO(both.err);
+  CHECK(both.exit_code == 0);
+  CHECK(sifkit::test::file_bytes(dir.file("a")) == sifkit::test::file_bytes(dir.file("b")));
+  auto verify = run_command("'" + sifkit::test::tool("sif-cache") + "' --cache '" +
+                            dir.file("cache") + "' verify");
+  CHECK(verify.exit_code == 0);
+}
+
 TEST_CASE("sif-pull --platform and --oci-layout", "[pull]") {
   TempDir dir;
   auto pulled = sif_pull(dir, "--quiet --json --platform linux/arm64/v8 --oci-layout '" +
