@@ -1,7 +1,7 @@
+#include <filesystem>
+
 #include "pull_support.h"
 #include "registry_fixture.h"
-
-#include <filesystem>
 #include <nlohmann/json.hpp>
 
 using namespace sifkit;
@@ -19,7 +19,8 @@ void push_manifest_list(TestRegistry& registry, const std::string& repo, const s
   }
   std::string list_hex = "00e1ee7c898a2c393ea2fe7680938f8dcbe55e51fbf08032cf37326a677f92ed";
   std::string list = file_bytes(layout + "/blobs/sha256/" + list_hex);
-  for (const auto& entry : nlohmann::json::parse(list)["manifests"]) {
+  auto parsed = nlohmann::json::parse(list); // a temporary would die before the loop
+  for (const auto& entry : parsed["manifests"]) {
     std::string digest = entry["digest"];
     registry.push_manifest(repo, digest, file_bytes(layout + "/blobs/sha256/" + digest.substr(7)),
                            entry["mediaType"]);
@@ -62,9 +63,10 @@ TEST_CASE("pulls a multi-arch image from a registry and re-pulls without fetchin
   CHECK(cache_is_clean(cache));
 
   // The tool, end to end.
-  auto tool = run_command("'" + sifkit::test::tool("sif-pull") + "' --cache '" + dir.file("cache2") +
-                          "' --insecure --quiet --json --platform linux/amd64 docker://" +
-                          registry->host() + "/hello/world:1");
+  auto tool =
+      run_command("'" + sifkit::test::tool("sif-pull") + "' --cache '" + dir.file("cache2") +
+                  "' --insecure --quiet --json --platform linux/amd64 docker://" +
+                  registry->host() + "/hello/world:1");
   INFO(tool.err);
   REQUIRE(tool.exit_code == 0);
   auto summary = nlohmann::json::parse(tool.out);
