@@ -1,8 +1,9 @@
 #include <registry/archive_reader.h>
 
+#include <vector>
+
 #include <archive.h>
 #include <archive_entry.h>
-#include <vector>
 
 namespace sifkit::registry {
 
@@ -35,8 +36,11 @@ Result<ArchiveReader> ArchiveReader::open(const std::string& path) {
     if (err == ENOENT) {
       return fail(ErrorKind::not_found, path + ": no such file");
     }
-    return fail(err > 0 && err != EINVAL && err != EILSEQ ? ErrorKind::io : ErrorKind::corrupt_input,
-                path + ": " + (archive_error_string(state->handle) ? archive_error_string(state->handle) : "cannot open"));
+    return fail(err > 0 && err != EINVAL && err != EILSEQ ? ErrorKind::io
+                                                          : ErrorKind::corrupt_input,
+                path + ": " +
+                    (archive_error_string(state->handle) ? archive_error_string(state->handle)
+                                                         : "cannot open"));
   }
   return ArchiveReader(std::move(state));
 }
@@ -97,13 +101,19 @@ Result<std::optional<ArchiveEntry>> ArchiveReader::next() {
     out.link_target = hard;
   } else {
     switch (archive_entry_filetype(entry)) {
-    case AE_IFREG: out.type = EntryType::regular; break;
-    case AE_IFDIR: out.type = EntryType::directory; break;
+    case AE_IFREG:
+      out.type = EntryType::regular;
+      break;
+    case AE_IFDIR:
+      out.type = EntryType::directory;
+      break;
     case AE_IFLNK:
       out.type = EntryType::symlink;
       out.link_target = archive_entry_symlink(entry) ? archive_entry_symlink(entry) : "";
       break;
-    default: out.type = EntryType::other; break;
+    default:
+      out.type = EntryType::other;
+      break;
     }
   }
   return std::optional<ArchiveEntry>(std::move(out));

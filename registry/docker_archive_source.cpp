@@ -1,11 +1,11 @@
-#include <registry/docker_archive_source.h>
-
 #include <registry/archive_reader.h>
+#include <registry/docker_archive_source.h>
 #include <registry/oci_archive_source.h>
 
-#include <nlohmann/json.hpp>
 #include <set>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 namespace sifkit::registry {
 
@@ -34,7 +34,8 @@ std::optional<std::string> resolve_link(const std::string& base, const std::stri
   std::size_t start = 0;
   while (start <= joined.size()) {
     std::size_t slash = joined.find('/', start);
-    std::string part = joined.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
+    std::string part =
+        joined.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
     if (part == "..") {
       if (parts.empty()) {
         return std::nullopt;
@@ -80,8 +81,8 @@ Result<ArchiveListing> list_archive(const std::string& path) {
       }
       auto target = resolve_link(base, e.link_target);
       if (!target) {
-        return fail(ErrorKind::corrupt_input, path + ": " + e.name + " links outside the archive (" +
-                                                  e.link_target + ")");
+        return fail(ErrorKind::corrupt_input,
+                    path + ": " + e.name + " links outside the archive (" + e.link_target + ")");
       }
       out.links[e.name] = *target;
     } else if (e.type == EntryType::regular) {
@@ -122,8 +123,8 @@ Result<std::string> resolve_file(const ArchiveListing& listing, const std::strin
     }
     auto link = listing.links.find(current);
     if (link == listing.links.end()) {
-      return fail(ErrorKind::not_found, path + ": manifest.json names " + *name +
-                                            ", which the archive does not hold");
+      return fail(ErrorKind::not_found,
+                  path + ": manifest.json names " + *name + ", which the archive does not hold");
     }
     current = link->second;
   }
@@ -158,12 +159,13 @@ Result<Json> select_image(const Json& images, const std::string& repo_tag, std::
     }
   }
   if (!repo_tag.empty()) {
-    return fail(ErrorKind::not_found, path + " has no image tagged " + repo_tag + " (tags: " +
-                                          (tags.empty() ? "none" : tags) + ")");
+    return fail(ErrorKind::not_found, path + " has no image tagged " + repo_tag +
+                                          " (tags: " + (tags.empty() ? "none" : tags) + ")");
   }
   if (images.size() != 1) {
     return fail(ErrorKind::usage, path + " holds " + std::to_string(images.size()) +
-                                      " images: name one with :REPO:TAG or @INDEX (tags: " + tags + ")");
+                                      " images: name one with :REPO:TAG or @INDEX (tags: " + tags +
+                                      ")");
   }
   return images[0];
 }
@@ -260,7 +262,8 @@ Result<std::unique_ptr<ImageSource>> DockerArchiveSource::open(const std::string
     return std::unique_ptr<ImageSource>(std::move(*oci));
   }
   if (!listing->manifest_json) {
-    return context(Error(ErrorKind::corrupt_input, path + " is not a docker-archive (no manifest.json)"));
+    return context(
+        Error(ErrorKind::corrupt_input, path + " is not a docker-archive (no manifest.json)"));
   }
   auto images = Json::parse(*listing->manifest_json, nullptr, /*allow_exceptions=*/false);
   if (images.is_discarded()) {
@@ -292,7 +295,8 @@ Result<std::unique_ptr<ImageSource>> DockerArchiveSource::open(const std::string
   std::vector<LayerFile> layers;
   for (const auto& layer : (*image)["Layers"]) {
     if (!layer.is_string()) {
-      return context(Error(ErrorKind::corrupt_input, path + ": a layer in manifest.json is not a string"));
+      return context(
+          Error(ErrorKind::corrupt_input, path + ": a layer in manifest.json is not a string"));
     }
     auto entry = resolve_file(*listing, layer.get<std::string>(), path);
     if (!entry) {
@@ -331,13 +335,15 @@ Result<FetchedManifest> DockerArchiveSource::fetch_manifest(const oci::Descripto
               m_description + " holds one image manifest, not " + descriptor.digest.text());
 }
 
-Result<void> DockerArchiveSource::fetch_blob(const oci::Descriptor& descriptor, cache::BlobWriter& writer,
+Result<void> DockerArchiveSource::fetch_blob(const oci::Descriptor& descriptor,
+                                             cache::BlobWriter& writer,
                                              const BlobProgress& progress) {
   auto context = [&](Error e) { return std::unexpected(std::move(e).with_context(m_description)); };
   std::int64_t skip = writer.bytes_written();
   if (descriptor.digest == m_config_digest) {
-    std::string_view rest = std::string_view(m_config_bytes).substr(
-        static_cast<std::size_t>(std::min<std::int64_t>(skip, static_cast<std::int64_t>(m_config_bytes.size()))));
+    std::string_view rest = std::string_view(m_config_bytes)
+                                .substr(static_cast<std::size_t>(std::min<std::int64_t>(
+                                    skip, static_cast<std::int64_t>(m_config_bytes.size()))));
     if (auto w = writer.write(rest); !w) {
       return context(w.error());
     }
@@ -348,23 +354,26 @@ Result<void> DockerArchiveSource::fetch_blob(const oci::Descriptor& descriptor, 
   }
   auto entry = m_layer_entries.find(descriptor.digest);
   if (entry == m_layer_entries.end()) {
-    return context(Error(ErrorKind::not_found, m_path + " has no blob " + descriptor.digest.text()));
+    return context(
+        Error(ErrorKind::not_found, m_path + " has no blob " + descriptor.digest.text()));
   }
   std::int64_t done = 0;
-  auto r = stream_entry(m_path, entry->second, [&](std::span<const std::byte> chunk) -> Result<void> {
-    std::size_t drop = static_cast<std::size_t>(std::min<std::int64_t>(skip, static_cast<std::int64_t>(chunk.size())));
-    skip -= static_cast<std::int64_t>(drop);
-    done += static_cast<std::int64_t>(chunk.size());
-    if (drop < chunk.size()) {
-      if (auto w = writer.write(chunk.subspan(drop)); !w) {
-        return w;
-      }
-    }
-    if (progress) {
-      progress(done);
-    }
-    return {};
-  });
+  auto r =
+      stream_entry(m_path, entry->second, [&](std::span<const std::byte> chunk) -> Result<void> {
+        std::size_t drop = static_cast<std::size_t>(
+            std::min<std::int64_t>(skip, static_cast<std::int64_t>(chunk.size())));
+        skip -= static_cast<std::int64_t>(drop);
+        done += static_cast<std::int64_t>(chunk.size());
+        if (drop < chunk.size()) {
+          if (auto w = writer.write(chunk.subspan(drop)); !w) {
+            return w;
+          }
+        }
+        if (progress) {
+          progress(done);
+        }
+        return {};
+      });
   return r ? r : context(r.error());
 }
 

@@ -1,5 +1,4 @@
 #include <registry/layout_select.h>
-
 #include <sif/oci_parse.h>
 
 namespace sifkit::registry {
@@ -39,10 +38,11 @@ Result<oci::Descriptor> select_layout_entry(const oci::Index& index, const std::
   if (tag.empty()) {
     return fail(ErrorKind::usage, where + " holds " + std::to_string(index.manifests.size()) +
                                       " images and none is tagged \"latest\": name one with "
-                                      ":TAG or @DIGEST (tags: " + tags + ")");
+                                      ":TAG or @DIGEST (tags: " +
+                                      tags + ")");
   }
-  return fail(ErrorKind::not_found, where + " has no image tagged \"" + tag + "\" (tags: " +
-                                        tags + ")");
+  return fail(ErrorKind::not_found,
+              where + " has no image tagged \"" + tag + "\" (tags: " + tags + ")");
 }
 
 Result<FetchedManifest> fetched_manifest(std::string bytes, const oci::Descriptor& descriptor) {

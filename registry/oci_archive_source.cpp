@@ -1,7 +1,6 @@
-#include <registry/oci_archive_source.h>
-
 #include <registry/archive_reader.h>
 #include <registry/layout_select.h>
+#include <registry/oci_archive_source.h>
 #include <sif/oci_parse.h>
 
 #include <nlohmann/json.hpp>
@@ -30,9 +29,8 @@ Result<void> check_layout_version(const std::string& text, const std::string& wh
 
 } // namespace
 
-Result<std::unique_ptr<OciArchiveSource>> OciArchiveSource::open(const std::string& path,
-                                                                 const std::string& tag,
-                                                                 std::string description) {
+Result<std::unique_ptr<OciArchiveSource>>
+OciArchiveSource::open(const std::string& path, const std::string& tag, std::string description) {
   auto context = [&](Error e) { return std::unexpected(std::move(e).with_context(description)); };
   std::unique_ptr<OciArchiveSource> source(new OciArchiveSource());
   source->m_path = path;
@@ -53,8 +51,9 @@ Result<std::unique_ptr<OciArchiveSource>> OciArchiveSource::open(const std::stri
     const ArchiveEntry& e = **entry;
     bool is_blob = e.name.starts_with("blobs/");
     if (is_blob && e.type != EntryType::regular && e.type != EntryType::directory) {
-      return context(Error(ErrorKind::corrupt_input, path + ": " + e.name + " is a link or special "
-                                                                           "file, not a blob"));
+      return context(Error(ErrorKind::corrupt_input, path + ": " + e.name +
+                                                         " is a link or special "
+                                                         "file, not a blob"));
     }
     if (e.type != EntryType::regular) {
       continue;
@@ -108,20 +107,22 @@ Result<std::string> OciArchiveSource::blob_entry(const oci::Descriptor& descript
     return fail(ErrorKind::not_found, m_path + " has no blob " + descriptor.digest.text());
   }
   if (it->second != descriptor.size) {
-    return fail(ErrorKind::corrupt_input, m_path + ": " + name + " is " + std::to_string(it->second) +
-                                              " bytes, its descriptor says " +
-                                              std::to_string(descriptor.size));
+    return fail(ErrorKind::corrupt_input,
+                m_path + ": " + name + " is " + std::to_string(it->second) +
+                    " bytes, its descriptor says " + std::to_string(descriptor.size));
   }
   return name;
 }
 
-Result<FetchedManifest> OciArchiveSource::fetch_root() { return fetch_manifest(m_root); }
+Result<FetchedManifest> OciArchiveSource::fetch_root() {
+  return fetch_manifest(m_root);
+}
 
 Result<FetchedManifest> OciArchiveSource::fetch_manifest(const oci::Descriptor& descriptor) {
   auto context = [&](Error e) { return std::unexpected(std::move(e).with_context(m_description)); };
   if (descriptor.size < 0 || descriptor.size > oci::k_max_manifest_size) {
-    return context(Error(ErrorKind::corrupt_input, "manifest " + descriptor.digest.text() +
-                                                       " has an unreasonable size"));
+    return context(Error(ErrorKind::corrupt_input,
+                         "manifest " + descriptor.digest.text() + " has an unreasonable size"));
   }
   auto name = blob_entry(descriptor);
   if (!name) {
@@ -135,8 +136,8 @@ Result<FetchedManifest> OciArchiveSource::fetch_manifest(const oci::Descriptor& 
   return fetched ? std::move(fetched) : context(fetched.error());
 }
 
-Result<void> OciArchiveSource::fetch_blob(const oci::Descriptor& descriptor, cache::BlobWriter& writer,
-                                          const BlobProgress& progress) {
+Result<void> OciArchiveSource::fetch_blob(const oci::Descriptor& descriptor,
+                                          cache::BlobWriter& writer, const BlobProgress& progress) {
   auto context = [&](Error e) { return std::unexpected(std::move(e).with_context(m_description)); };
   auto name = blob_entry(descriptor);
   if (!name) {
@@ -145,7 +146,8 @@ Result<void> OciArchiveSource::fetch_blob(const oci::Descriptor& descriptor, cac
   std::int64_t skip = writer.bytes_written(); // resume: drop what the writer already has
   std::int64_t done = 0;
   auto r = stream_entry(m_path, *name, [&](std::span<const std::byte> chunk) -> Result<void> {
-    std::size_t drop = static_cast<std::size_t>(std::min<std::int64_t>(skip, static_cast<std::int64_t>(chunk.size())));
+    std::size_t drop = static_cast<std::size_t>(
+        std::min<std::int64_t>(skip, static_cast<std::int64_t>(chunk.size())));
     skip -= static_cast<std::int64_t>(drop);
     done += static_cast<std::int64_t>(chunk.size());
     if (drop < chunk.size()) {

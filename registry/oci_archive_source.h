@@ -21,9 +21,8 @@ public:
   // Opens the archive `path` and selects the image tagged `tag` (empty: the only one,
   // else "latest"). `not_found`, `corrupt_input` (unsafe entry names, duplicate or
   // linked blobs, invalid layout), `unsupported`, `usage`.
-  static Result<std::unique_ptr<OciArchiveSource>> open(const std::string& path,
-                                                        const std::string& tag,
-                                                        std::string description);
+  static Result<std::unique_ptr<OciArchiveSource>>
+  open(const std::string& path, const std::string& tag, std::string description);
 
   std::string describe() const override { return m_description; }
   Result<FetchedManifest> fetch_root() override;

@@ -1,14 +1,14 @@
-#include <registry/oci_dir_source.h>
-
 #include <common/file.h>
 #include <registry/layout_select.h>
+#include <registry/oci_dir_source.h>
 #include <sif/oci_layout.h>
 
 #include <cerrno>
+#include <vector>
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <vector>
 
 namespace sifkit::registry {
 
@@ -17,7 +17,8 @@ namespace {
 // Opens blobs/sha256/<hex> without following a symbolic link (a link could expose any
 // file of the user's to whoever made the layout); only regular files count.
 Result<File> open_layout_blob(const std::string& dir, const Digest& digest, std::int64_t& size) {
-  std::string path = dir + "/blobs/" + std::string(to_string(digest.algorithm())) + "/" + digest.hex();
+  std::string path =
+      dir + "/blobs/" + std::string(to_string(digest.algorithm())) + "/" + digest.hex();
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0) {
     if (errno == ELOOP) {
@@ -51,15 +52,16 @@ Result<std::unique_ptr<OciDirSource>> OciDirSource::open(const std::string& dir,
   if (!root) {
     return std::unexpected(std::move(root.error()).with_context(description));
   }
-  return std::unique_ptr<OciDirSource>(new OciDirSource(dir, std::move(*root), std::move(description)));
+  return std::unique_ptr<OciDirSource>(
+      new OciDirSource(dir, std::move(*root), std::move(description)));
 }
 
-Result<FetchedManifest> OciDirSource::fetch_root() { return fetch_manifest(m_root); }
+Result<FetchedManifest> OciDirSource::fetch_root() {
+  return fetch_manifest(m_root);
+}
 
 Result<FetchedManifest> OciDirSource::fetch_manifest(const oci::Descriptor& descriptor) {
-  auto context = [&](Error e) {
-    return std::unexpected(std::move(e).with_context(m_description));
-  };
+  auto context = [&](Error e) { return std::unexpected(std::move(e).with_context(m_description)); };
   if (descriptor.size < 0 || descriptor.size > oci::k_max_manifest_size) {
     return context(Error(ErrorKind::corrupt_input, "manifest " + descriptor.digest.text() +
                                                        " has an unreasonable size " +
@@ -71,9 +73,9 @@ Result<FetchedManifest> OciDirSource::fetch_manifest(const oci::Descriptor& desc
     return context(file.error());
   }
   if (size != descriptor.size) {
-    return context(Error(ErrorKind::corrupt_input,
-                         file->path() + " is " + std::to_string(size) +
-                             " bytes, its descriptor says " + std::to_string(descriptor.size)));
+    return context(Error(ErrorKind::corrupt_input, file->path() + " is " + std::to_string(size) +
+                                                       " bytes, its descriptor says " +
+                                                       std::to_string(descriptor.size)));
   }
   std::string bytes(static_cast<std::size_t>(size), '\0');
   if (auto r = file->pread_exact(std::as_writable_bytes(std::span(bytes)), 0); !r) {
@@ -85,9 +87,7 @@ Result<FetchedManifest> OciDirSource::fetch_manifest(const oci::Descriptor& desc
 
 Result<void> OciDirSource::fetch_blob(const oci::Descriptor& descriptor, cache::BlobWriter& writer,
                                       const BlobProgress& progress) {
-  auto context = [&](Error e) {
-    return std::unexpected(std::move(e).with_context(m_description));
-  };
+  auto context = [&](Error e) { return std::unexpected(std::move(e).with_context(m_description)); };
   std::int64_t size = 0;
   auto file = open_layout_blob(m_dir, descriptor.digest, size);
   if (!file) {

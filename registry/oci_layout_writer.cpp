@@ -1,15 +1,15 @@
-#include <registry/oci_layout_writer.h>
-
 #include <common/atomic_file.h>
 #include <common/file.h>
+#include <registry/oci_layout_writer.h>
 #include <sif/oci_json.h>
 #include <sif/oci_layout.h>
 
 #include <cerrno>
 #include <filesystem>
+#include <vector>
+
 #include <nlohmann/json.hpp>
 #include <sys/stat.h>
-#include <vector>
 
 namespace sifkit::registry {
 
@@ -25,7 +25,8 @@ Result<void> make_directory(const std::string& path) {
 // Copies blob `digest` of `size` bytes from the cache to `dir/blobs/sha256/<hex>`.
 Result<void> copy_blob(cache::Cache& cache, const Digest& digest, std::int64_t size,
                        const std::string& dir) {
-  std::string path = dir + "/blobs/" + std::string(to_string(digest.algorithm())) + "/" + digest.hex();
+  std::string path =
+      dir + "/blobs/" + std::string(to_string(digest.algorithm())) + "/" + digest.hex();
   struct stat st {};
   if (::lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && st.st_size == size) {
     return {}; // content-addressed: a file of the right size under this name is this blob
@@ -40,7 +41,8 @@ Result<void> copy_blob(cache::Cache& cache, const Digest& digest, std::int64_t s
   }
   std::vector<std::byte> buffer(1 << 20);
   for (std::int64_t offset = 0; offset < size;) {
-    std::size_t n = static_cast<std::size_t>(std::min<std::int64_t>(size - offset, static_cast<std::int64_t>(buffer.size())));
+    std::size_t n = static_cast<std::size_t>(
+        std::min<std::int64_t>(size - offset, static_cast<std::int64_t>(buffer.size())));
     std::span<std::byte> chunk(buffer.data(), n);
     if (auto r = in->pread_exact(chunk, offset); !r) {
       return r;
@@ -88,9 +90,11 @@ std::string oci_manifest(const PullResult& pulled) {
 
 } // namespace
 
-Result<oci::Descriptor> write_oci_layout(cache::Cache& cache, const PullResult& pulled, const std::string& dir,
-                              const std::string& tag) {
-  auto context = [&](Error e) { return std::unexpected(std::move(e).with_context("writing OCI layout " + dir)); };
+Result<oci::Descriptor> write_oci_layout(cache::Cache& cache, const PullResult& pulled,
+                                         const std::string& dir, const std::string& tag) {
+  auto context = [&](Error e) {
+    return std::unexpected(std::move(e).with_context("writing OCI layout " + dir));
+  };
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) {

@@ -20,7 +20,7 @@ namespace sifkit::registry {
 // manifest in index.json under the ref.name annotation `tag` (replacing an entry with
 // the same tag). Returns that index entry. `not_found` when a blob is missing from the
 // cache, `corrupt_input` when `dir` holds an invalid layout, `io`.
-Result<oci::Descriptor> write_oci_layout(cache::Cache& cache, const PullResult& pulled, const std::string& dir,
-                              const std::string& tag);
+Result<oci::Descriptor> write_oci_layout(cache::Cache& cache, const PullResult& pulled,
+                                         const std::string& dir, const std::string& tag);
 
 } // namespace sifkit::registry

@@ -1,9 +1,8 @@
-#include <registry/open_source.h>
-
 #include <registry/docker_archive_source.h>
 #include <registry/docker_source.h>
 #include <registry/oci_archive_source.h>
 #include <registry/oci_dir_source.h>
+#include <registry/open_source.h>
 
 namespace sifkit::registry {
 
@@ -28,7 +27,8 @@ Result<std::unique_ptr<ImageSource>> open_source(const ImageReference& reference
   case Transport::oci_archive:
     return upcast(OciArchiveSource::open(reference.location, reference.tag, name));
   case Transport::docker_archive:
-    return DockerArchiveSource::open(reference.location, reference.tag, reference.source_index, name);
+    return DockerArchiveSource::open(reference.location, reference.tag, reference.source_index,
+                                     name);
   case Transport::docker: {
     DockerOptions docker;
     docker.credentials = options.credentials;

@@ -1,5 +1,4 @@
 #include <registry/pull.h>
-
 #include <sif/oci_parse.h>
 #include <sif/oci_select.h>
 #include <sif/oci_walk.h>
@@ -24,7 +23,8 @@ Result<void> store_manifest(cache::Cache& cache, const FetchedManifest& manifest
   cache::BlobInfo info{static_cast<std::int64_t>(manifest.bytes.size()), manifest.media_type};
   auto put = cache.put(manifest.digest, source_from_string(manifest.bytes), info);
   if (!put) {
-    return std::unexpected(std::move(put.error()).with_context("storing " + manifest.digest.text()));
+    return std::unexpected(
+        std::move(put.error()).with_context("storing " + manifest.digest.text()));
   }
   return {};
 }
@@ -65,8 +65,8 @@ Result<oci::Descriptor> choose_entry(const oci::Index& index, const Digest& inde
     list += (list.empty() ? "" : ", ") + p;
   }
   return fail(ErrorKind::not_found, "index " + index_digest.text() + " has no image for platform " +
-                                        want.to_string() + " (available: " +
-                                        (list.empty() ? "none" : list) + ")");
+                                        want.to_string() +
+                                        " (available: " + (list.empty() ? "none" : list) + ")");
 }
 
 // What the workers share: the blobs to fetch, the running totals, the first error.
@@ -125,10 +125,12 @@ Result<void> fetch_one(FetchState& state, cache::Cache& cache, PulledBlob& blob)
     state.emit(PullEvent::Kind::blob_progress, blob, done);
   };
   auto fetched = state.source->fetch_blob(descriptor, writer, on_bytes);
-  auto committed = fetched ? writer.commit() : Result<cache::BlobRecord>(std::unexpected(fetched.error()));
+  auto committed =
+      fetched ? writer.commit() : Result<cache::BlobRecord>(std::unexpected(fetched.error()));
   lock.lock();
   if (!committed) {
-    return std::unexpected(std::move(committed.error()).with_context("fetching " + blob.digest.text()));
+    return std::unexpected(
+        std::move(committed.error()).with_context("fetching " + blob.digest.text()));
   }
   state.totals.total_done += blob.size - reported;
   state.fetched += blob.size;
@@ -178,7 +180,8 @@ Result<void> fetch_blobs(ImageSource& source, cache::Cache& cache, std::vector<P
       state.todo.push_back(blob);
     }
   }
-  int threads = std::clamp(source.max_parallel(), 1, static_cast<int>(std::max<std::size_t>(state.todo.size(), 1)));
+  int threads = std::clamp(source.max_parallel(), 1,
+                           static_cast<int>(std::max<std::size_t>(state.todo.size(), 1)));
   if (!state.todo.empty()) {
     // One Cache per thread (each owns an SQLite connection). They stay open until the
     // caller has recorded the edges, so the blobs stay leased meanwhile.
@@ -194,7 +197,8 @@ Result<void> fetch_blobs(ImageSource& source, cache::Cache& cache, std::vector<P
     }
     std::vector<std::thread> pool;
     for (int i = 0; i < threads; ++i) {
-      pool.emplace_back([&state, &caches, i] { worker(state, caches[static_cast<std::size_t>(i)]); });
+      pool.emplace_back(
+          [&state, &caches, i] { worker(state, caches[static_cast<std::size_t>(i)]); });
     }
     for (auto& t : pool) {
       t.join();
@@ -236,8 +240,8 @@ Result<PullResult> pull_image(ImageSource& source, cache::Cache& cache, const Pu
   FetchedManifest current = std::move(*root);
   for (int depth = 0; oci::is_index_media_type(current.media_type); ++depth) {
     if (depth >= oci::k_max_index_depth) {
-      return context(Error(ErrorKind::corrupt_input, "indexes nested deeper than " +
-                                                         std::to_string(oci::k_max_index_depth)));
+      return context(Error(ErrorKind::corrupt_input,
+                           "indexes nested deeper than " + std::to_string(oci::k_max_index_depth)));
     }
     auto index = oci::parse_index(current.bytes);
     if (!index) {
@@ -263,8 +267,9 @@ Result<PullResult> pull_image(ImageSource& source, cache::Cache& cache, const Pu
     current = std::move(*child);
   }
   if (!oci::is_image_media_type(current.media_type)) {
-    return context(Error(ErrorKind::unsupported, current.digest.text() + " is not an image manifest (" +
-                                                     current.media_type + ")"));
+    return context(
+        Error(ErrorKind::unsupported,
+              current.digest.text() + " is not an image manifest (" + current.media_type + ")"));
   }
   auto manifest = oci::parse_manifest(current.bytes);
   if (!manifest) {
@@ -276,7 +281,8 @@ Result<PullResult> pull_image(ImageSource& source, cache::Cache& cache, const Pu
   result.resolve_time = since(start);
 
   auto fetch_start = Clock::now();
-  result.config = PulledBlob{manifest->config.digest, manifest->config.size, manifest->config.media_type};
+  result.config =
+      PulledBlob{manifest->config.digest, manifest->config.size, manifest->config.media_type};
   for (const auto& layer : manifest->layers) {
     result.layers.push_back(PulledBlob{layer.digest, layer.size, layer.media_type});
   }

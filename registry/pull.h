@@ -33,11 +33,11 @@ struct PullOptions {
 struct PullEvent {
   enum class Kind { resolved, blob_started, blob_progress, blob_done, blob_reused };
   Kind kind = Kind::resolved;
-  Digest digest;                // the blob (empty for `resolved`)
+  Digest digest; // the blob (empty for `resolved`)
   std::string media_type;
-  std::int64_t blob_done = 0;   // bytes of this blob so far
+  std::int64_t blob_done = 0; // bytes of this blob so far
   std::int64_t blob_size = 0;
-  std::int64_t total_done = 0;  // bytes of all config and layer blobs, fetched or reused
+  std::int64_t total_done = 0; // bytes of all config and layer blobs, fetched or reused
   std::int64_t total_size = 0;
   int blobs_done = 0;
   int blobs_total = 0;
@@ -53,17 +53,17 @@ struct PulledBlob {
 };
 
 struct PullResult {
-  Digest root_digest;            // what the reference named (index or manifest)
+  Digest root_digest; // what the reference named (index or manifest)
   std::string root_media_type;
-  std::vector<Digest> indexes;   // the index chain from the root down, if any
+  std::vector<Digest> indexes; // the index chain from the root down, if any
   Digest manifest_digest;
   std::string manifest_media_type;
   std::int64_t manifest_size = 0;
-  std::string platform;          // selected from an index; empty for a single manifest
+  std::string platform; // selected from an index; empty for a single manifest
   PulledBlob config;
   std::vector<PulledBlob> layers;
-  std::int64_t bytes_fetched = 0; // config and layer bytes written to the cache
-  std::int64_t bytes_reused = 0;  // config and layer bytes already there
+  std::int64_t bytes_fetched = 0;            // config and layer bytes written to the cache
+  std::int64_t bytes_reused = 0;             // config and layer bytes already there
   std::chrono::milliseconds resolve_time{0}; // root and manifests
   std::chrono::milliseconds fetch_time{0};   // config and layers
   std::chrono::milliseconds total_time{0};

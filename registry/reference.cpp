@@ -1,6 +1,5 @@
-#include <registry/reference.h>
-
 #include <registry/docker_reference.h>
+#include <registry/reference.h>
 
 #include <algorithm>
 #include <cctype>
@@ -98,13 +97,20 @@ std::string absolute(const std::string& path) {
 
 std::string_view to_string(Transport transport) {
   switch (transport) {
-  case Transport::docker: return "docker";
-  case Transport::oci_dir: return "oci";
-  case Transport::oci_archive: return "oci-archive";
-  case Transport::docker_archive: return "docker-archive";
-  case Transport::http: return "http";
-  case Transport::oras: return "oras";
-  case Transport::docker_daemon: return "docker-daemon";
+  case Transport::docker:
+    return "docker";
+  case Transport::oci_dir:
+    return "oci";
+  case Transport::oci_archive:
+    return "oci-archive";
+  case Transport::docker_archive:
+    return "docker-archive";
+  case Transport::http:
+    return "http";
+  case Transport::oras:
+    return "oras";
+  case Transport::docker_daemon:
+    return "docker-daemon";
   }
   return "unknown";
 }
@@ -148,13 +154,15 @@ Result<ImageReference> parse_reference(std::string_view text) {
     local = parse_oci_archive(text, rest);
   } else if (prefix == "docker-archive") {
     local = parse_docker_archive(text, rest);
-  } else if (colon != std::string_view::npos && (starts_with(rest, "/") || starts_with(rest, "."))) {
+  } else if (colon != std::string_view::npos &&
+             (starts_with(rest, "/") || starts_with(rest, "."))) {
     // "dir:/x", "containers-storage:./y": a transport we do not know, not a tag.
     return bad(text, "unknown transport \"" + std::string(prefix) +
                          "\" (known: docker://, oci:, oci-archive:, docker-archive:, "
                          "http(s)://, oras://, docker-daemon:)");
   } else if (text.find("://") != std::string_view::npos) {
-    return bad(text, "unknown transport \"" + std::string(text.substr(0, text.find("://"))) + "://\"");
+    return bad(text,
+               "unknown transport \"" + std::string(text.substr(0, text.find("://"))) + "://\"");
   } else {
     return remote(Transport::docker, text); // "alpine:3.19", "host/repo:tag"
   }
@@ -170,12 +178,16 @@ std::string ImageReference::canonical() const {
     auto parsed = DockerReference::parse(location); // docker.io/library/..., :latest
     return "docker://" + (parsed ? parsed->to_string() : location);
   }
-  case Transport::http: return location;
-  case Transport::oras: return "oras://" + location;
-  case Transport::docker_daemon: return "docker-daemon:" + location;
+  case Transport::http:
+    return location;
+  case Transport::oras:
+    return "oras://" + location;
+  case Transport::docker_daemon:
+    return "docker-daemon:" + location;
   case Transport::oci_dir:
   case Transport::oci_archive:
-  case Transport::docker_archive: break;
+  case Transport::docker_archive:
+    break;
   }
   std::string out = std::string(to_string(transport)) + ":" + absolute(location);
   if (digest) {

@@ -2,12 +2,11 @@
 
 // Building tar archives in tests with libarchive: any entry name (hostile ones too),
 // regular files and symbolic links, optionally gzip-compressed.
-#include <archive.h>
-#include <archive_entry.h>
-
 #include <string>
 #include <vector>
 
+#include <archive.h>
+#include <archive_entry.h>
 #include <catch2/catch.hpp>
 
 namespace sifkit::test {

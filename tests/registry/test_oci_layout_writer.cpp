@@ -1,9 +1,9 @@
-#include "pull_support.h"
-
 #include <registry/oci_layout_writer.h>
 #include <sif/oci_layout.h>
 
 #include <cstdlib>
+
+#include "pull_support.h"
 
 using namespace sifkit;
 using namespace sifkit::test;

@@ -1,7 +1,7 @@
+#include <fstream>
+
 #include "archive_support.h"
 #include "pull_support.h"
-
-#include <fstream>
 
 using namespace sifkit;
 using namespace sifkit::test;
@@ -22,9 +22,12 @@ const std::string k_config =
 std::vector<TarEntry> docker_save_entries(const TempDir& dir) {
   std::string layer1 = make_layer(dir, "l1.tar.gz", "one", Gzip::yes);
   std::string layer2 = make_layer(dir, "l2.tar", "two", Gzip::no);
-  std::string manifest = R"([{"Config":"cfg.json","RepoTags":["hello:1"],"Layers":["a/layer.tar","b/layer.tar"]}])";
-  return {{"manifest.json", manifest, ""}, {"cfg.json", k_config, ""},
-          {"a/layer.tar", layer1, ""},     {"b/layer.tar", layer2, ""}};
+  std::string manifest =
+      R"([{"Config":"cfg.json","RepoTags":["hello:1"],"Layers":["a/layer.tar","b/layer.tar"]}])";
+  return {{"manifest.json", manifest, ""},
+          {"cfg.json", k_config, ""},
+          {"a/layer.tar", layer1, ""},
+          {"b/layer.tar", layer2, ""}};
 }
 
 } // namespace
@@ -160,15 +163,18 @@ TEST_CASE("refuses hostile archives and leaves the cache clean", "[pull]") {
     auto pulled = pull_text(cache, "oci-archive:" + archive);
     REQUIRE_FALSE(pulled);
     CHECK(pulled.error().kind() == ErrorKind::corrupt_input);
-    CHECK_FALSE(cache.find_blob(*Digest::parse(
-        "sha256:7050e35b49f5e348c4809f5eff915842962cb813f32062d3bbdd35c750dd7d01"))->has_value());
+    CHECK_FALSE(cache
+                    .find_blob(*Digest::parse(
+                        "sha256:7050e35b49f5e348c4809f5eff915842962cb813f32062d3bbdd35c750dd7d01"))
+                    ->has_value());
   }
   SECTION("an oci-archive blob that is a symbolic link") {
     std::string layout = image_fixture("hello-world-docker-v2-manifest");
-    write_tar(archive, {{"oci-layout", file_bytes(layout + "/oci-layout"), ""},
-                        {"index.json", file_bytes(layout + "/index.json"), ""},
-                        {"blobs/sha256/432f982638b3aefab73cc58ab28f5c16e96fdb504e8c134fc58dff4bae8bf338",
-                         "", "/etc/passwd"}});
+    write_tar(archive,
+              {{"oci-layout", file_bytes(layout + "/oci-layout"), ""},
+               {"index.json", file_bytes(layout + "/index.json"), ""},
+               {"blobs/sha256/432f982638b3aefab73cc58ab28f5c16e96fdb504e8c134fc58dff4bae8bf338", "",
+                "/etc/passwd"}});
     auto pulled = pull_text(cache, "oci-archive:" + archive);
     REQUIRE_FALSE(pulled);
     CHECK(pulled.error().kind() == ErrorKind::corrupt_input);

@@ -1,7 +1,7 @@
-#include "pull_support.h"
-
 #include <filesystem>
 #include <fstream>
+
+#include "pull_support.h"
 
 using namespace sifkit;
 using namespace sifkit::test;
@@ -23,7 +23,9 @@ TEST_CASE("pulls a single-manifest OCI layout into the cache", "[pull]") {
   CHECK(pulled->bytes_reused == 0);
 
   auto ref = cache.find_ref(
-      {"oci:" + fs::path(image_fixture("hello-world-docker-v2-manifest")).lexically_normal().string(), ""});
+      {"oci:" +
+           fs::path(image_fixture("hello-world-docker-v2-manifest")).lexically_normal().string(),
+       ""});
   REQUIRE(ref);
   REQUIRE(*ref);
   CHECK((*ref)->manifest == pulled->manifest_digest);
@@ -98,8 +100,9 @@ TEST_CASE("selects by tag or digest and refuses an absent tag", "[pull]") {
   auto cache = open_test_cache(dir);
 
   CHECK(pull_text(cache, "oci:" + dir.file("layout") + ":v1"));
-  CHECK(pull_text(cache, "oci:" + dir.file("layout") +
-                             "@sha256:432f982638b3aefab73cc58ab28f5c16e96fdb504e8c134fc58dff4bae8bf338"));
+  CHECK(pull_text(cache,
+                  "oci:" + dir.file("layout") +
+                      "@sha256:432f982638b3aefab73cc58ab28f5c16e96fdb504e8c134fc58dff4bae8bf338"));
   auto absent = pull_text(cache, "oci:" + dir.file("layout") + ":v2");
   REQUIRE_FALSE(absent);
   CHECK(absent.error().kind() == ErrorKind::not_found);
@@ -110,8 +113,8 @@ TEST_CASE("refuses a layout whose blob is a symlink or has the wrong bytes", "[p
   TempDir dir;
   fs::copy(image_fixture("hello-world-docker-v2-manifest"), dir.file("layout"),
            fs::copy_options::recursive);
-  std::string layer =
-      dir.file("layout/blobs/sha256/7050e35b49f5e348c4809f5eff915842962cb813f32062d3bbdd35c750dd7d01");
+  std::string layer = dir.file(
+      "layout/blobs/sha256/7050e35b49f5e348c4809f5eff915842962cb813f32062d3bbdd35c750dd7d01");
   auto cache = open_test_cache(dir);
 
   SECTION("a symbolic link") {
@@ -138,8 +141,10 @@ TEST_CASE("refuses a layout whose blob is a symlink or has the wrong bytes", "[p
     REQUIRE_FALSE(pulled);
     CHECK(pulled.error().kind() == ErrorKind::not_found);
   }
-  CHECK_FALSE(cache.find_blob(*Digest::parse(
-      "sha256:7050e35b49f5e348c4809f5eff915842962cb813f32062d3bbdd35c750dd7d01"))->has_value());
+  CHECK_FALSE(cache
+                  .find_blob(*Digest::parse(
+                      "sha256:7050e35b49f5e348c4809f5eff915842962cb813f32062d3bbdd35c750dd7d01"))
+                  ->has_value());
   CHECK(cache_is_clean(cache));
 }
 

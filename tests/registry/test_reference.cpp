@@ -77,10 +77,10 @@ TEST_CASE("canonical text makes paths absolute and keeps the tag", "[pull]") {
 }
 
 TEST_CASE("rejects malformed references with a usage error", "[pull]") {
-  for (std::string text : {"", "oci:", "oci::tag", "oci:/dir:bad/tag", "oci:/dir@sha256:xyz",
-                           "oci-archive:", "oci-archive:/f:bad tag", "docker-archive:",
-                           "docker-archive:/f:notag", "docker-archive:/f@x", "docker://",
-                           "oras://", "dir:/some/dir", "ftp://example.org/x"}) {
+  for (std::string text :
+       {"", "oci:", "oci::tag", "oci:/dir:bad/tag", "oci:/dir@sha256:xyz",
+        "oci-archive:", "oci-archive:/f:bad tag", "docker-archive:", "docker-archive:/f:notag",
+        "docker-archive:/f@x", "docker://", "oras://", "dir:/some/dir", "ftp://example.org/x"}) {
     INFO("\"" << text << "\"");
     auto ref = parse_reference(text);
     REQUIRE_FALSE(ref);

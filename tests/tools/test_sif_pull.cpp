@@ -62,9 +62,9 @@ TEST_CASE("two sif-pull processes pulling one image at once both succeed", "[pul
 
 TEST_CASE("sif-pull --platform and --oci-layout", "[pull]") {
   TempDir dir;
-  auto pulled = sif_pull(dir, "--quiet --json --platform linux/arm64/v8 --oci-layout '" +
-                                  dir.file("out") + "' oci:" +
-                                  images("hello-world-docker-v2-manifest-list"));
+  auto pulled =
+      sif_pull(dir, "--quiet --json --platform linux/arm64/v8 --oci-layout '" + dir.file("out") +
+                        "' oci:" + images("hello-world-docker-v2-manifest-list"));
   INFO(pulled.err);
   REQUIRE(pulled.exit_code == 0);
   auto summary = nlohmann::json::parse(pulled.out);

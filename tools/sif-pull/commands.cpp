@@ -1,7 +1,5 @@
 #include "commands.h"
 
-#include "progress.h"
-
 #include <cache/cache.h>
 #include <cache/location.h>
 #include <registry/oci_layout_writer.h>
@@ -11,6 +9,8 @@
 
 #include <cerrno>
 #include <cstdio>
+
+#include "progress.h"
 #include <nlohmann/json.hpp>
 
 namespace sifkit::tools {
@@ -90,7 +90,8 @@ Result<void> run_pull(const PullCommandOptions& options) {
     }
     pull_options.platform = *platform;
   }
-  registry::RegistryOptions registry_options{options.credentials, options.ca_cert, options.insecure};
+  registry::RegistryOptions registry_options{options.credentials, options.ca_cert,
+                                             options.insecure};
   auto source = registry::open_source(*reference, registry_options);
   if (!source) {
     return std::unexpected(source.error());
@@ -113,7 +114,8 @@ Result<void> run_pull(const PullCommandOptions& options) {
     if (!written) {
       return std::unexpected(written.error());
     }
-    layout = Json{{"path", *options.oci_layout}, {"tag", tag}, {"manifest", written->digest.text()}};
+    layout =
+        Json{{"path", *options.oci_layout}, {"tag", tag}, {"manifest", written->digest.text()}};
   }
   if (options.json) {
     return write_out(summary_json(pull_options.reference_name, *pulled, std::move(layout))

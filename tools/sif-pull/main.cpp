@@ -7,9 +7,8 @@
 
 #include "commands.h"
 #include "help.h"
-
-#include <support/report.h>
 #include <CLI/CLI.hpp>
+#include <support/report.h>
 
 namespace {
 
@@ -24,15 +23,18 @@ int main(int argc, char** argv) {
 
   tools::PullCommandOptions o;
   app.add_option("REF", o.reference, "Image reference (sources below)")->required()->type_name("");
-  app.add_option("-o,--output", o.output, "Write an OCI-SIF (not supported yet)")->type_name("FILE");
-  app.add_option("--oci-layout", o.oci_layout, "Also write a plain OCI image layout")->type_name("DIR");
+  app.add_option("-o,--output", o.output, "Write an OCI-SIF (not supported yet)")
+      ->type_name("FILE");
+  app.add_option("--oci-layout", o.oci_layout, "Also write a plain OCI image layout")
+      ->type_name("DIR");
   app.add_option("--platform", o.platform, "Platform to select from an index (default: host)")
       ->type_name("OS/ARCH[/VARIANT]");
   app.add_option("--cache", o.cache_dir, "Cache directory")->type_name("DIR");
   app.add_flag("-q,--quiet", o.quiet, "No progress on stderr");
   app.add_flag("--json", o.json, "Print a JSON summary on stdout (fields below)");
   app.add_option("--creds", o.credentials, "Registry credentials")->type_name("USER[:PASS]");
-  app.add_option("--ca-cert", o.ca_cert, "Trust this CA bundle for registry TLS")->type_name("FILE");
+  app.add_option("--ca-cert", o.ca_cert, "Trust this CA bundle for registry TLS")
+      ->type_name("FILE");
   app.add_flag("--insecure", o.insecure, "Allow plain HTTP or unverified TLS to the registry");
 
   try {

@@ -1,9 +1,10 @@
 #include "progress.h"
 
 #include <chrono>
-#include <memory>
 #include <cstdio>
+#include <memory>
 #include <string>
+
 #include <unistd.h>
 
 namespace sifkit::tools {
@@ -44,8 +45,9 @@ registry::PullProgress make_progress(ProgressStyle style) {
   if (style == ProgressStyle::lines) {
     return [](const registry::PullEvent& e) {
       if (e.kind == Kind::blob_done) { // cached blobs are counted in the summary line
-        std::fprintf(stderr, "sif-pull: %s %s %s (%d/%d)\n", verb(e.kind), e.digest.short_text().c_str(),
-                     human(e.blob_size).c_str(), e.blobs_done, e.blobs_total);
+        std::fprintf(stderr, "sif-pull: %s %s %s (%d/%d)\n", verb(e.kind),
+                     e.digest.short_text().c_str(), human(e.blob_size).c_str(), e.blobs_done,
+                     e.blobs_total);
       }
     };
   }
@@ -58,11 +60,13 @@ registry::PullProgress make_progress(ProgressStyle style) {
     }
     *last = now;
     constexpr int k_width = 30;
-    int filled = e.total_size > 0 ? static_cast<int>(k_width * e.total_done / e.total_size) : k_width;
+    int filled =
+        e.total_size > 0 ? static_cast<int>(k_width * e.total_done / e.total_size) : k_width;
     std::string bar(static_cast<std::size_t>(filled), '#');
     bar.resize(k_width, ' ');
-    std::fprintf(stderr, "\r\033[K[%s] %s / %s  %d/%d blobs", bar.c_str(), human(e.total_done).c_str(),
-                 human(e.total_size).c_str(), e.blobs_done, e.blobs_total);
+    std::fprintf(stderr, "\r\033[K[%s] %s / %s  %d/%d blobs", bar.c_str(),
+                 human(e.total_done).c_str(), human(e.total_size).c_str(), e.blobs_done,
+                 e.blobs_total);
     std::fflush(stderr);
   };
 }
@@ -79,7 +83,8 @@ void print_summary(ProgressStyle style, const registry::PullResult& result) {
   }
   std::fprintf(stderr, "sif-pull: %zu blobs: %s fetched, %s already cached (%lld ms)\n",
                result.layers.size() + 1, human(result.bytes_fetched).c_str(),
-               human(result.bytes_reused).c_str(), static_cast<long long>(result.total_time.count()));
+               human(result.bytes_reused).c_str(),
+               static_cast<long long>(result.total_time.count()));
 }
 
 } // namespace sifkit::tools
