@@ -170,7 +170,12 @@ Result<void> fetch_blobs(ImageSource& source, cache::Cache& cache, std::vector<P
     if (!found) {
       return std::unexpected(found.error());
     }
-    if (*found && (*found)->size == blob->size) {
+    if (*found && (*found)->size != blob->size) {
+      return fail(ErrorKind::corrupt_input,
+                  "the manifest gives " + blob->digest.text() + " " + std::to_string(blob->size) +
+                      " bytes; its content has " + std::to_string((*found)->size));
+    }
+    if (*found) {
       blob->reused = true;
       state.reused += blob->size;
       state.totals.total_done += blob->size;
