@@ -15,13 +15,16 @@ inline constexpr const char* k_pull_footer = R"(Sources (REF):
                                   else the one tagged "latest")
   oci-archive:FILE[:TAG]          a tar (optionally compressed) of an OCI image layout
   docker-archive:FILE[:REPO:TAG|@N]  what `docker save` writes
-  docker://HOST/REPO[:TAG|@DIGEST]   a registry (also a bare HOST/REPO:TAG) - not built yet
+  docker://HOST/REPO[:TAG|@DIGEST]   a registry (also a bare HOST/REPO:TAG): anonymous or
+                                  Bearer tokens, --creds, $REGISTRY_AUTH_FILE,
+                                  ~/.docker/config.json (auths, credHelpers, credsStore)
   http(s)://URL, oras://REF, docker-daemon:REF                            - not supported yet
 
 Examples:
   sif-pull oci:./layout:v1
   sif-pull --platform linux/arm64/v8 oci-archive:multiarch.tar
   sif-pull docker-archive:busybox.tar:busybox:1.36 --oci-layout out/
+  sif-pull --ca-cert ca.crt --creds user:pass docker://registry.example:5443/team/app:1.0
   sif-pull --json --quiet oci:./layout | jq .manifest
 
 An index (multi-platform image) is resolved for --platform, default the host's; the error
@@ -42,7 +45,8 @@ Exit codes:
   3  not found (no such file, tag, platform or blob)
   4  corrupt input (digest mismatch, unsafe archive entry, malformed manifest)
   5  I/O error
-  6  unsupported (a transport not built yet, -o, a layout version we do not know)
+  6  unsupported (http(s)://, oras://, docker-daemon:, -o, Docker schema 1, an
+     unknown layout version)
   7  conflict (cache owned by another user, lock wait timed out)
   9  auth, 10 network (registries)
 )";
