@@ -178,4 +178,25 @@ Result<std::string> read_entry(const std::string& archive, const std::string& na
   return out;
 }
 
+Result<void> stream_entry_to_blob(const std::string& archive, const std::string& name,
+                                  cache::BlobWriter& writer, const BlobProgress& progress) {
+  std::int64_t skip = writer.bytes_written();
+  std::int64_t done = 0;
+  return stream_entry(archive, name, [&](std::span<const std::byte> chunk) -> Result<void> {
+    std::size_t drop = static_cast<std::size_t>(
+        std::min<std::int64_t>(skip, static_cast<std::int64_t>(chunk.size())));
+    skip -= static_cast<std::int64_t>(drop);
+    done += static_cast<std::int64_t>(chunk.size());
+    if (drop < chunk.size()) {
+      if (auto w = writer.write(chunk.subspan(drop)); !w) {
+        return w;
+      }
+    }
+    if (progress) {
+      progress(done);
+    }
+    return {};
+  });
+}
+
 } // namespace sifkit::registry

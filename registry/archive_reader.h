@@ -5,7 +5,9 @@
 // ("./a//b" → "a/b") and checked: an absolute name or one with a ".." component is
 // `corrupt_input`, whatever the caller wants from the archive. One ArchiveReader reads
 // the archive once, front to back; memory does not depend on entry sizes.
+#include <cache/blob_writer.h>
 #include <common/error.h>
+#include <registry/image_source.h>
 
 #include <cstddef>
 #include <cstdint>
@@ -55,6 +57,12 @@ Result<std::string> normalize_entry_name(std::string_view name, const std::strin
 // the archive from its start. `not_found` when no such entry; the sink's errors.
 Result<void> stream_entry(const std::string& archive, const std::string& name,
                           const std::function<Result<void>(std::span<const std::byte>)>& sink);
+
+// Streams the entry `name` into `writer`, skipping the `writer.bytes_written()` bytes it
+// already holds (a resumed fetch), and reports the bytes read to `progress`. Does not
+// commit. Errors as stream_entry, plus the writer's.
+Result<void> stream_entry_to_blob(const std::string& archive, const std::string& name,
+                                  cache::BlobWriter& writer, const BlobProgress& progress);
 
 // The data of the regular entry `name`, refused (`corrupt_input`) above `max_bytes`.
 Result<std::string> read_entry(const std::string& archive, const std::string& name,

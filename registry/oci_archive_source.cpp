@@ -143,23 +143,7 @@ Result<void> OciArchiveSource::fetch_blob(const oci::Descriptor& descriptor,
   if (!name) {
     return context(name.error());
   }
-  std::int64_t skip = writer.bytes_written(); // resume: drop what the writer already has
-  std::int64_t done = 0;
-  auto r = stream_entry(m_path, *name, [&](std::span<const std::byte> chunk) -> Result<void> {
-    std::size_t drop = static_cast<std::size_t>(
-        std::min<std::int64_t>(skip, static_cast<std::int64_t>(chunk.size())));
-    skip -= static_cast<std::int64_t>(drop);
-    done += static_cast<std::int64_t>(chunk.size());
-    if (drop < chunk.size()) {
-      if (auto w = writer.write(chunk.subspan(drop)); !w) {
-        return w;
-      }
-    }
-    if (progress) {
-      progress(done);
-    }
-    return {};
-  });
+  auto r = stream_entry_to_blob(m_path, *name, writer, progress);
   return r ? r : context(r.error());
 }
 
