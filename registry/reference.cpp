@@ -28,18 +28,10 @@ bool valid_tag(std::string_view tag) {
   });
 }
 
-// "DIR[:tag|@digest]" of oci: (the path cannot contain ':', as in containers/image).
-Result<ImageReference> parse_oci(std::string_view text, std::string_view rest) {
-  ImageReference ref;
-  ref.transport = Transport::oci_dir;
-  if (auto at = rest.rfind('@'); at != std::string_view::npos && rest.find(':', at) != rest.npos) {
-    auto digest = Digest::parse(rest.substr(at + 1));
-    if (!digest) {
-      return bad(text, digest.error().message());
-    }
-    ref.digest = *digest;
-    rest = rest.substr(0, at);
-  } else if (auto colon = rest.find(':'); colon != std::string_view::npos) {
+// Splits an optional ":tag" off `rest` (validated) and keeps the rest as the location.
+Result<ImageReference> take_location_and_tag(std::string_view text, std::string_view rest,
+                                             ImageReference ref) {
+  if (auto colon = rest.find(':'); colon != std::string_view::npos) {
     ref.tag = std::string(rest.substr(colon + 1));
     rest = rest.substr(0, colon);
     if (!valid_tag(ref.tag)) {
@@ -50,18 +42,26 @@ Result<ImageReference> parse_oci(std::string_view text, std::string_view rest) {
   return ref;
 }
 
+// "DIR[:tag|@digest]" of oci: (the path cannot contain ':', as in containers/image).
+Result<ImageReference> parse_oci(std::string_view text, std::string_view rest) {
+  ImageReference ref;
+  ref.transport = Transport::oci_dir;
+  if (auto at = rest.rfind('@'); at != std::string_view::npos && rest.find(':', at) != rest.npos) {
+    auto digest = Digest::parse(rest.substr(at + 1));
+    if (!digest) {
+      return bad(text, digest.error().message());
+    }
+    ref.digest = *digest;
+    ref.location = std::string(rest.substr(0, at));
+    return ref;
+  }
+  return take_location_and_tag(text, rest, std::move(ref));
+}
+
 Result<ImageReference> parse_oci_archive(std::string_view text, std::string_view rest) {
   ImageReference ref;
   ref.transport = Transport::oci_archive;
-  if (auto colon = rest.find(':'); colon != std::string_view::npos) {
-    ref.tag = std::string(rest.substr(colon + 1));
-    rest = rest.substr(0, colon);
-    if (!valid_tag(ref.tag)) {
-      return bad(text, "\"" + ref.tag + "\" is not a valid tag");
-    }
-  }
-  ref.location = std::string(rest);
-  return ref;
+  return take_location_and_tag(text, rest, std::move(ref));
 }
 
 Result<ImageReference> parse_docker_archive(std::string_view text, std::string_view rest) {
