@@ -1,6 +1,6 @@
 #include <convert/entry.h>
 
-#include <format>
+#include <fmt/format.h>
 
 namespace sifkit::convert {
 
@@ -13,11 +13,11 @@ constexpr std::size_t k_max_path = 4096;
 
 Result<std::string> normalise_entry_path(std::string_view raw, std::string_view what) {
   if (raw.find('\0') != std::string_view::npos) {
-    return fail(ErrorKind::corrupt_input, std::format("{}: entry name contains a NUL byte", what));
+    return fail(ErrorKind::corrupt_input, fmt::format("{}: entry name contains a NUL byte", what));
   }
   if (raw.size() > k_max_path) {
     return fail(ErrorKind::corrupt_input,
-                std::format("{}: entry name is {} bytes long (at most {})", what, raw.size(),
+                fmt::format("{}: entry name is {} bytes long (at most {})", what, raw.size(),
                             k_max_path));
   }
   std::string out;
@@ -31,11 +31,11 @@ Result<std::string> normalise_entry_path(std::string_view raw, std::string_view 
     if (part.empty() || part == ".") continue;
     if (part == "..") {
       return fail(ErrorKind::corrupt_input,
-                  std::format("{}: entry \"{}\" escapes the root with \"..\"", what, raw));
+                  fmt::format("{}: entry \"{}\" escapes the root with \"..\"", what, raw));
     }
     if (part.size() > k_max_component) {
       return fail(ErrorKind::corrupt_input,
-                  std::format("{}: entry \"{}\" has a name of {} bytes (at most {})", what, raw,
+                  fmt::format("{}: entry \"{}\" has a name of {} bytes (at most {})", what, raw,
                               part.size(), k_max_component));
     }
     if (!out.empty()) out += '/';
