@@ -1,0 +1,76 @@
+#include "copy_out.h"
+
+#include <common/atomic_file.h>
+#include <common/file.h>
+
+#include <cerrno>
+#include <vector>
+
+#include <linux/fs.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+namespace sifkit::convert {
+
+namespace {
+
+// Copies with copy_file_range, falling back to read/write where the kernel or the file
+// systems refuse it (EXDEV before 5.3, EINVAL / EOPNOTSUPP on some file systems).
+Result<void> copy_range(const File& from, File& to, std::int64_t size) {
+  loff_t in_offset = 0;
+  loff_t out_offset = 0;
+  while (in_offset < size) {
+    ssize_t n = ::copy_file_range(from.fd(), &in_offset, to.fd(), &out_offset,
+                                  static_cast<std::size_t>(size - in_offset), 0);
+    if (n > 0) {
+      continue;
+    }
+    if (n == 0) {
+      return fail(ErrorKind::io, from.path() + " shrank while it was copied");
+    }
+    if (errno == EINTR) {
+      continue;
+    }
+    if (errno != EXDEV && errno != EINVAL && errno != EOPNOTSUPP && errno != ENOSYS) {
+      return fail_errno("copy " + from.path() + " to " + to.path(), errno);
+    }
+    std::vector<std::byte> buffer(1 << 20);
+    while (in_offset < size) {
+      auto chunk = std::min<std::int64_t>(size - in_offset, std::ssize(buffer));
+      std::span<std::byte> piece(buffer.data(), static_cast<std::size_t>(chunk));
+      if (auto r = from.pread_exact(piece, in_offset); !r) {
+        return r;
+      }
+      if (auto w = to.pwrite_all(piece, out_offset); !w) {
+        return w;
+      }
+      in_offset += chunk;
+      out_offset += chunk;
+    }
+  }
+  return {};
+}
+
+} // namespace
+
+Result<CopyResult> copy_file_atomic(const std::string& from, const std::string& to) {
+  auto source = File::open(from, OpenMode::read_only);
+  auto size = source ? source->size() : std::unexpected(source.error());
+  auto target = size ? AtomicFile::create(to) : std::unexpected(size.error());
+  if (!target) {
+    return std::unexpected(std::move(target.error()).with_context("copying " + from));
+  }
+  CopyResult result{CopyMethod::clone, *size};
+  if (::ioctl(target->file().fd(), FICLONE, source->fd()) != 0) {
+    result.method = CopyMethod::copy;
+    if (auto copied = copy_range(*source, target->file(), *size); !copied) {
+      return std::unexpected(copied.error());
+    }
+  }
+  if (auto committed = target->commit(); !committed) {
+    return std::unexpected(committed.error());
+  }
+  return result;
+}
+
+} // namespace sifkit::convert

@@ -1,0 +1,93 @@
+#include "source_image.h"
+
+#include <convert/oci_convert.h>
+#include <convert/tar_reader.h>
+#include <sif/oci_parse.h>
+
+#include <fmt/format.h>
+
+namespace sifkit::convert {
+
+namespace {
+
+LayerInput tar_layer(const oci::BlobSource& blobs, const oci::Descriptor& layer,
+                     std::size_t index) {
+  std::string name = layer_name(index, layer.digest);
+  auto open = [&blobs, layer, name]() -> Result<std::unique_ptr<EntryReader>> {
+    auto stream = blobs.open_blob(layer.digest);
+    if (!stream) {
+      return std::unexpected(std::move(stream.error()).with_context(name));
+    }
+    // The tar reader sees only verified bytes: a layer that does not match its digest
+    // fails the conversion instead of becoming part of the image.
+    ByteSource verified =
+        oci::verified_source(std::move(stream->source), layer.digest, layer.size, name);
+    return open_tar_stream(std::move(verified), name);
+  };
+  return LayerInput{name, std::move(open), Whiteouts::interpret};
+}
+
+Result<void> check_layer(const oci::Descriptor& layer, std::size_t index) {
+  if (layer.media_type == oci::k_media_squashfs_layer ||
+      layer.media_type == oci::k_media_ext3_layer) {
+    return fail(ErrorKind::unsupported, layer_name(index, layer.digest) +
+                                            " is already an OCI-SIF layer (" + layer.media_type +
+                                            "): the image needs no conversion");
+  }
+  if (!is_tar_layer_media_type(layer.media_type)) {
+    return fail(ErrorKind::unsupported, layer_name(index, layer.digest) + " has media type \"" +
+                                            layer.media_type + "\", not a tar layer");
+  }
+  return {};
+}
+
+} // namespace
+
+std::string layer_name(std::size_t index, const Digest& digest) {
+  return fmt::format("layer {} ({}…)", index + 1, digest.short_text());
+}
+
+bool is_tar_layer_media_type(std::string_view media_type) {
+  bool known_family = media_type.starts_with("application/vnd.oci.image.layer.") ||
+                      media_type.starts_with("application/vnd.docker.image.rootfs.");
+  return known_family && media_type.find(".tar") != std::string_view::npos;
+}
+
+Result<SourceImage> read_source_image(const oci::BlobSource& blobs, const Digest& manifest_digest) {
+  std::string what = "manifest " + manifest_digest.text();
+  auto bytes = oci::read_verified_blob(blobs, manifest_digest, std::nullopt);
+  auto media_type = bytes ? oci::sniff_media_type(*bytes) : std::unexpected(bytes.error());
+  if (!media_type) {
+    return std::unexpected(std::move(media_type.error()).with_context(what));
+  }
+  if (oci::is_index_media_type(*media_type)) {
+    return fail(ErrorKind::unsupported,
+                what + " is an image index (" + *media_type + "): convert one of its images");
+  }
+  if (!oci::is_image_media_type(*media_type)) {
+    return fail(ErrorKind::unsupported,
+                what + " has media type \"" + *media_type + "\", not an image manifest");
+  }
+  auto manifest = oci::parse_manifest(*bytes);
+  if (!manifest) {
+    return std::unexpected(std::move(manifest.error()).with_context(what));
+  }
+  SourceImage image{manifest_digest, std::move(*manifest), {}, {}};
+  image.manifest.media_type = *media_type;
+  for (std::size_t i = 0; i < image.manifest.layers.size(); ++i) {
+    if (auto ok = check_layer(image.manifest.layers[i], i); !ok) {
+      return std::unexpected(std::move(ok.error()).with_context(what));
+    }
+    image.layers.push_back(tar_layer(blobs, image.manifest.layers[i], i));
+  }
+  const oci::Descriptor& config = image.manifest.config;
+  auto config_bytes = oci::read_verified_blob(blobs, config.digest, config.size);
+  if (!config_bytes) {
+    return std::unexpected(
+        std::move(config_bytes.error()).with_context("config " + config.digest.text()));
+  }
+  image.config_bytes = std::move(*config_bytes);
+  return image;
+}
+
+} // namespace sifkit::convert
