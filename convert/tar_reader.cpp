@@ -40,6 +40,7 @@ public:
   }
 
   Result<std::optional<Entry>> next() override {
+    if (m_ended_after_data) return std::nullopt;
     archive_entry* ae = nullptr;
     int rc = archive_read_next_header(m_archive.get(), &ae);
     if (rc == ARCHIVE_EOF) return std::nullopt;
@@ -54,7 +55,17 @@ public:
     la_int64_t offset = 0;
     int rc = archive_read_data_block(m_archive.get(), &buf, &size, &offset);
     if (rc == ARCHIVE_EOF) return std::nullopt;
-    if (rc < ARCHIVE_WARN) return archive_error(fmt::format("reading the data of \"{}\"", m_path));
+    if (rc < ARCHIVE_WARN) {
+      // Some writers (umoci 0.4's insert, for one) end a layer right after the last
+      // file's content, without padding or end-of-archive blocks. Go's archive/tar, which
+      // docker and umoci use, accepts that; so do we, once the content is complete.
+      if (!m_source_error && m_delivered >= m_size) {
+        m_ended_after_data = true;
+        return std::nullopt;
+      }
+      return archive_error(fmt::format("reading the data of \"{}\"", m_path));
+    }
+    m_delivered = std::max<std::int64_t>(m_delivered, offset + static_cast<std::int64_t>(size));
     return DataPiece{{static_cast<const std::byte*>(buf), size}, offset};
   }
 
@@ -148,8 +159,11 @@ private:
       default: return bad_entry("has an unknown file type");
       }
     }
+    m_size = 0;
+    m_delivered = 0;
     if (e.type == EntryType::file) {
       e.size = archive_entry_size_is_set(ae) ? archive_entry_size(ae) : 0;
+      m_size = e.size;
       if (e.size < 0 || e.size > k_max_file_size) {
         return bad_entry(fmt::format("declares a size of {} bytes (at most {})", e.size,
                                      k_max_file_size));
@@ -192,6 +206,9 @@ private:
   std::optional<Error> m_source_error;
   std::string m_path;
   std::int64_t m_index = 0;
+  std::int64_t m_size = 0;      // declared content size of the current entry
+  std::int64_t m_delivered = 0; // content handed out so far
+  bool m_ended_after_data = false;
 };
 
 } // namespace

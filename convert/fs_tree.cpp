@@ -1,0 +1,72 @@
+#include <convert/fs_tree.h>
+
+#include <sys/stat.h>
+
+#include <cstdlib>
+
+namespace sifkit::convert {
+
+FsTree::FsTree() : m_root(std::make_unique<Node>()) {
+  Inode& root = new_implicit_dir();
+  root.dir = m_root.get();
+  m_root->inode = &root;
+  m_root->implicit = true;
+}
+
+FsTree::~FsTree() {
+  for (Inode& inode : m_inodes) std::free(inode.file);
+}
+
+Inode& FsTree::new_inode(const Entry& entry) {
+  Inode& inode = m_inodes.emplace_back();
+  inode.type = entry.type;
+  inode.mode = entry.mode & 07777;
+  inode.uid = entry.uid;
+  inode.gid = entry.gid;
+  inode.mtime = entry.mtime;
+  inode.xattrs = entry.xattrs;
+  if (entry.type == EntryType::symlink) inode.target = entry.link_target;
+  inode.rdev_major = entry.rdev_major;
+  inode.rdev_minor = entry.rdev_minor;
+  return inode;
+}
+
+Inode& FsTree::new_implicit_dir() {
+  Inode& inode = m_inodes.emplace_back();
+  inode.type = EntryType::directory;
+  inode.mode = 0755;
+  return inode;
+}
+
+namespace {
+
+// True when `node` holds anything that is written (after pruning its children).
+bool prune_node(Node& node) {
+  for (auto it = node.children.begin(); it != node.children.end();) {
+    Node& child = *it->second;
+    bool keep = !child.tombstone && child.inode != nullptr;
+    if (keep && child.is_dir()) keep = prune_node(child) || !child.implicit;
+    it = keep ? std::next(it) : node.children.erase(it);
+  }
+  return !node.children.empty();
+}
+
+} // namespace
+
+void FsTree::prune() { prune_node(*m_root); }
+
+std::uint32_t type_bits(EntryType type) {
+  switch (type) {
+  case EntryType::file: return S_IFREG;
+  case EntryType::directory: return S_IFDIR;
+  case EntryType::symlink: return S_IFLNK;
+  case EntryType::char_device: return S_IFCHR;
+  case EntryType::block_device: return S_IFBLK;
+  case EntryType::fifo: return S_IFIFO;
+  case EntryType::socket: return S_IFSOCK;
+  case EntryType::hardlink: break;
+  }
+  return S_IFREG;
+}
+
+} // namespace sifkit::convert

@@ -1,0 +1,84 @@
+#pragma once
+
+// The merged filesystem tree a conversion builds in memory before the squashfs metadata
+// is written: directory entries (Node) pointing at filesystem objects (Inode), several
+// entries at one object for hardlinks. File content is not held here: it went into the
+// squashfs data blocks as it was read, and the Inode keeps libsquashfs's record of where.
+#include <convert/entry.h>
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+extern "C" {
+#include <sqfs/predef.h>
+}
+
+namespace sifkit::convert {
+
+struct Node;
+
+struct Inode {
+  EntryType type = EntryType::directory; // never EntryType::hardlink
+  std::uint32_t mode = 0755;             // permission bits (07777)
+  std::uint32_t uid = 0;
+  std::uint32_t gid = 0;
+  std::int64_t mtime = 0;
+  std::string target; // symlinks
+  std::uint32_t rdev_major = 0;
+  std::uint32_t rdev_minor = 0;
+  std::vector<Xattr> xattrs;
+  // Regular files: the inode libsquashfs's block processor fills in (malloc'ed, freed by
+  // the tree). It keeps writing to it until the processor finishes, so Inodes never move.
+  sqfs_inode_generic_t* file = nullptr;
+  Node* dir = nullptr; // directories: their one entry
+
+  // Set when the tree is written.
+  std::uint32_t number = 0;
+  std::uint64_t ref = 0;
+  std::uint32_t links = 0;
+};
+
+// One directory entry; a tombstone when a whiteout removed the path.
+struct Node {
+  Node* parent = nullptr;
+  std::string name;
+  Inode* inode = nullptr;  // null for tombstones and for hardlinks not yet resolved
+  int layer = -1;          // the layer the entry came from
+  bool tombstone = false;  // whited out by layer `layer`: hides the path in lower layers
+  bool implicit = false;   // a directory only implied by paths below it (0755 0:0 mtime 0)
+  int opaque_layer = -1;   // directories: entries of layers below this one are hidden
+  std::map<std::string, std::unique_ptr<Node>, std::less<>> children;
+
+  bool is_dir() const { return inode != nullptr && inode->type == EntryType::directory; }
+};
+
+class FsTree {
+public:
+  FsTree();
+  ~FsTree();
+  FsTree(const FsTree&) = delete;
+  FsTree& operator=(const FsTree&) = delete;
+
+  Node& root() { return *m_root; }
+  // A new object with the metadata of `entry` (type: file, directory, ...), owned by the tree.
+  Inode& new_inode(const Entry& entry);
+  // A new implicit directory object (0755, 0:0, mtime 0).
+  Inode& new_implicit_dir();
+  // Every object ever created, including ones no entry points at any more.
+  std::deque<Inode>& inodes() { return m_inodes; }
+  // Drops tombstones and implicit directories with nothing real below them.
+  void prune();
+
+private:
+  std::deque<Inode> m_inodes;
+  std::unique_ptr<Node> m_root;
+};
+
+// The type bits (S_IFREG, ...) of `type`.
+std::uint32_t type_bits(EntryType type);
+
+} // namespace sifkit::convert

@@ -1,0 +1,73 @@
+#include <convert/squash.h>
+
+#include <convert/fs_tree.h>
+#include <convert/layer_merge.h>
+#include <convert/squashfs_writer.h>
+
+#include <unordered_set>
+#include <vector>
+
+namespace sifkit::convert {
+
+namespace {
+
+void count_tree(const Node& dir, SquashStats& stats, std::unordered_set<const Inode*>& seen) {
+  for (const auto& [name, child] : dir.children) {
+    const Inode* inode = child->inode;
+    if (!seen.insert(inode).second) continue;
+    if (inode->type == EntryType::directory) {
+      ++stats.directories;
+      count_tree(*child, stats, seen);
+    } else if (inode->type == EntryType::file) {
+      ++stats.files;
+    }
+  }
+}
+
+Result<SquashStats> squash(std::span<const LayerInput> layers, std::span<const WhiteoutMode> modes,
+                           const std::string& out_path, const SquashOptions& options,
+                           const SquashProgressCallback& progress) {
+  auto writer = SquashfsWriter::create(out_path, options);
+  if (!writer) return std::unexpected(writer.error());
+  FsTree tree;
+  LayerMerger merger(layers, modes, tree, *writer, progress);
+  if (auto merged = merger.run(); !merged) return std::unexpected(merged.error());
+  auto size = writer->finish(tree);
+  if (!size) return std::unexpected(size.error());
+
+  SquashStats stats = merger.stats();
+  stats.bytes_in = writer->bytes_in();
+  stats.image_size = *size;
+  stats.xattrs_dropped = writer->xattrs_dropped();
+  std::unordered_set<const Inode*> seen{tree.root().inode};
+  stats.directories = 1;
+  count_tree(tree.root(), stats, seen);
+  stats.inodes = static_cast<std::int64_t>(seen.size());
+  if (progress) {
+    progress({stats.bytes_in, stats.image_size, 0, static_cast<int>(layers.size())});
+  }
+  return stats;
+}
+
+} // namespace
+
+Result<SquashStats> squash_layers(std::span<const LayerInput> layers, const std::string& out_path,
+                                  const SquashOptions& options,
+                                  const SquashProgressCallback& progress) {
+  std::vector<WhiteoutMode> modes;
+  for (const LayerInput& layer : layers) {
+    modes.push_back(layer.whiteouts == Whiteouts::interpret ? WhiteoutMode::interpret
+                                                            : WhiteoutMode::literal);
+  }
+  return squash(layers, modes, out_path, options, progress);
+}
+
+Result<SquashStats> squash_layer_for_overlay(const LayerInput& layer, const std::string& out_path,
+                                             const SquashOptions& options,
+                                             const SquashProgressCallback& progress) {
+  WhiteoutMode mode =
+      layer.whiteouts == Whiteouts::interpret ? WhiteoutMode::overlay : WhiteoutMode::literal;
+  return squash(std::span(&layer, 1), std::span(&mode, 1), out_path, options, progress);
+}
+
+} // namespace sifkit::convert

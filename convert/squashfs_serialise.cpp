@@ -1,0 +1,244 @@
+// SquashfsWriter::finish: the inode, directory, fragment, id and xattr tables of a tree
+// whose file content is already written.
+#include <convert/squashfs_writer.h>
+#include <convert/squashfs_writer_state.h>
+
+#include <fmt/format.h>
+#include <sys/sysmacros.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+namespace sifkit::convert {
+
+namespace {
+
+struct FreeInode {
+  void operator()(sqfs_inode_generic_t* inode) const noexcept { std::free(inode); }
+};
+using InodePtr = std::unique_ptr<sqfs_inode_generic_t, FreeInode>;
+
+bool squashfs_can_store(std::string_view xattr_name) {
+  return xattr_name.starts_with("user.") || xattr_name.starts_with("trusted.") ||
+         xattr_name.starts_with("security.");
+}
+
+// Numbers objects so that every directory comes after everything it lists (its inode
+// needs their positions): subdirectories first, then the directory's own entries, the
+// root last — the order mksquashfs and tar2sqfs use. Hardlinked objects are numbered
+// once, at their first entry.
+void number_inodes(Node& dir, std::vector<Inode*>& order) {
+  for (auto& [name, child] : dir.children) {
+    if (child->is_dir()) number_inodes(*child, order);
+  }
+  for (auto& [name, child] : dir.children) {
+    Inode& inode = *child->inode;
+    if (inode.number == 0) {
+      order.push_back(&inode);
+      inode.number = static_cast<std::uint32_t>(order.size());
+    }
+    ++inode.links;
+  }
+}
+
+std::uint32_t clamp_time(std::int64_t t) {
+  return static_cast<std::uint32_t>(
+      std::clamp<std::int64_t>(t, 0, std::numeric_limits<std::uint32_t>::max()));
+}
+
+InodePtr calloc_inode(std::size_t extra) {
+  return InodePtr(static_cast<sqfs_inode_generic_t*>(std::calloc(1, sizeof(sqfs_inode_generic_t) + extra)));
+}
+
+} // namespace
+
+class TreeSerialiser {
+public:
+  explicit TreeSerialiser(SquashfsWriterState& s) : m_s(s) {}
+
+  Result<void> write(FsTree& tree) {
+    std::vector<Inode*> order;
+    Node& root = tree.root();
+    number_inodes(root, order);
+    order.push_back(root.inode);
+    root.inode->number = static_cast<std::uint32_t>(order.size());
+    root.inode->links = 1;
+
+    m_s.super.inode_table_start = m_s.file->get_size(m_s.file.get());
+    for (Inode* inode : order) {
+      auto r = write_inode(*inode);
+      if (!r) return r;
+    }
+    int rc = sqfs_meta_writer_flush(m_s.inode_meta.get());
+    if (rc == 0) rc = sqfs_meta_writer_flush(m_s.dir_meta.get());
+    if (rc != 0) return sqfs_fail(rc, "writing the inode table");
+    m_s.super.root_inode_ref = root.inode->ref;
+    m_s.super.directory_table_start = m_s.file->get_size(m_s.file.get());
+    if ((rc = sqfs_meta_write_write_to_file(m_s.dir_meta.get())) != 0) {
+      return sqfs_fail(rc, "writing the directory table");
+    }
+    m_s.super.inode_count = static_cast<std::uint32_t>(order.size());
+    return {};
+  }
+
+private:
+  Result<InodePtr> make_inode(Inode& inode) {
+    InodePtr out;
+    switch (inode.type) {
+    case EntryType::directory: return make_dir_inode(inode);
+    case EntryType::file:
+      if (inode.file == nullptr) return fail(ErrorKind::internal, "a file without content record");
+      out.reset(inode.file);
+      inode.file = nullptr;
+      if (inode.links > 1) {
+        sqfs_inode_make_extended(out.get());
+        out->data.file_ext.nlink = inode.links;
+      }
+      return out;
+    case EntryType::symlink:
+      out = calloc_inode(inode.target.size());
+      if (!out) break;
+      out->base.type = SQFS_INODE_SLINK;
+      out->payload_bytes_available = static_cast<std::uint32_t>(inode.target.size());
+      out->payload_bytes_used = out->payload_bytes_available;
+      out->data.slink.nlink = inode.links;
+      out->data.slink.target_size = static_cast<std::uint32_t>(inode.target.size());
+      std::memcpy(out->extra, inode.target.data(), inode.target.size());
+      return out;
+    case EntryType::char_device:
+    case EntryType::block_device:
+      out = calloc_inode(0);
+      if (!out) break;
+      out->base.type = inode.type == EntryType::char_device ? SQFS_INODE_CDEV : SQFS_INODE_BDEV;
+      out->data.dev.nlink = inode.links;
+      // The kernel's 32-bit encoding, which the low half of glibc's dev_t is.
+      out->data.dev.devno = static_cast<std::uint32_t>(makedev(inode.rdev_major, inode.rdev_minor));
+      return out;
+    case EntryType::fifo:
+    case EntryType::socket:
+      out = calloc_inode(0);
+      if (!out) break;
+      out->base.type = inode.type == EntryType::fifo ? SQFS_INODE_FIFO : SQFS_INODE_SOCKET;
+      out->data.ipc.nlink = inode.links;
+      return out;
+    case EntryType::hardlink: return fail(ErrorKind::internal, "an unresolved hardlink object");
+    }
+    return fail(ErrorKind::capacity, "out of memory building inodes");
+  }
+
+  Result<InodePtr> make_dir_inode(Inode& inode) {
+    Node& node = *inode.dir;
+    sqfs_dir_writer_t* dw = m_s.dir_writer.get();
+    int rc = sqfs_dir_writer_begin(dw, 0);
+    std::uint32_t subdirs = 0;
+    for (auto& [name, child] : node.children) {
+      if (rc != 0) break;
+      const Inode& c = *child->inode;
+      if (c.type == EntryType::directory) ++subdirs;
+      rc = sqfs_dir_writer_add_entry(dw, name.c_str(), c.number, c.ref,
+                                     static_cast<sqfs_u16>(type_bits(c.type) | c.mode));
+    }
+    if (rc == 0) rc = sqfs_dir_writer_end(dw);
+    if (rc != 0) return sqfs_fail(rc, "writing a directory listing");
+    std::uint32_t parent = node.parent ? node.parent->inode->number : 0;
+    std::uint32_t links = 2 + subdirs;
+    InodePtr out(sqfs_dir_writer_create_inode(dw, links, k_no_xattr, parent));
+    if (!out) return fail(ErrorKind::capacity, "out of memory building a directory inode");
+    if (out->base.type == SQFS_INODE_DIR) {
+      out->data.dir.nlink = links;
+    } else {
+      out->data.dir_ext.nlink = links;
+    }
+    return out;
+  }
+
+  Result<std::uint32_t> xattr_index(const Inode& inode) {
+    bool any = std::any_of(inode.xattrs.begin(), inode.xattrs.end(),
+                           [](const Xattr& x) { return squashfs_can_store(x.name); });
+    if (!any) {
+      m_s.xattrs_dropped += static_cast<std::int64_t>(inode.xattrs.size());
+      return k_no_xattr;
+    }
+    sqfs_xattr_writer_t* xw = m_s.xattr_writer.get();
+    int rc = sqfs_xattr_writer_begin(xw, 0);
+    for (const Xattr& x : inode.xattrs) {
+      if (rc != 0) break;
+      if (!squashfs_can_store(x.name)) {
+        ++m_s.xattrs_dropped;
+        continue;
+      }
+      rc = sqfs_xattr_writer_add(xw, x.name.c_str(), x.value.data(), x.value.size());
+    }
+    std::uint32_t index = k_no_xattr;
+    if (rc == 0) rc = sqfs_xattr_writer_end(xw, &index);
+    if (rc != 0) return sqfs_fail(rc, "recording extended attributes");
+    return index;
+  }
+
+  Result<void> write_inode(Inode& inode) {
+    auto made = make_inode(inode);
+    if (!made) return std::unexpected(made.error());
+    sqfs_inode_generic_t* out = made->get();
+    out->base.mode = static_cast<sqfs_u16>(type_bits(inode.type) | inode.mode);
+    out->base.mod_time = clamp_time(inode.mtime);
+    out->base.inode_number = inode.number;
+    int rc = sqfs_id_table_id_to_index(m_s.id_table.get(), inode.uid, &out->base.uid_idx);
+    if (rc == 0) rc = sqfs_id_table_id_to_index(m_s.id_table.get(), inode.gid, &out->base.gid_idx);
+    if (rc != 0) return sqfs_fail(rc, "recording owners (more than 65536 distinct ids?)");
+    auto xattr = xattr_index(inode);
+    if (!xattr) return std::unexpected(xattr.error());
+    if (*xattr != k_no_xattr && (rc = sqfs_inode_set_xattr_index(out, *xattr)) != 0) {
+      return sqfs_fail(rc, "recording extended attributes");
+    }
+    sqfs_u64 block = 0;
+    sqfs_u32 offset = 0;
+    sqfs_meta_writer_get_position(m_s.inode_meta.get(), &block, &offset);
+    inode.ref = (block << 16) | offset;
+    if ((rc = sqfs_meta_writer_write_inode(m_s.inode_meta.get(), out)) != 0) {
+      return sqfs_fail(rc, "writing an inode");
+    }
+    return {};
+  }
+
+  SquashfsWriterState& m_s;
+};
+
+Result<std::int64_t> SquashfsWriter::finish(FsTree& tree) {
+  SquashfsWriterState& s = *m_state;
+  if (s.finished) return fail(ErrorKind::internal, "squashfs image finished twice");
+  s.finished = true;
+  int rc = sqfs_block_processor_finish(s.processor.get());
+  if (rc != 0) return sqfs_fail(rc, "writing the last data blocks of " + s.path);
+  tree.prune();
+  if (auto r = TreeSerialiser(s).write(tree); !r) return std::unexpected(r.error());
+
+  sqfs_file_t* file = s.file.get();
+  if ((rc = sqfs_frag_table_write(s.frag_table.get(), file, &s.super, s.cmp.get())) != 0) {
+    return sqfs_fail(rc, "writing the fragment table of " + s.path);
+  }
+  if ((rc = sqfs_id_table_write(s.id_table.get(), file, &s.super, s.cmp.get())) != 0) {
+    return sqfs_fail(rc, "writing the id table of " + s.path);
+  }
+  if ((rc = sqfs_xattr_writer_flush(s.xattr_writer.get(), file, &s.super, s.cmp.get())) != 0) {
+    return sqfs_fail(rc, "writing the xattr table of " + s.path);
+  }
+  s.super.bytes_used = file->get_size(file);
+  if ((rc = sqfs_super_write(&s.super, file)) != 0) {
+    return sqfs_fail(rc, "writing the super block of " + s.path);
+  }
+  std::uint64_t size = s.super.bytes_used;
+  if (std::uint64_t tail = size % k_device_block; tail != 0) {
+    std::vector<std::byte> pad(k_device_block - tail);
+    if ((rc = file->write_at(file, size, pad.data(), pad.size())) != 0) {
+      return sqfs_fail(rc, "padding " + s.path);
+    }
+    size += pad.size();
+  }
+  s.processor.reset();
+  return static_cast<std::int64_t>(size);
+}
+
+} // namespace sifkit::convert

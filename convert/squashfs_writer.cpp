@@ -1,0 +1,150 @@
+#include <convert/squashfs_writer.h>
+
+#include <convert/sqfs_compressor.h>
+#include <convert/squashfs_writer_state.h>
+
+#include <fmt/format.h>
+#include <sys/sysmacros.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+namespace sifkit::convert {
+
+std::unexpected<Error> sqfs_fail(int code, std::string_view doing) {
+  ErrorKind kind = ErrorKind::internal;
+  switch (code) {
+  case SQFS_ERROR_IO: kind = ErrorKind::io; break;
+  case SQFS_ERROR_ALLOC: kind = ErrorKind::capacity; break;
+  case SQFS_ERROR_UNSUPPORTED: kind = ErrorKind::unsupported; break;
+  case SQFS_ERROR_OVERFLOW: kind = ErrorKind::capacity; break;
+  default: break;
+  }
+  return fail(kind, fmt::format("{} (libsquashfs error {})", doing, code));
+}
+
+
+SquashfsWriter::SquashfsWriter(std::unique_ptr<SquashfsWriterState> state)
+    : m_state(std::move(state)) {}
+SquashfsWriter::SquashfsWriter(SquashfsWriter&&) noexcept = default;
+SquashfsWriter& SquashfsWriter::operator=(SquashfsWriter&&) noexcept = default;
+
+SquashfsWriter::~SquashfsWriter() {
+  // The processor's workers must stop before the objects they use go away.
+  if (m_state && m_state->processor) m_state->processor.reset();
+}
+
+Result<SquashfsWriter> SquashfsWriter::create(const std::string& path,
+                                              const SquashOptions& options) {
+  if (auto valid = validate(options); !valid) return std::unexpected(valid.error());
+  auto s = std::make_unique<SquashfsWriterState>();
+  s->path = path;
+  s->options = options;
+
+  auto cmp = make_compressor(options);
+  if (!cmp) return std::unexpected(cmp.error());
+  s->cmp = std::move(*cmp);
+  auto uncmp = make_decompressor(options);
+  if (!uncmp) return std::unexpected(uncmp.error());
+  s->uncmp = std::move(*uncmp);
+
+  s->file.reset(sqfs_open_file(path.c_str(), SQFS_FILE_OPEN_OVERWRITE));
+  if (!s->file) return fail_errno("create " + path, errno);
+
+  // mkfs time 0: the same input gives the same bytes.
+  int rc = sqfs_super_init(&s->super, options.block_size, 0, sqfs_id(options.compressor));
+  if (rc != 0) return sqfs_fail(rc, "initialising the super block");
+  if ((rc = sqfs_super_write(&s->super, s->file.get())) != 0) {
+    return sqfs_fail(rc, "writing the super block of " + path);
+  }
+  rc = s->cmp->write_options(s->cmp.get(), s->file.get());
+  if (rc < 0) return sqfs_fail(rc, "writing the compressor options of " + path);
+  if (rc > 0) s->super.flags |= SQFS_FLAG_COMPRESSOR_OPTIONS;
+
+  s->block_writer.reset(sqfs_block_writer_create(s->file.get(), k_device_block, 0));
+  s->frag_table.reset(sqfs_frag_table_create(0));
+  s->id_table.reset(sqfs_id_table_create(0));
+  s->xattr_writer.reset(sqfs_xattr_writer_create(0));
+  s->inode_meta.reset(sqfs_meta_writer_create(s->file.get(), s->cmp.get(), 0));
+  s->dir_meta.reset(
+      sqfs_meta_writer_create(s->file.get(), s->cmp.get(), SQFS_META_WRITER_KEEP_IN_MEMORY));
+  if (!s->block_writer || !s->frag_table || !s->id_table || !s->xattr_writer || !s->inode_meta ||
+      !s->dir_meta) {
+    return fail(ErrorKind::capacity, "out of memory creating the squashfs writer");
+  }
+  s->dir_writer.reset(sqfs_dir_writer_create(s->dir_meta.get(), 0));
+  if (!s->dir_writer) return fail(ErrorKind::capacity, "out of memory creating the squashfs writer");
+
+  unsigned workers = worker_count(options);
+  sqfs_block_processor_desc_t desc{};
+  desc.size = sizeof(desc);
+  desc.max_block_size = options.block_size;
+  desc.num_workers = workers;
+  desc.max_backlog = workers * 16; // bounds memory (blocks in flight), whatever the layer size
+  desc.cmp = s->cmp.get();
+  desc.wr = s->block_writer.get();
+  desc.tbl = s->frag_table.get();
+  desc.file = s->file.get();
+  desc.uncmp = s->uncmp.get();
+  sqfs_block_processor_t* processor = nullptr;
+  if ((rc = sqfs_block_processor_create_ex(&desc, &processor)) != 0) {
+    return sqfs_fail(rc, "starting the block processor");
+  }
+  s->processor.reset(processor);
+  s->zeros.resize(options.block_size);
+  return SquashfsWriter(std::move(s));
+}
+
+Result<void> SquashfsWriter::add_file(Inode& inode, EntryReader& reader, std::int64_t size) {
+  SquashfsWriterState& s = *m_state;
+  int rc = sqfs_block_processor_begin_file(s.processor.get(), &inode.file, nullptr, 0);
+  if (rc != 0) return sqfs_fail(rc, "adding a file to the squashfs image");
+  std::int64_t at = 0;
+  auto append_zeros = [&](std::int64_t count) -> Result<void> {
+    while (count > 0) {
+      std::size_t n = static_cast<std::size_t>(
+          std::min<std::int64_t>(count, static_cast<std::int64_t>(s.zeros.size())));
+      if (int e = sqfs_block_processor_append(s.processor.get(), s.zeros.data(), n); e != 0) {
+        return sqfs_fail(e, "writing file data");
+      }
+      count -= static_cast<std::int64_t>(n);
+    }
+    return {};
+  };
+  for (;;) {
+    auto piece = reader.read_data();
+    if (!piece) return std::unexpected(piece.error());
+    if (!*piece) break;
+    const DataPiece& p = **piece;
+    if (p.offset < at || p.offset + static_cast<std::int64_t>(p.bytes.size()) > size) {
+      return fail(ErrorKind::corrupt_input,
+                  fmt::format("{}: file data at offset {} ({} bytes) outside its declared size {}",
+                              reader.name(), p.offset, p.bytes.size(), size));
+    }
+    if (auto r = append_zeros(p.offset - at); !r) return r;
+    if (!p.bytes.empty()) {
+      rc = sqfs_block_processor_append(s.processor.get(), p.bytes.data(), p.bytes.size());
+      if (rc != 0) return sqfs_fail(rc, "writing file data");
+    }
+    at = p.offset + static_cast<std::int64_t>(p.bytes.size());
+  }
+  if (auto r = append_zeros(size - at); !r) return r;
+  if ((rc = sqfs_block_processor_end_file(s.processor.get())) != 0) {
+    return sqfs_fail(rc, "writing file data");
+  }
+  s.bytes_in += size;
+  return {};
+}
+
+std::int64_t SquashfsWriter::bytes_in() const { return m_state->bytes_in; }
+
+std::int64_t SquashfsWriter::bytes_out() const {
+  return static_cast<std::int64_t>(m_state->file->get_size(m_state->file.get()));
+}
+
+std::int64_t SquashfsWriter::xattrs_dropped() const { return m_state->xattrs_dropped; }
+
+} // namespace sifkit::convert
