@@ -1,0 +1,259 @@
+// Hostile and damaged layers: each fails with corrupt_input naming the layer and the
+// entry, or (where the input is legal) lands inside the image; nothing is ever written
+// outside the output file.
+#include <convert/squash.h>
+
+#include <filesystem>
+
+#include "convert/image_builder.h"
+#include "convert/tree_snapshot.h"
+#include "support/fixtures.h"
+#include <catch2/catch.hpp>
+#include <fmt/format.h>
+
+namespace sifkit::test {
+
+namespace {
+
+// Writes each layer as a plain tar in `tmp` and returns their paths.
+std::vector<std::string> write_tars(const TempDir& tmp, const std::vector<Layer>& layers) {
+  std::vector<std::string> paths;
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    paths.push_back(tmp.file(fmt::format("layer{}.tar", i + 1)));
+    write_bytes(paths.back(), build_tar(layers[i]));
+  }
+  return paths;
+}
+
+Result<convert::SquashStats> squash(const std::vector<std::string>& paths, const std::string& out) {
+  auto inputs = tar_layer_inputs(paths);
+  return convert::squash_layers(inputs, out, convert::SquashOptions{});
+}
+
+// Checks `result` failed with corrupt_input and that its text names layer `layer_index`
+// (0-based, as tar_layer_inputs names it) and contains `entry` (when not empty).
+void check_corrupt(const Result<convert::SquashStats>& result,
+                   const std::vector<std::string>& paths, std::size_t layer_index,
+                   const std::string& entry) {
+  REQUIRE_FALSE(result.has_value());
+  std::string text = result.error().what();
+  INFO("error: " << text);
+  CHECK(result.error().kind() == ErrorKind::corrupt_input);
+  std::string layer_name = tar_layer_inputs(paths)[layer_index].name;
+  CHECK(text.find(layer_name) != std::string::npos);
+  if (!entry.empty())
+    CHECK(text.find(entry) != std::string::npos);
+}
+
+// Lists squashfs `image` with unsquashfs -lln (paths as "squashfs-root/...").
+std::string listing(const std::string& image) {
+  CommandResult r = run_command(fmt::format("unsquashfs -lln '{}'", image));
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  return r.out;
+}
+
+} // namespace
+
+TEST_CASE("an entry escaping the root with .. is corrupt input naming layer and entry",
+          "[convert]") {
+  TempDir tmp;
+  for (std::string name : {"../etc/passwd", "a/../../x", "./../x", "a/b/../../../x", ".."}) {
+    DYNAMIC_SECTION(name) {
+      auto paths = write_tars(tmp, {{tar_file("ok", "fine")}, {tar_file(name, "evil")}});
+      check_corrupt(squash(paths, tmp.file("out.sqfs")), paths, 1, name);
+    }
+  }
+}
+
+TEST_CASE("an absolute entry name is made relative and lands inside the image", "[convert]") {
+  TempDir tmp;
+  std::string outside = tmp.file("outside-target");
+  auto paths = write_tars(tmp, {{tar_file(outside + "/escaped", "x"), tar_file("/etc/abs", "a")}});
+  auto stats = squash(paths, tmp.file("out.sqfs"));
+  REQUIRE(stats.has_value());
+  CHECK_FALSE(std::filesystem::exists(outside));
+  std::string list = listing(tmp.file("out.sqfs"));
+  CHECK(list.find("squashfs-root/etc/abs") != std::string::npos);
+  CHECK(list.find("squashfs-root" + outside + "/escaped") != std::string::npos);
+}
+
+TEST_CASE("a file under a symlinked directory is never written through the link", "[convert]") {
+  // umoci resolves such a path inside its root (the file lands at <root>/<target>/file);
+  // a converter may instead refuse it or let the symlink hide it. Either way nothing
+  // outside the output may be written, and the symlink may not become a directory that
+  // silently swallows the lower link.
+  TempDir tmp;
+  std::string outside = tmp.file("outside");
+  std::filesystem::create_directories(outside);
+  std::vector<std::vector<Layer>> variants = {
+      {{tar_symlink("link", outside)}, {tar_file("link/escaped", "evil")}},
+      {{tar_symlink("link", outside), tar_file("link/escaped", "evil")}},
+      {{tar_symlink("link", "../../../../" + outside)}, {tar_file("link/escaped", "evil")}},
+      {{tar_symlink("link", outside)}, {tar_hardlink("link/escaped", "link")}}};
+  for (std::size_t i = 0; i < variants.size(); ++i) {
+    DYNAMIC_SECTION("variant " << i) {
+      auto paths = write_tars(tmp, variants[i]);
+      auto result = squash(paths, tmp.file("out.sqfs"));
+      CHECK(std::filesystem::is_empty(outside));
+      if (!result) {
+        INFO("error: " << result.error().what());
+        CHECK(result.error().kind() == ErrorKind::corrupt_input);
+        CHECK(result.error().what().find("link/escaped") != std::string::npos);
+      } else {
+        TempDir extracted;
+        unsquash(tmp.file("out.sqfs"), extracted.file("root"));
+        CHECK(std::filesystem::is_empty(outside));
+        Tree tree = snapshot_tree(extracted.file("root"));
+        INFO("converted: link is " << (tree.count("link") ? describe(tree.at("link")) : "absent"));
+        bool hidden = tree.count("link") && tree.at("link").type == 'l';
+        bool resolved_inside = tree.count(outside.substr(1) + "/escaped") == 1;
+        CHECK((hidden || resolved_inside));
+      }
+    }
+  }
+}
+
+TEST_CASE("a name component of 256 bytes is corrupt input; 255 bytes is fine", "[convert]") {
+  TempDir tmp;
+  std::string long_name(256, 'n');
+  auto paths = write_tars(tmp, {{tar_dir("d"), tar_file("d/" + long_name, "x")}});
+  check_corrupt(squash(paths, tmp.file("out.sqfs")), paths, 0, long_name);
+
+  std::string max_name(255, 'm');
+  auto ok_paths = write_tars(
+      tmp, {{tar_dir("d"), tar_file("d/" + max_name, "x"), tar_symlink("d/s", max_name)}});
+  REQUIRE(squash(ok_paths, tmp.file("ok.sqfs")).has_value());
+  CHECK(listing(tmp.file("ok.sqfs")).find("squashfs-root/d/" + max_name) != std::string::npos);
+}
+
+TEST_CASE("a hardlink to a missing target is corrupt input naming layer and entry", "[convert]") {
+  TempDir tmp;
+  auto paths =
+      write_tars(tmp, {{tar_file("present", "p")}, {tar_hardlink("orphan-link", "no/such/file")}});
+  check_corrupt(squash(paths, tmp.file("out.sqfs")), paths, 1, "orphan-link");
+}
+
+TEST_CASE("a hardlink to a target hidden by a whiteout in the same layer is corrupt input",
+          "[convert]") {
+  TempDir tmp;
+  auto paths = write_tars(
+      tmp, {{tar_file("gone", "g")}, {tar_whiteout("", "gone"), tar_hardlink("l", "gone")}});
+  check_corrupt(squash(paths, tmp.file("out.sqfs")), paths, 1, "gone");
+}
+
+TEST_CASE("a hardlink whose target escapes the root is corrupt input", "[convert]") {
+  TempDir tmp;
+  for (std::string target : {"../x", "a/../../etc/passwd"}) {
+    DYNAMIC_SECTION(target) {
+      auto paths = write_tars(tmp, {{tar_file("x", "x"), tar_hardlink("link", target)}});
+      check_corrupt(squash(paths, tmp.file("out.sqfs")), paths, 0, "link");
+    }
+  }
+}
+
+TEST_CASE("a hardlink to a directory is refused", "[convert]") {
+  TempDir tmp;
+  auto paths = write_tars(tmp, {{tar_dir("dir"), tar_hardlink("dir-link", "dir")}});
+  auto result = squash(paths, tmp.file("out.sqfs"));
+  REQUIRE_FALSE(result.has_value());
+  INFO("error: " << result.error().what());
+  CHECK((result.error().kind() == ErrorKind::corrupt_input ||
+         result.error().kind() == ErrorKind::unsupported));
+  CHECK(result.error().what().find("dir-link") != std::string::npos);
+}
+
+TEST_CASE("a truncated tar is corrupt input naming the layer and the entry", "[convert]") {
+  TempDir tmp;
+  std::string tar = build_tar({tar_file("first", "1"), tar_file("big", std::string(300000, 'b'))});
+  std::string path = tmp.file("truncated.tar");
+  write_bytes(path, tar.substr(0, 150000));
+  check_corrupt(squash({path}, tmp.file("out.sqfs")), {path}, 0, "big");
+
+  std::string mid_header = tmp.file("mid-header.tar");
+  write_bytes(mid_header, tar.substr(0, 512 + 512 + 100)); // inside the second header
+  check_corrupt(squash({mid_header}, tmp.file("out2.sqfs")), {mid_header}, 0, "");
+}
+
+TEST_CASE("a gzip stream with garbage is corrupt input naming the layer", "[convert]") {
+  TempDir tmp;
+  std::string gz = gzip(build_tar({tar_file("f", std::string(100000, 'f'))}));
+  std::string garbage = gz.substr(0, 10) + std::string(5000, '\x5a');
+  std::string path = tmp.file("garbage.tar.gz");
+  write_bytes(path, garbage);
+  check_corrupt(squash({path}, tmp.file("out.sqfs")), {path}, 0, "");
+
+  std::string flipped = gz;
+  for (std::size_t i = flipped.size() / 3; i < flipped.size() / 3 + 64; ++i)
+    flipped[i] ^= 0x55;
+  std::string flipped_path = tmp.file("flipped.tar.gz");
+  write_bytes(flipped_path, flipped);
+  check_corrupt(squash({flipped_path}, tmp.file("out2.sqfs")), {flipped_path}, 0, "");
+
+  std::string cut_path = tmp.file("cut.tar.gz");
+  write_bytes(cut_path, gz.substr(0, gz.size() / 2));
+  check_corrupt(squash({cut_path}, tmp.file("out3.sqfs")), {cut_path}, 0, "");
+}
+
+TEST_CASE("a layer that is not a tar at all is corrupt input naming the layer", "[convert]") {
+  TempDir tmp;
+  std::string path = tmp.file("not-a-tar");
+  write_bytes(path, std::string(3000, '\x01') + "this is not an archive");
+  check_corrupt(squash({path}, tmp.file("out.sqfs")), {path}, 0, "");
+}
+
+TEST_CASE("an entry declaring 2^62 bytes with no data is corrupt input, quickly", "[convert]") {
+  TempDir tmp;
+  std::string path = tmp.file("absurd.tar");
+  write_bytes(path, build_tar({tar_file("before", "b")}).substr(0, 1024) +
+                        raw_tar_header("absurd", std::int64_t{1} << 62) + std::string(1024, '\0'));
+  auto start = std::chrono::steady_clock::now();
+  check_corrupt(squash({path}, tmp.file("out.sqfs")), {path}, 0, "absurd");
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(30));
+  CHECK(std::filesystem::file_size(tmp.file("out.sqfs")) < (std::uintmax_t{1} << 30));
+}
+
+TEST_CASE("a 1000-level-deep tree converts, and a path over 4096 bytes is corrupt input",
+          "[convert]") {
+  TempDir tmp;
+  Layer deep;
+  std::string path;
+  for (int i = 0; i < 1000; ++i) {
+    path += path.empty() ? "d" : "/d";
+    deep.push_back(tar_dir(path));
+  }
+  deep.push_back(tar_file(path + "/bottom", "deep"));
+  auto paths = write_tars(tmp, {deep});
+  auto result = squash(paths, tmp.file("out.sqfs"));
+  INFO((result ? std::string("converted") : result.error().what()));
+  REQUIRE(result.has_value());
+  CHECK(listing(tmp.file("out.sqfs")).find("squashfs-root/" + path + "/bottom") !=
+        std::string::npos);
+
+  std::string too_long;
+  while (too_long.size() <= 4200)
+    too_long += "dd/";
+  auto long_paths = write_tars(tmp, {{tar_file(too_long + "f", "x")}});
+  check_corrupt(squash(long_paths, tmp.file("long.sqfs")), long_paths, 0, "");
+}
+
+TEST_CASE("whiteouts naming . or .. hide nothing outside their directory", "[convert]") {
+  TempDir tmp;
+  for (std::string whiteout : {"a/.wh..", "a/.wh...", ".wh..", ".wh..."}) {
+    DYNAMIC_SECTION(whiteout) {
+      auto paths = write_tars(tmp, {{tar_dir("a"), tar_file("a/f", "f"), tar_file("b", "b")},
+                                    {tar_file(whiteout, "")}});
+      auto result = squash(paths, tmp.file("out.sqfs"));
+      if (!result) {
+        INFO("error: " << result.error().what());
+        CHECK(result.error().kind() == ErrorKind::corrupt_input);
+      } else {
+        std::string list = listing(tmp.file("out.sqfs"));
+        CHECK(list.find("squashfs-root/a/f") != std::string::npos);
+        CHECK(list.find("squashfs-root/b") != std::string::npos);
+      }
+    }
+  }
+}
+
+} // namespace sifkit::test

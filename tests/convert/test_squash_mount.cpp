@@ -1,0 +1,199 @@
+// The squashfs we write mounts with the kernel (loop, at an offset) and with squashfuse,
+// both as a plain file and inside an OCI-SIF, and shows the tree unsquashfs extracts.
+#include <convert/oci_convert.h>
+#include <sif/image.h>
+#include <sif/oci_layout.h>
+#include <sif/oci_sif.h>
+
+#include <filesystem>
+
+#include "convert/squash_scenario.h"
+#include "support/fixtures.h"
+#include <catch2/catch.hpp>
+#include <fmt/format.h>
+#include <unistd.h>
+
+namespace sifkit::test {
+
+namespace {
+
+// Why the kernel cannot mount squashfs loop devices here, or "" when it can.
+std::string kernel_mount_skip_reason() {
+  if (::geteuid() != 0)
+    return "kernel squashfs mount needs root";
+  if (!std::filesystem::exists("/dev/loop-control"))
+    return "no loop device (/dev/loop-control)";
+  auto has_squashfs = [] {
+    return run_command("grep -qw squashfs /proc/filesystems").exit_code == 0;
+  };
+  if (!has_squashfs())
+    run_command("modprobe squashfs");
+  if (!has_squashfs())
+    return "the kernel has no squashfs support";
+  return "";
+}
+
+// Why squashfuse cannot mount here, or "" when it can.
+std::string fuse_mount_skip_reason() {
+  if (!have_program("squashfuse"))
+    return "squashfuse not installed";
+  if (!std::filesystem::exists("/dev/fuse"))
+    return "no /dev/fuse";
+  if (!have_program("fusermount") && !have_program("fusermount3"))
+    return "no fusermount";
+  return "";
+}
+
+// A mount that is undone when the object goes out of scope (declare it after the
+// TempDir holding the mount point, so it is destroyed first).
+class Mounted {
+public:
+  Mounted(std::string point, bool fuse) : m_point(std::move(point)), m_fuse(fuse) {}
+  ~Mounted() {
+    if (m_fuse) {
+      run_command(fmt::format("fusermount -u '{0}' || fusermount3 -u '{0}'", m_point));
+    } else {
+      run_command(fmt::format("umount '{0}' || umount -l '{0}'", m_point));
+    }
+  }
+  Mounted(const Mounted&) = delete;
+  Mounted& operator=(const Mounted&) = delete;
+
+private:
+  std::string m_point;
+  bool m_fuse;
+};
+
+// Mounts `image` at `offset` on `point` with the kernel; fails the test when it cannot.
+std::unique_ptr<Mounted> kernel_mount(const std::string& image, std::int64_t offset,
+                                      const std::string& point) {
+  std::filesystem::create_directories(point);
+  CommandResult r = run_command(
+      fmt::format("mount -t squashfs -o loop,ro,offset={} '{}' '{}'", offset, image, point));
+  INFO("mount: " << r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  return std::make_unique<Mounted>(point, false);
+}
+
+// Mounts `image` at `offset` on `point` with squashfuse; fails the test when it cannot.
+std::unique_ptr<Mounted> fuse_mount(const std::string& image, std::int64_t offset,
+                                    const std::string& point) {
+  std::filesystem::create_directories(point);
+  CommandResult r =
+      run_command(fmt::format("squashfuse -o offset={} '{}' '{}'", offset, image, point));
+  INFO("squashfuse: " << r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  return std::make_unique<Mounted>(point, true);
+}
+
+// The tree unsquashfs extracts from `image` at `offset`.
+Tree extracted_tree(const TempDir& tmp, const std::string& image, std::int64_t offset) {
+  std::string dir = tmp.file(fmt::format("extracted-{}", offset));
+  CommandResult r =
+      run_command(fmt::format("unsquashfs -n -st -o {} -d '{}' '{}'", offset, dir, image));
+  INFO("unsquashfs: " << r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  return snapshot_tree(dir);
+}
+
+// Checks the mounted tree at `point` equals `expected`, directory mtimes included (both
+// sides read them from the squashfs inodes).
+void check_mounted(const Tree& expected, const std::string& point) {
+  Tree mounted = snapshot_tree(point);
+  CompareOptions options;
+  options.directory_mtimes = true;
+  std::string diff = diff_trees(expected, mounted, options);
+  INFO("differences (expected: unsquashfs, actual: mounted):\n" << diff);
+  CHECK(diff.empty());
+  CHECK(mounted.size() > 20);
+}
+
+// Writes the rich image as plain squashfs (offset 0) into `tmp`; returns its path.
+std::string raw_squashfs(const TempDir& tmp) {
+  OciImage image = write_oci_image(tmp.file("image"), rich_layers());
+  std::string out = tmp.file("rich.sqfs");
+  squash_files(image.layer_blobs, out);
+  return out;
+}
+
+// Converts the rich image into an OCI-SIF in `tmp`; returns its path and the offset of
+// its squashfs layer.
+std::pair<std::string, std::int64_t> oci_sif(const TempDir& tmp) {
+  OciImage image = write_oci_image(tmp.file("image"), rich_layers());
+  auto layout = oci::OciLayout::open(image.dir);
+  REQUIRE(layout.has_value());
+  REQUIRE(layout->index().manifests.size() == 1);
+  std::string sif = tmp.file("rich.sif");
+  auto converted = convert::convert_image(*layout, layout->index().manifests[0].digest, sif, {});
+  INFO((converted ? "" : converted.error().what()));
+  REQUIRE(converted.has_value());
+  REQUIRE(converted->layers.size() == 1);
+  auto opened = sif::Image::open(sif);
+  REQUIRE(opened.has_value());
+  auto view = oci::OciSif::open(*opened);
+  REQUIRE(view.has_value());
+  auto descriptor = view->find_blob(converted->layers[0].digest);
+  REQUIRE(descriptor.has_value());
+  CHECK((*descriptor)->offset > 0);
+  return {sif, (*descriptor)->offset};
+}
+
+} // namespace
+
+TEST_CASE("the kernel mounts our squashfs and shows what unsquashfs extracts", "[convert]") {
+  std::string skip = kernel_mount_skip_reason();
+  if (!skip.empty()) {
+    WARN("SKIPPED: " << skip);
+    SUCCEED();
+    return;
+  }
+  TempDir tmp;
+  std::string image = raw_squashfs(tmp);
+  Tree expected = extracted_tree(tmp, image, 0);
+  auto mount = kernel_mount(image, 0, tmp.file("mnt"));
+  check_mounted(expected, tmp.file("mnt"));
+}
+
+TEST_CASE("squashfuse mounts our squashfs and shows what unsquashfs extracts", "[convert]") {
+  std::string skip = fuse_mount_skip_reason();
+  if (!skip.empty()) {
+    WARN("SKIPPED: " << skip);
+    SUCCEED();
+    return;
+  }
+  TempDir tmp;
+  std::string image = raw_squashfs(tmp);
+  Tree expected = extracted_tree(tmp, image, 0);
+  auto mount = fuse_mount(image, 0, tmp.file("mnt"));
+  check_mounted(expected, tmp.file("mnt"));
+}
+
+TEST_CASE("the kernel mounts the squashfs layer of an OCI-SIF at its offset", "[convert]") {
+  std::string skip = kernel_mount_skip_reason();
+  if (!skip.empty()) {
+    WARN("SKIPPED: " << skip);
+    SUCCEED();
+    return;
+  }
+  TempDir tmp;
+  auto [sif, offset] = oci_sif(tmp);
+  Tree expected = extracted_tree(tmp, sif, offset);
+  auto mount = kernel_mount(sif, offset, tmp.file("mnt"));
+  check_mounted(expected, tmp.file("mnt"));
+}
+
+TEST_CASE("squashfuse mounts the squashfs layer of an OCI-SIF at its offset", "[convert]") {
+  std::string skip = fuse_mount_skip_reason();
+  if (!skip.empty()) {
+    WARN("SKIPPED: " << skip);
+    SUCCEED();
+    return;
+  }
+  TempDir tmp;
+  auto [sif, offset] = oci_sif(tmp);
+  Tree expected = extracted_tree(tmp, sif, offset);
+  auto mount = fuse_mount(sif, offset, tmp.file("mnt"));
+  check_mounted(expected, tmp.file("mnt"));
+}
+
+} // namespace sifkit::test
