@@ -1,0 +1,226 @@
+#include "commands.h"
+
+#include <cache/cache.h>
+#include <cache/location.h>
+#include <convert/cached_convert.h>
+#include <convert/copy_out.h>
+#include <convert/dir_reader.h>
+#include <convert/oci_convert.h>
+#include <convert/tar_reader.h>
+#include <registry/open_source.h>
+#include <registry/pull.h>
+#include <registry/reference.h>
+#include <sif/oci_select.h>
+
+#include <cerrno>
+#include <cstdio>
+
+#include "source.h"
+#include "summary.h"
+#include <support/squash_progress.h>
+#include <sys/stat.h>
+
+namespace sifkit::tools {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::chrono::milliseconds since(Clock::time_point start) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
+}
+
+Result<void> write_out(const std::string& text, std::FILE* stream) {
+  if (std::fwrite(text.data(), 1, text.size(), stream) != text.size()) {
+    return fail_errno("cannot write the summary", errno);
+  }
+  return {};
+}
+
+Result<std::int64_t> size_of(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    return fail_errno("stat " + path, errno);
+  }
+  return static_cast<std::int64_t>(st.st_size);
+}
+
+Result<cache::Cache> open_cache(const SquashCommandOptions& options) {
+  auto root = cache::resolve_cache_directory(options.cache_dir);
+  if (!root) {
+    return std::unexpected(root.error());
+  }
+  cache::CacheOptions cache_options;
+  if (!options.quiet) {
+    cache_options.on_wait = [](const cache::LockWait& wait) {
+      std::fprintf(stderr, "sif-squash: %s %s (written by another process)\n",
+                   wait.first ? "waiting for" : "still waiting for", wait.digest.text().c_str());
+    };
+  }
+  return cache::Cache::open(*root, std::move(cache_options));
+}
+
+// --format squashfs: the output is the one layer; its digest is what an OCI-SIF would
+// record for it.
+Result<void> add_raw_layer(const std::string& path, const convert::SquashStats& stats,
+                           SquashSummary& summary) {
+  auto digest = digest_of_file(path);
+  if (!digest) {
+    return std::unexpected(digest.error());
+  }
+  summary.layers.push_back(convert::ConvertedLayer{*digest, stats.image_size, stats});
+  summary.have_stats = true;
+  return {};
+}
+
+// A reference: pull it into the cache, then convert there (or reuse the conversion) and
+// copy the OCI-SIF out.
+Result<void> squash_image(const SquashCommandOptions& o, const convert::ConvertOptions& convert,
+                          const convert::SquashProgressCallback& progress, SquashSummary& summary) {
+  auto reference = registry::parse_reference(summary.source);
+  if (!reference) {
+    return std::unexpected(reference.error());
+  }
+  registry::PullOptions pull_options;
+  pull_options.reference_name = reference->canonical();
+  if (o.platform) {
+    auto platform = oci::Platform::parse(*o.platform);
+    if (!platform) {
+      return std::unexpected(platform.error());
+    }
+    pull_options.platform = *platform;
+  }
+  auto source = registry::open_source(*reference, {o.credentials, o.ca_cert, o.insecure});
+  auto cache = source ? open_cache(o) : std::unexpected(source.error());
+  auto pulled =
+      cache ? registry::pull_image(**source, *cache, pull_options) : std::unexpected(cache.error());
+  if (!pulled) {
+    return std::unexpected(pulled.error());
+  }
+  summary.manifest = pulled->manifest_digest;
+  summary.pull_time = pulled->total_time;
+  auto start = Clock::now();
+  if (o.format == "squashfs") {
+    convert::CacheBlobSource blobs(*cache);
+    auto stats =
+        convert::squash_image(blobs, pulled->manifest_digest, o.output, convert.squash, progress);
+    if (!stats) {
+      return std::unexpected(stats.error());
+    }
+    summary.convert_time = since(start);
+    return add_raw_layer(o.output, *stats, summary);
+  }
+  auto converted = convert::convert_cached(*cache, pulled->manifest_digest, convert, progress);
+  if (!converted) {
+    return std::unexpected(converted.error());
+  }
+  summary.convert_time = since(start);
+  summary.sif = converted->sif;
+  summary.reused = converted->reused;
+  if (converted->result) {
+    summary.layers = converted->result->layers;
+    summary.have_stats = true;
+  } else {
+    auto layers = oci_sif_layers(converted->path);
+    if (!layers) {
+      return std::unexpected(layers.error());
+    }
+    summary.layers = std::move(*layers);
+  }
+  auto copy_start = Clock::now();
+  if (auto copied = convert::copy_file_atomic(converted->path, o.output); !copied) {
+    return std::unexpected(copied.error());
+  }
+  summary.copy_time = since(copy_start);
+  return {};
+}
+
+// A root filesystem (directory or tar): convert it straight to the output.
+Result<void> squash_rootfs(const SquashCommandOptions& o, const SquashSource& source,
+                           const convert::ConvertOptions& convert,
+                           const convert::SquashProgressCallback& progress,
+                           SquashSummary& summary) {
+  convert::LayerInput input;
+  input.name = source.text;
+  input.whiteouts = convert::Whiteouts::literal; // a root filesystem's names are just names
+  std::string path = source.text;
+  if (source.kind == SourceKind::directory) {
+    input.open = [path] { return convert::open_directory(path); };
+  } else {
+    input.open = [path] { return convert::open_tar_file(path); };
+  }
+  auto start = Clock::now();
+  if (o.format == "squashfs") {
+    auto stats = convert::squash_rootfs(input, o.output, convert.squash, progress);
+    if (!stats) {
+      return std::unexpected(stats.error());
+    }
+    if (auto added = add_raw_layer(o.output, *stats, summary); !added) {
+      return added;
+    }
+  } else {
+    oci::Platform platform = oci::host_platform();
+    if (o.platform) {
+      auto parsed = oci::Platform::parse(*o.platform);
+      if (!parsed) {
+        return std::unexpected(parsed.error());
+      }
+      platform = *parsed;
+    }
+    auto result = convert::convert_rootfs(input, o.output, convert, platform, progress);
+    if (!result) {
+      return std::unexpected(result.error());
+    }
+    summary.layers = result->layers;
+  }
+  summary.convert_time = since(start);
+  summary.have_stats = true;
+  return {};
+}
+
+} // namespace
+
+Result<void> run_squash(const SquashCommandOptions& o) {
+  auto start = Clock::now();
+  if (o.format != "oci-sif" && o.format != "squashfs") {
+    return fail(ErrorKind::usage, "--format: \"" + o.format + "\" is not oci-sif or squashfs");
+  }
+  auto convert = convert_options(o.convert);
+  if (!convert) {
+    return std::unexpected(convert.error());
+  }
+  if (o.format == "squashfs" && convert->layers == convert::LayerMode::keep_layers) {
+    return fail(ErrorKind::usage, "--format squashfs writes one filesystem: drop --keep-layers");
+  }
+  auto source = classify_source(o.source);
+  if (!source) {
+    return std::unexpected(source.error());
+  }
+  SquashSummary summary;
+  summary.source = source->text;
+  summary.kind = source->kind == SourceKind::image       ? "image"
+                 : source->kind == SourceKind::directory ? "directory"
+                                                         : "tar";
+  summary.format = o.format;
+  summary.output = o.output;
+  ConvertDisplay display = convert_display(o.quiet);
+  auto progress = make_squash_progress(display, "sif-squash");
+  auto done = source->kind == SourceKind::image
+                  ? squash_image(o, *convert, progress, summary)
+                  : squash_rootfs(o, *source, *convert, progress, summary);
+  finish_squash_progress(display);
+  auto size = done ? size_of(o.output) : std::unexpected(done.error());
+  if (!size) {
+    return std::unexpected(size.error());
+  }
+  summary.size = *size;
+  summary.total_time = since(start);
+  if (o.json) {
+    auto text =
+        summary_json(summary).dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+    return write_out(text + "\n", stdout);
+  }
+  return o.quiet ? Result<void>{} : write_out(summary_line(summary), stderr);
+}
+
+} // namespace sifkit::tools
