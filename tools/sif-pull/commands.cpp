@@ -2,6 +2,8 @@
 
 #include <cache/cache.h>
 #include <cache/location.h>
+#include <convert/cached_convert.h>
+#include <convert/copy_out.h>
 #include <registry/oci_layout_writer.h>
 #include <registry/open_source.h>
 #include <registry/pull.h>
@@ -12,6 +14,7 @@
 
 #include "progress.h"
 #include <nlohmann/json.hpp>
+#include <support/squash_progress.h>
 
 namespace sifkit::tools {
 
@@ -33,7 +36,8 @@ Json blob_json(const registry::PulledBlob& blob) {
               {"reused", blob.reused}};
 }
 
-Json summary_json(const std::string& reference, const registry::PullResult& r, Json layout) {
+Json summary_json(const std::string& reference, const registry::PullResult& r, Json layout,
+                  Json output) {
   Json layers = Json::array();
   for (const auto& layer : r.layers) {
     layers.push_back(blob_json(layer));
@@ -48,6 +52,7 @@ Json summary_json(const std::string& reference, const registry::PullResult& r, J
               {"bytes_fetched", r.bytes_fetched},
               {"bytes_reused", r.bytes_reused},
               {"oci_layout", std::move(layout)},
+              {"output", std::move(output)},
               {"time_ms",
                {{"resolve", r.resolve_time.count()},
                 {"fetch", r.fetch_time.count()},
@@ -69,13 +74,37 @@ Result<cache::Cache> open_cache(const PullCommandOptions& options) {
   return cache::Cache::open(*root, std::move(cache_options));
 }
 
+// Converts the pulled image through the cache (reusing an earlier conversion with the
+// same options) and copies the OCI-SIF to `path`; returns the JSON `output` field.
+Result<Json> write_sif(cache::Cache& cache, const Digest& manifest,
+                       const convert::ConvertOptions& options, const std::string& path,
+                       bool quiet) {
+  ConvertDisplay display = convert_display(quiet);
+  auto converted =
+      convert::convert_cached(cache, manifest, options, make_squash_progress(display, "sif-pull"));
+  finish_squash_progress(display);
+  auto copied = converted ? convert::copy_file_atomic(converted->path, path)
+                          : std::unexpected(converted.error());
+  if (!copied) {
+    return std::unexpected(copied.error());
+  }
+  if (!quiet) {
+    std::fprintf(stderr, "sif-pull: wrote %s (%s, %s)\n", path.c_str(),
+                 human_bytes(copied->bytes).c_str(),
+                 converted->reused ? "already converted in the cache" : "converted");
+  }
+  return Json{{"path", path},
+              {"sif", converted->sif.text()},
+              {"size", copied->bytes},
+              {"reused", converted->reused}};
+}
+
 } // namespace
 
 Result<void> run_pull(const PullCommandOptions& options) {
-  if (options.output) {
-    return fail(ErrorKind::unsupported, "-o " + *options.output +
-                                            ": writing an OCI-SIF is not supported yet (pull into "
-                                            "the cache, or use --oci-layout DIR)");
+  auto conversion = convert_options(options.convert);
+  if (!conversion) {
+    return std::unexpected(conversion.error());
   }
   auto reference = registry::parse_reference(options.reference);
   if (!reference) {
@@ -107,6 +136,15 @@ Result<void> run_pull(const PullCommandOptions& options) {
     return std::unexpected(pulled.error());
   }
   print_summary(style, *pulled);
+  Json output = nullptr;
+  if (options.output) {
+    auto written =
+        write_sif(*cache, pulled->manifest_digest, *conversion, *options.output, options.quiet);
+    if (!written) {
+      return std::unexpected(written.error());
+    }
+    output = std::move(*written);
+  }
   Json layout = nullptr;
   if (options.oci_layout) {
     std::string tag = registry::default_tag(*reference);
@@ -118,9 +156,10 @@ Result<void> run_pull(const PullCommandOptions& options) {
         Json{{"path", *options.oci_layout}, {"tag", tag}, {"manifest", written->digest.text()}};
   }
   if (options.json) {
-    return write_out(summary_json(pull_options.reference_name, *pulled, std::move(layout))
-                         .dump(2, ' ', false, Json::error_handler_t::replace) +
-                     "\n");
+    return write_out(
+        summary_json(pull_options.reference_name, *pulled, std::move(layout), std::move(output))
+            .dump(2, ' ', false, Json::error_handler_t::replace) +
+        "\n");
   }
   return write_out(pulled->manifest_digest.text() + "\n");
 }

@@ -1,17 +1,21 @@
 #pragma once
 
 // sif-pull's one command: resolve the reference, pull it into the cache (registry/pull.h),
-// optionally write an OCI layout, and print the result. Argument parsing stays in main.cpp.
+// optionally convert it to an OCI-SIF (convert/cached_convert.h) and write an OCI
+// layout, and print the result. Argument parsing stays in main.cpp.
 #include <common/error.h>
 
 #include <optional>
 #include <string>
 
+#include <support/convert_flags.h>
+
 namespace sifkit::tools {
 
 struct PullCommandOptions {
   std::string reference;
-  std::optional<std::string> output;     // -o FILE.sif (the converter's; refused for now)
+  std::optional<std::string> output;     // -o FILE.sif: convert and write an OCI-SIF
+  ConvertFlags convert;                  // how to convert for -o
   std::optional<std::string> oci_layout; // --oci-layout DIR
   std::optional<std::string> platform;   // os/arch[/variant]
   std::optional<std::string> cache_dir;  // --cache

@@ -7,8 +7,10 @@ namespace sifkit::tools {
 inline constexpr const char* k_pull_description =
     "Fetch an image into the shared sifkit cache (blobs stored once by sha256, verified as\n"
     "they arrive) and print its manifest digest. Re-pulling an unchanged image fetches\n"
-    "nothing. With --oci-layout DIR, also write the image as a plain OCI image layout\n"
-    "(tagged with the reference's tag, else \"latest\"; Docker manifests become OCI ones).";
+    "nothing. With -o FILE, also convert it to an OCI-SIF with one squashfs layer (as\n"
+    "sif-squash does; the result is kept in the cache, so pulling again only copies it).\n"
+    "With --oci-layout DIR, also write the image as a plain OCI image layout (tagged with\n"
+    "the reference's tag, else \"latest\"; Docker manifests become OCI ones).";
 
 inline constexpr const char* k_pull_footer = R"(Sources (REF):
   oci:DIR[:TAG|@DIGEST]           an OCI image layout directory (default: the only image,
@@ -22,6 +24,8 @@ inline constexpr const char* k_pull_footer = R"(Sources (REF):
 
 Examples:
   sif-pull oci:./layout:v1
+  sif-pull docker://docker.io/library/alpine:3.19 -o alpine.sif
+  sif-pull oci:./layout -o app.sif --compressor zstd --keep-layers
   sif-pull --platform linux/arm64/v8 oci-archive:multiarch.tar
   sif-pull docker-archive:busybox.tar:busybox:1.36 --oci-layout out/
   sif-pull --ca-cert ca.crt --creds user:pass docker://registry.example:5443/team/app:1.0
@@ -31,22 +35,28 @@ An index (multi-platform image) is resolved for --platform, default the host's; 
 lists the platforms present when none matches. The cache is --cache DIR, else
 $SIFKIT_CACHEDIR, else $XDG_CACHE_HOME/sifkit, else ~/.cache/sifkit.
 
+-o takes sif-squash's conversion options: --compressor gzip|zstd|xz|lz4 (default gzip),
+--level N, --block-size 4K..1M (default 128K), --threads N, --keep-layers (one squashfs
+per layer). The OCI-SIF is written atomically: nothing appears at FILE on failure.
+
 Progress goes to stderr: a bar on a terminal, one line per blob otherwise, none with --quiet.
 
 JSON (--json, on stdout; sizes in bytes):
   {reference, platform, root, manifest, media_type,
    config: {digest, size, media_type, reused}, layers: [{digest, size, media_type, reused}],
    bytes_fetched, bytes_reused, oci_layout: null or {path, tag, manifest},
+   output: null or {path, sif, size, reused},
    time_ms: {resolve, fetch, total}}
 
 Exit codes:
   0  success
-  2  bad usage (malformed reference or platform, ambiguous image choice)
+  2  bad usage (malformed reference or platform, ambiguous image choice, a bad
+     compressor, level or block size)
   3  not found (no such file, tag, platform or blob)
   4  corrupt input (digest mismatch, unsafe archive entry, malformed manifest)
   5  I/O error
-  6  unsupported (http(s)://, oras://, docker-daemon:, -o, Docker schema 1, an
-     unknown layout version)
+  6  unsupported (http(s)://, oras://, docker-daemon:, Docker schema 1, an unknown
+     layout version, -o of an image whose layers are not tar)
   7  conflict (cache owned by another user, lock wait timed out)
   9  auth, 10 network (registries)
 )";

@@ -1,5 +1,6 @@
-// sif-pull: fetch an image from any source into the shared cache. The work is in
-// registry/ (reference.h, open_source.h, pull.h, oci_layout_writer.h); commands.cpp
+// sif-pull: fetch an image from any source into the shared cache, and convert it to an
+// OCI-SIF with -o. The work is in registry/ (reference.h, open_source.h, pull.h,
+// oci_layout_writer.h) and convert/ (cached_convert.h, copy_out.h); commands.cpp
 // wires them together; this file only parses the command line.
 
 #include <cstdio>
@@ -23,8 +24,8 @@ int main(int argc, char** argv) {
 
   tools::PullCommandOptions o;
   app.add_option("REF", o.reference, "Image reference (sources below)")->required()->type_name("");
-  app.add_option("-o,--output", o.output, "Write an OCI-SIF (not supported yet)")
-      ->type_name("FILE");
+  app.add_option("-o,--output", o.output, "Also write the image as an OCI-SIF")->type_name("FILE");
+  tools::add_convert_flags(app, o.convert);
   app.add_option("--oci-layout", o.oci_layout, "Also write a plain OCI image layout")
       ->type_name("DIR");
   app.add_option("--platform", o.platform, "Platform to select from an index (default: host)")
