@@ -43,6 +43,7 @@ struct LayerIndex {
 
 struct PendingLink {
   Node* node = nullptr;
+  std::uint32_t serial = 0; // the node's serial when the link defined it
   int layer = 0;
   Record* record = nullptr;
   std::string path;
@@ -268,6 +269,7 @@ Result<void> handle_entry(MergeState& m, std::uint32_t position, Entry& e, Entry
   auto placed = m.place(e);
   if (!placed) return std::unexpected(placed.error());
   Node* node = *placed;
+  if (node != nullptr) ++node->serial;
   if (node == nullptr) {
     ++m.stats.entries_hidden;
     record.hidden = std::make_unique<Entry>(std::move(e));
@@ -279,7 +281,7 @@ Result<void> handle_entry(MergeState& m, std::uint32_t position, Entry& e, Entry
   }
   if (e.type == EntryType::hardlink) {
     node->inode = nullptr; // resolved once every layer is read
-    m.pending.push_back({node, m.layer, &record, e.path});
+    m.pending.push_back({node, node->serial, m.layer, &record, e.path});
     return {};
   }
   Inode& inode = m.tree.new_inode(e);
@@ -436,6 +438,8 @@ Result<void> LayerMerger::run() {
     m.layer = link.layer;
     auto inode = resolve_record(m, link.layer, *link.record, link.path, 0);
     if (!inode) return std::unexpected(inode.error());
+    // A later entry of the same layer at the same path replaced the link: it wins.
+    if (link.node->serial != link.serial) continue;
     link.node->inode = *inode;
     ++m.stats.hardlinks;
   }
