@@ -4,11 +4,54 @@
 #include <convert/tar_reader.h>
 #include <sif/oci_parse.h>
 
+#include <memory>
+#include <vector>
+
 #include <fmt/format.h>
 
 namespace sifkit::convert {
 
 namespace {
+
+// A layer's entries that, once the tar ends, read the rest of the blob: libarchive stops
+// at the end-of-archive blocks and may leave padding or the gzip trailer unread, and
+// the digest is only checked when the last byte has been hashed.
+class VerifiedLayerReader : public EntryReader {
+public:
+  VerifiedLayerReader(std::unique_ptr<EntryReader> inner, std::shared_ptr<ByteSource> source)
+      : m_inner(std::move(inner)), m_source(std::move(source)) {}
+
+  Result<std::optional<Entry>> next() override {
+    auto entry = m_inner->next();
+    if (entry && !*entry && !m_drained) {
+      m_drained = true;
+      if (auto rest = drain(); !rest) {
+        return std::unexpected(std::move(rest.error()).with_context(name()));
+      }
+    }
+    return entry;
+  }
+  Result<std::optional<DataPiece>> read_data() override { return m_inner->read_data(); }
+  const std::string& name() const override { return m_inner->name(); }
+
+private:
+  Result<void> drain() {
+    std::vector<std::byte> buffer(64 * 1024);
+    for (;;) {
+      auto n = (*m_source)(buffer);
+      if (!n) {
+        return std::unexpected(n.error());
+      }
+      if (*n == 0) {
+        return {};
+      }
+    }
+  }
+
+  std::unique_ptr<EntryReader> m_inner;
+  std::shared_ptr<ByteSource> m_source;
+  bool m_drained = false;
+};
 
 LayerInput tar_layer(const oci::BlobSource& blobs, const oci::Descriptor& layer,
                      std::size_t index) {
@@ -20,9 +63,15 @@ LayerInput tar_layer(const oci::BlobSource& blobs, const oci::Descriptor& layer,
     }
     // The tar reader sees only verified bytes: a layer that does not match its digest
     // fails the conversion instead of becoming part of the image.
-    ByteSource verified =
-        oci::verified_source(std::move(stream->source), layer.digest, layer.size, name);
-    return open_tar_stream(std::move(verified), name);
+    auto verified = std::make_shared<ByteSource>(
+        oci::verified_source(std::move(stream->source), layer.digest, layer.size, name));
+    auto reader =
+        open_tar_stream([verified](std::span<std::byte> buf) { return (*verified)(buf); }, name);
+    if (!reader) {
+      return std::unexpected(reader.error());
+    }
+    return std::unique_ptr<EntryReader>(
+        std::make_unique<VerifiedLayerReader>(std::move(*reader), std::move(verified)));
   };
   return LayerInput{name, std::move(open), Whiteouts::interpret};
 }
