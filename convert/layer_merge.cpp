@@ -299,10 +299,10 @@ Result<void> handle_entry(MergeState& m, std::uint32_t position, Entry& e, Entry
 Result<void> read_layer(MergeState& m) {
   const LayerInput& input = m.layers[m.layer];
   auto reader = input.open();
-  if (!reader) return std::unexpected(reader.error());
+  if (!reader) return std::unexpected(std::move(reader.error()).with_context(input.name));
   for (std::uint32_t position = 0;; ++position) {
     auto entry = (*reader)->next();
-    if (!entry) return std::unexpected(entry.error());
+    if (!entry) return std::unexpected(std::move(entry.error()).with_context(input.name));
     if (!*entry) break;
     if (auto r = handle_entry(m, position, **entry, **reader); !r) return r;
   }
@@ -366,6 +366,11 @@ Result<Inode*> resolve_target(MergeState& m, int layer, const std::string& targe
 
 Result<Inode*> resolve_record(MergeState& m, int layer, Record& record, const std::string& path,
                               int depth) {
+  if (record.type == EntryType::directory ||
+      (record.inode != nullptr && record.inode->type == EntryType::directory)) {
+    return fail(ErrorKind::corrupt_input,
+                fmt::format("{}: a hardlink points at directory \"{}\"", m.layers[layer].name, path));
+  }
   if (record.inode != nullptr) return record.inode;
   if (record.resolving || depth > k_max_link_chain) {
     return fail(ErrorKind::corrupt_input,
@@ -379,10 +384,6 @@ Result<Inode*> resolve_record(MergeState& m, int layer, Record& record, const st
     if (!inode) return inode;
     record.inode = *inode;
     return inode;
-  }
-  if (record.type == EntryType::directory) {
-    return fail(ErrorKind::corrupt_input,
-                fmt::format("{}: a hardlink points at directory \"{}\"", m.layers[layer].name, path));
   }
   if (!record.hidden) return fail(ErrorKind::internal, "a visible entry without an object: " + path);
   // The target was hidden by an upper layer but a link that survives still needs it:
@@ -437,7 +438,11 @@ Result<void> LayerMerger::run() {
   for (PendingLink& link : m.pending) {
     m.layer = link.layer;
     auto inode = resolve_record(m, link.layer, *link.record, link.path, 0);
-    if (!inode) return std::unexpected(inode.error());
+    if (!inode) {
+      return std::unexpected(std::move(inode.error())
+                                 .with_context(fmt::format("{}: hardlink \"{}\"",
+                                                           m.layers[link.layer].name, link.path)));
+    }
     // A later entry of the same layer at the same path replaced the link: it wins.
     if (link.node->serial != link.serial) continue;
     link.node->inode = *inode;

@@ -142,7 +142,7 @@ private:
     e.mtime = archive_entry_mtime_is_set(ae) ? archive_entry_mtime(ae) : 0;
 
     if (const char* hardlink = archive_entry_hardlink(ae); hardlink != nullptr) {
-      auto target = normalise_entry_path(hardlink, m_name);
+      auto target = normalise_entry_path(hardlink, fmt::format("{}: hardlink \"{}\"", m_name, raw));
       if (!target) return std::unexpected(target.error());
       if (target->empty()) return bad_entry("is a hardlink to the root directory");
       e.type = EntryType::hardlink;
@@ -183,6 +183,9 @@ private:
       const void* value = nullptr;
       size_t size = 0;
       while (archive_entry_xattr_next(ae, &name, &value, &size) == ARCHIVE_OK) {
+        // In pax an empty value deletes the record (POSIX; Go's archive/tar, which
+        // docker and umoci use, drops it too).
+        if (size == 0) continue;
         e.xattrs.push_back({name, std::string(static_cast<const char*>(value), size)});
       }
       // Sorted and unique so equal sets compare equal; a repeated name keeps its last value.
