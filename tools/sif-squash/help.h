@@ -30,7 +30,7 @@ Examples:
   sif-squash --json --quiet oci:./layout -o out.sif | jq .squashfs
 
 Compression: --compressor gzip (default, what SingularityCE writes), zstd, xz or lz4;
---level N (gzip 1-12, default 6; zstd 1-22, default 15); --block-size 4K..1M, a power of
+--level N (gzip 1-12, default 5; zstd 1-22, default 15); --block-size 4K..1M, a power of
 two (default 128K); --threads N (default: one per CPU; the output does not depend on it).
 
 An image is pulled into the cache first (--cache DIR, else $SIFKIT_CACHEDIR, else
