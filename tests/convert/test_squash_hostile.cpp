@@ -79,10 +79,8 @@ TEST_CASE("an absolute entry name is made relative and lands inside the image", 
 }
 
 TEST_CASE("a file under a symlinked directory is never written through the link", "[convert]") {
-  // umoci resolves such a path inside its root (the file lands at <root>/<target>/file);
-  // a converter may instead refuse it or let the symlink hide it. Either way nothing
-  // outside the output may be written, and the symlink may not become a directory that
-  // silently swallows the lower link.
+  // Where such a file belongs is checked against umoci in test_squash_umoci.cpp; here
+  // only safety: nothing outside the output is written, whatever the outcome.
   TempDir tmp;
   std::string outside = tmp.file("outside");
   std::filesystem::create_directories(outside);
@@ -90,7 +88,8 @@ TEST_CASE("a file under a symlinked directory is never written through the link"
       {{tar_symlink("link", outside)}, {tar_file("link/escaped", "evil")}},
       {{tar_symlink("link", outside), tar_file("link/escaped", "evil")}},
       {{tar_symlink("link", "../../../../" + outside)}, {tar_file("link/escaped", "evil")}},
-      {{tar_symlink("link", outside)}, {tar_hardlink("link/escaped", "link")}}};
+      {{tar_symlink("link", outside)}, {tar_hardlink("link/escaped", "link")}},
+      {{tar_symlink("link", outside)}, {tar_symlink("link/escaped", "/etc/passwd")}}};
   for (std::size_t i = 0; i < variants.size(); ++i) {
     DYNAMIC_SECTION("variant " << i) {
       auto paths = write_tars(tmp, variants[i]);
@@ -104,11 +103,6 @@ TEST_CASE("a file under a symlinked directory is never written through the link"
         TempDir extracted;
         unsquash(tmp.file("out.sqfs"), extracted.file("root"));
         CHECK(std::filesystem::is_empty(outside));
-        Tree tree = snapshot_tree(extracted.file("root"));
-        INFO("converted: link is " << (tree.count("link") ? describe(tree.at("link")) : "absent"));
-        bool hidden = tree.count("link") && tree.at("link").type == 'l';
-        bool resolved_inside = tree.count(outside.substr(1) + "/escaped") == 1;
-        CHECK((hidden || resolved_inside));
       }
     }
   }
