@@ -270,3 +270,17 @@ TEST_CASE("the conversion key names the squash options and --keep-layers", "[con
   options.layers = convert::LayerMode::keep_layers;
   CHECK(convert::conversion_key(options) == plain + ";keep-layers");
 }
+
+TEST_CASE("a Docker v2 manifest stays a Docker v2 manifest with a Docker config", "[convert]") {
+  TempDir dir;
+  oci::OciLayout layout = open_layout("hello-world-docker-v2-manifest");
+  REQUIRE(layout.index().manifests.size() == 1);
+  const Digest& source = layout.index().manifests.front().digest;
+  REQUIRE_OK(convert::convert_image(layout, source, dir.file("h.sif"), options_with()));
+  OpenedSif sif = open_converted(dir.file("h.sif"));
+  CHECK(sif.manifest.media_type == oci::k_media_docker_manifest);
+  CHECK(sif.manifest.config.media_type == oci::k_media_docker_config);
+  CHECK(sif.config.config.cmd == std::vector<std::string>{"/hello"});
+  REQUIRE(sif.config.history.size() == 1);
+  CHECK(sif.config.history[0].created == sif.config.created);
+}
