@@ -127,7 +127,7 @@ TEST_CASE("identical files are stored once and read back whole", "[convert]") {
   auto expect = test::run_command("unsquashfs -cat " + base + "/one.sqfs a | sha256sum");
   REQUIRE(cat.exit_code == 0);
   REQUIRE(expect.exit_code == 0);
-  auto direct = test::run_command("printf '' >/dev/null; cat " + base + "/big.bin | sha256sum");
+  auto direct = test::run_command("sha256sum < " + base + "/big.bin");
   CHECK(cat.out == expect.out);
   CHECK(cat.out.substr(0, 64) == direct.out.substr(0, 64));
 }
