@@ -144,6 +144,9 @@ std::string build_tar(const Layer& entries) {
       archive_entry_set_rdevmajor(entry, e.rdev_major);
       archive_entry_set_rdevminor(entry, e.rdev_minor);
     }
+    for (const auto& [offset, length] : e.sparse_data) {
+      archive_entry_sparse_add_entry(entry, offset, length);
+    }
     for (const auto& [name, value] : e.xattrs) {
       archive_entry_xattr_add_entry(entry, name.c_str(), value.data(), value.size());
     }

@@ -26,6 +26,9 @@ struct TarEntry {
   std::uint32_t rdev_major = 0;
   std::uint32_t rdev_minor = 0;
   std::vector<std::pair<std::string, std::string>> xattrs;
+  // Regular files written sparse: the data regions (offset, length); the rest of
+  // `content` (which must be zeros there) is stored as holes.
+  std::vector<std::pair<std::int64_t, std::int64_t>> sparse_data;
 };
 
 // Entry makers; further fields are set on the returned value.

@@ -49,6 +49,19 @@ TEST_CASE("a whiteout of a directory followed by a new directory of the same nam
   CHECK(r.ours.count("d/new") == 1);
 }
 
+TEST_CASE("an opaque marker at the root hides every lower entry, and a whiteout of a missing "
+          "path is a no-op",
+          "[convert]") {
+  Layer lower = {tar_dir("etc"), tar_file("etc/a", "a"), tar_file("top", "t")};
+  Layer upper = {tar_file("./.wh..wh..opq", ""), tar_file("new", "n"),
+                 tar_whiteout("", "never-existed"), tar_whiteout("no/such", "dir")};
+  auto r = run_scenario({lower, upper});
+  CHECK(r.ours.count("etc") == 0);
+  CHECK(r.ours.count("top") == 0);
+  CHECK(r.ours.count("new") == 1);
+  CHECK(r.ours.count(".wh..wh..opq") == 0);
+}
+
 TEST_CASE("an opaque directory hides a lower directory's contents while the same layer adds "
           "files to it",
           "[convert]") {
@@ -70,15 +83,25 @@ TEST_CASE("an opaque directory hides a lower directory's contents while the same
 }
 
 TEST_CASE("hardlinks within one layer share an inode and its content", "[convert]") {
-  Layer layer = {tar_dir("bin"), tar_file("bin/tool", std::string(200000, 't'), 0755),
+  Layer layer = {tar_dir("bin"),
+                 tar_file("bin/tool", std::string(200000, 't'), 0755),
                  tar_hardlink("bin/tool-alias", "bin/tool"),
-                 tar_hardlink("./bin/tool2", "./bin/tool"), tar_file("lonely", "1")};
+                 tar_hardlink("./bin/tool2", "./bin/tool"),
+                 tar_hardlink("bin/tool3", "bin/tool-alias"),
+                 tar_symlink("bin/sym", "tool"),
+                 tar_hardlink("bin/sym-link", "bin/sym"),
+                 tar_fifo("bin/fifo"),
+                 tar_hardlink("bin/fifo-link", "bin/fifo"),
+                 tar_file("lonely", "1")};
   auto r = run_scenario({layer});
   REQUIRE(r.ours.count("bin/tool-alias") == 1);
   CHECK(r.ours.at("bin/tool-alias").link_group == "bin/tool");
   CHECK(r.ours.at("bin/tool2").link_group == "bin/tool");
   CHECK(r.ours.at("bin/tool2").sha256 == content_hash(std::string(200000, 't')));
+  CHECK(r.ours.at("bin/tool3").link_group == "bin/tool");
   CHECK(r.ours.at("lonely").link_group.empty());
+  CHECK(r.ours.at("bin/sym-link").link_target == "tool");
+  CHECK(r.ours.at("bin/fifo-link").type == 'p');
 }
 
 TEST_CASE("a hardlink in an upper layer to a file of a lower layer shares its inode", "[convert]") {
