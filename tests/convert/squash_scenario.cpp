@@ -38,7 +38,10 @@ std::vector<Layer> rich_layers() {
     big[i] = static_cast<char>((i * 131 + i / 977) & 0xff);
   TarEntry daemon = tar_file("usr/sbin/daemon", big, 04750);
   daemon.gid = 10;
-  daemon.xattrs = {{"user.origin", "base"}};
+  // A vfs_cap_data v2 value: cap_net_bind_service, effective.
+  std::string capability("\x01\x00\x00\x02\x00\x04\x00\x00", 8);
+  capability.resize(20, '\0');
+  daemon.xattrs = {{"security.capability", capability}, {"user.origin", "base"}};
   TarEntry tmp = tar_dir("tmp", 01777);
   Layer base = {tar_dir("usr"),
                 tar_dir("usr/sbin"),

@@ -78,6 +78,8 @@ void walk(const std::string& root, const std::string& rel, WalkState& state) {
   node.mode = st.st_mode & 07777;
   node.uid = st.st_uid;
   node.gid = st.st_gid;
+  // A directory's st_size is the file system's business (ext4 blocks, squashfs listing
+  // bytes, tmpfs entries), not the image's: it is not compared.
   node.size = node.type == 'd' ? 0 : st.st_size;
   node.mtime = st.st_mtime;
   node.xattrs = read_xattrs(full);
