@@ -8,6 +8,7 @@
 #include <string_view>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 namespace sifkit::convert {
@@ -80,6 +81,7 @@ struct MergeState {
   std::vector<LayerIndex> index;
   std::vector<PendingLink> pending;
   SquashStats stats;
+  std::vector<std::unique_ptr<Node>> dropped; // kept alive: pending links may point at them
   std::int64_t last_progress = 0;
   int layer = 0;
 
@@ -117,6 +119,80 @@ struct MergeState {
   void make_dir(Node& node, const Entry& e) {
     node.inode = &tree.new_inode(e);
     node.inode->dir = &node;
+  }
+
+  static std::string path_of(const Node& node) {
+    std::vector<std::string_view> parts;
+    for (const Node* n = &node; n->parent != nullptr; n = n->parent) parts.push_back(n->name);
+    std::string out;
+    for (auto it = parts.rbegin(); it != parts.rend(); ++it) {
+      if (!out.empty()) out += '/';
+      out += *it;
+    }
+    return out;
+  }
+
+  // Moves `from`'s children into `to`; where both have a name, directories merge and
+  // otherwise the entry of the upper layer wins.
+  void merge_children(Node& from, Node& to) {
+    while (!from.children.empty()) {
+      auto moved = std::move(from.children.begin()->second);
+      from.children.erase(from.children.begin());
+      auto it = to.children.find(moved->name);
+      if (it == to.children.end()) {
+        moved->parent = &to;
+        to.children.emplace(moved->name, std::move(moved));
+        continue;
+      }
+      Node& there = *it->second;
+      if (there.is_dir() && moved->is_dir()) {
+        merge_children(*moved, there);
+        there.opaque_layer = std::max(there.opaque_layer, moved->opaque_layer);
+        dropped.push_back(std::move(moved));
+      } else if (moved->layer > there.layer) {
+        moved->parent = &to;
+        dropped.push_back(std::exchange(it->second, std::move(moved)));
+      } else {
+        dropped.push_back(std::move(moved));
+      }
+    }
+  }
+
+  // umoci, like tar, resolves an upper layer's paths through a lower layer's symlink
+  // inside the root: what an upper layer put below "lib/" when a lower layer has
+  // "lib -> usr/lib" belongs in usr/lib, and the link stays. `dir` is the directory the
+  // upper layers implied; false (nothing moved) when the link leads to itself, below
+  // itself, or through something that is not a directory.
+  bool rehome_below_symlink(Node& dir, const Entry& link) {
+    std::string here = path_of(dir);
+    std::vector<std::string> target;
+    if (!link.link_target.starts_with('/')) {
+      for (std::string_view part : split_path(here)) target.emplace_back(part);
+      target.pop_back();
+    }
+    for (std::string_view part : split_path(link.link_target)) {
+      if (part.empty() || part == ".") continue;
+      if (part == "..") {
+        if (!target.empty()) target.pop_back(); // clamped at the root, as inside a chroot
+        continue;
+      }
+      target.emplace_back(part);
+    }
+    std::string joined = fmt::format("{}", fmt::join(target, "/"));
+    if (joined == here || joined.starts_with(here + "/")) return false;
+    Node* dest = &tree.root();
+    for (const std::string& part : target) {
+      auto it = dest->children.find(part);
+      if (it == dest->children.end()) {
+        dest = &add_implicit_dir(*dest, part, dir.layer);
+      } else if (it->second->is_dir()) {
+        dest = it->second.get();
+      } else {
+        return false;
+      }
+    }
+    merge_children(dir, *dest);
+    return true;
   }
 
   // The directory that holds `parts` minus the last, as layer `layer` sees it: implicit
@@ -174,6 +250,13 @@ struct MergeState {
       return &node;
     }
     if (node.layer > layer) {
+      if (e.type == EntryType::symlink && node.is_dir() && node.implicit &&
+          rehome_below_symlink(node, e)) {
+        node.inode = nullptr;
+        node.implicit = false;
+        node.layer = layer;
+        return &node;
+      }
       // An upper layer has the path: it wins, except that a directory it only implied
       // takes the metadata of the first layer that names it.
       if (is_dir && node.is_dir() && node.implicit) {
@@ -347,13 +430,15 @@ bool blocks(const LayerIndex& li, const std::string& path) {
 Result<Inode*> resolve_record(MergeState& m, int layer, Record& record, const std::string& path,
                               int depth);
 
-// The object `target` named in layer `layer` when applying the layers oldest first:
-// this layer's own entry if it has one, else the newest lower layer's not hidden on the way.
-Result<Inode*> resolve_target(MergeState& m, int layer, const std::string& target,
-                              const std::string& link, int depth) {
+// The object `target` named when the link at position `before` of layer `layer` was
+// made, applying the layers oldest first: this layer's own earlier entry if it has one,
+// else the newest lower layer's not hidden on the way.
+Result<Inode*> resolve_target(MergeState& m, int layer, std::uint32_t before,
+                              const std::string& target, const std::string& link, int depth) {
   for (int k = layer; k >= 0; --k) {
     LayerIndex& li = m.index[k];
-    if (auto it = li.records.find(target); it != li.records.end()) {
+    if (auto it = li.records.find(target);
+        it != li.records.end() && (k < layer || it->second.index < before)) {
       return resolve_record(m, k, it->second, target, depth);
     }
     if (blocks(li, target)) break;
@@ -379,7 +464,7 @@ Result<Inode*> resolve_record(MergeState& m, int layer, Record& record, const st
   }
   if (record.type == EntryType::hardlink) {
     record.resolving = true;
-    auto inode = resolve_target(m, layer, record.link_target, path, depth + 1);
+    auto inode = resolve_target(m, layer, record.index, record.link_target, path, depth + 1);
     record.resolving = false;
     if (!inode) return inode;
     record.inode = *inode;
@@ -420,7 +505,7 @@ Result<void> fetch_hidden_content(MergeState& m, int layer) {
 LayerMerger::LayerMerger(std::span<const LayerInput> layers, std::span<const WhiteoutMode> modes,
                          FsTree& tree, SquashfsWriter& writer,
                          const SquashProgressCallback& progress)
-    : m_state(std::make_unique<MergeState>(MergeState{layers, modes, tree, writer, progress, {}, {}, {}, 0, 0})) {
+    : m_state(std::make_unique<MergeState>(MergeState{layers, modes, tree, writer, progress, {}, {}, {}, {}, 0, 0})) {
   m_state->index.resize(layers.size());
 }
 
