@@ -88,7 +88,7 @@ TEST_CASE("sif-pull exits with the code of the failure", "[pull]") {
            {"--platform linux " + list, 2, "invalid platform"},
            {"--platform windows/amd64 " + list, 3, "linux/arm64/v8"},
            {"oci:" + dir.file("absent"), 3, "absent"},
-           {"-o x.sif " + list, 6, "not supported yet"},
+           {"-o " + dir.file("x.sif") + " --compressor lzo " + list, 2, "unknown compressor"},
            {"docker://127.0.0.1:1/app:1", 10, "127.0.0.1:1"},
            {"https://example.org/a.sif", 6, "not supported yet"},
        }) {
