@@ -4,15 +4,20 @@
 
 #include "support/fixtures.h"
 #include <catch2/catch.hpp>
+#include <unistd.h>
 
 namespace sifkit::test {
 
-ScenarioResult run_scenario(const std::vector<Layer>& layers) {
+std::optional<ScenarioResult> run_scenario(const std::vector<Layer>& layers) {
   TempDir tmp;
   OciImage image = write_oci_image(tmp.file("image"), layers);
   ScenarioResult result;
 
   squash_files(image.layer_blobs, tmp.file("out.sqfs"));
+  if (::geteuid() != 0) {
+    WARN("SKIPPED: reading the squashfs back with owners and devices needs root");
+    return std::nullopt;
+  }
   unsquash(tmp.file("out.sqfs"), tmp.file("ours"));
   result.ours = snapshot_tree(tmp.file("ours"));
 

@@ -40,7 +40,7 @@ TEST_CASE("symlinks keep relative, absolute and dangling targets verbatim", "[co
                  tar_symlink("dangling", "/does/not/exist"),
                  tar_symlink("dir-link", "usr/bin"),
                  tar_symlink("self", "self")};
-  auto r = run_scenario({layer});
+  SIFKIT_RUN_SCENARIO(r, {layer});
   CHECK(r.ours.at("usr/bin/relative").link_target == "real");
   CHECK(r.ours.at("usr/bin/up").link_target == "../bin/real");
   CHECK(r.ours.at("absolute").link_target == "/usr/bin/real");
@@ -60,7 +60,7 @@ TEST_CASE("character and block devices and fifos keep their numbers, modes and o
   TarEntry pipe = tar_fifo("run/pipe");
   pipe.uid = 1000;
   Layer layer = {tar_dir("dev"), null_dev, big_minor, disk, tar_dir("run"), pipe};
-  auto r = run_scenario({layer});
+  SIFKIT_RUN_SCENARIO(r, {layer});
   REQUIRE(r.ours.count("dev/null") == 1);
   CHECK(r.ours.at("dev/null").type == 'c');
   CHECK(r.ours.at("dev/null").rdev == makedev(1, 3));
@@ -87,7 +87,7 @@ TEST_CASE("xattrs including security.capability and user.* are kept", "[convert]
   changed_up.xattrs = {{"user.version", "2"}};
   Layer lower = {tar_dir("bin"), ping, dir, tagged, link, changed};
   Layer upper = {changed_up};
-  auto r = run_scenario({lower, upper});
+  SIFKIT_RUN_SCENARIO(r, {lower, upper});
   REQUIRE(r.ours.count("bin/ping") == 1);
   CHECK(r.ours.at("bin/ping").xattrs["security.capability"] == capability_value());
   CHECK(r.ours.at("data/tagged").xattrs["user.mime_type"] == "text/plain");
@@ -119,7 +119,7 @@ TEST_CASE("owners, setuid, setgid and sticky modes and mtimes are kept", "[conve
   link.mtime = 1234567890;
   Layer layer = {tar_dir("usr"), tar_dir("usr/bin"), su,   wall, tmp, odd,
                  big_ids,        tar_dir("home"),    home, link};
-  auto r = run_scenario({layer});
+  SIFKIT_RUN_SCENARIO(r, {layer});
   CHECK(r.ours.at("usr/bin/su").mode == 04755);
   CHECK(r.ours.at("usr/bin/wall").mode == 02755);
   CHECK(r.ours.at("tmp").mode == 01777);
@@ -151,7 +151,7 @@ TEST_CASE("files of 0 bytes, one block, several blocks with a tail, duplicates a
                  tar_file("zeros", std::string(5 * k_block + 100, '\0')),
                  tar_file("zero-block", std::string(k_block, '\0')),
                  tar_file("empty-copy", "")};
-  auto r = run_scenario({layer});
+  SIFKIT_RUN_SCENARIO(r, {layer});
   CHECK(r.ours.at("empty").size == 0);
   CHECK(r.ours.at("one-block").sha256 == content_hash(one_block));
   CHECK(r.ours.at("several").size == static_cast<std::int64_t>(several.size()));
@@ -173,7 +173,7 @@ TEST_CASE("a sparse file keeps its size and reads back with zeros in its holes",
   sparse.sparse_data = {{0, 4096}, {200000, 10000}};
   TarEntry hole_only = tar_file("all-hole", std::string(2 * k_block, '\0'));
   hole_only.sparse_data = {{2 * k_block, 0}};
-  auto r = run_scenario({{sparse, hole_only}});
+  SIFKIT_RUN_SCENARIO(r, {{sparse, hole_only}});
   REQUIRE(r.ours.count("sparse") == 1);
   CHECK(r.ours.at("sparse").size == static_cast<std::int64_t>(content.size()));
   CHECK(r.ours.at("sparse").sha256 == content_hash(content));
@@ -190,7 +190,7 @@ TEST_CASE("names with and without ./ and / prefixes, and . entries, name the sam
                  tar_dir("b/"), tar_file("b/two", "2"), tar_file("/abs", "abs")};
   Layer upper = {root_again, tar_file("a/one", "1 replaced"), tar_file("./b//./two", "2 replaced"),
                  tar_file("./a/./three", "3")};
-  auto r = run_scenario({lower, upper});
+  SIFKIT_RUN_SCENARIO(r, {lower, upper});
   CHECK(r.ours.at("a/one").sha256 == content_hash("1 replaced"));
   CHECK(r.ours.at("b/two").sha256 == content_hash("2 replaced"));
   CHECK(r.ours.count("a/three") == 1);
@@ -202,13 +202,13 @@ TEST_CASE("an empty layer between others changes nothing", "[convert]") {
   Layer lower = {tar_dir("x"), tar_file("x/f", "f")};
   Layer empty = {};
   Layer upper = {tar_file("x/g", "g")};
-  auto r = run_scenario({empty, lower, empty, upper, empty});
+  SIFKIT_RUN_SCENARIO(r, {empty, lower, empty, upper, empty});
   CHECK(r.ours.count("x/f") == 1);
   CHECK(r.ours.count("x/g") == 1);
 }
 
 TEST_CASE("a single empty layer gives an empty root", "[convert]") {
-  auto r = run_scenario({Layer{}});
+  SIFKIT_RUN_SCENARIO(r, {Layer{}});
   CHECK(r.ours.size() == 1);
   CHECK(r.ours.at("").type == 'd');
 }
@@ -239,7 +239,7 @@ TEST_CASE("a many-layer image with every kind of entry matches umoci", "[convert
   Layer top = {tar_file("etc/passwd", "root:x:0:0::/root:/bin/bash\n"), tar_whiteout("", "fifo"),
                tar_file("var/log/app.log", std::string(k_block * 2 + 7, '\0')),
                tar_hardlink("var/log/daemon", "usr/sbin/daemon")};
-  auto r = run_scenario({base, middle, top});
+  SIFKIT_RUN_SCENARIO(r, {base, middle, top});
   CHECK(r.ours.at("etc/passwd-link").sha256 == content_hash("root:x:0:0::/root:/bin/sh\n"));
   CHECK(r.ours.at("var/log/daemon").link_group == "usr/sbin/daemon");
   CHECK(r.ours.count("opt/app/a") == 0);

@@ -35,6 +35,8 @@ std::string kernel_mount_skip_reason() {
 
 // Why `program` (squashfuse or squashfuse_ll) cannot mount here, or "" when it can.
 std::string fuse_mount_skip_reason(const std::string& program) {
+  if (::geteuid() != 0)
+    return "comparing owners and devices with unsquashfs's extraction needs root";
   if (!have_program(program))
     return program + " not installed";
   if (!std::filesystem::exists("/dev/fuse"))

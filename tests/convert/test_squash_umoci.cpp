@@ -29,7 +29,7 @@ TEST_CASE("a whiteout in an upper layer hides a lower file and a lower directory
                  tar_symlink("var/cache/link", "deep/blob"),
                  tar_file("var/keep", "k")};
   Layer upper = {tar_whiteout("etc", "hidden.conf"), tar_whiteout("var", "cache")};
-  auto r = run_scenario({lower, upper});
+  SIFKIT_RUN_SCENARIO(r, {lower, upper});
   CHECK(r.ours.count("etc/hidden.conf") == 0);
   CHECK(r.ours.count("var/cache") == 0);
   CHECK(r.ours.count("var/cache/deep/blob") == 0);
@@ -44,7 +44,7 @@ TEST_CASE("a whiteout of a directory followed by a new directory of the same nam
           "[convert]") {
   Layer lower = {tar_dir("d"), tar_file("d/old", "old")};
   Layer upper = {tar_whiteout("", "d"), tar_dir("d", 0700), tar_file("d/new", "new")};
-  auto r = run_scenario({lower, upper});
+  SIFKIT_RUN_SCENARIO(r, {lower, upper});
   CHECK(r.ours.count("d/old") == 0);
   CHECK(r.ours.count("d/new") == 1);
 }
@@ -55,7 +55,7 @@ TEST_CASE("an opaque marker at the root hides every lower entry, and a whiteout 
   Layer lower = {tar_dir("etc"), tar_file("etc/a", "a"), tar_file("top", "t")};
   Layer upper = {tar_file("./.wh..wh..opq", ""), tar_file("new", "n"),
                  tar_whiteout("", "never-existed"), tar_whiteout("no/such", "dir")};
-  auto r = run_scenario({lower, upper});
+  SIFKIT_RUN_SCENARIO(r, {lower, upper});
   CHECK(r.ours.count("etc") == 0);
   CHECK(r.ours.count("top") == 0);
   CHECK(r.ours.count("new") == 1);
@@ -70,7 +70,7 @@ TEST_CASE("an opaque directory hides a lower directory's contents while the same
                  tar_dir("other"), tar_file("other/f", "f")};
   Layer upper = {tar_dir("o", 0750), tar_file("o/new1", "n1"), tar_opaque("o"), tar_dir("o/sub2"),
                  tar_file("o/sub2/new2", "n2")};
-  auto r = run_scenario({lower, upper});
+  SIFKIT_RUN_SCENARIO(r, {lower, upper});
   CHECK(r.ours.count("o/old1") == 0);
   CHECK(r.ours.count("o/sub") == 0);
   CHECK(r.ours.count("o/sub/old2") == 0);
@@ -93,7 +93,7 @@ TEST_CASE("hardlinks within one layer share an inode and its content", "[convert
                  tar_fifo("bin/fifo"),
                  tar_hardlink("bin/fifo-link", "bin/fifo"),
                  tar_file("lonely", "1")};
-  auto r = run_scenario({layer});
+  SIFKIT_RUN_SCENARIO(r, {layer});
   REQUIRE(r.ours.count("bin/tool-alias") == 1);
   CHECK(r.ours.at("bin/tool-alias").link_group == "bin/tool");
   CHECK(r.ours.at("bin/tool2").link_group == "bin/tool");
@@ -107,7 +107,7 @@ TEST_CASE("hardlinks within one layer share an inode and its content", "[convert
 TEST_CASE("a hardlink in an upper layer to a file of a lower layer shares its inode", "[convert]") {
   Layer lower = {tar_dir("usr"), tar_file("usr/lib.so", "library", 0755)};
   Layer upper = {tar_hardlink("usr/lib.so.1", "usr/lib.so")};
-  auto r = run_scenario({lower, upper});
+  SIFKIT_RUN_SCENARIO(r, {lower, upper});
   REQUIRE(r.ours.count("usr/lib.so.1") == 1);
   CHECK(r.ours.at("usr/lib.so.1").sha256 == content_hash("library"));
   CHECK(r.ours.at("usr/lib.so.1").link_group == "usr/lib.so");
@@ -120,7 +120,7 @@ TEST_CASE("a hardlink keeps the old content when an upper layer whites out its t
   Layer base = {tar_file("a", "old content")};
   Layer link = {tar_hardlink("b", "a")};
   Layer remove = {tar_whiteout("", "a")};
-  auto r = run_scenario({base, link, remove});
+  SIFKIT_RUN_SCENARIO(r, {base, link, remove});
   CHECK(r.ours.count("a") == 0);
   REQUIRE(r.ours.count("b") == 1);
   CHECK(r.ours.at("b").sha256 == content_hash("old content"));
@@ -132,7 +132,7 @@ TEST_CASE("a hardlink keeps the old content when an upper layer replaces its tar
   Layer base = {file_at("a", "old content", 1600000000)};
   Layer link = {tar_hardlink("b", "a"), tar_hardlink("c", "a")};
   Layer replace = {file_at("a", "new content, longer", 1700000001)};
-  auto r = run_scenario({base, link, replace});
+  SIFKIT_RUN_SCENARIO(r, {base, link, replace});
   REQUIRE(r.ours.count("a") == 1);
   REQUIRE(r.ours.count("b") == 1);
   CHECK(r.ours.at("a").sha256 == content_hash("new content, longer"));
@@ -153,7 +153,7 @@ TEST_CASE("a hardlink made in the same layer before its target is replaced follo
   // target name is replaced by a new file.
   Layer base = {tar_file("a", "lower")};
   Layer upper = {tar_hardlink("b", "a"), tar_file("a", "upper")};
-  auto r = run_scenario({base, upper});
+  SIFKIT_RUN_SCENARIO(r, {base, upper});
   REQUIRE(r.ours.count("b") == 1);
   CHECK(r.ours.at("a").sha256 == content_hash("upper"));
   // As tar and umoci extract it: "b" is the lower inode, which "a" no longer names.
@@ -171,7 +171,7 @@ TEST_CASE("a file an upper layer puts below a lower symlink to a directory lands
   Layer lower = {tar_dir("usr"), tar_dir("usr/lib"), tar_file("usr/lib/libc.so", "libc"),
                  tar_symlink("lib", "usr/lib"), tar_symlink("abs", "/usr/lib")};
   Layer upper = {tar_file("lib/extra.so", "extra"), tar_file("abs/other.so", "other")};
-  auto r = run_scenario({lower, upper});
+  SIFKIT_RUN_SCENARIO(r, {lower, upper});
   REQUIRE(r.ours.count("lib") == 1);
   CHECK(r.ours.at("lib").type == 'l');
   CHECK(r.ours.count("usr/lib/extra.so") == 1);
@@ -185,7 +185,7 @@ TEST_CASE("a directory replaces a lower file and a file replaces a lower directo
   Layer upper = {tar_dir("was-file", 0711), tar_file("was-file/inside", "i"),
                  tar_file("was-dir", "now a file"), tar_dir("was-link"),
                  tar_file("was-link/y", "y")};
-  auto r = run_scenario({lower, upper});
+  SIFKIT_RUN_SCENARIO(r, {lower, upper});
   REQUIRE(r.ours.count("was-file") == 1);
   CHECK(r.ours.at("was-file").type == 'd');
   CHECK(r.ours.count("was-file/inside") == 1);
@@ -205,7 +205,7 @@ TEST_CASE("duplicate entries within one layer: the last one wins", "[convert]") 
                  tar_symlink("s", "two"),
                  file_at("kind", "a file first", 1600000002),
                  tar_symlink("kind", "then a link")};
-  auto r = run_scenario({layer});
+  SIFKIT_RUN_SCENARIO(r, {layer});
   REQUIRE(r.ours.count("dup") == 1);
   CHECK(r.ours.at("dup").sha256 == content_hash("second"));
   CHECK(r.ours.at("d").mode == 0755);
@@ -221,7 +221,7 @@ TEST_CASE("a file replaced in an upper layer takes the upper content, mode, owne
   upper_file.gid = 100;
   Layer lower = {tar_dir("etc"), file_at("etc/conf", "lower", 1600000000)};
   Layer upper = {upper_file};
-  auto r = run_scenario({lower, upper});
+  SIFKIT_RUN_SCENARIO(r, {lower, upper});
   REQUIRE(r.ours.count("etc/conf") == 1);
   const TreeNode& node = r.ours.at("etc/conf");
   CHECK(node.sha256 == content_hash("upper"));
@@ -238,7 +238,7 @@ TEST_CASE("a file in an upper layer whose parent directories only a lower layer 
   dir.gid = 33;
   Layer lower = {tar_dir("srv"), dir};
   Layer upper = {tar_file("srv/data/new", "n"), tar_file("implicit/parent/file", "p")};
-  auto r = run_scenario({lower, upper});
+  SIFKIT_RUN_SCENARIO(r, {lower, upper});
   REQUIRE(r.ours.count("srv/data") == 1);
   CHECK(r.ours.at("srv/data").uid == 33);
   CHECK(r.ours.at("srv/data").mode == 0700);
