@@ -143,12 +143,11 @@ TEST_CASE("a hardlink keeps the old content when an upper layer replaces its tar
   CHECK(r.ours.at("c").link_group == "b");
 }
 
-// Known converter bug: squash_layers resolves a hardlink to its own layer's entry for the
-// target even when that entry comes after the link in the tar, so "b" shares the new
-// "a"; tar and umoci link "b" to the lower "a" that existed when the link was read.
+// Tar and umoci link "b" to the lower "a" that existed when the link was read; the new
+// "a" that follows in the same layer does not change "b".
 TEST_CASE("a hardlink made in the same layer before its target is replaced follows the layer's "
           "order",
-          "[convert][!mayfail]") {
+          "[convert]") {
   // Within one layer entries apply in order: the link is made to the lower inode, then the
   // target name is replaced by a new file.
   Layer base = {tar_file("a", "lower")};
@@ -161,13 +160,11 @@ TEST_CASE("a hardlink made in the same layer before its target is replaced follo
   CHECK(r.ours.at("b").link_group.empty());
 }
 
-// Known converter bug: squash_layers treats "lib/extra.so" in an upper layer as implying a
-// directory "lib" that replaces the lower layer's symlink "lib -> usr/lib", so the image
-// loses everything in usr/lib from /lib; umoci (like Docker) resolves the path through
-// the symlink inside the root and writes usr/lib/extra.so, keeping the link.
+// umoci (like Docker) resolves such a path through the symlink inside the root: the file
+// lands in usr/lib and "lib" stays a symlink (merged-/usr images depend on it).
 TEST_CASE("a file an upper layer puts below a lower symlink to a directory lands in the link's "
           "target",
-          "[convert][!mayfail]") {
+          "[convert]") {
   Layer lower = {tar_dir("usr"), tar_dir("usr/lib"), tar_file("usr/lib/libc.so", "libc"),
                  tar_symlink("lib", "usr/lib"), tar_symlink("abs", "/usr/lib")};
   Layer upper = {tar_file("lib/extra.so", "extra"), tar_file("abs/other.so", "other")};
