@@ -11,7 +11,7 @@
 
 namespace sifkit::test {
 
-struct TarEntry {
+struct ArchiveMember {
   std::string name;
   std::string content;     // regular files
   std::string link_target; // non-empty: a symbolic link
@@ -19,7 +19,7 @@ struct TarEntry {
 
 enum class Gzip { no, yes };
 
-inline void write_tar(const std::string& path, const std::vector<TarEntry>& entries,
+inline void write_tar(const std::string& path, const std::vector<ArchiveMember>& entries,
                       Gzip gzip = Gzip::no) {
   archive* a = archive_write_new();
   REQUIRE(a != nullptr);

@@ -19,7 +19,7 @@ const std::string k_config =
     R"({"architecture":"amd64","os":"linux","config":{"Cmd":["/hello"]},"rootfs":{"type":"layers","diff_ids":[]}})";
 
 // A classic `docker save` archive with one image of two layers (gzip and plain).
-std::vector<TarEntry> docker_save_entries(const TempDir& dir) {
+std::vector<ArchiveMember> docker_save_entries(const TempDir& dir) {
   std::string layer1 = make_layer(dir, "l1.tar.gz", "one", Gzip::yes);
   std::string layer2 = make_layer(dir, "l2.tar", "two", Gzip::no);
   std::string manifest =
@@ -148,7 +148,7 @@ TEST_CASE("refuses hostile archives and leaves the cache clean", "[pull]") {
   }
   SECTION("an oci-archive blob whose bytes do not match its name") {
     std::string layout = image_fixture("hello-world-docker-v2-manifest");
-    std::vector<TarEntry> oci{{"oci-layout", file_bytes(layout + "/oci-layout"), ""},
+    std::vector<ArchiveMember> oci{{"oci-layout", file_bytes(layout + "/oci-layout"), ""},
                               {"index.json", file_bytes(layout + "/index.json"), ""}};
     for (const char* hex : {"432f982638b3aefab73cc58ab28f5c16e96fdb504e8c134fc58dff4bae8bf338",
                             "46331d942d6350436f64e614d75725f6de3bb5c63e266e236e04389820a234c4",
