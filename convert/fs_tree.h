@@ -52,6 +52,7 @@ struct Node {
   bool implicit = false;   // a directory only implied by paths below it (0755 0:0 mtime 0)
   int opaque_layer = -1;   // directories: entries of layers below this one are hidden
   std::uint32_t serial = 0; // bumped each time an entry (re)defines the node
+  std::string moved_from;   // its path before a lower layer's symlink moved it (messages)
   std::map<std::string, std::unique_ptr<Node>, std::less<>> children;
 
   bool is_dir() const { return inode != nullptr && inode->type == EntryType::directory; }

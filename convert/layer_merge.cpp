@@ -137,6 +137,7 @@ struct MergeState {
   void merge_children(Node& from, Node& to) {
     while (!from.children.empty()) {
       auto moved = std::move(from.children.begin()->second);
+      if (moved->moved_from.empty()) moved->moved_from = path_of(*moved);
       from.children.erase(from.children.begin());
       auto it = to.children.find(moved->name);
       if (it == to.children.end()) {
@@ -158,41 +159,78 @@ struct MergeState {
     }
   }
 
+  // Appends the components of symlink `target` (found at `link_dir`/...) to `out`,
+  // lexically, clamped at the root as inside a chroot.
+  static void append_link_target(std::vector<std::string>& out, std::string_view target) {
+    if (target.starts_with('/')) out.clear();
+    for (std::string_view part : split_path(target)) {
+      if (part.empty() || part == ".") continue;
+      if (part == "..") {
+        if (!out.empty()) out.pop_back();
+        continue;
+      }
+      out.emplace_back(part);
+    }
+  }
+
   // umoci, like tar, resolves an upper layer's paths through a lower layer's symlink
   // inside the root: what an upper layer put below "lib/" when a lower layer has
   // "lib -> usr/lib" belongs in usr/lib, and the link stays. `dir` is the directory the
-  // upper layers implied; false (nothing moved) when the link leads to itself, below
-  // itself, or through something that is not a directory.
-  bool rehome_below_symlink(Node& dir, const Entry& link) {
+  // upper layers implied. Symlinks met on the way are followed (at most 40, as the
+  // kernel does); a loop, or a path through something that is not a directory, is
+  // corrupt input naming an entry that cannot be placed.
+  Result<void> rehome_below_symlink(Node& dir, const Entry& link) {
+    constexpr int k_max_symlinks = 40;
     std::string here = path_of(dir);
-    std::vector<std::string> target;
-    if (!link.link_target.starts_with('/')) {
-      for (std::string_view part : split_path(here)) target.emplace_back(part);
-      target.pop_back();
-    }
-    for (std::string_view part : split_path(link.link_target)) {
-      if (part.empty() || part == ".") continue;
-      if (part == "..") {
-        if (!target.empty()) target.pop_back(); // clamped at the root, as inside a chroot
-        continue;
-      }
-      target.emplace_back(part);
-    }
-    std::string joined = fmt::format("{}", fmt::join(target, "/"));
-    if (joined == here || joined.starts_with(here + "/")) return false;
+    auto cannot_place = [&](std::string_view why) {
+      const Node* leaf = &dir;
+      while (!leaf->children.empty()) leaf = leaf->children.begin()->second.get();
+      std::string entry = leaf->moved_from.empty() ? path_of(*leaf) : leaf->moved_from;
+      return fail(ErrorKind::corrupt_input,
+                  fmt::format("{}: entry \"{}\" lies below \"{}\", which {} makes a symlink to "
+                              "\"{}\" {}",
+                              layers[leaf->layer].name, entry, here, layers[layer].name,
+                              link.link_target, why));
+    };
+    std::vector<std::string> pending;
+    for (std::string_view part : split_path(here)) pending.emplace_back(part);
+    pending.pop_back();
+    append_link_target(pending, link.link_target);
+    // Walk `pending` from the root, substituting symlinks already in the tree.
+    std::vector<std::string> resolved;
     Node* dest = &tree.root();
-    for (const std::string& part : target) {
+    int followed = 0;
+    std::reverse(pending.begin(), pending.end());
+    while (!pending.empty()) {
+      std::string part = std::move(pending.back());
+      pending.pop_back();
+      if (dest == &dir) return cannot_place("that leads into itself");
       auto it = dest->children.find(part);
       if (it == dest->children.end()) {
         dest = &add_implicit_dir(*dest, part, dir.layer);
-      } else if (it->second->is_dir()) {
-        dest = it->second.get();
+      } else if (Node& next = *it->second; next.is_dir()) {
+        dest = &next;
+      } else if (next.inode != nullptr && next.inode->type == EntryType::symlink) {
+        if (++followed > k_max_symlinks) return cannot_place("that loops");
+        std::vector<std::string> rest(pending.rbegin(), pending.rend());
+        std::vector<std::string> target = resolved;
+        append_link_target(target, next.inode->target);
+        target.insert(target.end(), rest.begin(), rest.end());
+        pending.assign(target.rbegin(), target.rend());
+        resolved.clear();
+        dest = &tree.root();
+        continue;
       } else {
-        return false;
+        return cannot_place("through something that is not a directory");
       }
+      resolved.push_back(std::move(part));
+    }
+    if (dest == &dir) return cannot_place("that leads to itself");
+    for (const Node* n = dest; n != nullptr; n = n->parent) {
+      if (n == &dir) return cannot_place("that leads into itself");
     }
     merge_children(dir, *dest);
-    return true;
+    return {};
   }
 
   // The directory that holds `parts` minus the last, as layer `layer` sees it: implicit
@@ -250,8 +288,8 @@ struct MergeState {
       return &node;
     }
     if (node.layer > layer) {
-      if (e.type == EntryType::symlink && node.is_dir() && node.implicit &&
-          rehome_below_symlink(node, e)) {
+      if (e.type == EntryType::symlink && node.is_dir() && node.implicit) {
+        if (auto moved = rehome_below_symlink(node, e); !moved) return std::unexpected(moved.error());
         node.inode = nullptr;
         node.implicit = false;
         node.layer = layer;
