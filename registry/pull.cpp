@@ -331,4 +331,21 @@ Result<PullResult> pull_image(ImageSource& source, cache::Cache& cache, const Pu
   return result;
 }
 
+Result<std::optional<Digest>> find_pulled_manifest(cache::Cache& cache, const PullOptions& options) {
+  if (options.reference_name.empty()) {
+    return std::nullopt;
+  }
+  std::string platform = options.platform.value_or(oci::host_platform()).to_string();
+  for (const std::string& key_platform : {platform, std::string()}) {
+    auto ref = cache.find_ref(cache::RefKey{options.reference_name, key_platform});
+    if (!ref) {
+      return std::unexpected(ref.error());
+    }
+    if (*ref) {
+      return (*ref)->manifest;
+    }
+  }
+  return std::nullopt;
+}
+
 } // namespace sifkit::registry

@@ -77,4 +77,10 @@ struct PullResult {
 Result<PullResult> pull_image(ImageSource& source, cache::Cache& cache, const PullOptions& options,
                               const PullProgress& progress = {});
 
+// The image manifest an earlier pull recorded in `cache` for `options.reference_name`
+// and `options.platform` (the host's when empty), or for the reference itself when it
+// named a single manifest; nullopt when the cache has none (or lacks its blobs). Lets
+// a tool work from the cache when the source cannot be reached.
+Result<std::optional<Digest>> find_pulled_manifest(cache::Cache& cache, const PullOptions& options);
+
 } // namespace sifkit::registry

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "convert/convert_support.h"
+#include "registry/registry_fixture.h"
 #include "support/fixtures.h"
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -138,4 +139,36 @@ TEST_CASE("sif-squash --help teaches the sources by example", "[squash]") {
   REQUIRE(help.exit_code == 0);
   CHECK_THAT(help.out, Catch::Contains("Examples:") && Catch::Contains("tar:FILE") &&
                            Catch::Contains("--keep-layers") && Catch::Contains("Exit codes"));
+}
+
+TEST_CASE("sif-squash converts a pulled image from the cache when its registry is gone",
+          "[squash]") {
+  if (run_command("command -v skopeo").exit_code != 0) {
+    WARN("SKIPPED: skopeo (to push the test image) is not installed");
+    return;
+  }
+  TempDir dir;
+  TestImage image = write_test_image(dir.file("layout"), two_layers());
+  std::string ref;
+  {
+    SIFKIT_START_REGISTRY(registry, RegistryMode::plain);
+    ref = "docker://" + registry->host() + "/test/offline:1";
+    auto pushed = run_command("skopeo copy -q --dest-tls-verify=false oci:" + image.dir + " " + ref);
+    INFO(pushed.err);
+    REQUIRE(pushed.exit_code == 0);
+    auto online = sif_squash(dir, "--quiet --insecure " + ref + " -o '" + dir.file("a.sif") + "'");
+    INFO(online.err);
+    REQUIRE(online.exit_code == 0);
+  }
+  auto offline = sif_squash(dir, "--insecure " + ref + " -o '" + dir.file("b.sif") + "'");
+  INFO(offline.err);
+  REQUIRE(offline.exit_code == 0);
+  CHECK_THAT(offline.err, Catch::Contains("using the cached image"));
+  CHECK(file_bytes(dir.file("a.sif")) == file_bytes(dir.file("b.sif")));
+
+  // Without a cached copy, the network error stands.
+  auto other = sif_squash(dir, "--quiet --insecure " + ref.substr(0, ref.size() - 1) + "2 -o '" +
+                                   dir.file("c.sif") + "'");
+  CHECK(other.exit_code == 10);
+  CHECK_FALSE(std::filesystem::exists(dir.file("c.sif")));
 }

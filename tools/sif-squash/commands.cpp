@@ -9,6 +9,8 @@
 #include <convert/tar_reader.h>
 #include <registry/open_source.h>
 #include <registry/pull.h>
+
+#include <fmt/format.h>
 #include <registry/reference.h>
 #include <sif/oci_select.h>
 
@@ -90,27 +92,44 @@ Result<void> squash_image(const SquashCommandOptions& o, const convert::ConvertO
     }
     pull_options.platform = *platform;
   }
+  auto cache = open_cache(o);
+  if (!cache) {
+    return std::unexpected(cache.error());
+  }
   auto source = registry::open_source(*reference, {o.credentials, o.ca_cert, o.insecure});
-  auto cache = source ? open_cache(o) : std::unexpected(source.error());
-  auto pulled =
-      cache ? registry::pull_image(**source, *cache, pull_options) : std::unexpected(cache.error());
-  if (!pulled) {
+  auto pulled = source ? registry::pull_image(**source, *cache, pull_options)
+                       : Result<registry::PullResult>(std::unexpected(source.error()));
+  Digest manifest;
+  if (pulled) {
+    manifest = pulled->manifest_digest;
+    summary.pull_time = pulled->total_time;
+  } else if (pulled.error().kind() == ErrorKind::network) {
+    // Offline, an image pulled before still converts from the cache.
+    auto cached = registry::find_pulled_manifest(*cache, pull_options);
+    if (!cached || !*cached) {
+      return std::unexpected(pulled.error());
+    }
+    if (!o.quiet) {
+      fmt::print(stderr, "sif-squash: {}; using the cached image {}\n", pulled.error().what(),
+                 (*cached)->text());
+    }
+    manifest = **cached;
+  } else {
     return std::unexpected(pulled.error());
   }
-  summary.manifest = pulled->manifest_digest;
-  summary.pull_time = pulled->total_time;
+  summary.manifest = manifest;
   auto start = Clock::now();
   if (o.format == "squashfs") {
     convert::CacheBlobSource blobs(*cache);
     auto stats =
-        convert::squash_image(blobs, pulled->manifest_digest, o.output, convert.squash, progress);
+        convert::squash_image(blobs, manifest, o.output, convert.squash, progress);
     if (!stats) {
       return std::unexpected(stats.error());
     }
     summary.convert_time = since(start);
     return add_raw_layer(o.output, *stats, summary);
   }
-  auto converted = convert::convert_cached(*cache, pulled->manifest_digest, convert, progress);
+  auto converted = convert::convert_cached(*cache, manifest, convert, progress);
   if (!converted) {
     return std::unexpected(converted.error());
   }

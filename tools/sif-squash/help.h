@@ -36,6 +36,7 @@ two (default 128K); --threads N (default: one per CPU; the output does not depen
 An image is pulled into the cache first (--cache DIR, else $SIFKIT_CACHEDIR, else
 $XDG_CACHE_HOME/sifkit, else ~/.cache/sifkit); the OCI-SIF is stored there too and
 recorded with the options, then copied (reflinked when the file system can) to -o.
+When the registry cannot be reached, an image pulled before converts from the cache.
 A root filesystem is converted straight to -o, with a minimal config for --platform.
 The output is replaced atomically: nothing appears at -o unless the conversion succeeds.
 
