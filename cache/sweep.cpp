@@ -1,6 +1,7 @@
 #include <cache/blob_lock.h>
 #include <cache/directory.h>
 #include <cache/sweep.h>
+#include <cache/work_dir.h>
 
 #include <cerrno>
 #include <string>
@@ -18,6 +19,17 @@ Result<SweepReport> sweep(const Layout& layout) {
   }
   for (const std::string& name : *temps) {
     auto digest = digest_of_temp_name(name);
+    if (!digest && is_work_dir_name(name)) {
+      auto removed = remove_if_abandoned(layout.temp_directory() + "/" + name);
+      if (!removed) {
+        return std::unexpected(removed.error());
+      }
+      if (*removed) {
+        ++report.temp_files;
+        report.temp_bytes += **removed;
+      }
+      continue;
+    }
     if (!digest) {
       ++report.foreign_files;
       continue;

@@ -1,6 +1,6 @@
 #include "cached_convert.h"
 
-#include <convert/scratch_file.h>
+#include <cache/work_dir.h>
 
 namespace sifkit::convert {
 
@@ -42,18 +42,19 @@ Result<CachedConversion> convert_cached(cache::Cache& cache, const Digest& manif
   if (*found) {
     return CachedConversion{(*found)->result, cache.blob_path((*found)->result), true, {}};
   }
-  // The cache's tmp/ is on the blobs' file system, and its sweep knows what dead
-  // processes leave there.
-  auto scratch = ScratchFile::create(cache.layout().temp_directory(), "convert");
-  if (!scratch) {
-    return std::unexpected(scratch.error());
+  // The cache's tmp/ is on the blobs' file system, and its sweep removes a work
+  // directory whose process died (with the converter's own temp files in it).
+  auto work = cache::WorkDir::create(cache.layout(), "convert");
+  if (!work) {
+    return std::unexpected(work.error());
   }
+  std::string output = work->file("image.sif");
   CacheBlobSource blobs(cache);
-  auto converted = convert_image(blobs, manifest, scratch->path(), options, progress);
+  auto converted = convert_image(blobs, manifest, output, options, progress);
   if (!converted) {
     return std::unexpected(converted.error());
   }
-  auto stored = cache.put_file(scratch->path(), std::string(k_media_oci_sif));
+  auto stored = cache.put_file(output, std::string(k_media_oci_sif));
   if (!stored) {
     return std::unexpected(std::move(stored.error()).with_context("storing the OCI-SIF"));
   }
