@@ -192,18 +192,18 @@ struct MergeState {
                               layers[leaf->layer].name, entry, here, layers[layer].name,
                               link.link_target, why));
     };
-    std::vector<std::string> pending;
-    for (std::string_view part : split_path(here)) pending.emplace_back(part);
-    pending.pop_back();
-    append_link_target(pending, link.link_target);
-    // Walk `pending` from the root, substituting symlinks already in the tree.
+    std::vector<std::string> walk;
+    for (std::string_view part : split_path(here)) walk.emplace_back(part);
+    walk.pop_back();
+    append_link_target(walk, link.link_target);
+    // Walk `walk` from the root, substituting symlinks already in the tree.
     std::vector<std::string> resolved;
     Node* dest = &tree.root();
     int followed = 0;
-    std::reverse(pending.begin(), pending.end());
-    while (!pending.empty()) {
-      std::string part = std::move(pending.back());
-      pending.pop_back();
+    std::reverse(walk.begin(), walk.end());
+    while (!walk.empty()) {
+      std::string part = std::move(walk.back());
+      walk.pop_back();
       if (dest == &dir) return cannot_place("that leads into itself");
       auto it = dest->children.find(part);
       if (it == dest->children.end()) {
@@ -212,11 +212,11 @@ struct MergeState {
         dest = &next;
       } else if (next.inode != nullptr && next.inode->type == EntryType::symlink) {
         if (++followed > k_max_symlinks) return cannot_place("that loops");
-        std::vector<std::string> rest(pending.rbegin(), pending.rend());
+        std::vector<std::string> rest(walk.rbegin(), walk.rend());
         std::vector<std::string> target = resolved;
         append_link_target(target, next.inode->target);
         target.insert(target.end(), rest.begin(), rest.end());
-        pending.assign(target.rbegin(), target.rend());
+        walk.assign(target.rbegin(), target.rend());
         resolved.clear();
         dest = &tree.root();
         continue;
