@@ -1,9 +1,11 @@
 #include "progress.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <unistd.h>
 
@@ -28,6 +30,126 @@ const char* verb(registry::PullEvent::Kind kind) {
   return kind == registry::PullEvent::Kind::blob_reused ? "cached " : "fetched";
 }
 
+// The terminal display: one bar per blob (those in flight, then the latest finished,
+// at most k_max_rows) and a total with rate and ETA, redrawn in place.
+class Board {
+public:
+  void update(const registry::PullEvent& e) {
+    using Kind = registry::PullEvent::Kind;
+    auto now = Clock::now();
+    if (m_rows.empty() && m_start == Clock::time_point{}) m_start = now;
+    if (e.kind != Kind::resolved) {
+      Row& row = find_row(e.digest);
+      row.done = e.blob_done;
+      row.size = e.blob_size;
+      if (e.kind == Kind::blob_done) row.state = State::done;
+      if (e.kind == Kind::blob_reused) row.state = State::cached;
+      if (row.state == State::running) row.finished_at = 0;
+      else if (row.finished_at == 0) row.finished_at = ++m_finish_counter;
+    }
+    m_total_done = e.total_done;
+    m_total_size = e.total_size;
+    m_blobs_done = e.blobs_done;
+    m_blobs_total = e.blobs_total;
+    if (e.total_done > 0 && m_first_byte == Clock::time_point{}) m_first_byte = now;
+    bool final = e.blobs_total > 0 && e.blobs_done == e.blobs_total;
+    if (e.kind == Kind::blob_progress && !final && now - m_last_draw < std::chrono::milliseconds(100)) {
+      return; // redraw at most ten times a second
+    }
+    m_last_draw = now;
+    draw(now);
+  }
+
+private:
+  using Clock = std::chrono::steady_clock;
+  enum class State { running, done, cached };
+  struct Row {
+    std::string digest;
+    std::int64_t done = 0;
+    std::int64_t size = 0;
+    State state = State::running;
+    int finished_at = 0; // order of finishing, 0 while running
+  };
+  static constexpr std::size_t k_max_rows = 10;
+  static constexpr int k_width = 24;
+
+  Row& find_row(const Digest& digest) {
+    std::string text = digest.short_text();
+    for (Row& row : m_rows) {
+      if (row.digest == text) return row;
+    }
+    m_rows.push_back(Row{text});
+    return m_rows.back();
+  }
+
+  static std::string bar(std::int64_t done, std::int64_t size) {
+    int filled = size > 0 ? static_cast<int>(k_width * std::min(done, size) / size) : k_width;
+    std::string out(static_cast<std::size_t>(filled), '#');
+    out.resize(k_width, ' ');
+    return "[" + out + "]";
+  }
+
+  std::vector<const Row*> visible() const {
+    std::vector<const Row*> rows;
+    for (const Row& row : m_rows) {
+      if (row.state == State::running) rows.push_back(&row);
+    }
+    std::vector<const Row*> finished;
+    for (const Row& row : m_rows) {
+      if (row.state != State::running) finished.push_back(&row);
+    }
+    std::sort(finished.begin(), finished.end(),
+              [](const Row* a, const Row* b) { return a->finished_at > b->finished_at; });
+    for (const Row* row : finished) {
+      if (rows.size() >= k_max_rows) break;
+      rows.push_back(row);
+    }
+    if (rows.size() > k_max_rows) rows.resize(k_max_rows);
+    return rows;
+  }
+
+  void draw(Clock::time_point now) {
+    std::string out;
+    if (m_drawn > 0) out += "\033[" + std::to_string(m_drawn) + "A";
+    auto rows = visible();
+    for (const Row* row : rows) {
+      const char* state = row->state == State::done ? "done" : row->state == State::cached ? "cached" : "";
+      out += "\r\033[K  " + row->digest + " " + bar(row->done, row->size) + " " +
+             human(row->done) + " / " + human(row->size) + " " + state + "\n";
+    }
+    double seconds = m_first_byte == Clock::time_point{}
+                         ? 0
+                         : std::chrono::duration<double>(now - m_first_byte).count();
+    double rate = seconds > 0.2 ? static_cast<double>(m_total_done) / seconds : 0;
+    std::string eta = "-";
+    if (rate > 0 && m_total_size > m_total_done) {
+      eta = std::to_string(static_cast<long long>((m_total_size - m_total_done) / rate) + 1) + "s";
+    }
+    out += "\r\033[K  total " + bar(m_total_done, m_total_size) + " " + human(m_total_done) +
+           " / " + human(m_total_size) + "  " + human(static_cast<std::int64_t>(rate)) + "/s  ETA " +
+           eta + "  " + std::to_string(m_blobs_done) + "/" + std::to_string(m_blobs_total) +
+           " blobs\n";
+    std::size_t lines = rows.size() + 1;
+    // Fewer rows than last time: clear the lines left below, then come back up.
+    for (std::size_t extra = lines; extra < m_drawn; ++extra) out += "\r\033[K\n";
+    if (m_drawn > lines) out += "\033[" + std::to_string(m_drawn - lines) + "A";
+    m_drawn = lines;
+    std::fputs(out.c_str(), stderr);
+    std::fflush(stderr);
+  }
+
+  std::vector<Row> m_rows;
+  int m_finish_counter = 0;
+  std::int64_t m_total_done = 0;
+  std::int64_t m_total_size = 0;
+  int m_blobs_done = 0;
+  int m_blobs_total = 0;
+  std::size_t m_drawn = 0;
+  Clock::time_point m_start{};
+  Clock::time_point m_first_byte{};
+  Clock::time_point m_last_draw{};
+};
+
 } // namespace
 
 ProgressStyle progress_style(bool quiet) {
@@ -51,30 +173,12 @@ registry::PullProgress make_progress(ProgressStyle style) {
       }
     };
   }
-  auto last = std::make_shared<std::chrono::steady_clock::time_point>();
-  return [last](const registry::PullEvent& e) {
-    auto now = std::chrono::steady_clock::now();
-    bool final = e.blobs_done == e.blobs_total;
-    if (e.kind == Kind::blob_progress && !final && now - *last < std::chrono::milliseconds(100)) {
-      return; // redraw at most ten times a second
-    }
-    *last = now;
-    constexpr int k_width = 30;
-    int filled =
-        e.total_size > 0 ? static_cast<int>(k_width * e.total_done / e.total_size) : k_width;
-    std::string bar(static_cast<std::size_t>(filled), '#');
-    bar.resize(k_width, ' ');
-    std::fprintf(stderr, "\r\033[K[%s] %s / %s  %d/%d blobs", bar.c_str(),
-                 human(e.total_done).c_str(), human(e.total_size).c_str(), e.blobs_done,
-                 e.blobs_total);
-    std::fflush(stderr);
-  };
+  auto board = std::make_shared<Board>();
+  return [board](const registry::PullEvent& e) { board->update(e); };
 }
 
-void finish_progress(ProgressStyle style) {
-  if (style == ProgressStyle::bar) {
-    std::fputc('\n', stderr);
-  }
+void finish_progress(ProgressStyle) {
+  // The board ends each of its lines itself.
 }
 
 void print_summary(ProgressStyle style, const registry::PullResult& result) {

@@ -1,7 +1,8 @@
 #pragma once
 
-// How sif-pull shows a pull's progress on stderr: a one-line bar redrawn in place on a
-// terminal, one plain line per finished blob otherwise, nothing when quiet.
+// How sif-pull shows a pull's progress on stderr: on a terminal one bar per blob and a
+// total (bytes, rate, ETA) redrawn in place; one plain line per finished blob otherwise;
+// nothing when quiet.
 #include <registry/pull.h>
 
 namespace sifkit::tools {
