@@ -178,6 +178,9 @@ Result<HttpResponse> HttpClient::perform(const HttpRequest& request, const BodyS
     curl_easy_setopt(h, CURLOPT_HEADERDATA, &transfer);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &transfer);
+    if (!m_options.unix_socket.empty()) {
+      curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, m_options.unix_socket.c_str());
+    }
     if (m_options.tls_verify == TlsVerify::no) {
       curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
       curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);

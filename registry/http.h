@@ -25,6 +25,7 @@ struct HttpOptions {
   long low_speed_time_s = 60; // abort when slower than 1 byte/s for this long
   int max_redirects = 10;
   std::int64_t max_buffered_body = 8 * 1024 * 1024; // bodies kept in memory (no sink)
+  std::string unix_socket; // connect to this socket instead of the URL's host (Docker API)
 };
 
 struct HttpRequest {

@@ -1,8 +1,11 @@
 #include <registry/docker_archive_source.h>
+#include <registry/docker_daemon_source.h>
 #include <registry/docker_source.h>
 #include <registry/oci_archive_source.h>
 #include <registry/oci_dir_source.h>
 #include <registry/open_source.h>
+
+#include <cstdlib>
 
 namespace sifkit::registry {
 
@@ -36,13 +39,24 @@ Result<std::unique_ptr<ImageSource>> open_source(const ImageReference& reference
     docker.insecure = options.insecure;
     return open_docker_source(reference.location, docker);
   }
+  case Transport::docker_daemon: {
+    if (!options.work_cache) {
+      return fail(ErrorKind::internal, name + ": no cache directory to export the image into");
+    }
+    const char* docker_host = std::getenv("DOCKER_HOST");
+    auto socket = docker_socket_path(
+        docker_host != nullptr ? std::optional<std::string>(docker_host) : std::nullopt);
+    if (!socket) {
+      return std::unexpected(socket.error());
+    }
+    return open_docker_daemon_source(reference.location, *socket,
+                                     cache::Layout(*options.work_cache));
+  }
   case Transport::http:
   case Transport::oras:
-  case Transport::docker_daemon:
     break;
   }
-  return fail(ErrorKind::unsupported, name + ": " + std::string(to_string(reference.transport)) +
-                                          " images are not supported yet");
+  return fail(ErrorKind::usage, name + " names a SIF file, not an OCI image");
 }
 
 } // namespace sifkit::registry

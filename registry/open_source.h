@@ -11,10 +11,11 @@
 namespace sifkit::registry {
 
 // Opens the source of `reference`: oci:, oci-archive: and docker-archive: read local
-// files, docker:// a registry (docker_source.h; `options` apply to it only);
-// http(s)://, oras:// and docker-daemon: fail with `unsupported` ("... not supported
-// yet") in this version. Errors of the transport otherwise (`not_found`,
-// `corrupt_input`, `usage` for an ambiguous choice, `network`, `auth`).
+// files, docker:// a registry (docker_source.h), docker-daemon: the Docker daemon at
+// $DOCKER_HOST or its default socket (docker_daemon_source.h; needs
+// `options.work_cache`). http(s):// and oras:// name SIF files, not images: `usage`
+// (sif_fetch.h fetches them). Errors of the transport otherwise (`not_found`,
+// `corrupt_input`, `usage` for an ambiguous choice, `unsupported`, `network`, `auth`).
 Result<std::unique_ptr<ImageSource>> open_source(const ImageReference& reference,
                                                  const RegistryOptions& options);
 

@@ -1,7 +1,7 @@
 #pragma once
 
-// How to talk to a registry (docker://): the options sif-pull accepts for every
-// transport and passes on; local transports ignore them.
+// How to talk to a registry (docker://, oras://, http(s)://): the options sif-pull accepts
+// for every transport and passes on; local transports ignore them.
 #include <optional>
 #include <string>
 
@@ -11,6 +11,8 @@ struct RegistryOptions {
   std::optional<std::string> credentials; // --creds USER[:PASSWORD]
   std::optional<std::string> ca_cert;     // --ca-cert FILE: trust this CA bundle
   bool insecure = false;                  // --insecure: plain HTTP / unverified TLS
+  // docker-daemon: the cache directory whose tmp/ holds the exported image while it is read
+  std::optional<std::string> work_cache;
 };
 
 } // namespace sifkit::registry
