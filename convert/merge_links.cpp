@@ -1,0 +1,137 @@
+// Hardlinks resolved after the merge, as they resolved when the layers were applied
+// oldest first, and the second pass for content an upper layer had hidden.
+#include <convert/merge_state.h>
+
+#include <fmt/format.h>
+
+namespace sifkit::convert {
+
+namespace {
+
+constexpr int k_max_link_chain = 64;
+
+// True when layer `k` hides `path` from the layers below it without naming it: a
+// whiteout or opaque marker on an ancestor, or an ancestor that is not a directory.
+bool blocks(const LayerIndex& li, const std::string& path) {
+  if (li.whiteouts.contains(path))
+    return true;
+  for (std::size_t slash = path.find('/'); slash != std::string::npos;
+       slash = path.find('/', slash + 1)) {
+    std::string ancestor = path.substr(0, slash);
+    if (li.whiteouts.contains(ancestor) || li.opaque.contains(ancestor))
+      return true;
+    auto it = li.records.find(ancestor);
+    if (it != li.records.end() && it->second.type != EntryType::directory)
+      return true;
+  }
+  return li.opaque.contains("");
+}
+
+Result<Inode*> resolve_record(MergeState& m, int layer, Record& record, const std::string& path,
+                              int depth);
+
+// The object `target` named when the link at position `before` of layer `layer` was
+// made, applying the layers oldest first: this layer's own earlier entry if it has one,
+// else the newest lower layer's not hidden on the way.
+Result<Inode*> resolve_target(MergeState& m, int layer, std::uint32_t before,
+                              const std::string& target, const std::string& link, int depth) {
+  for (int k = layer; k >= 0; --k) {
+    LayerIndex& li = m.index[k];
+    if (auto it = li.records.find(target);
+        it != li.records.end() && (k < layer || it->second.index < before)) {
+      return resolve_record(m, k, it->second, target, depth);
+    }
+    if (blocks(li, target))
+      break;
+  }
+  return fail(ErrorKind::corrupt_input,
+              fmt::format("{}: entry \"{}\" is a hardlink to \"{}\", which no layer up to this "
+                          "one provides",
+                          m.layers[layer].name, link, target));
+}
+
+Result<Inode*> resolve_record(MergeState& m, int layer, Record& record, const std::string& path,
+                              int depth) {
+  if (record.type == EntryType::directory ||
+      (record.inode != nullptr && record.inode->type == EntryType::directory)) {
+    return fail(ErrorKind::corrupt_input, fmt::format("{}: a hardlink points at directory \"{}\"",
+                                                      m.layers[layer].name, path));
+  }
+  if (record.inode != nullptr)
+    return record.inode;
+  if (record.resolving || depth > k_max_link_chain) {
+    return fail(ErrorKind::corrupt_input,
+                fmt::format("{}: entry \"{}\" is part of a hardlink loop or a chain longer than {}",
+                            m.layers[layer].name, path, k_max_link_chain));
+  }
+  if (record.type == EntryType::hardlink) {
+    record.resolving = true;
+    auto inode = resolve_target(m, layer, record.index, record.link_target, path, depth + 1);
+    record.resolving = false;
+    if (!inode)
+      return inode;
+    record.inode = *inode;
+    return inode;
+  }
+  if (!record.hidden)
+    return fail(ErrorKind::internal, "a visible entry without an object: " + path);
+  // The target was hidden by an upper layer but a link that survives still needs it:
+  // a fresh object, with the content read again from its layer.
+  Inode& inode = m.tree.new_inode(*record.hidden);
+  if (inode.type == EntryType::file)
+    m.index[layer].fetch[record.index] = {&inode, record.hidden->size};
+  record.inode = &inode;
+  return &inode;
+}
+
+Result<void> fetch_hidden_content(MergeState& m, int layer) {
+  auto& fetch = m.index[layer].fetch;
+  if (fetch.empty())
+    return {};
+  m.layer = layer;
+  auto reader = m.layers[layer].open();
+  if (!reader)
+    return std::unexpected(reader.error());
+  for (std::uint32_t position = 0; !fetch.empty(); ++position) {
+    auto entry = (*reader)->next();
+    if (!entry)
+      return std::unexpected(entry.error());
+    if (!*entry) {
+      return fail(ErrorKind::corrupt_input,
+                  fmt::format("{}: changed between two reads", m.layers[layer].name));
+    }
+    auto it = fetch.find(position);
+    if (it == fetch.end())
+      continue;
+    if (auto r = m.writer.add_file(*it->second.inode, **reader, it->second.size); !r)
+      return r;
+    fetch.erase(it);
+  }
+  return {};
+}
+
+} // namespace
+
+Result<void> resolve_links(MergeState& m) {
+  for (PendingLink& link : m.pending) {
+    m.layer = link.layer;
+    auto inode = resolve_record(m, link.layer, *link.record, link.path, 0);
+    if (!inode) {
+      return std::unexpected(std::move(inode.error())
+                                 .with_context(fmt::format("{}: hardlink \"{}\"",
+                                                           m.layers[link.layer].name, link.path)));
+    }
+    // A later entry of the same layer at the same path replaced the link: it wins.
+    if (link.node->serial != link.serial)
+      continue;
+    link.node->inode = *inode;
+    ++m.stats.hardlinks;
+  }
+  for (int layer = 0; layer < static_cast<int>(m.layers.size()); ++layer) {
+    if (auto r = fetch_hidden_content(m, layer); !r)
+      return r;
+  }
+  return {};
+}
+
+} // namespace sifkit::convert

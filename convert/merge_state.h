@@ -1,0 +1,106 @@
+#pragma once
+
+// The state of one merge (layer_merge.h), shared by its three source files: placing
+// entries (layer_merge.cpp), following lower symlinks (merge_symlinks.cpp) and resolving
+// hardlinks (merge_links.cpp).
+#include <convert/fs_tree.h>
+#include <convert/layer_merge.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+namespace sifkit::convert {
+
+// What a layer said about one path, kept so hardlinks can be resolved after the merge.
+struct Record {
+  std::uint32_t index = 0; // position of the entry in its layer
+  EntryType type = EntryType::file;
+  std::string link_target;       // hardlinks
+  Inode* inode = nullptr;        // the object the entry stands for, once known
+  std::unique_ptr<Entry> hidden; // an entry upper layers hid: its metadata, for links
+  bool resolving = false;
+};
+
+struct Fetch {
+  Inode* inode = nullptr;
+  std::int64_t size = 0;
+};
+
+struct LayerIndex {
+  std::unordered_map<std::string, Record> records;
+  std::unordered_set<std::string> whiteouts; // paths this layer whites out
+  std::unordered_set<std::string> opaque;    // directories this layer makes opaque
+  std::map<std::uint32_t, Fetch> fetch;      // content needed by links, read in a second pass
+};
+
+struct PendingLink {
+  Node* node = nullptr;
+  std::uint32_t serial = 0; // the node's serial when the link defined it
+  int layer = 0;
+  Record* record = nullptr;
+  std::string path;
+};
+
+// The components of normalised `path` ("" has none).
+std::vector<std::string_view> split_path(std::string_view path);
+
+struct MergeState {
+  std::span<const LayerInput> layers;
+  std::span<const WhiteoutMode> modes;
+  FsTree& tree;
+  SquashfsWriter& writer;
+  const SquashProgressCallback& progress;
+  std::vector<LayerIndex> index;
+  std::vector<PendingLink> pending;
+  SquashStats stats;
+  std::vector<std::unique_ptr<Node>> dropped; // kept alive: pending links may point at them
+  std::int64_t last_progress = 0;
+  int layer = 0;
+
+  // corrupt_input: "<layer>: entry \"<path>\" <what>".
+  std::unexpected<Error> entry_error(const std::string& path, std::string_view what);
+  // Calls the progress callback every few MiB of input (always when `force`).
+  void report(bool force = false);
+  // A new entry `name` in `parent`, from layer `at_layer`, without an object yet.
+  Node& add_child(Node& parent, std::string_view name, int at_layer);
+  // A new directory only implied by paths below it.
+  Node& add_implicit_dir(Node& parent, std::string_view name, int at_layer);
+  // Gives `node` a directory object with the metadata of `e`.
+  void make_dir(Node& node, const Entry& e);
+  // The path of `node` from the root ("" for the root).
+  static std::string path_of(const Node& node);
+  // Moves `from`'s children into `to`; where both have a name, directories merge and
+  // otherwise the entry of the upper layer wins.
+  void merge_children(Node& from, Node& to);
+  // Appends the components of symlink `target` (found at `link_dir`/...) to `out`,
+  // lexically, clamped at the root as inside a chroot.
+  static void append_link_target(std::vector<std::string>& out, std::string_view target);
+  // umoci, like tar, resolves an upper layer's paths through a lower layer's symlink
+  // inside the root: what an upper layer put below "lib/" when a lower layer has
+  // "lib -> usr/lib" belongs in usr/lib, and the link stays. `dir` is the directory the
+  // upper layers implied. Symlinks met on the way are followed (at most 40, as the
+  // kernel does); a loop, or a path through something that is not a directory, is
+  // corrupt input naming an entry that cannot be placed.
+  Result<void> rehome_below_symlink(Node& dir, const Entry& link);
+  // The directory that holds `parts` minus the last, as layer `layer` sees it: implicit
+  // directories are created on the way; nullptr when an upper layer hides the path.
+  Result<Node*> walk_to_parent(const std::string& path, std::span<const std::string_view> parts);
+  // Places entry `e` (not a whiteout) in the tree; the node to fill, or nullptr when
+  // hidden. Directories get their object here; other types get theirs from the caller.
+  Result<Node*> place(const Entry& e);
+  Result<void> whiteout(const Entry& e, const std::string& target);
+  Result<void> make_opaque(const Entry& e, const std::string& dir_path);
+};
+
+// Resolves every hardlink left open by the merge, then reads the content of targets
+// upper layers had hidden (merge_links.cpp). Errors name the layer and the link.
+Result<void> resolve_links(MergeState& m);
+
+} // namespace sifkit::convert
