@@ -27,9 +27,11 @@ void count_tree(const Node& dir, SquashStats& stats, std::unordered_set<const In
 Result<SquashStats> squash(std::span<const LayerInput> layers, std::span<const WhiteoutMode> modes,
                            const std::string& out_path, const SquashOptions& options,
                            const SquashProgressCallback& progress) {
+  // The tree outlives the writer: until the block processor is finished (also when a
+  // failure abandons the image) it writes into the tree's file records.
+  FsTree tree;
   auto writer = SquashfsWriter::create(out_path, options);
   if (!writer) return std::unexpected(writer.error());
-  FsTree tree;
   LayerMerger merger(layers, modes, tree, *writer, progress);
   if (auto merged = merger.run(); !merged) return std::unexpected(merged.error());
   auto size = writer->finish(tree);

@@ -33,8 +33,15 @@ SquashfsWriter::SquashfsWriter(SquashfsWriter&&) noexcept = default;
 SquashfsWriter& SquashfsWriter::operator=(SquashfsWriter&&) noexcept = default;
 
 SquashfsWriter::~SquashfsWriter() {
-  // The processor's workers must stop before the objects they use go away.
-  if (m_state && m_state->processor) m_state->processor.reset();
+  if (!m_state || !m_state->processor) return;
+  // Abandoned midway (an error): libsquashfs 1.2 frees the block being filled and the
+  // blocks in flight only when the processor finishes, so finish it (into the output the
+  // caller discards) before its workers stop and the objects they use go away.
+  if (!m_state->finished) {
+    if (m_state->file_open) (void)sqfs_block_processor_end_file(m_state->processor.get());
+    (void)sqfs_block_processor_finish(m_state->processor.get());
+  }
+  m_state->processor.reset();
 }
 
 Result<SquashfsWriter> SquashfsWriter::create(const std::string& path,
@@ -102,6 +109,7 @@ Result<void> SquashfsWriter::add_file(Inode& inode, EntryReader& reader, std::in
   SquashfsWriterState& s = *m_state;
   int rc = sqfs_block_processor_begin_file(s.processor.get(), &inode.file, nullptr, 0);
   if (rc != 0) return sqfs_fail(rc, "adding a file to the squashfs image");
+  s.file_open = true;
   std::int64_t at = 0;
   auto append_zeros = [&](std::int64_t count) -> Result<void> {
     while (count > 0) {
@@ -132,6 +140,7 @@ Result<void> SquashfsWriter::add_file(Inode& inode, EntryReader& reader, std::in
     at = p.offset + static_cast<std::int64_t>(p.bytes.size());
   }
   if (auto r = append_zeros(size - at); !r) return r;
+  s.file_open = false;
   if ((rc = sqfs_block_processor_end_file(s.processor.get())) != 0) {
     return sqfs_fail(rc, "writing file data");
   }

@@ -54,6 +54,7 @@ struct SquashfsWriterState {
   std::int64_t bytes_in = 0;
   std::int64_t xattrs_dropped = 0;
   bool finished = false;
+  bool file_open = false; // between begin_file and end_file
 };
 
 } // namespace sifkit::convert

@@ -67,7 +67,7 @@ TEST_CASE("verify finds a blob deleted by hand, and --repair drops it and the re
   CHECK(verify(cache).findings.empty());
 }
 
-TEST_CASE("verify finds a blob altered by hand; the fast mode sees only size changes",
+TEST_CASE("verify finds a blob altered by hand, and the fast mode sees only size changes",
           "[cache][verify]") {
   test::TempDir dir;
   Cache cache = test::open_cache(dir.file("c"));

@@ -140,7 +140,7 @@ TEST_CASE("converting the same image twice gives byte-identical OCI-SIFs", "[con
   CHECK(file_bytes(dir.file("a.sif")) == file_bytes(dir.file("b.sif")));
 }
 
-TEST_CASE("--keep-layers writes one squashfs layer per image layer", "[convert]") {
+TEST_CASE("with --keep-layers each image layer becomes its own squashfs layer", "[convert]") {
   TempDir dir;
   TestImage image = write_test_image(dir.file("layout"), two_layers());
   oci::OciLayout layout = *oci::OciLayout::open(image.dir);

@@ -139,7 +139,7 @@ TEST_CASE("a file below a symlink loop is corrupt input naming the entry", "[con
   }
 }
 
-TEST_CASE("a name component of 256 bytes is corrupt input; 255 bytes is fine", "[convert]") {
+TEST_CASE("a name component of 256 bytes is corrupt input and one of 255 bytes is fine", "[convert]") {
   TempDir tmp;
   std::string long_name(256, 'n');
   auto paths = write_tars(tmp, {{tar_dir("d"), tar_file("d/" + long_name, "x")}});

@@ -91,7 +91,7 @@ TEST_CASE("sif-cache list and du show references, sizes and sharing", "[cache][t
   CHECK(sif_cache(dir, "du").out.find("UNREFERENCED") != std::string::npos);
 }
 
-TEST_CASE("sif-cache gc removes only unreferenced blobs; rm then frees an image",
+TEST_CASE("sif-cache gc removes only unreferenced blobs, and rm then frees an image",
           "[cache][tools]") {
   TempDir dir;
   Populated p = populate(dir);
