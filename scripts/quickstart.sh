@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what sifkit needs, builds it, and runs the main job on the embedded default
-# image: inspect an OCI-SIF shipped in fixtures/ (header, descriptor list, OCI view).
+# image: inspect an OCI-SIF shipped in fixtures/ (header, descriptor list, OCI view), then
+# convert a bundled layered image to an OCI-SIF with one squashfs layer and show its tree.
 # No network is needed beyond Debian's package archive for the first install.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,6 +22,25 @@ if "$inspect" --help 2>/dev/null | grep -q '^ *oci'; then
   echo
   echo "== sif-inspect oci $image"
   "$inspect" oci "$image"
+fi
+
+# Convert a bundled layered image (whiteouts, an opaque directory) to an OCI-SIF with one
+# squashfs layer, through a cache kept under build/, and look inside.
+layout=fixtures/oci-sif-upstream/test/images/whiteout-opaque
+out=build/quickstart.oci.sif
+echo
+echo "== sif-squash oci:$layout -o $out"
+build/tools/sif-squash/sif-squash --cache build/quickstart-cache "oci:$layout" -o "$out"
+echo
+echo "== sif-inspect oci $out"
+"$inspect" oci "$out"
+if command -v unsquashfs >/dev/null; then
+  offset=$("$inspect" list --json "$out" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["offset"])' 2>/dev/null || true)
+  if [ -n "$offset" ]; then
+    echo
+    echo "== the merged tree (unsquashfs -lln -o $offset $out)"
+    unsquashfs -lln -o "$offset" "$out"
+  fi
 fi
 echo
 echo "sifkit is built; the tools are in build/tools/. Run scripts/test.sh for the test suite."
