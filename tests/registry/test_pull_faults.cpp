@@ -259,7 +259,7 @@ TEST_CASE("bodies cut short never leave a partial blob: they fail, or resume to 
   check_stored(cache, image);
 }
 
-TEST_CASE("a flipped byte in a blob is corrupt_input naming it; a clean pull then succeeds",
+TEST_CASE("a flipped byte in a blob is corrupt_input naming it, and a clean pull then succeeds",
           "[registry]") {
   SIFKIT_START_REGISTRY(registry, RegistryMode::plain);
   PushedImage image = push_image(*registry);
