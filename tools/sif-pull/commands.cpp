@@ -8,11 +8,13 @@
 #include <registry/open_source.h>
 #include <registry/pull.h>
 #include <registry/reference.h>
+#include <registry/sif_fetch.h>
 
 #include <cerrno>
 #include <cstdio>
 
 #include "progress.h"
+#include "sif_command.h"
 #include <nlohmann/json.hpp>
 #include <support/squash_progress.h>
 
@@ -119,15 +121,18 @@ Result<void> run_pull(const PullCommandOptions& options) {
     }
     pull_options.platform = *platform;
   }
-  registry::RegistryOptions registry_options{options.credentials, options.ca_cert,
-                                             options.insecure};
-  auto source = registry::open_source(*reference, registry_options);
-  if (!source) {
-    return std::unexpected(source.error());
-  }
   auto cache = open_cache(options);
   if (!cache) {
     return std::unexpected(cache.error());
+  }
+  if (registry::is_sif_reference(*reference)) {
+    return run_pull_sif(options, *reference, *cache);
+  }
+  registry::RegistryOptions registry_options{options.credentials, options.ca_cert, options.insecure,
+                                             cache->layout().root()};
+  auto source = registry::open_source(*reference, registry_options);
+  if (!source) {
+    return std::unexpected(source.error());
   }
   ProgressStyle style = progress_style(options.quiet);
   auto pulled = registry::pull_image(**source, *cache, pull_options, make_progress(style));

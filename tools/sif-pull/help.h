@@ -6,9 +6,10 @@ namespace sifkit::tools {
 
 inline constexpr const char* k_pull_description =
     "Fetch an image into the shared sifkit cache (blobs stored once by sha256, verified as\n"
-    "they arrive) and print its manifest digest. Re-pulling an unchanged image fetches\n"
-    "nothing. With -o FILE, also convert it to an OCI-SIF with one squashfs layer (as\n"
-    "sif-squash does; the result is kept in the cache, so pulling again only copies it).\n"
+    "they arrive) and print its manifest digest (a SIF file's own digest for http(s):// and\n"
+    "oras://). Re-pulling an unchanged image fetches nothing. With -o FILE, also convert\n"
+    "it to an OCI-SIF with one squashfs layer (as sif-squash does; the result is kept in\n"
+    "the cache, so pulling again only copies it).\n"
     "With --oci-layout DIR, also write the image as a plain OCI image layout (tagged with\n"
     "the reference's tag, else \"latest\"; Docker manifests become OCI ones).";
 
@@ -20,7 +21,18 @@ inline constexpr const char* k_pull_footer = R"(Sources (REF):
   docker://HOST/REPO[:TAG|@DIGEST]   a registry (also a bare HOST/REPO:TAG): anonymous or
                                   Bearer tokens, --creds, $REGISTRY_AUTH_FILE,
                                   ~/.docker/config.json (auths, credHelpers, credsStore)
-  http(s)://URL, oras://REF, docker-daemon:REF                            - not supported yet
+  docker-daemon:NAME[:TAG]        an image of the local Docker daemon, exported through its
+                                  API socket ($DOCKER_HOST=unix://PATH, else
+                                  /var/run/docker.sock)
+  http(s)://URL                   a SIF file (downloaded, resumed with Range after a dropped
+                                  connection, checked to be a SIF)
+  oras://HOST/REPO[:TAG|@DIGEST]  a SIF pushed as an OCI artifact (as SingularityCE does;
+                                  same credentials and TLS options as docker://)
+
+A SIF file (http(s)://, oras://) is stored in the cache as it is: sif-pull prints its
+digest, -o copies it out unchanged (no conversion options apply), --oci-layout is a usage
+error. --json then prints {reference, sif, size, media_type, manifest, reused,
+bytes_fetched, output: null or {path, size}, time_ms: {total}}.
 
 Examples:
   sif-pull oci:./layout:v1
@@ -30,6 +42,9 @@ Examples:
   sif-pull docker-archive:busybox.tar:busybox:1.36 --oci-layout out/
   sif-pull --ca-cert ca.crt --creds user:pass docker://registry.example:5443/team/app:1.0
   sif-pull --json --quiet oci:./layout | jq .manifest
+  sif-pull oras://registry.example/team/tools:1.0 -o tools.sif
+  sif-pull https://example.org/images/app.sif -o app.sif
+  DOCKER_HOST=unix:///run/user/1000/docker.sock sif-pull docker-daemon:app:dev -o app.sif
 
 An index (multi-platform image) is resolved for --platform, default the host's; the error
 lists the platforms present when none matches. The cache is --cache DIR, else
@@ -51,12 +66,13 @@ JSON (--json, on stdout; sizes in bytes):
 Exit codes:
   0  success
   2  bad usage (malformed reference or platform, ambiguous image choice, a bad
-     compressor, level or block size)
+     compressor, level or block size, --oci-layout of a SIF file)
   3  not found (no such file, tag, platform or blob)
-  4  corrupt input (digest mismatch, unsafe archive entry, malformed manifest)
+  4  corrupt input (digest mismatch, unsafe archive entry, malformed manifest, an
+     http(s):// or oras:// file that is not a SIF)
   5  I/O error
-  6  unsupported (http(s)://, oras://, docker-daemon:, Docker schema 1, an unknown
-     layout version, -o of an image whose layers are not tar)
+  6  unsupported (no Docker daemon socket, an oras:// artifact that is not a SIF, Docker
+     schema 1, an unknown layout version, -o of an image whose layers are not tar)
   7  conflict (cache owned by another user, lock wait timed out)
   9  auth, 10 network (registries)
 )";
