@@ -90,7 +90,7 @@ TEST_CASE("sif-pull exits with the code of the failure", "[pull]") {
            {"oci:" + dir.file("absent"), 3, "absent"},
            {"-o " + dir.file("x.sif") + " --compressor lzo " + list, 2, "unknown compressor"},
            {"docker://127.0.0.1:1/app:1", 10, "127.0.0.1:1"},
-           {"https://example.org/a.sif", 6, "not supported yet"},
+           {"http://127.0.0.1:1/a.sif", 10, "127.0.0.1:1"},
        }) {
     INFO(row.arguments);
     auto result = sif_pull(dir, row.arguments);
