@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "archive_support.h"
 #include "pull_support.h"
 #include "registry_fixture.h"
 #include "support/fixtures.h"
@@ -24,6 +25,7 @@
 #include <nlohmann/json.hpp>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 using namespace sifkit;
@@ -44,17 +46,30 @@ class FileServer {
 public:
   using Handler = std::function<std::string(const Request&)>;
 
-  explicit FileServer(Handler handler) : m_handler(std::move(handler)) {
-    m_fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    REQUIRE(m_fd >= 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::bind(m_fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  // Listens on 127.0.0.1, or on the unix socket `unix_path` when given (a Docker daemon).
+  explicit FileServer(Handler handler, const std::string& unix_path = "")
+      : m_handler(std::move(handler)) {
+    if (!unix_path.empty()) {
+      m_fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      REQUIRE(m_fd >= 0);
+      sockaddr_un addr{};
+      addr.sun_family = AF_UNIX;
+      REQUIRE(unix_path.size() < sizeof addr.sun_path);
+      unix_path.copy(addr.sun_path, unix_path.size());
+      REQUIRE(::bind(m_fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+      m_url = "unix://" + unix_path;
+    } else {
+      m_fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      REQUIRE(m_fd >= 0);
+      sockaddr_in addr{};
+      addr.sin_family = AF_INET;
+      addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      REQUIRE(::bind(m_fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+      socklen_t len = sizeof addr;
+      ::getsockname(m_fd, reinterpret_cast<sockaddr*>(&addr), &len);
+      m_url = "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+    }
     REQUIRE(::listen(m_fd, 16) == 0);
-    socklen_t len = sizeof addr;
-    ::getsockname(m_fd, reinterpret_cast<sockaddr*>(&addr), &len);
-    m_url = "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
     m_thread = std::thread([this] { serve(); });
   }
   ~FileServer() {
@@ -414,4 +429,42 @@ TEST_CASE("docker-daemon: says clearly when no daemon answers", "[registry]") {
   auto pulled = registry::pull_image(**opened, cache, pull_options);
   REQUIRE(pulled);
   CHECK_FALSE(pulled->layers.empty());
+}
+
+TEST_CASE("docker-daemon: exports the image through the daemon socket", "[registry]") {
+  TempDir dir;
+  write_tar(dir.file("layer.tar"), {{"hello.txt", "hello", ""}});
+  std::string config =
+      R"({"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}})";
+  write_tar(
+      dir.file("save.tar"),
+      {{"manifest.json", R"([{"Config":"c.json","RepoTags":["hello:1"],"Layers":["l.tar"]}])", ""},
+       {"c.json", config, ""},
+       {"l.tar", file_bytes(dir.file("layer.tar")), ""}});
+  std::string saved = file_bytes(dir.file("save.tar"));
+  FileServer daemon(
+      [&](const Request& r) {
+        if (r.target == "/images/hello%3A1/get") {
+          return answer(r, 200, saved);
+        }
+        return answer(r, 404, R"({"message":"No such image"})");
+      },
+      dir.file("docker.sock"));
+  auto cache = open_test_cache(dir);
+  auto source =
+      registry::open_docker_daemon_source("hello:1", dir.file("docker.sock"), cache.layout());
+  REQUIRE(source);
+  registry::PullOptions options;
+  options.reference_name = "docker-daemon:hello:1";
+  auto pulled = registry::pull_image(**source, cache, options);
+  REQUIRE(pulled);
+  REQUIRE(pulled->layers.size() == 1);
+  CHECK(pulled->layers[0].digest == Digest::of(file_bytes(dir.file("layer.tar"))));
+  source->reset(); // the exported tar goes with the source
+  CHECK(temp_entries(dir).empty());
+
+  auto absent =
+      registry::open_docker_daemon_source("nope:1", dir.file("docker.sock"), cache.layout());
+  REQUIRE_FALSE(absent);
+  CHECK(absent.error().kind() == ErrorKind::not_found);
 }
