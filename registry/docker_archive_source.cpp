@@ -1,5 +1,6 @@
 #include <registry/archive_reader.h>
 #include <registry/docker_archive_source.h>
+#include <registry/docker_reference.h>
 #include <registry/oci_archive_source.h>
 
 #include <set>
@@ -132,6 +133,17 @@ Result<std::string> resolve_file(const ArchiveListing& listing, const std::strin
 }
 
 // The manifest.json entry the user asked for.
+// Whether RepoTag `stored` names `wanted`, as Docker compares them: "busybox:1",
+// "library/busybox:1" and "docker.io/library/busybox:1" are one name.
+bool same_repo_tag(const std::string& stored, const std::string& wanted) {
+  if (stored == wanted) {
+    return true;
+  }
+  auto a = DockerReference::parse(stored);
+  auto b = DockerReference::parse(wanted);
+  return a && b && a->to_string() == b->to_string();
+}
+
 Result<Json> select_image(const Json& images, const std::string& repo_tag, std::optional<int> index,
                           const std::string& path) {
   if (!images.is_array() || images.empty()) {
@@ -151,7 +163,7 @@ Result<Json> select_image(const Json& images, const std::string& repo_tag, std::
         if (!t.is_string()) {
           continue;
         }
-        if (!repo_tag.empty() && t.get<std::string>() == repo_tag) {
+        if (!repo_tag.empty() && same_repo_tag(t.get<std::string>(), repo_tag)) {
           return image;
         }
         tags += (tags.empty() ? "" : ", ") + t.get<std::string>();
