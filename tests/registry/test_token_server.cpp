@@ -1,0 +1,371 @@
+// The token server half of token_server.h: an RSA key and self-signed certificate, RS256
+// JWTs in the shape distribution verifies, and a tiny HTTP server that hands them out.
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+
+#include "registry/token_server.h"
+#include <catch2/catch.hpp>
+#include <netinet/in.h>
+#include <nlohmann/json.hpp>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <poll.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace sifkit::test {
+
+namespace {
+
+using json = nlohmann::json;
+
+// distribution accepts a token this long after its `exp` (registry/auth/token: Leeway).
+constexpr long long k_registry_leeway_s = 60;
+
+std::string base64(const unsigned char* data, std::size_t size) {
+  std::string out(4 * ((size + 2) / 3) + 1, '\0');
+  int n =
+      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(size));
+  out.resize(static_cast<std::size_t>(n));
+  return out;
+}
+
+// RFC 7515 base64url without padding.
+std::string base64url(std::string_view bytes) {
+  std::string out = base64(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
+  while (!out.empty() && out.back() == '=') {
+    out.pop_back();
+  }
+  for (auto& c : out) {
+    c = c == '+' ? '-' : c == '/' ? '_' : c;
+  }
+  return out;
+}
+
+// The JSON of a base64url part of a JWT.
+json decode_part(std::string part) {
+  for (auto& c : part) {
+    c = c == '-' ? '+' : c == '_' ? '/' : c;
+  }
+  while (part.size() % 4 != 0) {
+    part += '=';
+  }
+  std::string out(part.size(), '\0');
+  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(part.data()),
+                          static_cast<int>(part.size()));
+  REQUIRE(n >= 0);
+  out.resize(static_cast<std::size_t>(n));
+  return json::parse(out.substr(0, out.rfind('}') + 1));
+}
+
+std::string percent_decode(std::string_view text) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '%' && i + 2 < text.size() &&
+        std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(text[i + 2]))) {
+      out +=
+          static_cast<char>(std::strtol(std::string(text.substr(i + 1, 2)).c_str(), nullptr, 16));
+      i += 2;
+    } else {
+      out += text[i] == '+' ? ' ' : text[i];
+    }
+  }
+  return out;
+}
+
+// The decoded value of query parameter `name` in request target `target`, or empty.
+std::string query_value(const std::string& target, const std::string& name) {
+  std::size_t q = target.find('?');
+  std::string_view query = q == std::string::npos ? "" : std::string_view(target).substr(q + 1);
+  while (!query.empty()) {
+    std::string_view pair = query.substr(0, query.find('&'));
+    query.remove_prefix(std::min(query.size(), pair.size() + 1));
+    if (pair.substr(0, pair.find('=')) == name && pair.find('=') != std::string_view::npos) {
+      return percent_decode(pair.substr(pair.find('=') + 1));
+    }
+  }
+  return {};
+}
+
+std::string http_reply(int status, const std::string& body) {
+  return "HTTP/1.1 " + std::to_string(status) +
+         (status == 200   ? " OK"
+          : status == 401 ? " Unauthorized"
+                          : " Error") +
+         "\r\nContent-Type: application/json\r\n" +
+         "Content-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+}
+
+long long unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+} // namespace
+
+// The RS256 signing key and its self-signed certificate (DER, for x5c).
+struct TokenServer::Keys {
+  EVP_PKEY* key = nullptr;
+  std::string cert_der;
+  ~Keys() { EVP_PKEY_free(key); }
+};
+
+TokenServer::TokenServer(const std::string& cert_path) : m_keys(std::make_unique<Keys>()) {
+  m_keys->key = EVP_RSA_gen(2048);
+  REQUIRE(m_keys->key != nullptr);
+  X509* cert = X509_new();
+  REQUIRE(cert != nullptr);
+  X509_set_version(cert, 2);
+  ASN1_INTEGER_set(X509_get_serialNumber(cert), 1);
+  X509_gmtime_adj(X509_getm_notBefore(cert), -3600);
+  X509_gmtime_adj(X509_getm_notAfter(cert), 2 * 86400);
+  X509_NAME* name = X509_get_subject_name(cert);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>("sifkit test token issuer"), -1,
+                             -1, 0);
+  X509_set_issuer_name(cert, name);
+  REQUIRE(X509_set_pubkey(cert, m_keys->key) == 1);
+  REQUIRE(X509_sign(cert, m_keys->key, EVP_sha256()) > 0);
+  unsigned char* der = nullptr;
+  int der_size = i2d_X509(cert, &der);
+  REQUIRE(der_size > 0);
+  m_keys->cert_der.assign(reinterpret_cast<char*>(der), static_cast<std::size_t>(der_size));
+  OPENSSL_free(der);
+  FILE* pem = std::fopen(cert_path.c_str(), "w");
+  REQUIRE(pem != nullptr);
+  bool written = PEM_write_X509(pem, cert) == 1;
+  std::fclose(pem);
+  X509_free(cert);
+  REQUIRE(written);
+
+  m_fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  REQUIRE(m_fd >= 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(m_fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  REQUIRE(::listen(m_fd, 16) == 0);
+  socklen_t len = sizeof addr;
+  ::getsockname(m_fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  m_port = ntohs(addr.sin_port);
+  m_thread = std::thread([this] { serve(); });
+}
+
+TokenServer::~TokenServer() {
+  m_stop = true;
+  m_thread.join();
+  ::close(m_fd);
+}
+
+std::string TokenServer::realm() const {
+  return "http://127.0.0.1:" + std::to_string(m_port) + "/token";
+}
+
+std::string TokenServer::mint(const std::string& repository,
+                              const std::vector<std::string>& actions,
+                              std::chrono::seconds lifetime) const {
+  std::string token = sign(repository, actions, lifetime);
+  REQUIRE(!token.empty());
+  return token;
+}
+
+std::string TokenServer::sign(const std::string& repository,
+                              const std::vector<std::string>& actions,
+                              std::chrono::seconds lifetime) const {
+  static std::atomic<int> serial = 0;
+  long long now = unix_now();
+  std::string der = m_keys->cert_der;
+  json header = {{"alg", "RS256"},
+                 {"typ", "JWT"},
+                 {"x5c", {base64(reinterpret_cast<const unsigned char*>(der.data()), der.size())}}};
+  json access = json::array();
+  if (!actions.empty()) {
+    access.push_back({{"type", "repository"}, {"name", repository}, {"actions", actions}});
+  }
+  json claims = {{"iss", k_issuer},
+                 {"sub", "sifkit-test-subject"},
+                 {"aud", k_service},
+                 {"exp", now + lifetime.count() - k_registry_leeway_s},
+                 {"nbf", now - 1},
+                 {"iat", now},
+                 {"jti", "sifkit-" + std::to_string(now) + "-" + std::to_string(++serial)},
+                 {"access", access}};
+  std::string signing_input = base64url(header.dump()) + "." + base64url(claims.dump());
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  if (ctx == nullptr) {
+    return {};
+  }
+  std::size_t size = 0;
+  std::string signature;
+  bool ok = EVP_DigestSignInit(ctx, nullptr, EVP_sha256(), nullptr, m_keys->key) == 1 &&
+            EVP_DigestSign(ctx, nullptr, &size,
+                           reinterpret_cast<const unsigned char*>(signing_input.data()),
+                           signing_input.size()) == 1;
+  if (ok) {
+    signature.resize(size);
+    ok = EVP_DigestSign(ctx, reinterpret_cast<unsigned char*>(signature.data()), &size,
+                        reinterpret_cast<const unsigned char*>(signing_input.data()),
+                        signing_input.size()) == 1;
+    signature.resize(size);
+  }
+  EVP_MD_CTX_free(ctx);
+  if (!ok) {
+    return {};
+  }
+  return signing_input + "." + base64url(signature);
+}
+
+void TokenServer::require_credentials(registry::Credentials credentials) {
+  std::lock_guard lock(m_mutex);
+  m_required_authorization = registry::basic_authorization(credentials);
+}
+
+std::vector<TokenRequest> TokenServer::requests() const {
+  std::lock_guard lock(m_mutex);
+  return m_requests;
+}
+
+std::vector<std::string> TokenServer::tokens() const {
+  std::lock_guard lock(m_mutex);
+  return m_tokens;
+}
+
+std::string TokenServer::answer(const std::string& target, const std::string& authorization) {
+  TokenRequest seen{query_value(target, "service"), query_value(target, "scope"), authorization};
+  std::optional<std::string> required;
+  {
+    std::lock_guard lock(m_mutex);
+    m_requests.push_back(seen);
+    required = m_required_authorization;
+  }
+  if (!target.starts_with("/token?") || m_policy == TokenPolicy::refuse ||
+      (required && authorization != *required)) {
+    return http_reply(401, R"({"details":"access denied"})");
+  }
+  // "repository:NAME:ACTION[,ACTION]": grant what was asked.
+  std::string repository;
+  std::vector<std::string> actions;
+  if (seen.scope.starts_with("repository:") && m_policy == TokenPolicy::grant) {
+    std::string rest = seen.scope.substr(11);
+    repository = rest.substr(0, rest.rfind(':'));
+    std::string list = rest.substr(rest.rfind(':') + 1);
+    for (std::size_t pos = 0; pos <= list.size();) {
+      std::size_t comma = std::min(list.find(',', pos), list.size());
+      actions.push_back(list.substr(pos, comma - pos));
+      pos = comma + 1;
+    }
+  }
+  long long lifetime = m_lifetime_s;
+  std::string token = sign(repository, actions, std::chrono::seconds(lifetime));
+  if (token.empty()) {
+    return http_reply(500, R"({"details":"signing failed"})");
+  }
+  {
+    std::lock_guard lock(m_mutex);
+    m_tokens.push_back(token);
+  }
+  ++m_issued;
+  return http_reply(
+      200, json{{"token", token}, {"expires_in", lifetime}, {"issued_at", "2024-01-01T00:00:00Z"}}
+               .dump());
+}
+
+void TokenServer::serve() {
+  while (!m_stop) {
+    pollfd p{m_fd, POLLIN, 0};
+    if (::poll(&p, 1, 20) <= 0) {
+      continue;
+    }
+    int c = ::accept4(m_fd, nullptr, nullptr, SOCK_CLOEXEC);
+    if (c < 0) {
+      continue;
+    }
+    std::string in;
+    char buf[4096];
+    while (in.find("\r\n\r\n") == std::string::npos) {
+      ssize_t n = ::recv(c, buf, sizeof buf, 0);
+      if (n <= 0) {
+        in.clear();
+        break;
+      }
+      in.append(buf, static_cast<std::size_t>(n));
+    }
+    if (!in.empty()) {
+      std::string line = in.substr(0, in.find("\r\n"));
+      std::string target = line.substr(line.find(' ') + 1);
+      target = target.substr(0, target.rfind(' '));
+      std::string authorization;
+      std::size_t pos = in.find("\r\n") + 2;
+      while (pos < in.size()) {
+        std::size_t end = in.find("\r\n", pos);
+        std::string header = in.substr(pos, end - pos);
+        pos = end + 2;
+        if (header.empty()) {
+          break;
+        }
+        std::string name = header.substr(0, header.find(':'));
+        if (name.size() == 13 && ::strncasecmp(name.c_str(), "authorization", 13) == 0) {
+          authorization = header.substr(header.find(':') + 1);
+          authorization.erase(0, authorization.find_first_not_of(' '));
+        }
+      }
+      std::string out = answer(target, authorization);
+      ::send(c, out.data(), out.size(), MSG_NOSIGNAL);
+    }
+    ::close(c);
+  }
+}
+
+TEST_CASE("the token server grants the scope asked for and refuses when told to", "[registry]") {
+  TempDir dir;
+  TokenServer server(dir.file("token.crt"));
+  CHECK(file_bytes(dir.file("token.crt")).starts_with("-----BEGIN CERTIFICATE-----"));
+  registry::HttpClient http;
+  std::string url = server.realm() + "?service=" + TokenServer::k_service +
+                    "&scope=" + registry::url_escape("repository:a/b:pull,push");
+  auto granted = http.perform(registry::HttpRequest{.url = url});
+  REQUIRE(granted);
+  REQUIRE(granted->status == 200);
+  json answer = json::parse(granted->body);
+  CHECK(answer["expires_in"] == 300);
+  std::string token = answer["token"];
+  CHECK(server.tokens() == std::vector<std::string>{token});
+  REQUIRE(std::count(token.begin(), token.end(), '.') == 2);
+  json header = decode_part(token.substr(0, token.find('.')));
+  CHECK(header["alg"] == "RS256");
+  CHECK(header["x5c"].size() == 1);
+  json claims =
+      decode_part(token.substr(token.find('.') + 1, token.rfind('.') - token.find('.') - 1));
+  CHECK(claims["aud"] == TokenServer::k_service);
+  CHECK(claims["iss"] == TokenServer::k_issuer);
+  CHECK(claims["access"][0]["name"] == "a/b");
+  CHECK(claims["access"][0]["actions"] == json{"pull", "push"});
+  REQUIRE(server.requests().size() == 1);
+  CHECK(server.requests()[0].scope == "repository:a/b:pull,push");
+  CHECK(server.requests()[0].service == TokenServer::k_service);
+
+  server.require_credentials({"u", "p"});
+  auto anonymous = http.perform(registry::HttpRequest{.url = url});
+  REQUIRE(anonymous);
+  CHECK(anonymous->status == 401);
+  auto with_credentials = http.perform(registry::HttpRequest{
+      .url = url, .authorization = registry::basic_authorization({"u", "p"})});
+  REQUIRE(with_credentials);
+  CHECK(with_credentials->status == 200);
+  server.set_policy(TokenPolicy::refuse);
+  auto refused = http.perform(registry::HttpRequest{
+      .url = url, .authorization = registry::basic_authorization({"u", "p"})});
+  REQUIRE(refused);
+  CHECK(refused->status == 401);
+  CHECK(server.tokens_issued() == 2);
+}
+
+} // namespace sifkit::test
