@@ -1,4 +1,5 @@
 #include <registry/docker_source.h>
+#include <registry/insecure_registries.h>
 #include <sif/oci_parse.h>
 
 #include <algorithm>
@@ -67,9 +68,18 @@ Result<std::unique_ptr<ImageSource>> open_docker_source(std::string_view referen
   if (!credentials) {
     return std::unexpected(std::move(credentials.error()).with_context("credentials for " + what));
   }
+  // --insecure, or a configuration file that names this registry (insecure_registries.h).
+  bool insecure = options.insecure;
+  if (!insecure) {
+    auto listed = registry_listed_insecure(ref->domain);
+    if (!listed) {
+      return std::unexpected(std::move(listed.error()).with_context("reading insecure registries"));
+    }
+    insecure = *listed;
+  }
   HttpOptions http_options;
   http_options.ca_cert = options.ca_cert;
-  http_options.tls_verify = options.insecure ? TlsVerify::no : TlsVerify::yes;
+  http_options.tls_verify = insecure ? TlsVerify::no : TlsVerify::yes;
   http_options.connect_timeout_s = options.connect_timeout_s;
   http_options.low_speed_time_s = options.low_speed_time_s;
   auto http = std::make_unique<HttpClient>(http_options);
@@ -78,7 +88,7 @@ Result<std::unique_ptr<ImageSource>> open_docker_source(std::string_view referen
   // speak TLS is retried over plain http, as Docker does for insecure registries.
   std::string base = "https://" + ref->registry_host();
   auto ping = http->perform(HttpRequest{.url = base + "/v2/"});
-  if (!ping && options.insecure && ping.error().kind() == ErrorKind::network) {
+  if (!ping && insecure && ping.error().kind() == ErrorKind::network) {
     base = "http://" + ref->registry_host();
     ping = http->perform(HttpRequest{.url = base + "/v2/"});
   }

@@ -292,6 +292,32 @@ TEST_CASE("a plain-HTTP registry is refused unless insecure", "[registry]") {
   CHECK_THAT(source.error().what(), Catch::Contains("TLS"));
 }
 
+TEST_CASE("a plain-HTTP registry named in a registries file is reached without --insecure",
+          "[registry]") {
+  SIFKIT_START_REGISTRY(reg, RegistryMode::plain);
+  sifkit::test::TempDir dir;
+  std::string conf = dir.file("registries.json");
+  ::setenv("SIFKIT_REGISTRIES_CONF", conf.c_str(), 1);
+  DockerOptions options = plain_options();
+  options.insecure = false;
+
+  std::ofstream(conf) << R"({"insecure-registries": ["other.example:5000", ")" << reg->host()
+                      << R"("]})";
+  auto listed = open_docker_source(reg->host() + "/test/x:t", options);
+  CHECK(listed.has_value());
+
+  std::ofstream(conf, std::ios::trunc) << R"({"insecure-registries": ["other.example:5000"]})";
+  auto unlisted = open_docker_source(reg->host() + "/test/x:t", options);
+  CHECK_FALSE(unlisted.has_value());
+
+  std::ofstream(conf, std::ios::trunc) << R"({"insecure-registries": "not a list"})";
+  auto malformed = open_docker_source(reg->host() + "/test/x:t", options);
+  REQUIRE_FALSE(malformed.has_value());
+  CHECK(malformed.error().kind() == ErrorKind::usage);
+  CHECK_THAT(malformed.error().what(), Catch::Contains(conf));
+  ::unsetenv("SIFKIT_REGISTRIES_CONF");
+}
+
 // ---- TLS and htpasswd ----
 
 namespace {

@@ -50,11 +50,17 @@ An index (multi-platform image) is resolved for --platform, default the host's; 
 lists the platforms present when none matches. The cache is --cache DIR, else
 $SIFKIT_CACHEDIR, else $XDG_CACHE_HOME/sifkit, else ~/.cache/sifkit.
 
+TLS is verified with the system CAs (or --ca-cert FILE|DIR). Plain HTTP or unverified
+TLS needs --insecure, or the registry listed as Docker's daemon.json lists it,
+{"insecure-registries": ["host:port"]}, in $SIFKIT_REGISTRIES_CONF, else
+~/.config/sifkit/registries.json, /etc/sifkit/registries.json or /etc/docker/daemon.json.
+
 -o takes sif-squash's conversion options: --compressor gzip|zstd|xz|lz4 (default gzip),
 --level N, --block-size 4K..1M (default 128K), --threads N, --keep-layers (one squashfs
 per layer). The OCI-SIF is written atomically: nothing appears at FILE on failure.
 
-Progress goes to stderr: a bar on a terminal, one line per blob otherwise, none with --quiet.
+Progress goes to stderr: a bar per blob and a total (rate, ETA) on a terminal, one line
+per blob otherwise, none with --quiet.
 
 JSON (--json, on stdout; sizes in bytes):
   {reference, platform, root, manifest, media_type,
