@@ -331,7 +331,8 @@ Result<PullResult> pull_image(ImageSource& source, cache::Cache& cache, const Pu
   return result;
 }
 
-Result<std::optional<Digest>> find_pulled_manifest(cache::Cache& cache, const PullOptions& options) {
+Result<std::optional<Digest>> find_pulled_manifest(cache::Cache& cache,
+                                                   const PullOptions& options) {
   if (options.reference_name.empty()) {
     return std::nullopt;
   }
@@ -346,6 +347,20 @@ Result<std::optional<Digest>> find_pulled_manifest(cache::Cache& cache, const Pu
     }
   }
   return std::nullopt;
+}
+
+Result<PullOptions> pull_options_for(const ImageReference& reference,
+                                     const std::optional<std::string>& platform) {
+  PullOptions options;
+  options.reference_name = reference.canonical();
+  if (platform) {
+    auto parsed = oci::Platform::parse(*platform);
+    if (!parsed) {
+      return std::unexpected(parsed.error());
+    }
+    options.platform = *parsed;
+  }
+  return options;
 }
 
 } // namespace sifkit::registry

@@ -9,6 +9,7 @@
 #include <common/digest.h>
 #include <common/error.h>
 #include <registry/image_source.h>
+#include <registry/reference.h>
 #include <sif/oci_types.h>
 
 #include <chrono>
@@ -68,6 +69,11 @@ struct PullResult {
   std::chrono::milliseconds fetch_time{0};   // config and layers
   std::chrono::milliseconds total_time{0};
 };
+
+// The options for pulling `reference`: its canonical name recorded in the cache, and
+// `platform` ("os/arch[/variant]", empty: the host's) parsed; `usage` for a bad platform.
+Result<PullOptions> pull_options_for(const ImageReference& reference,
+                                     const std::optional<std::string>& platform);
 
 // Pulls the image `source` names into `cache` (see the top of this file). The index is
 // searched for `options.platform` (nested indexes too); `not_found` listing the

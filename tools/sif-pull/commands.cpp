@@ -112,14 +112,9 @@ Result<void> run_pull(const PullCommandOptions& options) {
   if (!reference) {
     return std::unexpected(reference.error());
   }
-  registry::PullOptions pull_options;
-  pull_options.reference_name = reference->canonical();
-  if (options.platform) {
-    auto platform = oci::Platform::parse(*options.platform);
-    if (!platform) {
-      return std::unexpected(platform.error());
-    }
-    pull_options.platform = *platform;
+  auto pull_options = registry::pull_options_for(*reference, options.platform);
+  if (!pull_options) {
+    return std::unexpected(pull_options.error());
   }
   auto cache = open_cache(options);
   if (!cache) {
@@ -135,7 +130,7 @@ Result<void> run_pull(const PullCommandOptions& options) {
     return std::unexpected(source.error());
   }
   ProgressStyle style = progress_style(options.quiet);
-  auto pulled = registry::pull_image(**source, *cache, pull_options, make_progress(style));
+  auto pulled = registry::pull_image(**source, *cache, *pull_options, make_progress(style));
   finish_progress(style);
   if (!pulled) {
     return std::unexpected(pulled.error());
@@ -162,7 +157,7 @@ Result<void> run_pull(const PullCommandOptions& options) {
   }
   if (options.json) {
     return write_out(
-        summary_json(pull_options.reference_name, *pulled, std::move(layout), std::move(output))
+        summary_json(pull_options->reference_name, *pulled, std::move(layout), std::move(output))
             .dump(2, ' ', false, Json::error_handler_t::replace) +
         "\n");
   }

@@ -9,8 +9,6 @@
 #include <convert/tar_reader.h>
 #include <registry/open_source.h>
 #include <registry/pull.h>
-
-#include <fmt/format.h>
 #include <registry/reference.h>
 #include <sif/oci_select.h>
 
@@ -19,6 +17,7 @@
 
 #include "source.h"
 #include "summary.h"
+#include <fmt/format.h>
 #include <support/squash_progress.h>
 #include <sys/stat.h>
 
@@ -83,21 +82,16 @@ Result<void> squash_image(const SquashCommandOptions& o, const convert::ConvertO
   if (!reference) {
     return std::unexpected(reference.error());
   }
-  registry::PullOptions pull_options;
-  pull_options.reference_name = reference->canonical();
-  if (o.platform) {
-    auto platform = oci::Platform::parse(*o.platform);
-    if (!platform) {
-      return std::unexpected(platform.error());
-    }
-    pull_options.platform = *platform;
+  auto pull_options = registry::pull_options_for(*reference, o.platform);
+  if (!pull_options) {
+    return std::unexpected(pull_options.error());
   }
   auto cache = open_cache(o);
   if (!cache) {
     return std::unexpected(cache.error());
   }
   auto source = registry::open_source(*reference, {o.credentials, o.ca_cert, o.insecure});
-  auto pulled = source ? registry::pull_image(**source, *cache, pull_options)
+  auto pulled = source ? registry::pull_image(**source, *cache, *pull_options)
                        : Result<registry::PullResult>(std::unexpected(source.error()));
   Digest manifest;
   if (pulled) {
@@ -105,7 +99,7 @@ Result<void> squash_image(const SquashCommandOptions& o, const convert::ConvertO
     summary.pull_time = pulled->total_time;
   } else if (pulled.error().kind() == ErrorKind::network) {
     // Offline, an image pulled before still converts from the cache.
-    auto cached = registry::find_pulled_manifest(*cache, pull_options);
+    auto cached = registry::find_pulled_manifest(*cache, *pull_options);
     if (!cached || !*cached) {
       return std::unexpected(pulled.error());
     }
@@ -121,8 +115,7 @@ Result<void> squash_image(const SquashCommandOptions& o, const convert::ConvertO
   auto start = Clock::now();
   if (o.format == "squashfs") {
     convert::CacheBlobSource blobs(*cache);
-    auto stats =
-        convert::squash_image(blobs, manifest, o.output, convert.squash, progress);
+    auto stats = convert::squash_image(blobs, manifest, o.output, convert.squash, progress);
     if (!stats) {
       return std::unexpected(stats.error());
     }
