@@ -212,7 +212,7 @@ void write_bytes(const std::string& path, const std::string& bytes) {
 }
 
 OciImage write_oci_image(const std::string& dir, const std::vector<Layer>& layers,
-                         const std::string& tag) {
+                         const std::string& tag, const std::string& runtime_config) {
   OciImage image{dir, tag, {}};
   write_bytes(dir + "/oci-layout", R"({"imageLayoutVersion":"1.0.0"})");
   nlohmann::json diff_ids = nlohmann::json::array();
@@ -226,7 +226,7 @@ OciImage write_oci_image(const std::string& dir, const std::vector<Layer>& layer
   }
   nlohmann::json config = {{"architecture", "amd64"},
                            {"os", "linux"},
-                           {"config", nlohmann::json::object()},
+                           {"config", nlohmann::json::parse(runtime_config)},
                            {"rootfs", {{"type", "layers"}, {"diff_ids", diff_ids}}}};
   nlohmann::json manifest = {
       {"schemaVersion", 2},

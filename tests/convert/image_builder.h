@@ -63,9 +63,10 @@ struct OciImage {
   std::vector<std::string> layer_blobs;
 };
 // Writes `layers` (oldest first) as gzip layers of an OCI layout in `dir`, with a config
-// whose rootfs.diff_ids are the uncompressed digests.
+// whose rootfs.diff_ids are the uncompressed digests and whose "config" (ENTRYPOINT, CMD,
+// USER, ...) is the JSON object `runtime_config`.
 OciImage write_oci_image(const std::string& dir, const std::vector<Layer>& layers,
-                         const std::string& tag = "test");
+                         const std::string& tag = "test", const std::string& runtime_config = "{}");
 
 // LayerInputs reading the tar files `paths` (oldest first), named "layer N (file)".
 std::vector<convert::LayerInput> tar_layer_inputs(const std::vector<std::string>& paths);

@@ -1,0 +1,80 @@
+#include "image.h"
+
+#include <sif/image.h>
+#include <sif/oci_select.h>
+#include <sif/oci_sif.h>
+
+#include <cstdlib>
+#include <fmt/format.h>
+
+namespace sifkit::runtime {
+
+namespace {
+
+Result<std::string> absolute_path(const std::string& path) {
+  char* resolved = ::realpath(path.c_str(), nullptr);
+  if (resolved == nullptr) {
+    return fail_errno(path, errno);
+  }
+  std::string text(resolved);
+  std::free(resolved);
+  return text;
+}
+
+} // namespace
+
+Result<RunImage> open_run_image(const std::string& path) {
+  auto absolute = absolute_path(path);
+  if (!absolute) {
+    return std::unexpected(absolute.error());
+  }
+  auto image = sif::Image::open(*absolute);
+  if (!image) {
+    return std::unexpected(std::move(image.error()).with_context("opening " + path));
+  }
+  if (!oci::is_oci_sif(*image)) {
+    return fail(ErrorKind::unsupported,
+                path + " is a SIF without an OCI image (not an OCI-SIF); sif-run runs OCI-SIF "
+                       "images (convert one with sif-squash)");
+  }
+  auto sif = oci::OciSif::open(*image);
+  if (!sif) {
+    return std::unexpected(std::move(sif.error()).with_context("reading " + path));
+  }
+  auto selected = oci::select_image(*sif);
+  if (!selected) {
+    return std::unexpected(std::move(selected.error()).with_context("reading " + path));
+  }
+  auto config = oci::parse_image_config(selected->config_bytes);
+  if (!config) {
+    return std::unexpected(std::move(config.error()).with_context("reading the config of " + path));
+  }
+  RunImage result;
+  result.path = *absolute;
+  result.manifest = selected->descriptor.digest;
+  result.config = std::move(*config);
+  for (std::size_t i = 0; i < selected->manifest.layers.size(); ++i) {
+    const auto& layer = selected->manifest.layers[i];
+    if (layer.media_type != k_media_squashfs_layer) {
+      return fail(ErrorKind::unsupported,
+                  fmt::format("{}: layer {} has media type {}, not a squashfs layer", path, i + 1,
+                              layer.media_type));
+    }
+    auto descriptor = sif->find_blob(layer.digest);
+    if (!descriptor) {
+      return std::unexpected(std::move(descriptor.error()).with_context("reading " + path));
+    }
+    if ((*descriptor)->size != layer.size) {
+      return fail(ErrorKind::corrupt_input,
+                  fmt::format("{}: layer {} is {} bytes in the SIF but {} in its manifest", path,
+                              i + 1, (*descriptor)->size, layer.size));
+    }
+    result.layers.push_back(SquashfsLayer{layer.digest, (*descriptor)->offset, (*descriptor)->size});
+  }
+  if (result.layers.empty()) {
+    return fail(ErrorKind::unsupported, path + ": the image has no layers");
+  }
+  return result;
+}
+
+} // namespace sifkit::runtime
