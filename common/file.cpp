@@ -137,11 +137,27 @@ Result<std::string> read_file(const std::string& path) {
   if (!size) {
     return std::unexpected(size.error());
   }
-  std::string data(static_cast<std::size_t>(*size), '\0');
-  auto read = file->pread_exact(std::as_writable_bytes(std::span(data)), 0);
-  if (!read) {
-    return std::unexpected(read.error());
+  // Read to the end rather than to the stat size: files under /proc and /sys announce 0.
+  std::string data(static_cast<std::size_t>(*size) + 4096, '\0');
+  std::size_t done = 0;
+  for (;;) {
+    if (done == data.size()) {
+      data.resize(data.size() * 2);
+    }
+    ssize_t n = ::pread(file->fd(), data.data() + done, data.size() - done,
+                        static_cast<off_t>(done));
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      return fail_errno("read " + path, errno);
+    }
+    if (n == 0) {
+      break;
+    }
+    done += static_cast<std::size_t>(n);
   }
+  data.resize(done);
   return data;
 }
 

@@ -51,7 +51,8 @@ private:
   std::string m_path;
 };
 
-// Reads the whole file `path` into memory; meant for small files (JSON, fixtures).
+// Reads the whole file `path` into memory, to its end (so /proc files too); meant for
+// small files (JSON, fixtures).
 Result<std::string> read_file(const std::string& path);
 
 // Writes `data` to `path` atomically: temp file in the same directory, fsync, rename,
