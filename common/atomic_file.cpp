@@ -48,9 +48,11 @@ Result<AtomicFile> AtomicFile::create(const std::string& path) {
   return AtomicFile(File::adopt(fd, pattern), pattern, path);
 }
 
-Result<void> AtomicFile::commit() {
-  if (auto s = m_file.sync(); !s) {
-    return s;
+Result<void> AtomicFile::commit(Durability durability) {
+  if (durability == Durability::synced) {
+    if (auto s = m_file.sync(); !s) {
+      return s;
+    }
   }
   if (auto c = m_file.close(); !c) {
     return c;
@@ -59,6 +61,9 @@ Result<void> AtomicFile::commit() {
     return fail_errno("cannot rename " + m_temp_path + " to " + m_final_path, errno);
   }
   m_committed = true;
+  if (durability == Durability::unsynced) {
+    return {};
+  }
   return sync_parent_directory(m_final_path);
 }
 

@@ -25,8 +25,9 @@ public:
   const std::string& temp_path() const { return m_temp_path; }
   const std::string& final_path() const { return m_final_path; }
 
-  // Syncs, renames onto the final path (replacing any old file) and syncs the directory.
-  Result<void> commit();
+  // Syncs, renames onto the final path (replacing any old file) and syncs the directory;
+  // with Durability::unsynced only renames (still atomic for readers, not crash-durable).
+  Result<void> commit(Durability durability = Durability::synced);
 
 private:
   AtomicFile(File file, std::string temp_path, std::string final_path);

@@ -161,7 +161,8 @@ Result<std::string> read_file(const std::string& path) {
   return data;
 }
 
-Result<void> write_file_atomic(const std::string& path, std::string_view data) {
+Result<void> write_file_atomic(const std::string& path, std::string_view data,
+                               Durability durability) {
   auto tmp = AtomicFile::create(path);
   if (!tmp) {
     return std::unexpected(tmp.error());
@@ -169,7 +170,7 @@ Result<void> write_file_atomic(const std::string& path, std::string_view data) {
   if (auto w = tmp->file().pwrite_all(std::as_bytes(std::span(data)), 0); !w) {
     return w;
   }
-  return tmp->commit();
+  return tmp->commit(durability);
 }
 
 } // namespace sifkit

@@ -55,8 +55,15 @@ private:
 // small files (JSON, fixtures).
 Result<std::string> read_file(const std::string& path);
 
+// Whether an atomic write is also made durable (fsync of the file and its directory), or
+// only atomic for readers: for state that means nothing after a reboot (mount records,
+// generated container files).
+enum class Durability { synced, unsynced };
+
 // Writes `data` to `path` atomically: temp file in the same directory, fsync, rename,
-// fsync of the directory. On failure `path` is untouched and the temp file removed.
-Result<void> write_file_atomic(const std::string& path, std::string_view data);
+// fsync of the directory (no fsyncs with Durability::unsynced). On failure `path` is
+// untouched and the temp file removed.
+Result<void> write_file_atomic(const std::string& path, std::string_view data,
+                               Durability durability = Durability::synced);
 
 } // namespace sifkit
