@@ -22,10 +22,16 @@ enum class MountMethod {
 
 enum class Writable { no, tmpfs };
 
+// Whether FUSE daemons (squashfuse, fuse-overlayfs) die with the thread that mounted
+// (PR_SET_PDEATHSIG: a killed sif-run never leaves a daemon behind) or outlive the
+// process (sif-mount, which exits while the image stays mounted).
+enum class FuseLifetime { with_caller, detached };
+
 struct MountOptions {
   MountMethod method = MountMethod::automatic;
   Writable writable = Writable::tmpfs;
   std::int64_t tmpfs_size_mb = 64; // size of the writable overlay's tmpfs
+  FuseLifetime fuse_lifetime = FuseLifetime::with_caller;
 };
 
 // One thing mounted, in the order it was mounted.

@@ -1,0 +1,156 @@
+#include "loop_device.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <utility>
+#include <linux/loop.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+namespace sifkit::runtime {
+
+namespace {
+
+constexpr int k_attach_attempts = 16;
+
+// A descriptor closed on scope exit.
+struct Fd {
+  int fd = -1;
+  explicit Fd(int value) : fd(value) {}
+  ~Fd() {
+    if (fd >= 0) {
+      ::close(fd);
+    }
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int release() { return std::exchange(fd, -1); }
+};
+
+std::unexpected<Error> loop_failure(const std::string& what, int errno_value) {
+  if (errno_value == EPERM || errno_value == EACCES) {
+    return fail(ErrorKind::unsupported,
+                what + ": " + std::strerror(errno_value) +
+                    " (loop devices need root; use the FUSE method: squashfuse)");
+  }
+  return fail_errno(what, errno_value);
+}
+
+loop_info64 status_for(const std::string& file, std::int64_t offset, std::int64_t size) {
+  loop_info64 info{};
+  info.lo_offset = static_cast<std::uint64_t>(offset);
+  info.lo_sizelimit = static_cast<std::uint64_t>(size);
+  info.lo_flags = LO_FLAGS_AUTOCLEAR | LO_FLAGS_READ_ONLY;
+  // What losetup shows; the kernel reports the real backing file in sysfs.
+  std::strncpy(reinterpret_cast<char*>(info.lo_file_name), file.c_str(), LO_NAME_SIZE - 1);
+  return info;
+}
+
+// Binds `backing` to the open loop device `loop`. Returns 0 or the errno of the failure;
+// EBUSY means another process bound the device first.
+int configure(int loop, int backing, const loop_info64& info) {
+  loop_config config{};
+  config.fd = static_cast<std::uint32_t>(backing);
+  config.info = info;
+  if (::ioctl(loop, LOOP_CONFIGURE, &config) == 0) {
+    return 0;
+  }
+  if (errno != EINVAL && errno != ENOTTY) {
+    return errno;
+  }
+  // Before Linux 5.8: two steps. The device is read-only because `backing` is.
+  if (::ioctl(loop, LOOP_SET_FD, backing) != 0) {
+    return errno;
+  }
+  if (::ioctl(loop, LOOP_SET_STATUS64, &info) != 0) {
+    int saved = errno;
+    ::ioctl(loop, LOOP_CLR_FD, 0);
+    return saved;
+  }
+  return 0;
+}
+
+} // namespace
+
+LoopDevice::~LoopDevice() { close(); }
+
+LoopDevice::LoopDevice(LoopDevice&& other) noexcept
+    : m_fd(std::exchange(other.m_fd, -1)), m_path(std::move(other.m_path)) {}
+
+LoopDevice& LoopDevice::operator=(LoopDevice&& other) noexcept {
+  if (this != &other) {
+    close();
+    m_fd = std::exchange(other.m_fd, -1);
+    m_path = std::move(other.m_path);
+  }
+  return *this;
+}
+
+void LoopDevice::close() {
+  if (m_fd >= 0) {
+    ::close(m_fd);
+    m_fd = -1;
+  }
+}
+
+bool loop_devices_usable() {
+  if (::geteuid() != 0) {
+    return false;
+  }
+  int control = ::open("/dev/loop-control", O_RDWR | O_CLOEXEC);
+  if (control < 0) {
+    return false;
+  }
+  ::close(control);
+  return true;
+}
+
+Result<LoopDevice> attach_loop_device(const std::string& file, std::int64_t offset,
+                                      std::int64_t size) {
+  Fd backing(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
+  if (backing.fd < 0) {
+    return fail_errno("opening " + file, errno);
+  }
+  Fd control(::open("/dev/loop-control", O_RDWR | O_CLOEXEC));
+  if (control.fd < 0) {
+    if (errno == ENOENT) {
+      return fail(ErrorKind::unsupported,
+                  "/dev/loop-control is missing (load the loop module, or use the FUSE method)");
+    }
+    return loop_failure("opening /dev/loop-control", errno);
+  }
+  loop_info64 info = status_for(file, offset, size);
+  for (int attempt = 0; attempt < k_attach_attempts; ++attempt) {
+    int number = ::ioctl(control.fd, LOOP_CTL_GET_FREE);
+    if (number < 0) {
+      return loop_failure("finding a free loop device", errno);
+    }
+    std::string path = fmt::format("/dev/loop{}", number);
+    Fd loop(::open(path.c_str(), O_RDWR | O_CLOEXEC));
+    if (loop.fd < 0 && (errno == EACCES || errno == EROFS)) {
+      loop.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    }
+    if (loop.fd < 0) {
+      return loop_failure("opening " + path, errno);
+    }
+    int result = configure(loop.fd, backing.fd, info);
+    if (result == EBUSY) {
+      continue; // another process took it between GET_FREE and our configure
+    }
+    if (result != 0) {
+      return loop_failure(fmt::format("attaching {} at offset {} to {}", file, offset, path),
+                          result);
+    }
+    LoopDevice device;
+    device.m_fd = loop.release();
+    device.m_path = std::move(path);
+    return device;
+  }
+  return fail(ErrorKind::io, fmt::format("attaching {}: every free loop device was taken by "
+                                         "another process ({} attempts)",
+                                         file, k_attach_attempts));
+}
+
+} // namespace sifkit::runtime

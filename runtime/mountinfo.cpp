@@ -1,0 +1,90 @@
+#include "mountinfo.h"
+
+#include <common/file.h>
+
+#include <filesystem>
+#include <sstream>
+#include <system_error>
+
+namespace sifkit::runtime {
+
+namespace {
+
+// mountinfo writes space, tab, newline and backslash in paths as \ooo.
+std::string decode_octal(const std::string& text) {
+  auto digit = [&](std::size_t at) { return text[at] >= '0' && text[at] <= '7'; };
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '\\' && i + 3 < text.size() && digit(i + 1) && digit(i + 2) &&
+        digit(i + 3)) {
+      out.push_back(static_cast<char>((text[i + 1] - '0') * 64 + (text[i + 2] - '0') * 8 +
+                                      (text[i + 3] - '0')));
+      i += 3;
+    } else {
+      out.push_back(text[i]);
+    }
+  }
+  return out;
+}
+
+bool is_at_or_below(const std::string& mount, const std::string& path) {
+  if (mount.size() < path.size() || mount.compare(0, path.size(), path) != 0) {
+    return false;
+  }
+  return mount.size() == path.size() || path == "/" || mount[path.size()] == '/';
+}
+
+} // namespace
+
+Result<std::vector<std::string>> mount_points() {
+  auto text = read_file("/proc/self/mountinfo");
+  if (!text) {
+    return std::unexpected(std::move(text.error()).with_context("reading the mount table"));
+  }
+  std::vector<std::string> points;
+  std::istringstream lines(*text);
+  std::string line;
+  while (std::getline(lines, line)) {
+    // id parent major:minor root mount-point ...
+    std::istringstream fields(line);
+    std::string id, parent, device, root, point;
+    if (fields >> id >> parent >> device >> root >> point) {
+      points.push_back(decode_octal(point));
+    }
+  }
+  return points;
+}
+
+Result<bool> has_mount_at_or_below(const std::string& path) {
+  auto points = mount_points();
+  if (!points) {
+    return std::unexpected(points.error());
+  }
+  for (const auto& point : *points) {
+    if (is_at_or_below(point, path)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+Result<void> remove_tree_unless_mounted(const std::string& path) {
+  auto points = mount_points();
+  if (!points) {
+    return std::unexpected(points.error());
+  }
+  for (const auto& point : *points) {
+    if (is_at_or_below(point, path)) {
+      return fail(ErrorKind::conflict,
+                  "not removing " + path + ": " + point + " is still mounted");
+    }
+  }
+  std::error_code error;
+  std::filesystem::remove_all(path, error);
+  if (error) {
+    return fail(ErrorKind::io, "removing " + path + ": " + error.message());
+  }
+  return {};
+}
+
+} // namespace sifkit::runtime

@@ -1,0 +1,24 @@
+#pragma once
+
+// The mount table of this process's mount namespace (/proc/self/mountinfo), read so that
+// sifkit never removes a directory tree through a mount and knows what is still mounted.
+#include <common/error.h>
+
+#include <string>
+#include <vector>
+
+namespace sifkit::runtime {
+
+// The mount points of this mount namespace, in mountinfo's order (octal escapes such as
+// \040 decoded). `io` when /proc/self/mountinfo cannot be read.
+Result<std::vector<std::string>> mount_points();
+
+// True when `path` (absolute, normalised) or anything below it is a mount point.
+Result<bool> has_mount_at_or_below(const std::string& path);
+
+// Removes the directory tree `path` after checking that nothing is mounted at or below
+// it: `conflict` naming the mount when something is, `io` when removal fails. A missing
+// `path` is not an error.
+Result<void> remove_tree_unless_mounted(const std::string& path);
+
+} // namespace sifkit::runtime
