@@ -1,0 +1,216 @@
+#include "mount.h"
+
+#include <runtime/fuse_mount.h>
+#include <runtime/loop_device.h>
+#include <runtime/mount_record.h>
+#include <runtime/overlay.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fmt/format.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace sifkit::runtime {
+
+namespace {
+
+Result<void> make_dir(const std::string& path) {
+  if (::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) {
+    return fail_errno("creating " + path, errno);
+  }
+  return {};
+}
+
+// The canonical path of the directory `path` (mountinfo shows canonical paths).
+Result<std::string> existing_directory(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    return fail_errno(path, errno);
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    return fail(ErrorKind::usage, path + " is not a directory");
+  }
+  char* resolved = ::realpath(path.c_str(), nullptr);
+  if (resolved == nullptr) {
+    return fail_errno(path, errno);
+  }
+  std::string text(resolved);
+  std::free(resolved);
+  return text;
+}
+
+// Mounts one image's layers and overlays, writing the record after each mount; the
+// caller undoes the record when a step fails.
+class Mounter {
+public:
+  Mounter(const RunImage& image, const MountOptions& options, MountMethod method,
+          MountRecord& record)
+      : m_image(image), m_options(options), m_method(method), m_record(record) {}
+
+  Result<void> mount_all() {
+    bool direct = m_image.layers.size() == 1 && m_options.writable == Writable::no;
+    std::vector<std::string> lowers_top_first;
+    if (!direct) {
+      if (auto made = make_dir(m_record.work_dir + "/layers"); !made) {
+        return made;
+      }
+    }
+    for (std::size_t i = 0; i < m_image.layers.size(); ++i) {
+      std::string target =
+          direct ? m_record.rootfs : fmt::format("{}/layers/{}", m_record.work_dir, i);
+      const auto& layer = m_image.layers[i];
+      auto mounted = mount_layer(layer, target);
+      if (!mounted) {
+        return std::unexpected(std::move(mounted.error())
+                                   .with_context(fmt::format("mounting layer {} of {} at offset {}",
+                                                             i + 1, m_image.path, layer.offset)));
+      }
+      lowers_top_first.insert(lowers_top_first.begin(), target);
+    }
+    return direct ? Result<void>() : mount_overlay(lowers_top_first);
+  }
+
+private:
+  Result<void> add(MountEntry entry) {
+    m_record.entries.push_back(std::move(entry));
+    return write_mount_record(m_record);
+  }
+
+  Result<void> mount_layer(const SquashfsLayer& layer, const std::string& target) {
+    if (auto made = make_dir(target); !made) {
+      return made;
+    }
+    if (m_method == MountMethod::kernel) {
+      return mount_kernel_layer(layer, target);
+    }
+    return mount_fuse_layer(layer, target);
+  }
+
+  Result<void> mount_kernel_layer(const SquashfsLayer& layer, const std::string& target) {
+    auto loop = attach_loop_device(m_image.path, layer.offset, layer.size);
+    if (!loop) {
+      return std::unexpected(loop.error());
+    }
+    if (::mount(loop->path().c_str(), target.c_str(), "squashfs", MS_RDONLY | MS_NODEV,
+                nullptr) != 0) {
+      int saved = errno;
+      std::string what = "mounting " + loop->path() + " (squashfs) on " + target;
+      if (saved == EPERM) {
+        return fail(ErrorKind::unsupported, what + ": " + std::strerror(saved) +
+                                                " (mounting needs root; use the FUSE method)");
+      }
+      return fail_errno(what, saved);
+    }
+    std::string device = loop->path();
+    loop->close(); // autoclear: the mount now holds the device alone
+    return add(MountEntry{"squashfs", target, device, 0});
+  }
+
+  Result<void> mount_fuse_layer(const SquashfsLayer& layer, const std::string& target) {
+    auto program = find_squashfuse();
+    if (!program) {
+      return std::unexpected(program.error());
+    }
+    std::string options = fmt::format("ro,offset={}", layer.offset);
+    if (::geteuid() == 0) {
+      options += ",allow_other"; // the container's processes may run as another uid
+    }
+    auto pid = start_fuse_daemon({*program, "-f", "-o", options, m_image.path, target}, target,
+                                 m_options.fuse_lifetime);
+    if (!pid) {
+      return std::unexpected(pid.error());
+    }
+    return add(MountEntry{"squashfuse", target, "", *pid});
+  }
+
+  Result<void> mount_overlay(const std::vector<std::string>& lowers_top_first) {
+    bool privileged = ::geteuid() == 0;
+    std::string upper, work;
+    if (m_options.writable == Writable::tmpfs) {
+      std::string overlay = m_record.work_dir + "/overlay";
+      if (auto made = make_dir(overlay); !made) {
+        return made;
+      }
+      // Without privilege no tmpfs can be mounted: the upper layer lives in work_dir.
+      if (privileged) {
+        if (auto mounted = mount_tmpfs(overlay, m_options.tmpfs_size_mb); !mounted) {
+          return mounted;
+        }
+        if (auto added = add(MountEntry{"tmpfs", overlay, "", 0}); !added) {
+          return added;
+        }
+      }
+      upper = overlay + "/upper";
+      work = overlay + "/work";
+      for (const auto& dir : {upper, work}) {
+        if (auto made = make_dir(dir); !made) {
+          return made;
+        }
+      }
+      ::chmod(upper.c_str(), 0755); // the root directory of the container
+    }
+    auto options = overlay_options(lowers_top_first, upper, work);
+    if (!options) {
+      return std::unexpected(options.error());
+    }
+    if (privileged) {
+      if (auto mounted = mount_kernel_overlay(m_record.rootfs, *options); !mounted) {
+        return mounted;
+      }
+      return add(MountEntry{"overlay", m_record.rootfs, "", 0});
+    }
+    auto pid = mount_fuse_overlay(m_record.rootfs, *options, m_options.fuse_lifetime);
+    if (!pid) {
+      return std::unexpected(pid.error());
+    }
+    return add(MountEntry{"fuse-overlayfs", m_record.rootfs, "", *pid});
+  }
+
+  const RunImage& m_image;
+  const MountOptions& m_options;
+  MountMethod m_method;
+  MountRecord& m_record;
+};
+
+Result<MountRecord> mount_with(const RunImage& image, const std::string& rootfs,
+                               const std::string& work_dir, const MountOptions& options,
+                               MountMethod method) {
+  MountRecord record{image.path, rootfs, work_dir, {}};
+  Mounter mounter(image, options, method, record);
+  if (auto mounted = mounter.mount_all(); !mounted) {
+    // Undo what was mounted; the first failure is what the caller needs to see.
+    (void)unmount_all(record);
+    return std::unexpected(mounted.error());
+  }
+  return record;
+}
+
+} // namespace
+
+Result<MountRecord> mount_image(const RunImage& image, const std::string& rootfs,
+                                const std::string& work_dir, const MountOptions& options) {
+  auto root = existing_directory(rootfs);
+  auto work = root ? existing_directory(work_dir) : root;
+  if (!work) {
+    return std::unexpected(work.error());
+  }
+  if (image.layers.empty()) {
+    return fail(ErrorKind::usage, image.path + ": no layers to mount");
+  }
+  MountMethod method = options.method;
+  if (method == MountMethod::automatic) {
+    method = loop_devices_usable() ? MountMethod::kernel : MountMethod::fuse;
+  }
+  auto record = mount_with(image, *root, *work, options, method);
+  if (!record && options.method == MountMethod::automatic && method == MountMethod::kernel &&
+      record.error().kind() == ErrorKind::unsupported) {
+    // No privilege for loop devices after all (a container without CAP_SYS_ADMIN): FUSE.
+    return mount_with(image, *root, *work, options, MountMethod::fuse);
+  }
+  return record;
+}
+
+} // namespace sifkit::runtime
