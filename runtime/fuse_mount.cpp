@@ -13,6 +13,7 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <string>
 #include <thread>
 #include <unistd.h>
 
@@ -143,6 +144,12 @@ Result<std::string> find_squashfuse() {
     return fail(ErrorKind::unsupported,
                 "/dev/fuse is missing: load the fuse module (or, in a container, pass the "
                 "device in) to mount images with squashfuse");
+  }
+  if (::geteuid() != 0 && ::access("/dev/fuse", R_OK | W_OK) != 0) {
+    // libfuse opens /dev/fuse itself before calling fusermount3: a 0600 node stops it.
+    return fail(ErrorKind::unsupported,
+                "/dev/fuse cannot be opened by uid " + std::to_string(::geteuid()) +
+                    " (distributions make it mode 0666): squashfuse needs it without root");
   }
   for (const char* name : {"squashfuse_ll", "squashfuse"}) {
     if (auto found = find_program(name)) {
