@@ -1,0 +1,172 @@
+// sif-mount and sif-umount through their binaries: mount and unmount leaving nothing,
+// conflicts, directories that are not mounted, bundles and JSON output.
+#include <filesystem>
+#include <string>
+
+#include "runtime/mount_checks.h"
+#include "support/fixtures.h"
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+using namespace sifkit;
+using namespace sifkit::test;
+
+namespace {
+
+CommandResult sif_mount(const std::string& arguments) {
+  return run_command("'" + tool("sif-mount") + "' " + arguments + " </dev/null");
+}
+
+CommandResult sif_umount(const std::string& arguments) {
+  return run_command("'" + tool("sif-umount") + "' " + arguments + " </dev/null");
+}
+
+std::string sh_quote(const std::string& path) { return "'" + path + "'"; }
+
+// Unmounts `dir` with sif-umount when a test ends early.
+struct UmountGuard {
+  std::string dir;
+  ~UmountGuard() {
+    if (!dir.empty()) {
+      sif_umount(sh_quote(dir));
+    }
+  }
+};
+
+} // namespace
+
+TEST_CASE("sif-mount mounts an image that sif-umount removes without a trace", "[mount]") {
+  if (auto reason = kernel_mount_skip_reason(); !reason.empty()) {
+    WARN("SKIPPED: " << reason);
+    return;
+  }
+  MountScene scene;
+  for (const char* method : {"--kernel", "--fuse"}) {
+    INFO(method);
+    if (std::string(method) == "--fuse" && !fuse_mount_skip_reason().empty()) {
+      WARN("SKIPPED: " << fuse_mount_skip_reason());
+      continue;
+    }
+    auto mounted = sif_mount(std::string(method) + " " + sh_quote(scene.sif) + " " +
+                             sh_quote(scene.rootfs));
+    INFO(mounted.err);
+    REQUIRE(mounted.exit_code == 0);
+    UmountGuard guard{scene.rootfs};
+    CHECK_THAT(mounted.out, Catch::StartsWith("mounted " + scene.sif + " on "));
+    CHECK_THAT(mounted.out, Catch::Contains("1 layer)"));
+    CHECK(run_command("ls " + sh_quote(scene.rootfs + "/bin/busybox")).exit_code == 0);
+    CHECK(file_bytes(scene.rootfs + "/opt/data/file") == "image data\n");
+
+    auto again = sif_mount(std::string(method) + " " + sh_quote(scene.sif) + " " +
+                           sh_quote(scene.rootfs));
+    CHECK(again.exit_code == exit_code(ErrorKind::conflict));
+    CHECK_THAT(again.err, Catch::Contains("already a sif-mount"));
+
+    auto unmounted = sif_umount(sh_quote(scene.rootfs));
+    INFO(unmounted.err);
+    REQUIRE(unmounted.exit_code == 0);
+    guard.dir.clear();
+    CHECK(unmounted.out == "unmounted " + scene.rootfs + "\n");
+    CHECK_FALSE(mounted_below(scene.canonical()));
+    CHECK(loop_devices_of(scene.sif, true).empty());
+    CHECK(std::filesystem::is_empty(scene.rootfs));
+  }
+}
+
+TEST_CASE("sif-umount of a directory sif-mount did not mount is not_found", "[mount]") {
+  TempDir dir;
+  auto result = sif_umount(sh_quote(dir.path().string()));
+  CHECK(result.exit_code == exit_code(ErrorKind::not_found));
+  CHECK_THAT(result.err, Catch::Contains("is not mounted by sif-mount"));
+}
+
+TEST_CASE("sif-mount refuses a directory that is not empty", "[mount]") {
+  if (auto reason = kernel_mount_skip_reason(); !reason.empty()) {
+    WARN("SKIPPED: " << reason);
+    return;
+  }
+  MountScene scene;
+  std::filesystem::create_directories(scene.rootfs + "/something");
+  auto result = sif_mount(sh_quote(scene.sif) + " " + sh_quote(scene.rootfs));
+  CHECK(result.exit_code == exit_code(ErrorKind::conflict));
+  CHECK_THAT(result.err, Catch::Contains("not an empty directory"));
+  CHECK_FALSE(mounted_below(scene.canonical()));
+  // The refused mount left no session behind: a second try fails the same way.
+  CHECK(sif_mount(sh_quote(scene.sif) + " " + sh_quote(scene.rootfs)).exit_code ==
+        exit_code(ErrorKind::conflict));
+  CHECK(sif_umount(sh_quote(scene.rootfs)).exit_code == exit_code(ErrorKind::not_found));
+}
+
+TEST_CASE("sif-mount --json prints the mount record", "[mount]") {
+  if (auto reason = kernel_mount_skip_reason(); !reason.empty()) {
+    WARN("SKIPPED: " << reason);
+    return;
+  }
+  MountScene scene(2);
+  auto mounted = sif_mount("--json --writable " + sh_quote(scene.sif) + " " + sh_quote(scene.rootfs));
+  INFO(mounted.err);
+  REQUIRE(mounted.exit_code == 0);
+  UmountGuard guard{scene.rootfs};
+  auto json = nlohmann::json::parse(mounted.out);
+  CHECK(json["image"] == scene.image.path);
+  CHECK(json["rootfs"] == std::filesystem::canonical(scene.rootfs).string());
+  CHECK(json["config"].is_null());
+  REQUIRE(json["entries"].is_array());
+  CHECK(json["entries"].size() == 4); // two layers, the tmpfs, the overlay
+  CHECK(json["entries"].back()["kind"] == "overlay");
+  std::filesystem::create_directories(scene.rootfs + "/written");
+
+  REQUIRE(sif_umount("--quiet " + sh_quote(scene.rootfs)).exit_code == 0);
+  guard.dir.clear();
+  CHECK_FALSE(mounted_below(scene.canonical()));
+  CHECK(std::filesystem::is_empty(scene.rootfs));
+}
+
+TEST_CASE("sif-mount --bundle writes config.json over a writable rootfs", "[mount]") {
+  if (auto reason = kernel_mount_skip_reason(); !reason.empty()) {
+    WARN("SKIPPED: " << reason);
+    return;
+  }
+  TempDir dir;
+  std::string sif = dir.file("app.sif");
+  make_busybox_sif(sif, R"({"Entrypoint": ["/bin/echo"], "Cmd": ["from", "the image"]})");
+  std::string bundle = dir.file("bundle");
+  auto mounted = sif_mount("--bundle " + sh_quote(bundle) + " " + sh_quote(sif));
+  INFO(mounted.err);
+  REQUIRE(mounted.exit_code == 0);
+  UmountGuard guard{bundle};
+  CHECK_THAT(mounted.out, Catch::Contains("wrote " + bundle));
+
+  auto config = nlohmann::json::parse(file_bytes(bundle + "/config.json"));
+  CHECK(config["root"]["path"] == "rootfs");
+  CHECK(config["process"]["args"] ==
+        nlohmann::json::array({"/bin/echo", "from", "the image"}));
+  CHECK(file_bytes(bundle + "/rootfs/opt/data/file") == "image data\n");
+  std::filesystem::create_directories(bundle + "/rootfs/written"); // writable
+
+  auto again = sif_mount("--bundle " + sh_quote(bundle) + " " + sh_quote(sif));
+  CHECK(again.exit_code == exit_code(ErrorKind::conflict));
+
+  auto unmounted = sif_umount(sh_quote(bundle));
+  INFO(unmounted.err);
+  REQUIRE(unmounted.exit_code == 0);
+  guard.dir.clear();
+  CHECK_FALSE(mounted_below(std::filesystem::canonical(dir.path()).string()));
+  CHECK(std::filesystem::exists(bundle + "/config.json"));
+  CHECK(std::filesystem::is_empty(bundle + "/rootfs"));
+  CHECK(loop_devices_of(sif, true).empty());
+}
+
+TEST_CASE("sif-mount without DIR or with DIR and --bundle is a usage error", "[mount]") {
+  TempDir dir;
+  CHECK(sif_mount(sh_quote(dir.file("x.sif"))).exit_code == exit_code(ErrorKind::usage));
+  CHECK(sif_mount("--bundle " + sh_quote(dir.file("b")) + " " + sh_quote(dir.file("x.sif")) + " " +
+                  sh_quote(dir.file("d")))
+            .exit_code == exit_code(ErrorKind::usage));
+  CHECK(sif_mount("--kernel --fuse " + sh_quote(dir.file("x.sif")) + " " +
+                  sh_quote(dir.file("d")))
+            .exit_code == exit_code(ErrorKind::usage));
+  auto help = sif_mount("--help");
+  CHECK(help.exit_code == 0);
+  CHECK_THAT(help.out, Catch::Contains("Examples:"));
+}
