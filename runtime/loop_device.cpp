@@ -2,9 +2,10 @@
 
 #include <cerrno>
 #include <cstring>
+#include <utility>
+
 #include <fcntl.h>
 #include <fmt/format.h>
-#include <utility>
 #include <linux/loop.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -74,7 +75,9 @@ int configure(int loop, int backing, const loop_info64& info) {
 
 } // namespace
 
-LoopDevice::~LoopDevice() { close(); }
+LoopDevice::~LoopDevice() {
+  close();
+}
 
 LoopDevice::LoopDevice(LoopDevice&& other) noexcept
     : m_fd(std::exchange(other.m_fd, -1)), m_path(std::move(other.m_path)) {}

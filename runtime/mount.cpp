@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+
 #include <fmt/format.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -94,8 +95,8 @@ private:
     if (!loop) {
       return std::unexpected(loop.error());
     }
-    if (::mount(loop->path().c_str(), target.c_str(), "squashfs", MS_RDONLY | MS_NODEV,
-                nullptr) != 0) {
+    if (::mount(loop->path().c_str(), target.c_str(), "squashfs", MS_RDONLY | MS_NODEV, nullptr) !=
+        0) {
       int saved = errno;
       std::string what = "mounting " + loop->path() + " (squashfs) on " + target;
       if (saved == EPERM) {

@@ -34,7 +34,9 @@ Result<MountEntry> parse_entry(const nlohmann::json& item) {
 
 } // namespace
 
-std::string mount_record_path(const std::string& work_dir) { return work_dir + "/mounts.json"; }
+std::string mount_record_path(const std::string& work_dir) {
+  return work_dir + "/mounts.json";
+}
 
 nlohmann::ordered_json mount_record_json(const MountRecord& record) {
   nlohmann::ordered_json entries = nlohmann::ordered_json::array();
@@ -56,12 +58,12 @@ Result<MountRecord> parse_mount_record(const std::string& text, const std::strin
     return fail(ErrorKind::corrupt_input, source + " is not a JSON object");
   }
   MountRecord record;
-  for (auto [key, field] : {std::pair{"image", &record.image}, {"rootfs", &record.rootfs},
+  for (auto [key, field] : {std::pair{"image", &record.image},
+                            {"rootfs", &record.rootfs},
                             {"work_dir", &record.work_dir}}) {
     auto value = json.value(key, nlohmann::json());
     if (!is_absolute(value)) {
-      return fail(ErrorKind::corrupt_input,
-                  source + ": \"" + key + "\" is not an absolute path");
+      return fail(ErrorKind::corrupt_input, source + ": \"" + key + "\" is not an absolute path");
     }
     *field = value.get<std::string>();
   }

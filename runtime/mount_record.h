@@ -6,8 +6,9 @@
 #include <common/error.h>
 #include <runtime/mount.h>
 
-#include <nlohmann/json.hpp>
 #include <string>
+
+#include <nlohmann/json.hpp>
 
 namespace sifkit::runtime {
 

@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <filesystem>
+
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -62,9 +63,10 @@ Result<std::string> claim_session(const std::string& target, const std::string& 
   if (::access(mount_record_path(session).c_str(), F_OK) == 0) {
     return fail(ErrorKind::conflict, shown + " is already a sif-mount; sif-umount it first");
   }
-  return fail(ErrorKind::conflict, "a sif-mount of " + shown + " is in progress or was "
-                                       "interrupted (its state is in " + session +
-                                       "; remove that when no sif-mount runs)");
+  return fail(ErrorKind::conflict, "a sif-mount of " + shown +
+                                       " is in progress or was "
+                                       "interrupted (its state is in " +
+                                       session + "; remove that when no sif-mount runs)");
 }
 
 Result<std::string> write_bundle_config(const RunImage& image, const std::string& bundle,
@@ -120,8 +122,8 @@ Result<MountSession> mount_session(const SessionRequest& request) {
   if (!image) {
     return std::unexpected(image.error());
   }
-  if (request.kind == SessionKind::bundle &&
-      ::mkdir(request.target.c_str(), 0755) != 0 && errno != EEXIST) {
+  if (request.kind == SessionKind::bundle && ::mkdir(request.target.c_str(), 0755) != 0 &&
+      errno != EEXIST) {
     return fail_errno("creating the bundle directory " + request.target, errno);
   }
   auto target = real_path(request.target);
@@ -165,9 +167,9 @@ Result<std::string> session_target(const std::string& dir) {
 Result<MountSession> start_mount_session(const SessionRequest& request) {
   auto session = mount_session(request);
   if (!session) {
-    return std::unexpected(std::move(session.error())
-                               .with_context("mounting " + request.image + " on " +
-                                             request.target));
+    return std::unexpected(
+        std::move(session.error())
+            .with_context("mounting " + request.image + " on " + request.target));
   }
   return session;
 }

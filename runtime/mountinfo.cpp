@@ -15,8 +15,7 @@ std::string decode_octal(const std::string& text) {
   auto digit = [&](std::size_t at) { return text[at] >= '0' && text[at] <= '7'; };
   std::string out;
   for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '\\' && i + 3 < text.size() && digit(i + 1) && digit(i + 2) &&
-        digit(i + 3)) {
+    if (text[i] == '\\' && i + 3 < text.size() && digit(i + 1) && digit(i + 2) && digit(i + 3)) {
       out.push_back(static_cast<char>((text[i + 1] - '0') * 64 + (text[i + 2] - '0') * 8 +
                                       (text[i + 3] - '0')));
       i += 3;
@@ -75,8 +74,7 @@ Result<void> remove_tree_unless_mounted(const std::string& path) {
   }
   for (const auto& point : *points) {
     if (is_at_or_below(point, path)) {
-      return fail(ErrorKind::conflict,
-                  "not removing " + path + ": " + point + " is still mounted");
+      return fail(ErrorKind::conflict, "not removing " + path + ": " + point + " is still mounted");
     }
   }
   std::error_code error;

@@ -3,6 +3,7 @@
 #include <runtime/fuse_mount.h>
 
 #include <cerrno>
+
 #include <fmt/format.h>
 #include <sys/mount.h>
 #include <unistd.h>
@@ -16,9 +17,9 @@ constexpr std::size_t k_max_mount_data = 4095;
 
 Result<void> check_path(const std::string& path) {
   if (path.find_first_of(",:\\") != std::string::npos) {
-    return fail(ErrorKind::unsupported,
-                "the overlay path " + path + " holds ',', ':' or '\\', which overlayfs cannot "
-                                             "take in its options; use another directory");
+    return fail(ErrorKind::unsupported, "the overlay path " + path +
+                                            " holds ',', ':' or '\\', which overlayfs cannot "
+                                            "take in its options; use another directory");
   }
   return {};
 }
@@ -71,8 +72,8 @@ Result<int> mount_fuse_overlay(const std::string& target, const std::string& opt
   }
   auto pid = start_fuse_daemon({*program, "-f", "-o", all, target}, target, lifetime);
   if (!pid) {
-    return std::unexpected(std::move(pid.error()).with_context("mounting fuse-overlayfs on " +
-                                                               target));
+    return std::unexpected(
+        std::move(pid.error()).with_context("mounting fuse-overlayfs on " + target));
   }
   return pid;
 }

@@ -1,12 +1,12 @@
 // unmount_all: undoing a MountRecord, newest mount first.
-#include "mount.h"
-
 #include <runtime/fuse_mount.h>
 #include <runtime/mount_record.h>
 #include <runtime/mountinfo.h>
 
 #include <algorithm>
 #include <cerrno>
+
+#include "mount.h"
 #include <sys/mount.h>
 #include <unistd.h>
 

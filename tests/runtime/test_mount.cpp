@@ -4,12 +4,12 @@
 #include <runtime/mount.h>
 
 #include <cerrno>
-#include <fcntl.h>
 #include <filesystem>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "runtime/mount_checks.h"
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 using namespace sifkit;
 using namespace sifkit::test;
@@ -35,8 +35,7 @@ int create_errno(const std::string& path) {
 
 } // namespace
 
-TEST_CASE("the kernel method mounts a one-layer image read-only over a loop device",
-          "[mount]") {
+TEST_CASE("the kernel method mounts a one-layer image read-only over a loop device", "[mount]") {
   if (auto reason = kernel_mount_skip_reason(); !reason.empty()) {
     WARN("SKIPPED: " << reason);
     return;
@@ -96,8 +95,7 @@ TEST_CASE("the kernel method stacks several layers with a read-only overlay", "[
   CHECK_FALSE(std::filesystem::exists(scene.work + "/layers"));
 }
 
-TEST_CASE("a writable tmpfs overlay keeps changes in work_dir and never in the SIF",
-          "[mount]") {
+TEST_CASE("a writable tmpfs overlay keeps changes in work_dir and never in the SIF", "[mount]") {
   if (auto reason = kernel_mount_skip_reason(); !reason.empty()) {
     WARN("SKIPPED: " << reason);
     return;
@@ -129,8 +127,7 @@ TEST_CASE("a writable tmpfs overlay keeps changes in work_dir and never in the S
   CHECK(sha256_hex(file_bytes(scene.sif)) == before);
 }
 
-TEST_CASE("a layer at a wrong offset fails and leaves no mount and no loop device",
-          "[mount]") {
+TEST_CASE("a layer at a wrong offset fails and leaves no mount and no loop device", "[mount]") {
   if (auto reason = kernel_mount_skip_reason(); !reason.empty()) {
     WARN("SKIPPED: " << reason);
     return;
@@ -157,4 +154,23 @@ TEST_CASE("mount_image refuses a rootfs that is not a directory", "[mount]") {
   auto missing = runtime::mount_image(image, dir.file("absent"), dir.path().string(), {});
   REQUIRE_FALSE(missing);
   CHECK(missing.error().kind() == ErrorKind::not_found);
+}
+
+TEST_CASE("the automatic method uses loop devices when it may", "[mount]") {
+  if (auto reason = kernel_mount_skip_reason(); !reason.empty()) {
+    WARN("SKIPPED: " << reason);
+    return;
+  }
+  MountScene scene;
+  runtime::MountOptions options;
+  options.writable = runtime::Writable::no;
+  auto record = runtime::mount_image(scene.image, scene.rootfs, scene.work, options);
+  INFO((record ? "" : record.error().what()));
+  REQUIRE(record);
+  MountGuard guard(*record);
+  REQUIRE(record->entries.size() == 1);
+  CHECK(record->entries[0].kind == "squashfs");
+  REQUIRE(runtime::unmount_all(*record));
+  guard.release();
+  CHECK_FALSE(mounted_below(scene.canonical()));
 }

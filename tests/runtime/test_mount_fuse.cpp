@@ -7,14 +7,14 @@
 
 #include <cerrno>
 #include <csignal>
-#include <fcntl.h>
 #include <filesystem>
+
+#include "runtime/mount_checks.h"
+#include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include "runtime/mount_checks.h"
 
 using namespace sifkit;
 using namespace sifkit::test;
@@ -72,8 +72,7 @@ TEST_CASE("the FUSE method mounts a one-layer image with squashfuse_ll", "[mount
   CHECK_FALSE(mounted_below(scene.canonical()));
 }
 
-TEST_CASE("the FUSE method stacks several squashfuse layers with a writable overlay",
-          "[mount]") {
+TEST_CASE("the FUSE method stacks several squashfuse layers with a writable overlay", "[mount]") {
   if (auto reason = fuse_mount_skip_reason(); !reason.empty()) {
     WARN("SKIPPED: " << reason);
     return;
@@ -212,8 +211,8 @@ TEST_CASE("fuse-overlayfs stacks squashfuse layers", "[mount]") {
   auto options = runtime::overlay_options(
       {record.work_dir + "/layers/1", record.work_dir + "/layers/0"}, upper, work);
   REQUIRE(options);
-  auto pid = runtime::mount_fuse_overlay(record.rootfs, *options,
-                                         runtime::FuseLifetime::with_caller);
+  auto pid =
+      runtime::mount_fuse_overlay(record.rootfs, *options, runtime::FuseLifetime::with_caller);
   INFO((pid ? "" : pid.error().what()));
   REQUIRE(pid);
   record.entries.push_back({"fuse-overlayfs", record.rootfs, "", *pid});

@@ -5,9 +5,9 @@
 #include <runtime/mount_record.h>
 
 #include <filesystem>
-#include <sys/mount.h>
 
 #include "runtime/mount_checks.h"
+#include <sys/mount.h>
 
 using namespace sifkit;
 using namespace sifkit::test;
@@ -84,8 +84,7 @@ TEST_CASE("unmount_all skips entries that are already unmounted", "[mount]") {
   CHECK(runtime::unmount_all(*stored));
 }
 
-TEST_CASE("unmount_all never removes a scratch directory with a mount below it",
-          "[mount]") {
+TEST_CASE("unmount_all never removes a scratch directory with a mount below it", "[mount]") {
   if (::geteuid() != 0) {
     WARN("SKIPPED: mounting a tmpfs needs root");
     return;

@@ -21,7 +21,9 @@ CommandResult sif_umount(const std::string& arguments) {
   return run_command("'" + tool("sif-umount") + "' " + arguments + " </dev/null");
 }
 
-std::string sh_quote(const std::string& path) { return "'" + path + "'"; }
+std::string sh_quote(const std::string& path) {
+  return "'" + path + "'";
+}
 
 // Unmounts `dir` with sif-umount when a test ends early.
 struct UmountGuard {
@@ -47,8 +49,8 @@ TEST_CASE("sif-mount mounts an image that sif-umount removes without a trace", "
       WARN("SKIPPED: " << fuse_mount_skip_reason());
       continue;
     }
-    auto mounted = sif_mount(std::string(method) + " " + sh_quote(scene.sif) + " " +
-                             sh_quote(scene.rootfs));
+    auto mounted =
+        sif_mount(std::string(method) + " " + sh_quote(scene.sif) + " " + sh_quote(scene.rootfs));
     INFO(mounted.err);
     REQUIRE(mounted.exit_code == 0);
     UmountGuard guard{scene.rootfs};
@@ -57,8 +59,8 @@ TEST_CASE("sif-mount mounts an image that sif-umount removes without a trace", "
     CHECK(run_command("ls " + sh_quote(scene.rootfs + "/bin/busybox")).exit_code == 0);
     CHECK(file_bytes(scene.rootfs + "/opt/data/file") == "image data\n");
 
-    auto again = sif_mount(std::string(method) + " " + sh_quote(scene.sif) + " " +
-                           sh_quote(scene.rootfs));
+    auto again =
+        sif_mount(std::string(method) + " " + sh_quote(scene.sif) + " " + sh_quote(scene.rootfs));
     CHECK(again.exit_code == exit_code(ErrorKind::conflict));
     CHECK_THAT(again.err, Catch::Contains("already a sif-mount"));
 
@@ -103,7 +105,8 @@ TEST_CASE("sif-mount --json prints the mount record", "[mount]") {
     return;
   }
   MountScene scene(2);
-  auto mounted = sif_mount("--json --writable " + sh_quote(scene.sif) + " " + sh_quote(scene.rootfs));
+  auto mounted =
+      sif_mount("--json --writable " + sh_quote(scene.sif) + " " + sh_quote(scene.rootfs));
   INFO(mounted.err);
   REQUIRE(mounted.exit_code == 0);
   UmountGuard guard{scene.rootfs};
@@ -139,8 +142,7 @@ TEST_CASE("sif-mount --bundle writes config.json over a writable rootfs", "[moun
 
   auto config = nlohmann::json::parse(file_bytes(bundle + "/config.json"));
   CHECK(config["root"]["path"] == "rootfs");
-  CHECK(config["process"]["args"] ==
-        nlohmann::json::array({"/bin/echo", "from", "the image"}));
+  CHECK(config["process"]["args"] == nlohmann::json::array({"/bin/echo", "from", "the image"}));
   CHECK(file_bytes(bundle + "/rootfs/opt/data/file") == "image data\n");
   std::filesystem::create_directories(bundle + "/rootfs/written"); // writable
 
@@ -163,8 +165,7 @@ TEST_CASE("sif-mount without DIR or with DIR and --bundle is a usage error", "[m
   CHECK(sif_mount("--bundle " + sh_quote(dir.file("b")) + " " + sh_quote(dir.file("x.sif")) + " " +
                   sh_quote(dir.file("d")))
             .exit_code == exit_code(ErrorKind::usage));
-  CHECK(sif_mount("--kernel --fuse " + sh_quote(dir.file("x.sif")) + " " +
-                  sh_quote(dir.file("d")))
+  CHECK(sif_mount("--kernel --fuse " + sh_quote(dir.file("x.sif")) + " " + sh_quote(dir.file("d")))
             .exit_code == exit_code(ErrorKind::usage));
   auto help = sif_mount("--help");
   CHECK(help.exit_code == 0);

@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstdio>
+
 #include <fmt/format.h>
 
 namespace sifkit::tools {

@@ -22,8 +22,7 @@ int main(int argc, char** argv) {
 
   tools::MountCommandOptions o;
   app.add_option("IMAGE", o.image, "The OCI-SIF file to mount")->required()->type_name("");
-  app.add_option("DIR", o.dir, "An empty directory to mount the root filesystem on")
-      ->type_name("");
+  app.add_option("DIR", o.dir, "An empty directory to mount the root filesystem on")->type_name("");
   app.add_option("--bundle", o.bundle, "Make DIR an OCI bundle: DIR/rootfs and DIR/config.json")
       ->type_name("DIR");
   auto* kernel = app.add_flag_callback(
@@ -50,8 +49,9 @@ int main(int argc, char** argv) {
     return e.get_exit_code() == 0 ? app.exit(e) : tools::report_usage(k_tool, e.what());
   }
   if (auto done = tools::run_mount(o); !done) {
-    return done.error().kind() == ErrorKind::usage ? tools::report_usage(k_tool, done.error().what())
-                                                   : tools::report_failure(k_tool, done.error());
+    return done.error().kind() == ErrorKind::usage
+               ? tools::report_usage(k_tool, done.error().what())
+               : tools::report_failure(k_tool, done.error());
   }
   if (std::fflush(stdout) != 0) {
     return tools::report_failure(k_tool, Error(ErrorKind::io, "cannot write to standard output"));
