@@ -25,7 +25,9 @@ Result<void> make_private_dirs(const std::string& path) {
 Result<std::string> state_root() {
   std::string root;
   uid_t uid = ::geteuid();
-  if (uid == 0) {
+  if (const char* own = std::getenv("SIFKIT_STATE_DIR"); own != nullptr && *own == '/') {
+    root = own;
+  } else if (uid == 0) {
     root = "/run/sifkit";
   } else if (const char* xdg = std::getenv("XDG_RUNTIME_DIR"); xdg != nullptr && *xdg == '/') {
     root = std::string(xdg) + "/sifkit";

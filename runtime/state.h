@@ -8,8 +8,8 @@
 
 namespace sifkit::runtime {
 
-// The state directory: /run/sifkit for root, else $XDG_RUNTIME_DIR/sifkit, else
-// /tmp/sifkit-<uid>. Created with mode 0700 when missing; `conflict` when it exists but
+// The state directory: $SIFKIT_STATE_DIR when set, else /run/sifkit for root, else
+// $XDG_RUNTIME_DIR/sifkit, else /tmp/sifkit-<uid>. Created with mode 0700 when missing; `conflict` when it exists but
 // is not a directory owned by the caller, `io` when it cannot be created.
 Result<std::string> state_root();
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what sifkit needs, builds it, and runs the main job on the embedded default
-# image: inspect an OCI-SIF shipped in fixtures/ (header, descriptor list, OCI view), then
-# convert a bundled layered image to an OCI-SIF with one squashfs layer and show its tree.
+# image: inspect an OCI-SIF shipped in fixtures/ (header, descriptor list, OCI view),
+# convert a bundled layered image to an OCI-SIF with one squashfs layer and show its tree,
+# then convert a tiny busybox image to an OCI-SIF and run it with crun (or runc).
 # No network is needed beyond Debian's package archive for the first install.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -42,5 +43,16 @@ if command -v unsquashfs >/dev/null; then
     unsquashfs -lln -o "$offset" "$out"
   fi
 fi
+
+# Convert the bundled busybox image (made from Debian's busybox-static) and run it: the
+# image's CMD prints a greeting, its user (the image's USER) and where it runs.
+layout=build/busybox-image
+bash scripts/busybox-image.sh "$layout" >/dev/null
+echo
+echo "== sif-squash oci:$layout -o build/busybox.oci.sif"
+build/tools/sif-squash/sif-squash --quiet --cache build/quickstart-cache "oci:$layout" -o build/busybox.oci.sif
+echo
+echo "== sif-run build/busybox.oci.sif"
+build/tools/sif-run/sif-run build/busybox.oci.sif
 echo
 echo "sifkit is built; the tools are in build/tools/. Run scripts/test.sh for the test suite."

@@ -11,8 +11,10 @@ packages=(
   catch2 libcli11-dev nlohmann-json3-dev libfmt-dev libssl-dev libarchive-dev
   libsquashfs-dev libzstd-dev libdeflate-dev libcurl4-openssl-dev libsqlite3-dev sqlite3
   # peers and runtime parts used by tests and benchmarks
-  squashfs-tools squashfs-tools-ng squashfuse fuse-overlayfs crun runc
+  squashfs-tools squashfs-tools-ng squashfuse fuse3 fuse-overlayfs crun runc uidmap
   docker-registry skopeo umoci
+  # the bundled busybox image; the OCI runtime-spec schema and a validator for the tests
+  busybox-static golang-github-opencontainers-specs-dev python3-jsonschema
 )
 
 missing=()
@@ -22,14 +24,31 @@ for pkg in "${packages[@]}"; do
   fi
 done
 
-if ((${#missing[@]} == 0)); then
-  echo "setup: all ${#packages[@]} packages present"
-  exit 0
-fi
-
 sudo=""
 if ((EUID != 0)); then
   sudo="sudo"
+fi
+
+# crun (1.8) refuses every container on a cgroup v1/v2 hybrid host whose v2 hierarchy
+# holds controllers ("cgroups in hybrid mode not supported"); runc copes. Mounting those
+# controllers as v1 hierarchies, as their v1 siblings are, lets both runtimes work.
+# Pure v1 or pure v2 hosts are left alone; sif-run explains the same when it meets one.
+fix_hybrid_cgroups() {
+  local unified=/sys/fs/cgroup/unified controller
+  [ -f "$unified/cgroup.controllers" ] || return 0
+  grep -q ' - cgroup cgroup ' /proc/self/mountinfo || return 0
+  for controller in $(cat "$unified/cgroup.controllers"); do
+    echo "setup: mounting the $controller cgroup controller as a v1 hierarchy (for crun)"
+    $sudo mkdir -p "/sys/fs/cgroup/$controller"
+    $sudo mount -t cgroup -o "$controller" cgroup "/sys/fs/cgroup/$controller" ||
+      echo "setup: could not; sif-run will use runc on this host"
+  done
+}
+fix_hybrid_cgroups
+
+if ((${#missing[@]} == 0)); then
+  echo "setup: all ${#packages[@]} packages present"
+  exit 0
 fi
 echo "setup: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive

@@ -2,6 +2,8 @@
 
 #include <convert/image_builder.h>
 #include <convert/oci_convert.h>
+#include <runtime/cgroups.h>
+#include <runtime/launcher.h>
 #include <sif/oci_layout.h>
 #include <support/fixtures.h>
 
@@ -93,6 +95,67 @@ void make_busybox_sif(const std::string& out_sif, const std::string& runtime_con
   if (!converted) {
     FAIL("converting the busybox test image failed: " << converted.error().what());
   }
+}
+
+} // namespace sifkit::test
+
+namespace sifkit::test {
+
+std::vector<std::string> usable_runtimes() {
+  std::vector<std::string> out;
+  auto cgroups = runtime::detect_cgroups();
+  if (!runtime::find_executable("crun")) {
+    WARN("SKIPPED: crun is not installed; crun cases not run");
+  } else if (cgroups && runtime::crun_cgroup_problem(*cgroups)) {
+    WARN("SKIPPED: crun cannot run on this host's cgroups: "
+         << *runtime::crun_cgroup_problem(*cgroups));
+  } else {
+    out.push_back("crun");
+  }
+  if (!runtime::find_executable("runc")) {
+    WARN("SKIPPED: runc is not installed; runc cases not run");
+  } else {
+    out.push_back("runc");
+  }
+  return out;
+}
+
+std::string shell_quote(const std::string& text) {
+  std::string out = "'";
+  for (char c : text) {
+    out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  }
+  return out + "'";
+}
+
+CommandResult sif_run(const std::string& state_dir, const std::string& args) {
+  return run_command("SIFKIT_STATE_DIR=" + shell_quote(state_dir) + " " + tool("sif-run") + " " +
+                     args + " </dev/null");
+}
+
+std::string run_leftovers(const std::string& sif, const std::string& state_dir) {
+  std::string out;
+  auto loops = run_command("losetup -j " + shell_quote(sif));
+  if (!loops.out.empty()) {
+    out += "loop devices: " + loops.out;
+  }
+  auto mounts = run_command("grep -F -e " + shell_quote(state_dir) + " /proc/self/mountinfo");
+  if (!mounts.out.empty()) {
+    out += "mounts: " + mounts.out;
+  }
+  // By process name (not -f, which would match the shell running pgrep), then by image.
+  auto daemons = run_command("pgrep -a 'squashfuse|fuse-overlayfs'");
+  std::istringstream lines(daemons.out);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find(sif) != std::string::npos || line.find(state_dir) != std::string::npos) {
+      out += "FUSE daemon: " + line + "\n";
+    }
+  }
+  auto sessions = run_command("ls " + shell_quote(state_dir + "/runs") + " 2>/dev/null");
+  if (!sessions.out.empty()) {
+    out += "run sessions: " + sessions.out;
+  }
+  return out;
 }
 
 } // namespace sifkit::test

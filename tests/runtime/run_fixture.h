@@ -3,6 +3,9 @@
 // Test support for the runtime tests: small runnable OCI-SIF images made from the host's
 // static busybox (Debian's busybox-static), with the image config a test asks for.
 #include <string>
+#include <vector>
+
+#include <support/fixtures.h>
 
 namespace sifkit::test {
 
@@ -18,5 +21,25 @@ bool have_static_busybox();
 // (kept as separate squashfs layers: a --keep-layers image). Fails the test on error.
 void make_busybox_sif(const std::string& out_sif, const std::string& runtime_config = "{}",
                       int layers = 1);
+
+} // namespace sifkit::test
+
+namespace sifkit::test {
+
+// The OCI runtimes the run tests use here: runc when installed, crun when installed and
+// usable on this host's cgroups. Each one missing is reported with WARN("SKIPPED: ...").
+std::vector<std::string> usable_runtimes();
+
+// Runs `sif-run ARGS` (a shell fragment) with state directory `state_dir`
+// ($SIFKIT_STATE_DIR) and stdin from /dev/null; stdout and stderr captured.
+CommandResult sif_run(const std::string& state_dir, const std::string& args);
+
+// What runs with state directory `state_dir` left behind for `sif`: loop devices backing
+// it, mounts under the state directory, FUSE daemons reading it, run sessions. Empty
+// when nothing is left.
+std::string run_leftovers(const std::string& sif, const std::string& state_dir);
+
+// Single-quotes `text` for /bin/sh.
+std::string shell_quote(const std::string& text);
 
 } // namespace sifkit::test

@@ -1,0 +1,188 @@
+#include "run.h"
+
+#include <common/file.h>
+#include <runtime/cgroups.h>
+#include <runtime/host.h>
+#include <runtime/image.h>
+#include <runtime/launcher.h>
+#include <runtime/run_session.h>
+#include <runtime/spec.h>
+#include <runtime/state.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace sifkit::runtime {
+
+namespace {
+
+void tell(const RunRequest& request, const std::string& text) {
+  if (request.note) {
+    request.note(text);
+  }
+}
+
+// As root, our mounts go into a mount namespace of our own: invisible to the host, and
+// gone with the last process in it even when sif-run is killed. Host mounts still
+// propagate in (slave).
+void enter_private_mount_namespace(const RunRequest& request) {
+  if (::geteuid() != 0) {
+    return;
+  }
+  if (::unshare(CLONE_NEWNS) != 0) {
+    tell(request, fmt::format("mounting in the host's mount namespace (unshare: {})",
+                              std::strerror(errno)));
+    return;
+  }
+  if (::mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr) != 0) {
+    tell(request, fmt::format("mount propagation unchanged ({})", std::strerror(errno)));
+  }
+}
+
+// Undoes the mounts and removes the session however the run ends.
+class SessionCleanup {
+public:
+  SessionCleanup(RunSession& session, const RunRequest& request)
+      : m_session(&session), m_request(&request) {}
+  SessionCleanup(const SessionCleanup&) = delete;
+  SessionCleanup& operator=(const SessionCleanup&) = delete;
+  ~SessionCleanup() {
+    if (m_record) {
+      if (auto undone = unmount_all(*m_record); !undone) {
+        tell(*m_request, undone.error().what());
+      }
+    }
+    if (auto removed = m_session->remove(); !removed) {
+      tell(*m_request, removed.error().what());
+    }
+  }
+  void set_record(MountRecord record) { m_record = std::move(record); }
+
+private:
+  RunSession* m_session;
+  const RunRequest* m_request;
+  std::optional<MountRecord> m_record;
+};
+
+// Unprivileged, the container needs a user namespace in which the caller is the
+// container's user: its uid and gid map to the caller's, nothing else is mapped (so no
+// supplementary groups). The runtime then runs rootless.
+void map_caller_into_user_namespace(nlohmann::json& spec) {
+  auto& linux_part = spec["linux"];
+  auto& namespaces = linux_part["namespaces"];
+  bool have_user = false;
+  for (const auto& ns : namespaces) {
+    have_user = have_user || ns.value("type", "") == "user";
+  }
+  if (!have_user) {
+    namespaces.push_back({{"type", "user"}});
+  }
+  auto& user = spec["process"]["user"];
+  std::uint32_t uid = user.value("uid", 0u);
+  std::uint32_t gid = user.value("gid", 0u);
+  linux_part["uidMappings"] = nlohmann::json::array(
+      {{{"containerID", uid}, {"hostID", ::getuid()}, {"size", 1}}});
+  linux_part["gidMappings"] = nlohmann::json::array(
+      {{{"containerID", gid}, {"hostID", ::getgid()}, {"size", 1}}});
+  user.erase("additionalGids");
+}
+
+Result<bool> write_spec(const RunImage& image, const RunRequest& request,
+                        const RunSession& session) {
+  auto host = probe_host();
+  if (!host) {
+    return std::unexpected(host.error());
+  }
+  std::string files = session.dir() + "/files";
+  if (::mkdir(files.c_str(), 0755) != 0) {
+    return fail_errno("creating " + files, errno);
+  }
+  SpecInputs inputs{&image.config, &request.options, &*host, session.rootfs(), files};
+  auto spec = build_spec(inputs);
+  if (!spec) {
+    return std::unexpected(spec.error());
+  }
+  if (::geteuid() != 0) {
+    map_caller_into_user_namespace(*spec);
+  }
+  if (auto written = write_file_atomic(session.bundle() + "/config.json", spec->dump(2) + "\n",
+                                           Durability::unsynced);
+      !written) {
+    return std::unexpected(written.error());
+  }
+  return spec->value("/process/terminal"_json_pointer, false);
+}
+
+} // namespace
+
+Result<int> run_image(const RunRequest& request) {
+  auto image = open_run_image(request.image);
+  if (!image) {
+    return std::unexpected(image.error());
+  }
+  block_forwarded_signals();
+  auto root = state_root();
+  if (!root) {
+    return std::unexpected(root.error());
+  }
+  if (auto swept = sweep_stale_runs(*root); !swept) {
+    tell(request, swept.error().what());
+  }
+  auto cgroups = detect_cgroups();
+  if (!cgroups) {
+    return std::unexpected(cgroups.error());
+  }
+  auto runtime = select_runtime(request.runtime, *cgroups, request.note);
+  if (!runtime) {
+    return std::unexpected(runtime.error());
+  }
+  auto session = RunSession::create(*root);
+  if (!session) {
+    return std::unexpected(session.error());
+  }
+  enter_private_mount_namespace(request);
+  SessionCleanup cleanup(*session, request);
+
+  MountOptions mount_options;
+  mount_options.method = request.method;
+  // Always an overlay: the runtime creates missing mount points in it before it turns the
+  // root read-only (root.readonly) for --read-only.
+  mount_options.writable = Writable::tmpfs;
+  mount_options.tmpfs_size_mb = request.options.tmpfs_size_mb;
+  auto record = mount_image(*image, session->rootfs(), session->dir(), mount_options);
+  if (!record) {
+    return std::unexpected(record.error());
+  }
+  cleanup.set_record(*record);
+
+  auto terminal = write_spec(*image, request, *session);
+  if (!terminal) {
+    return std::unexpected(terminal.error());
+  }
+  std::string runtime_root = runtime_state_dir(*root, runtime->name);
+  if (auto made = make_private_dirs(runtime_root); !made) {
+    return std::unexpected(made.error());
+  }
+  if (auto recorded = session->record_runtime(*runtime, runtime_root); !recorded) {
+    return std::unexpected(recorded.error());
+  }
+  if (int signal = 0; forwarded_signal_pending(signal)) {
+    return 128 + signal; // asked to stop before the container started
+  }
+  Launch launch{*runtime, runtime_root, session->bundle(), session->id(),
+                session->dir() + "/runtime.log", *terminal};
+  auto status = run_runtime(launch);
+  struct stat st {};
+  if (::stat((runtime_root + "/" + session->id()).c_str(), &st) == 0) {
+    force_delete_container(*runtime, runtime_root, session->id());
+  }
+  return status;
+}
+
+} // namespace sifkit::runtime

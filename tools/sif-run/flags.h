@@ -1,0 +1,40 @@
+#pragma once
+
+// sif-run's flags: registered on each action's parser, then turned into the library's
+// RunRequest (runtime/run.h) and ImageRefOptions (runtime/image_ref.h).
+#include <common/error.h>
+#include <runtime/image_ref.h>
+#include <runtime/run.h>
+
+#include <CLI/CLI.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace sifkit::tools {
+
+struct RunFlags {
+  std::string image;
+  std::vector<std::string> env, env_files, binds, mounts, scratch, no_mount, dns;
+  std::vector<std::string> add_caps, drop_caps;
+  bool clean_env = false, no_home = false, net = false, uts = false, user = false;
+  bool keep_privs = false, no_privs = false, read_only = false, fuse = false, quiet = false;
+  std::optional<std::string> cwd, home, workdir, hostname, shell, runtime;
+  std::int64_t tmpfs_size_mb = 64;
+  // Image references.
+  std::optional<std::string> cache_dir, platform, credentials, ca_cert;
+  bool insecure = false;
+};
+
+// Registers the flags on `app` (the parser of one action) and its IMAGE positional.
+void add_run_flags(CLI::App& app, RunFlags& flags);
+
+// The library's view of `flags` for `action` with container arguments `args`. `usage`
+// for malformed flag values.
+Result<runtime::RunOptions> run_options(const RunFlags& flags, runtime::Action action,
+                                        std::vector<std::string> args);
+
+// How to find IMAGE when it is a reference.
+runtime::ImageRefOptions image_ref_options(const RunFlags& flags);
+
+} // namespace sifkit::tools

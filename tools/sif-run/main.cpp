@@ -1,0 +1,122 @@
+// sif-run: run a container from an OCI-SIF (or any image reference) with crun or runc.
+// The work is in runtime/ (run.h: mount, spec, launch, clean-up; image_ref.h: references
+// through the cache); this file picks the action and parses the flags.
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "flags.h"
+#include "help.h"
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <runtime/image_ref.h>
+#include <runtime/run.h>
+#include <support/report.h>
+
+namespace {
+
+constexpr std::string_view k_tool = "sif-run";
+
+// The index of the first word of `words` from `from` on that is not an option of `app`
+// or an option's value: IMAGE (or the action word); words.size() when there is none.
+std::size_t first_positional(const CLI::App& app, const std::vector<std::string>& words,
+                             std::size_t from) {
+  for (std::size_t i = from; i < words.size(); ++i) {
+    const std::string& word = words[i];
+    if (word == "--") {
+      return i + 1;
+    }
+    if (word.size() < 2 || word[0] != '-') {
+      return i;
+    }
+    if (word.find('=') != std::string::npos) {
+      continue; // --name=value
+    }
+    std::string name = word.starts_with("--") ? word : word.substr(0, 2);
+    const CLI::Option* option = app.get_option_no_throw(name);
+    bool takes_value = option != nullptr && option->get_expected_min() > 0;
+    bool value_attached = !word.starts_with("--") && word.size() > 2;
+    if (takes_value && !value_attached) {
+      ++i; // its value
+    }
+  }
+  return words.size();
+}
+
+// Parses `words` (the arguments after the program name): the flags, the action word
+// (first, or after the flags), IMAGE, and the container's arguments (everything after
+// IMAGE, options or not). Returns an exit code when parsing ends the program (--help, a
+// usage error), else -1.
+int parse(std::vector<std::string> words, sifkit::runtime::Action& action,
+          sifkit::tools::RunFlags& flags, std::vector<std::string>& container_args) {
+  using namespace sifkit;
+  CLI::App app(tools::k_run_description, "sif-run");
+  app.footer(tools::k_run_footer);
+  tools::add_run_flags(app, flags);
+  std::size_t image = first_positional(app, words, 0);
+  if (image < words.size() && (words[image] == "exec" || words[image] == "shell") &&
+      !runtime::is_image_file(words[image])) {
+    action = words[image] == "exec" ? runtime::Action::exec : runtime::Action::shell;
+    app.name("sif-run " + words[image]);
+    words.erase(words.begin() + static_cast<long>(image));
+    image = first_positional(app, words, image);
+  }
+  if (image < words.size()) {
+    container_args.assign(words.begin() + static_cast<long>(image) + 1, words.end());
+    words.resize(image + 1);
+  }
+  std::vector<std::string> reversed(words.rbegin(), words.rend());
+  try {
+    app.parse(reversed); // CLI11 takes the arguments reversed
+  } catch (const CLI::ParseError& e) {
+    return e.get_exit_code() == 0 ? app.exit(e) : tools::report_usage(k_tool, e.what());
+  }
+  return -1;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  using namespace sifkit;
+  std::vector<std::string> words(argv + 1, argv + argc);
+  runtime::Action action = runtime::Action::run;
+  tools::RunFlags flags;
+  std::vector<std::string> container_args;
+  if (int parsed = parse(words, action, flags, container_args); parsed >= 0) {
+    return parsed;
+  }
+  if (action == runtime::Action::exec && container_args.empty()) {
+    return tools::report_usage(k_tool, "exec needs a command after IMAGE");
+  }
+  if (action == runtime::Action::shell && !container_args.empty()) {
+    return tools::report_usage(k_tool, "shell takes no arguments after IMAGE (use exec)");
+  }
+  auto options = tools::run_options(flags, action, std::move(container_args));
+  if (!options) {
+    return tools::report_failure(k_tool, options.error());
+  }
+  auto note = [&flags](std::string_view text) {
+    if (!flags.quiet) {
+      fmt::print(stderr, "sif-run: {}\n", text);
+    }
+  };
+  auto ref_options = tools::image_ref_options(flags);
+  ref_options.note = note;
+  auto image = runtime::resolve_image(flags.image, ref_options);
+  if (!image) {
+    return tools::report_failure(k_tool, image.error());
+  }
+  runtime::RunRequest request;
+  request.image = *image;
+  request.options = std::move(*options);
+  request.runtime = flags.runtime;
+  request.method = flags.fuse ? runtime::MountMethod::fuse : runtime::MountMethod::automatic;
+  request.note = note;
+  auto status = runtime::run_image(request);
+  if (!status) {
+    return tools::report_failure(k_tool, status.error());
+  }
+  return *status;
+}
