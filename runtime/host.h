@@ -16,6 +16,7 @@ struct HostContext {
   std::uint32_t uid = 0; // the caller (real ids)
   std::uint32_t gid = 0;
   std::string user_name;          // from the host's passwd; empty when unknown
+  std::string group_name;         // the primary group's name from the host; empty when unknown
   std::string home;               // the caller's home directory ($HOME, else passwd)
   std::string shell;              // the caller's login shell from passwd
   std::vector<std::uint32_t> groups; // supplementary groups

@@ -1,0 +1,174 @@
+#include <common/file.h>
+#include <runtime/environment.h>
+#include <runtime/passwd.h>
+#include <runtime/spec_parts.h>
+
+#include <filesystem>
+#include <set>
+
+#include <arpa/inet.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
+
+namespace fs = std::filesystem;
+
+namespace sifkit::runtime::detail {
+
+namespace {
+
+const std::vector<std::string> k_file_bind_options = {"bind", "nosuid", "nodev", "ro"};
+
+// Writes `text` to `files_dir`/`name`, readable by any container user, and returns its path.
+Result<std::string> write_bound_file(const SpecInputs& inputs, const std::string& name,
+                                     const std::string& text) {
+  std::error_code ec;
+  fs::create_directories(inputs.files_dir, ec);
+  if (ec) {
+    return fail(ErrorKind::io, fmt::format("creating {}: {}", inputs.files_dir, ec.message()));
+  }
+  std::string path = inputs.files_dir + "/" + name;
+  if (auto written = write_file_atomic(path, text); !written) {
+    return std::unexpected(written.error());
+  }
+  if (chmod(path.c_str(), 0644) != 0) {
+    return fail_errno(fmt::format("chmod {}", path), errno);
+  }
+  return path;
+}
+
+bool valid_ip(const std::string& text) {
+  unsigned char buffer[sizeof(in6_addr)];
+  return inet_pton(AF_INET, text.c_str(), buffer) == 1 ||
+         inet_pton(AF_INET6, text.c_str(), buffer) == 1;
+}
+
+Result<std::string> resolv_conf_text(const SpecInputs& inputs) {
+  const std::vector<std::string>& dns = inputs.options->dns;
+  if (dns.empty()) {
+    return read_optional_file(inputs.host->resolv_conf);
+  }
+  std::string text;
+  for (const std::string& server : dns) {
+    if (!valid_ip(server)) {
+      return fail(ErrorKind::usage,
+                  fmt::format("--dns '{}' is not an IPv4 or IPv6 address", server));
+    }
+    text += "nameserver " + server + "\n";
+  }
+  return text;
+}
+
+Result<std::string> hosts_text(const SpecInputs& inputs) {
+  auto text = read_optional_file(inputs.host->hosts);
+  if (!text) {
+    return text;
+  }
+  if (inputs.options->hostname) {
+    if (!text->empty() && text->back() != '\n') {
+      *text += "\n";
+    }
+    *text += fmt::format("127.0.0.1 {}\n", *inputs.options->hostname);
+  }
+  return text;
+}
+
+Result<void> add_generated(const SpecInputs& inputs, const std::string& name,
+                           const Result<std::string>& text, const std::string& destination,
+                           nlohmann::json& mounts) {
+  if (!text) {
+    return std::unexpected(text.error());
+  }
+  auto path = write_bound_file(inputs, name, *text);
+  if (!path) {
+    return std::unexpected(path.error());
+  }
+  mounts.push_back(mount_entry(destination, "bind", *path, k_file_bind_options));
+  return {};
+}
+
+Result<void> add_identity_files(const SpecInputs& inputs, const TargetUser& user,
+                                nlohmann::json& mounts) {
+  const HostContext& host = *inputs.host;
+  CallerEntry caller;
+  caller.name = host.user_name.empty() ? fmt::format("user{}", host.uid) : host.user_name;
+  caller.uid = host.uid;
+  caller.gid = host.gid;
+  caller.home = user.home;
+  caller.group_name = host.group_name;
+
+  auto passwd = read_optional_file(inputs.rootfs + "/etc/passwd");
+  if (!passwd) {
+    return std::unexpected(passwd.error());
+  }
+  auto group = read_optional_file(inputs.rootfs + "/etc/group");
+  if (!group) {
+    return std::unexpected(group.error());
+  }
+  if (auto added = add_generated(inputs, "passwd", passwd_with_caller(*passwd, caller),
+                                 "/etc/passwd", mounts);
+      !added) {
+    return added;
+  }
+  return add_generated(inputs, "group", group_with_caller(*group, caller), "/etc/group", mounts);
+}
+
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> items;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    std::size_t end = text.find(',', start);
+    std::string item = text.substr(start, end == std::string::npos ? end : end - start);
+    if (!item.empty()) {
+      items.push_back(item);
+    }
+    start = end == std::string::npos ? text.size() + 1 : end + 1;
+  }
+  return items;
+}
+
+Result<void> add_contained_libs(const SpecInputs& inputs, nlohmann::json& mounts) {
+  std::set<std::string> destinations;
+  for (const char* variable : {"SIFKIT_CONTAINLIBS", "SINGULARITY_CONTAINLIBS"}) {
+    auto it = inputs.host->env.find(variable);
+    if (it == inputs.host->env.end()) {
+      continue;
+    }
+    for (const std::string& library : split_list(it->second)) {
+      std::error_code ec;
+      fs::path source = fs::absolute(library, ec).lexically_normal();
+      if (ec || !fs::is_regular_file(source, ec)) {
+        return fail(ErrorKind::usage,
+                    fmt::format("{}: the library '{}' does not exist", variable, library));
+      }
+      std::string destination =
+          std::string(k_container_libs_dir) + "/" + source.filename().string();
+      if (destinations.insert(destination).second) {
+        mounts.push_back(mount_entry(destination, "bind", source.string(), k_file_bind_options));
+      }
+    }
+  }
+  return {};
+}
+
+} // namespace
+
+Result<void> add_file_mounts(const SpecInputs& inputs, const TargetUser& user,
+                             nlohmann::json& mounts) {
+  if (auto added = add_generated(inputs, "resolv.conf", resolv_conf_text(inputs),
+                                 "/etc/resolv.conf", mounts);
+      !added) {
+    return added;
+  }
+  if (auto added = add_generated(inputs, "hosts", hosts_text(inputs), "/etc/hosts", mounts);
+      !added) {
+    return added;
+  }
+  if (!user.from_image) {
+    if (auto added = add_identity_files(inputs, user, mounts); !added) {
+      return added;
+    }
+  }
+  return add_contained_libs(inputs, mounts);
+}
+
+} // namespace sifkit::runtime::detail

@@ -1,0 +1,196 @@
+#include <runtime/spec_parts.h>
+
+#include <filesystem>
+
+#include <fmt/format.h>
+#include <sys/stat.h>
+
+namespace fs = std::filesystem;
+
+namespace sifkit::runtime::detail {
+
+nlohmann::json mount_entry(const std::string& destination, const std::string& type,
+                           const std::string& source, std::vector<std::string> options) {
+  return {{"destination", destination},
+          {"type", type},
+          {"source", source},
+          {"options", std::move(options)}};
+}
+
+namespace {
+
+std::string size_option(const RunOptions& options) {
+  return fmt::format("size={}m", options.tmpfs_size_mb);
+}
+
+// Creates `path` (and parents) with mode `mode`, for the --workdir directories.
+Result<void> make_dir(const std::string& path, mode_t mode) {
+  std::error_code ec;
+  fs::create_directories(path, ec);
+  if (ec) {
+    return fail(ErrorKind::io, fmt::format("creating {}: {}", path, ec.message()));
+  }
+  if (chmod(path.c_str(), mode) != 0) {
+    return fail_errno(fmt::format("chmod {}", path), errno);
+  }
+  return {};
+}
+
+// True when the image's /var/tmp is a symbolic link that resolves to /tmp.
+bool var_tmp_is_tmp(const std::string& rootfs) {
+  std::error_code ec;
+  fs::path link = fs::path(rootfs) / "var/tmp";
+  if (!fs::is_symlink(link, ec)) {
+    return false;
+  }
+  fs::path target = fs::read_symlink(link, ec);
+  if (ec) {
+    return false;
+  }
+  fs::path resolved = (fs::path("/var") / target).lexically_normal();
+  std::string text = resolved.string();
+  while (text.size() > 1 && text.back() == '/') {
+    text.pop_back();
+  }
+  return text == "/tmp";
+}
+
+void add_system_mounts(const SpecInputs& inputs, nlohmann::json& mounts) {
+  const RunOptions& options = *inputs.options;
+  const bool root = inputs.host->uid == 0;
+  if (!options.no_mount.contains("proc")) {
+    mounts.push_back(mount_entry("/proc", "proc", "proc", {"nosuid", "noexec", "nodev"}));
+  }
+  if (!options.no_mount.contains("sys")) {
+    mounts.push_back(
+        root ? mount_entry("/sys", "sysfs", "sysfs", {"nosuid", "noexec", "nodev", "ro"})
+             : mount_entry("/sys", "none", "/sys", {"rbind", "nosuid", "noexec", "nodev", "ro"}));
+  }
+  mounts.push_back(mount_entry("/dev", "tmpfs", "tmpfs",
+                               {"nosuid", "strictatime", "mode=755", size_option(options)}));
+  if (!options.no_mount.contains("devpts")) {
+    std::vector<std::string> pts = {"nosuid", "noexec", "newinstance", "ptmxmode=0666",
+                                    "mode=0620"};
+    if (root) {
+      pts.push_back("gid=5");
+    }
+    mounts.push_back(mount_entry("/dev/pts", "devpts", "devpts", std::move(pts)));
+  }
+  mounts.push_back(mount_entry("/dev/shm", "tmpfs", "shm",
+                               {"nosuid", "noexec", "nodev", "mode=1777", size_option(options)}));
+  mounts.push_back(mount_entry("/dev/mqueue", "mqueue", "mqueue", {"nosuid", "noexec", "nodev"}));
+}
+
+Result<void> add_tmp_mounts(const SpecInputs& inputs, nlohmann::json& mounts) {
+  const RunOptions& options = *inputs.options;
+  if (options.no_mount.contains("tmp")) {
+    return {};
+  }
+  std::vector<std::pair<std::string, std::string>> dirs = {{"/tmp", "tmp"}};
+  if (!var_tmp_is_tmp(inputs.rootfs)) {
+    dirs.emplace_back("/var/tmp", "var_tmp");
+  }
+  for (const auto& [destination, workdir_name] : dirs) {
+    if (options.workdir) {
+      std::string source = *options.workdir + "/" + workdir_name;
+      if (auto made = make_dir(source, 01777); !made) {
+        return made;
+      }
+      mounts.push_back(mount_entry(destination, "bind", source, {"rbind", "nosuid", "nodev"}));
+    } else {
+      mounts.push_back(mount_entry(destination, "tmpfs", "tmpfs",
+                                   {"nosuid", "relatime", "mode=1777", size_option(options)}));
+    }
+  }
+  return {};
+}
+
+void add_home_mount(const SpecInputs& inputs, const TargetUser& user, nlohmann::json& mounts) {
+  const RunOptions& options = *inputs.options;
+  switch (user.home_mode) {
+  case HomeMode::automatic:
+    mounts.push_back(mount_entry(user.home, "bind", user.home, {"rbind", "nosuid", "nodev"}));
+    break;
+  case HomeMode::bind:
+    mounts.push_back(
+        mount_entry(user.home, "bind", options.home_source, {"rbind", "nosuid", "nodev"}));
+    break;
+  case HomeMode::tmpfs: {
+    std::vector<std::string> tmpfs = {"nosuid", "relatime", "mode=755", size_option(options)};
+    if (user.uid != 0) {
+      tmpfs.push_back(fmt::format("uid={}", user.uid));
+      tmpfs.push_back(fmt::format("gid={}", user.gid));
+    }
+    mounts.push_back(mount_entry(user.home, "tmpfs", "tmpfs", std::move(tmpfs)));
+    break;
+  }
+  case HomeMode::none:
+    break;
+  }
+}
+
+Result<void> add_scratch_mounts(const SpecInputs& inputs, nlohmann::json& mounts) {
+  const RunOptions& options = *inputs.options;
+  for (const std::string& dir : options.scratch) {
+    if (dir.empty() || dir.front() != '/') {
+      return fail(ErrorKind::usage,
+                  fmt::format("--scratch '{}' must be an absolute container path", dir));
+    }
+    std::string destination = fs::path(dir).lexically_normal().string();
+    if (options.workdir) {
+      std::string source = *options.workdir + "/scratch" + destination;
+      if (auto made = make_dir(source, 0755); !made) {
+        return made;
+      }
+      mounts.push_back(mount_entry(destination, "bind", source, {"rbind", "nosuid", "nodev"}));
+    } else {
+      mounts.push_back(mount_entry(destination, "tmpfs", "tmpfs",
+                                   {"relatime", "nodev", "nosuid", size_option(options)}));
+    }
+  }
+  return {};
+}
+
+Result<void> add_user_binds(const SpecInputs& inputs, nlohmann::json& mounts) {
+  for (const BindMount& bind : inputs.options->binds) {
+    if (bind.destination.empty() || bind.destination.front() != '/') {
+      return fail(ErrorKind::usage,
+                  fmt::format("the bind destination '{}' must be absolute", bind.destination));
+    }
+    std::error_code ec;
+    if (bind.source.empty() || bind.source.front() != '/' || !fs::exists(bind.source, ec)) {
+      return fail(
+          ErrorKind::usage,
+          fmt::format("the bind source '{}' does not exist (or is not absolute)", bind.source));
+    }
+    std::vector<std::string> bind_options = {"rbind", "nosuid", "nodev"};
+    if (bind.read_only) {
+      bind_options.push_back("ro");
+    }
+    mounts.push_back(mount_entry(bind.destination, "bind", bind.source, std::move(bind_options)));
+  }
+  return {};
+}
+
+} // namespace
+
+Result<nlohmann::json> build_mounts(const SpecInputs& inputs, const TargetUser& user) {
+  nlohmann::json mounts = nlohmann::json::array();
+  add_system_mounts(inputs, mounts);
+  if (auto tmp = add_tmp_mounts(inputs, mounts); !tmp) {
+    return std::unexpected(tmp.error());
+  }
+  add_home_mount(inputs, user, mounts);
+  if (auto scratch = add_scratch_mounts(inputs, mounts); !scratch) {
+    return std::unexpected(scratch.error());
+  }
+  if (auto binds = add_user_binds(inputs, mounts); !binds) {
+    return std::unexpected(binds.error());
+  }
+  if (auto files = add_file_mounts(inputs, user, mounts); !files) {
+    return std::unexpected(files.error());
+  }
+  return mounts;
+}
+
+} // namespace sifkit::runtime::detail

@@ -1,0 +1,54 @@
+#pragma once
+
+// The pieces build_spec() assembles, one file each: the target user (spec_user.cpp), the
+// process (spec_process.cpp), the mounts (spec_mounts.cpp) and the files bound into the
+// container (spec_files.cpp). Internal to runtime/.
+#include <runtime/spec.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace sifkit::runtime::detail {
+
+// Who the container's process runs as, and where its home is.
+struct TargetUser {
+  std::uint32_t uid = 0;
+  std::uint32_t gid = 0;
+  std::vector<std::uint32_t> additional_gids;
+  std::string home;          // HOME, the passwd entry's home, the home mount's destination
+  bool from_image = false;   // the image's USER decided it
+  bool home_mounted = false; // something is mounted at `home`
+  HomeMode home_mode = HomeMode::none; // the effective mode (--no-mount home → none)
+};
+
+// Resolves the image's USER against `inputs.rootfs`/etc/{passwd,group}, or takes the
+// caller's ids, and decides the home. `not_found` for a USER name the container lacks,
+// `usage` for a custom --home with an image USER or a home mode without a destination.
+Result<TargetUser> resolve_target_user(const SpecInputs& inputs);
+
+// The "process" object: args, env, cwd, user, capabilities, terminal, noNewPrivileges.
+// `usage` when there is no command or --cwd is relative; env failures as
+// build_environment.
+Result<nlohmann::json> build_process(const SpecInputs& inputs, const TargetUser& user);
+
+// The "mounts" array in SingularityCE's order, writing the bound files into
+// `inputs.files_dir`. `usage` for a missing bind source, a relative destination or a bad
+// --dns address, `io` when a file or directory cannot be written.
+Result<nlohmann::json> build_mounts(const SpecInputs& inputs, const TargetUser& user);
+
+// Appends the mounts of generated files (resolv.conf, hosts, passwd, group) and of the
+// SIFKIT_CONTAINLIBS libraries to `mounts`. Failures as build_mounts.
+Result<void> add_file_mounts(const SpecInputs& inputs, const TargetUser& user,
+                             nlohmann::json& mounts);
+
+// One mounts[] entry.
+nlohmann::json mount_entry(const std::string& destination, const std::string& type,
+                           const std::string& source, std::vector<std::string> options);
+
+// The text of file `path`, or "" when it does not exist. `io` for other read failures.
+Result<std::string> read_optional_file(const std::string& path);
+
+} // namespace sifkit::runtime::detail

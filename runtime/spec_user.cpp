@@ -1,0 +1,82 @@
+#include <common/file.h>
+#include <runtime/passwd.h>
+#include <runtime/spec_parts.h>
+
+#include <fmt/format.h>
+
+namespace sifkit::runtime::detail {
+
+Result<std::string> read_optional_file(const std::string& path) {
+  auto text = read_file(path);
+  if (!text && text.error().kind() == ErrorKind::not_found) {
+    return std::string();
+  }
+  return text;
+}
+
+namespace {
+
+HomeMode effective_home_mode(const RunOptions& options) {
+  return options.no_mount.contains("home") ? HomeMode::none : options.home_mode;
+}
+
+} // namespace
+
+Result<TargetUser> resolve_target_user(const SpecInputs& inputs) {
+  const RunOptions& options = *inputs.options;
+  const HostContext& host = *inputs.host;
+  TargetUser user;
+  user.home_mode = effective_home_mode(options);
+  const std::string& image_user = inputs.image->config.user;
+
+  if (!image_user.empty()) {
+    if (user.home_mode == HomeMode::bind || user.home_mode == HomeMode::tmpfs) {
+      return fail(ErrorKind::usage,
+                  fmt::format("a custom --home cannot be used with an image that sets USER "
+                              "('{}')",
+                              image_user));
+    }
+    auto passwd = read_optional_file(inputs.rootfs + "/etc/passwd");
+    auto group = read_optional_file(inputs.rootfs + "/etc/group");
+    if (!passwd || !group) {
+      return std::unexpected((!passwd ? passwd : group).error());
+    }
+    auto resolved = resolve_user(image_user, *passwd, *group);
+    if (!resolved) {
+      return std::unexpected(resolved.error());
+    }
+    user.uid = resolved->uid;
+    user.gid = resolved->gid;
+    user.additional_gids = resolved->additional_gids;
+    user.home = resolved->home;
+    user.from_image = true;
+    user.home_mode = HomeMode::none;
+    return user;
+  }
+
+  user.uid = host.uid;
+  user.gid = host.gid;
+  user.home = host.home.empty() ? "/" : host.home;
+  switch (user.home_mode) {
+  case HomeMode::automatic:
+    user.home_mounted = user.home != "/";
+    if (!user.home_mounted) {
+      user.home_mode = HomeMode::none;
+    }
+    break;
+  case HomeMode::bind:
+  case HomeMode::tmpfs:
+    if (options.home_destination.empty() || options.home_destination.front() != '/' ||
+        (user.home_mode == HomeMode::bind && options.home_source.empty())) {
+      return fail(ErrorKind::usage, "--home needs an absolute container directory");
+    }
+    user.home = options.home_destination;
+    user.home_mounted = true;
+    break;
+  case HomeMode::none:
+    break;
+  }
+  return user;
+}
+
+} // namespace sifkit::runtime::detail
