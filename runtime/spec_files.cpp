@@ -27,7 +27,8 @@ Result<std::string> write_bound_file(const SpecInputs& inputs, const std::string
     return fail(ErrorKind::io, fmt::format("creating {}: {}", inputs.files_dir, ec.message()));
   }
   std::string path = inputs.files_dir + "/" + name;
-  if (auto written = write_file_atomic(path, text); !written) {
+  // Regenerated for every run: atomic for readers, no need to survive a reboot.
+  if (auto written = write_file_atomic(path, text, Durability::unsynced); !written) {
     return std::unexpected(written.error());
   }
   if (chmod(path.c_str(), 0644) != 0) {
