@@ -83,7 +83,9 @@ Result<MountRecord> parse_mount_record(const std::string& text, const std::strin
 
 Result<void> write_mount_record(const MountRecord& record) {
   std::string path = mount_record_path(record.work_dir);
-  return with_context(write_file_atomic(path, mount_record_json(record).dump(2) + "\n"),
+  // A record means nothing after a reboot (nothing stays mounted): atomic, not synced.
+  return with_context(write_file_atomic(path, mount_record_json(record).dump(2) + "\n",
+                                        Durability::unsynced),
                       "writing the mount record " + path);
 }
 

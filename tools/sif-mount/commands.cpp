@@ -1,5 +1,8 @@
 #include "commands.h"
 
+#include <runtime/run_session.h>
+#include <runtime/state.h>
+
 #include <runtime/mount_record.h>
 #include <runtime/mount_session.h>
 
@@ -74,6 +77,28 @@ Result<void> run_mount(const MountCommandOptions& o) {
 }
 
 Result<void> run_umount(const UmountCommandOptions& o) {
+  if (o.stale) {
+    auto root = runtime::state_root();
+    if (!root) {
+      return std::unexpected(root.error());
+    }
+    auto swept = runtime::sweep_stale_runs(*root);
+    if (!swept) {
+      return std::unexpected(swept.error());
+    }
+    if (!o.quiet) {
+      if (auto w = write_out(fmt::format("cleaned {} stale run session(s), {} container(s)\n",
+                                         swept->sessions, swept->containers));
+          !w) {
+        return w;
+      }
+    }
+    if (o.dir.empty()) {
+      return {};
+    }
+  } else if (o.dir.empty()) {
+    return fail(ErrorKind::usage, "give DIR, or --stale");
+  }
   auto record = runtime::end_mount_session(o.dir);
   if (!record) {
     return std::unexpected(record.error());

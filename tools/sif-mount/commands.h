@@ -27,10 +27,13 @@ Result<void> run_mount(const MountCommandOptions& options);
 
 struct UmountCommandOptions {
   std::string dir;
+  bool stale = false; // --stale: clean what killed sif-run processes left
   bool quiet = false;
 };
 
-// Unmounts the session of `options.dir` and prints "unmounted DIR" unless quiet.
+// Unmounts the session of `options.dir` and prints "unmounted DIR" unless quiet; with
+// `stale`, first cleans the sessions of dead sif-run processes (runtime/run_session.h)
+// and reports how many. `usage` for neither DIR nor --stale.
 Result<void> run_umount(const UmountCommandOptions& options);
 
 } // namespace sifkit::tools

@@ -53,6 +53,7 @@ inline constexpr const char* k_umount_description =
 inline constexpr const char* k_umount_footer = R"(Examples:
   sif-umount /mnt/alpine
   sif-umount ./bundle
+  sif-umount --stale      # after a sif-run was killed with SIGKILL (the next run does it too)
 
 Exit codes:
   0  success

@@ -21,9 +21,10 @@ int main(int argc, char** argv) {
   app.footer(tools::k_umount_footer);
 
   tools::UmountCommandOptions o;
-  app.add_option("DIR", o.dir, "The directory or bundle sif-mount mounted")
-      ->required()
-      ->type_name("");
+  app.add_option("DIR", o.dir, "The directory or bundle sif-mount mounted")->type_name("");
+  app.add_flag("--stale", o.stale,
+               "Clean what sif-run processes that were killed left: their containers, "
+               "mounts and sessions");
   app.add_flag("-q,--quiet", o.quiet, "Print nothing on success");
 
   try {
