@@ -308,3 +308,29 @@ TEST_CASE("sif-run refuses an unknown runtime and a SIF that holds no OCI image"
   CHECK(help.exit_code == 0);
   CHECK_THAT(help.out, Catch::Contains("ENTRYPOINT"));
 }
+
+TEST_CASE("sif-run shell gives an interactive shell on a terminal, and its exit code",
+          "[run][sif-run]") {
+  if (!can_run_containers()) {
+    return;
+  }
+  if (run_command("command -v script").exit_code != 0) {
+    WARN("SKIPPED: script (util-linux) is missing: no pseudo-terminal to test with");
+    return;
+  }
+  RunCase c;
+  for (const auto& rt : usable_runtimes()) {
+    INFO("runtime " << rt);
+    // script gives sif-run a pseudo-terminal as stdin; the shell reads the piped lines
+    // from it.
+    auto r = run_command("printf 'echo in-shell $((6*7)); tty; exit 3\\n' | SIFKIT_STATE_DIR=" +
+                         c.state + " timeout 60 script -qec " +
+                         shell_quote(tool("sif-run") + " -q --runtime " + rt + " shell " + c.sif) +
+                         " /dev/null");
+    INFO(r.out << r.err);
+    CHECK(r.exit_code == 3);
+    CHECK_THAT(r.out, Catch::Contains("in-shell 42"));
+    CHECK_THAT(r.out, Catch::Contains("/dev/pts/0"));
+  }
+  c.check_clean();
+}
