@@ -2,8 +2,9 @@
 
 #include <common/file.h>
 
-#include <fmt/format.h>
 #include <sstream>
+
+#include <fmt/format.h>
 
 namespace sifkit::runtime {
 

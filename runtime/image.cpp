@@ -5,6 +5,7 @@
 #include <sif/oci_sif.h>
 
 #include <cstdlib>
+
 #include <fmt/format.h>
 
 namespace sifkit::runtime {
@@ -69,7 +70,8 @@ Result<RunImage> open_run_image(const std::string& path) {
                   fmt::format("{}: layer {} is {} bytes in the SIF but {} in its manifest", path,
                               i + 1, (*descriptor)->size, layer.size));
     }
-    result.layers.push_back(SquashfsLayer{layer.digest, (*descriptor)->offset, (*descriptor)->size});
+    result.layers.push_back(
+        SquashfsLayer{layer.digest, (*descriptor)->offset, (*descriptor)->size});
   }
   if (result.layers.empty()) {
     return fail(ErrorKind::unsupported, path + ": the image has no layers");

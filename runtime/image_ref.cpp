@@ -51,8 +51,8 @@ Result<Digest> pulled_manifest(const registry::ImageReference& reference, cache:
   if (!cached || !*cached) {
     return std::unexpected(pulled.error());
   }
-  tell(options, fmt::format("{}; using the cached image {}", pulled.error().what(),
-                            (*cached)->text()));
+  tell(options,
+       fmt::format("{}; using the cached image {}", pulled.error().what(), (*cached)->text()));
   return **cached;
 }
 

@@ -7,15 +7,16 @@
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
+#include <sstream>
+#include <vector>
+
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <spawn.h>
-#include <sstream>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <vector>
 
 extern char** environ;
 
@@ -105,9 +106,9 @@ int exit_status(int status) {
 }
 
 void send_signal(const Launch& launch, int signal) {
-  auto pid = spawn({launch.runtime.path, "--root", launch.state_dir, "kill", launch.id,
-                    std::to_string(signal)},
-                   true, true);
+  auto pid = spawn(
+      {launch.runtime.path, "--root", launch.state_dir, "kill", launch.id, std::to_string(signal)},
+      true, true);
   if (pid) {
     wait_status(*pid);
   }
@@ -162,9 +163,10 @@ Result<OciRuntime> select_runtime(const std::optional<std::string>& requested,
       return fail(ErrorKind::not_found,
                   fmt::format("--runtime {}: not found (install Debian's {} package, or give "
                               "the runtime's path)",
-                              *requested, requested->find('/') == std::string::npos
-                                              ? *requested
-                                              : std::string("crun or runc")));
+                              *requested,
+                              requested->find('/') == std::string::npos
+                                  ? *requested
+                                  : std::string("crun or runc")));
     }
     std::string name = path->substr(path->rfind('/') + 1);
     if (name == "crun" && problem) {
@@ -246,8 +248,8 @@ Result<int> run_runtime(const Launch& launch) {
   int code = exit_status(status);
   if (code != 0 && !launch.log_file.empty()) {
     if (auto errors = runtime_errors(launch.log_file); !errors.empty()) {
-      return fail(ErrorKind::io, fmt::format("{} could not run the container: {}",
-                                             launch.runtime.name, errors));
+      return fail(ErrorKind::io,
+                  fmt::format("{} could not run the container: {}", launch.runtime.name, errors));
     }
   }
   return code;

@@ -36,7 +36,7 @@ struct Launch {
   std::string state_dir; // the runtime's --root
   std::string bundle;
   std::string id;
-  std::string log_file; // the runtime's own messages (--log, JSON)
+  std::string log_file;  // the runtime's own messages (--log, JSON)
   bool terminal = false; // config.json asks for a terminal: the runtime stays in our
                          // process group so that it can own the tty
 };

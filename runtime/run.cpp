@@ -11,6 +11,7 @@
 
 #include <cerrno>
 #include <cstring>
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <sched.h>
@@ -36,8 +37,8 @@ void enter_private_mount_namespace(const RunRequest& request) {
     return;
   }
   if (::unshare(CLONE_NEWNS) != 0) {
-    tell(request, fmt::format("mounting in the host's mount namespace (unshare: {})",
-                              std::strerror(errno)));
+    tell(request,
+         fmt::format("mounting in the host's mount namespace (unshare: {})", std::strerror(errno)));
     return;
   }
   if (::mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr) != 0) {
@@ -86,10 +87,10 @@ void map_caller_into_user_namespace(nlohmann::json& spec) {
   auto& user = spec["process"]["user"];
   std::uint32_t uid = user.value("uid", 0u);
   std::uint32_t gid = user.value("gid", 0u);
-  linux_part["uidMappings"] = nlohmann::json::array(
-      {{{"containerID", uid}, {"hostID", ::getuid()}, {"size", 1}}});
-  linux_part["gidMappings"] = nlohmann::json::array(
-      {{{"containerID", gid}, {"hostID", ::getgid()}, {"size", 1}}});
+  linux_part["uidMappings"] =
+      nlohmann::json::array({{{"containerID", uid}, {"hostID", ::getuid()}, {"size", 1}}});
+  linux_part["gidMappings"] =
+      nlohmann::json::array({{{"containerID", gid}, {"hostID", ::getgid()}, {"size", 1}}});
   user.erase("additionalGids");
 }
 
@@ -112,7 +113,7 @@ Result<bool> write_spec(const RunImage& image, const RunRequest& request,
     map_caller_into_user_namespace(*spec);
   }
   if (auto written = write_file_atomic(session.bundle() + "/config.json", spec->dump(2) + "\n",
-                                           Durability::unsynced);
+                                       Durability::unsynced);
       !written) {
     return std::unexpected(written.error());
   }
@@ -175,8 +176,9 @@ Result<int> run_image(const RunRequest& request) {
   if (int signal = 0; forwarded_signal_pending(signal)) {
     return 128 + signal; // asked to stop before the container started
   }
-  Launch launch{*runtime, runtime_root, session->bundle(), session->id(),
-                session->dir() + "/runtime.log", *terminal};
+  Launch launch{
+      *runtime, runtime_root, session->bundle(), session->id(), session->dir() + "/runtime.log",
+      *terminal};
   auto status = run_runtime(launch);
   struct stat st {};
   if (::stat((runtime_root + "/" + session->id()).c_str(), &st) == 0) {

@@ -6,11 +6,12 @@
 #include <runtime/state.h>
 
 #include <cerrno>
-#include <fcntl.h>
 #include <filesystem>
+#include <random>
+
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
-#include <random>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -116,7 +117,9 @@ Result<void> RunSession::record_runtime(const OciRuntime& runtime,
   return write_file_atomic(m_dir + "/run.json", json.dump(2) + "\n", Durability::unsynced);
 }
 
-Result<void> RunSession::remove() { return remove_tree_unless_mounted(m_dir); }
+Result<void> RunSession::remove() {
+  return remove_tree_unless_mounted(m_dir);
+}
 
 Result<SweepResult> sweep_stale_runs(const std::string& state_root) {
   SweepResult result;

@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <cstdlib>
+
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -48,8 +49,7 @@ Result<std::string> state_root() {
   }
   if (!S_ISDIR(st.st_mode) || st.st_uid != uid) {
     return fail(ErrorKind::conflict, "the state directory " + root +
-                                         " is not a directory owned by uid " +
-                                         std::to_string(uid));
+                                         " is not a directory owned by uid " + std::to_string(uid));
   }
   return root;
 }

@@ -9,8 +9,8 @@
 namespace sifkit::runtime {
 
 // The state directory: $SIFKIT_STATE_DIR when set, else /run/sifkit for root, else
-// $XDG_RUNTIME_DIR/sifkit, else /tmp/sifkit-<uid>. Created with mode 0700 when missing; `conflict` when it exists but
-// is not a directory owned by the caller, `io` when it cannot be created.
+// $XDG_RUNTIME_DIR/sifkit, else /tmp/sifkit-<uid>. Created with mode 0700 when missing; `conflict`
+// when it exists but is not a directory owned by the caller, `io` when it cannot be created.
 Result<std::string> state_root();
 
 // The directory of the sif-mount session for the mount point or bundle `target` (an

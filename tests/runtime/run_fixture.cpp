@@ -5,12 +5,13 @@
 #include <runtime/cgroups.h>
 #include <runtime/launcher.h>
 #include <sif/oci_layout.h>
-#include <support/fixtures.h>
 
-#include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+
+#include <catch2/catch.hpp>
+#include <support/fixtures.h>
 
 namespace sifkit::test {
 

@@ -1,9 +1,10 @@
 #include <runtime/cgroups.h>
 #include <runtime/launcher.h>
 
-#include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
+
+#include <catch2/catch.hpp>
 #include <support/fixtures.h>
 
 using namespace sifkit;

@@ -2,14 +2,15 @@
 // from the host, sif-run itself killed with SIGKILL (the next run or `sif-umount --stale`
 // cleans up), several layers, the FUSE method.
 #include <runtime/run_fixture.h>
-#include <support/fixtures.h>
 
-#include <catch2/catch.hpp>
 #include <chrono>
 #include <csignal>
 #include <filesystem>
 #include <random>
 #include <thread>
+
+#include <catch2/catch.hpp>
+#include <support/fixtures.h>
 #include <unistd.h>
 
 using namespace sifkit::test;
@@ -72,10 +73,13 @@ TEST_CASE("a container killed from the host ends sif-run with 137 and leaves not
     INFO("runtime " << rt);
     std::string sleep = unique_sleep();
     std::string script = "SIFKIT_STATE_DIR=" + state + " " + tool("sif-run") + " --runtime " + rt +
-                         " exec " + sif + " " + sleep + " </dev/null & pid=$!; "
-                         "for i in $(seq 100); do pgrep -x -f '" + sleep +
+                         " exec " + sif + " " + sleep +
+                         " </dev/null & pid=$!; "
+                         "for i in $(seq 100); do pgrep -x -f '" +
+                         sleep +
                          "' >/dev/null && break; sleep 0.1; done; "
-                         "pkill -KILL -x -f '" + sleep + "'; wait $pid";
+                         "pkill -KILL -x -f '" +
+                         sleep + "'; wait $pid";
     auto r = run_command(script);
     INFO(r.err);
     CHECK(r.exit_code == 137);
@@ -97,9 +101,9 @@ TEST_CASE("what a SIGKILLed sif-run left is cleaned by the next run and by sif-u
     for (std::string cleaner : {"run", "sif-umount"}) {
       INFO("runtime " << rt << ", cleaned by " << cleaner);
       std::string sleep = unique_sleep();
-      auto started = run_command("SIFKIT_STATE_DIR=" + state + " setsid " + tool("sif-run") +
-                                 " --runtime " + rt + " exec " + sif + " " + sleep +
-                                 " </dev/null >/dev/null 2>&1 & echo $!");
+      auto started =
+          run_command("SIFKIT_STATE_DIR=" + state + " setsid " + tool("sif-run") + " --runtime " +
+                      rt + " exec " + sif + " " + sleep + " </dev/null >/dev/null 2>&1 & echo $!");
       REQUIRE(started.exit_code == 0);
       int sif_run_pid = std::stoi(started.out);
       int container_pid = wait_for_process(sleep);
@@ -112,8 +116,8 @@ TEST_CASE("what a SIGKILLed sif-run left is cleaned by the next run and by sif-u
         INFO(next.err);
         CHECK(next.exit_code == 0);
       } else {
-        auto swept = run_command("SIFKIT_STATE_DIR=" + state + " " + tool("sif-umount") +
-                                 " --stale");
+        auto swept =
+            run_command("SIFKIT_STATE_DIR=" + state + " " + tool("sif-umount") + " --stale");
         INFO(swept.err);
         CHECK(swept.exit_code == 0);
       }
@@ -143,7 +147,8 @@ TEST_CASE("runs of a several-layer image and runs through squashfuse leave nothi
     INFO(r.err);
     CHECK(r.out == "image data\ndata\nlayer-3\n");
     CHECK(run_leftovers(layered, state).empty());
-    auto fuse = sif_run(state, "--runtime " + rt + " --fuse exec " + single + " cat /opt/data/file");
+    auto fuse =
+        sif_run(state, "--runtime " + rt + " --fuse exec " + single + " cat /opt/data/file");
     INFO(fuse.err);
     CHECK(fuse.out == "image data\n");
     CHECK(wait_until_clean(single, state));
@@ -169,8 +174,9 @@ TEST_CASE("the root filesystem is writable through a tmpfs that goes with the ru
     auto again = sif_run(state, "--runtime " + rt + " exec " + sif +
                                     " sh -c 'test -e /opt/new && echo kept || echo gone'");
     CHECK(again.out == "gone\n");
-    auto read_only = sif_run(state, "--runtime " + rt + " --read-only exec " + sif +
-                                        " sh -c 'touch /opt/x 2>/dev/null && echo wrote || echo refused'");
+    auto read_only =
+        sif_run(state, "--runtime " + rt + " --read-only exec " + sif +
+                           " sh -c 'touch /opt/x 2>/dev/null && echo wrote || echo refused'");
     INFO(read_only.err);
     CHECK(read_only.out == "refused\n");
   }

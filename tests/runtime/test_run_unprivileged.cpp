@@ -1,10 +1,11 @@
 // An unprivileged user runs a container: squashfuse mounts the image, the runtime runs
 // rootless in a user namespace where the caller is the container's user.
 #include <runtime/run_fixture.h>
-#include <support/fixtures.h>
+
+#include <filesystem>
 
 #include <catch2/catch.hpp>
-#include <filesystem>
+#include <support/fixtures.h>
 #include <unistd.h>
 
 using namespace sifkit::test;

@@ -2,13 +2,14 @@
 // working directory, arguments, environment, mounts, capabilities, namespaces) and how it
 // ends (exit codes, signals).
 #include <runtime/run_fixture.h>
-#include <support/fixtures.h>
 
-#include <catch2/catch.hpp>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+
+#include <catch2/catch.hpp>
+#include <support/fixtures.h>
 
 using namespace sifkit::test;
 
@@ -35,9 +36,7 @@ struct RunCase {
   CommandResult run(const std::string& runtime, const std::string& args) const {
     return sif_run(state, "--runtime " + runtime + " " + args);
   }
-  void check_clean() const {
-    CHECK(run_leftovers(sif, state) == "");
-  }
+  void check_clean() const { CHECK(run_leftovers(sif, state) == ""); }
 };
 
 std::string status_field(const std::string& status, const std::string& name) {
@@ -116,10 +115,11 @@ TEST_CASE("sif-run merges the environment: image, then SIFKIT_ENV_, then --env-f
   std::ofstream(c.dir.file("env")) << "# comment\nC=file\nexport D=file\n";
   for (const auto& rt : usable_runtimes()) {
     INFO("runtime " << rt);
-    auto r = run_command("SIFKIT_STATE_DIR=" + c.state + " SIFKIT_ENV_B=host SINGULARITYENV_E=compat " +
-                         "TERM=xterm-test NOT_PASSED=1 " + tool("sif-run") + " --runtime " + rt +
-                         " exec --env-file " + c.dir.file("env") + " --env D=flag " + c.sif +
-                         " sh -c 'echo $A $B $C $D $E $TERM ${NOT_PASSED:-unset} $PATH' </dev/null");
+    auto r =
+        run_command("SIFKIT_STATE_DIR=" + c.state + " SIFKIT_ENV_B=host SINGULARITYENV_E=compat " +
+                    "TERM=xterm-test NOT_PASSED=1 " + tool("sif-run") + " --runtime " + rt +
+                    " exec --env-file " + c.dir.file("env") + " --env D=flag " + c.sif +
+                    " sh -c 'echo $A $B $C $D $E $TERM ${NOT_PASSED:-unset} $PATH' </dev/null");
     INFO(r.err);
     CHECK(r.out == "image host file flag compat xterm-test unset /bin\n");
     auto clean = run_command("SIFKIT_STATE_DIR=" + c.state + " TERM=xterm-test " + tool("sif-run") +
@@ -140,8 +140,7 @@ TEST_CASE("sif-run binds host directories read-write and read-only", "[run][sif-
   for (const auto& rt : usable_runtimes()) {
     INFO("runtime " << rt);
     auto r = c.run(rt, "exec --bind " + c.dir.file("rw") + ":/out --bind " + c.dir.file("ro") +
-                           ":/in:ro " + c.sif +
-                           " sh -c 'echo written > /out/f-" + rt +
+                           ":/in:ro " + c.sif + " sh -c 'echo written > /out/f-" + rt +
                            "; cat /in/in; touch /in/x 2>/dev/null || echo ro-refused'");
     INFO(r.err);
     CHECK(r.out == "host file\nro-refused\n");
@@ -179,8 +178,9 @@ TEST_CASE("sif-run binds the caller's home when the image has no USER, and obeys
     auto bound = c.run(rt, "exec --home " + c.dir.file("other") + ":/home/me " + c.sif +
                                " sh -c 'echo $HOME; cat /home/me/elsewhere'");
     CHECK(bound.out == "/home/me\nother home\n");
-    auto tmpfs = c.run(rt, "exec --home /scratchhome " + c.sif +
-                               " sh -c 'ls -A /scratchhome | wc -l; touch /scratchhome/x && echo ok'");
+    auto tmpfs =
+        c.run(rt, "exec --home /scratchhome " + c.sif +
+                      " sh -c 'ls -A /scratchhome | wc -l; touch /scratchhome/x && echo ok'");
     CHECK(tmpfs.out == "0\nok\n");
     auto none = run_command(env + "SIFKIT_STATE_DIR=" + c.state + " " + tool("sif-run") +
                             " --runtime " + rt + " exec --no-home " + c.sif + " sh -c 'test -e " +
@@ -274,10 +274,10 @@ TEST_CASE("sif-run forwards SIGTERM and SIGINT to the container", "[run][sif-run
       // trap is in place.
       std::string script = "SIFKIT_STATE_DIR=" + c.state + " " + tool("sif-run") + " --runtime " +
                            rt + " exec --bind " + c.dir.file("shared") + ":/shared " + c.sif +
-                           " sh -c 'trap \"exit 42\" " + sig +
-                           "; touch /shared/ready-" + rt + sig +
+                           " sh -c 'trap \"exit 42\" " + sig + "; touch /shared/ready-" + rt + sig +
                            "; while true; do sleep 0.1; done' </dev/null & pid=$!; "
-                           "for i in $(seq 100); do test -e " + c.dir.file("shared/ready-" + rt + sig) +
+                           "for i in $(seq 100); do test -e " +
+                           c.dir.file("shared/ready-" + rt + sig) +
                            " && break; sleep 0.1; done; kill -" + sig + " $pid; wait $pid";
       auto r = run_command(script);
       INFO(r.err);
@@ -287,7 +287,8 @@ TEST_CASE("sif-run forwards SIGTERM and SIGINT to the container", "[run][sif-run
   c.check_clean();
 }
 
-TEST_CASE("sif-run refuses an unknown runtime and a SIF that holds no OCI image", "[run][sif-run]") {
+TEST_CASE("sif-run refuses an unknown runtime and a SIF that holds no OCI image",
+          "[run][sif-run]") {
   TempDir dir;
   std::string state = dir.file("state");
   auto not_oci = sif_run(state, fixture("sif-upstream/test/images/one-group.sif"));
@@ -323,10 +324,10 @@ TEST_CASE("sif-run shell gives an interactive shell on a terminal, and its exit 
     INFO("runtime " << rt);
     // script gives sif-run a pseudo-terminal as stdin; the shell reads the piped lines
     // from it.
-    auto r = run_command("printf 'echo in-shell $((6*7)); tty; exit 3\\n' | SIFKIT_STATE_DIR=" +
-                         c.state + " timeout 60 script -qec " +
-                         shell_quote(tool("sif-run") + " -q --runtime " + rt + " shell " + c.sif) +
-                         " /dev/null");
+    auto r = run_command(
+        "printf 'echo in-shell $((6*7)); tty; exit 3\\n' | SIFKIT_STATE_DIR=" + c.state +
+        " timeout 60 script -qec " +
+        shell_quote(tool("sif-run") + " -q --runtime " + rt + " shell " + c.sif) + " /dev/null");
     INFO(r.out << r.err);
     CHECK(r.exit_code == 3);
     CHECK_THAT(r.out, Catch::Contains("in-shell 42"));

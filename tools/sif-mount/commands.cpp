@@ -1,10 +1,9 @@
 #include "commands.h"
 
-#include <runtime/run_session.h>
-#include <runtime/state.h>
-
 #include <runtime/mount_record.h>
 #include <runtime/mount_session.h>
+#include <runtime/run_session.h>
+#include <runtime/state.h>
 
 #include <cerrno>
 #include <cstdio>

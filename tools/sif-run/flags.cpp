@@ -48,8 +48,7 @@ void add_run_flags(CLI::App& app, RunFlags& f) {
       ->type_name("HOST:CONTAINER|DIR")
       ->group(mounts);
   app.add_flag("--no-home", f.no_home, "Mount no home directory")->group(mounts);
-  many(app, "-S,--scratch", f.scratch, "An empty tmpfs at DIR (repeatable)", "DIR")
-      ->group(mounts);
+  many(app, "-S,--scratch", f.scratch, "An empty tmpfs at DIR (repeatable)", "DIR")->group(mounts);
   app.add_option("-W,--workdir", f.workdir, "Host directory for /tmp, /var/tmp and scratch")
       ->type_name("DIR")
       ->group(mounts);
@@ -80,8 +79,7 @@ void add_run_flags(CLI::App& app, RunFlags& f) {
   many(app, "--drop-caps", f.drop_caps, "Drop capabilities", "CAP[,CAP...]|all")->group(process);
   app.add_flag("--keep-privs", f.keep_privs, "Keep the caller's effective capabilities")
       ->group(process);
-  app.add_flag("--no-privs", f.no_privs, "No capabilities, and no_new_privileges")
-      ->group(process);
+  app.add_flag("--no-privs", f.no_privs, "No capabilities, and no_new_privileges")->group(process);
 
   auto runtime = "Runtime";
   app.add_option("--runtime", f.runtime, "OCI runtime (default: crun if usable, else runc)")
@@ -151,8 +149,8 @@ Result<runtime::RunOptions> run_options(const RunFlags& f, runtime::Action actio
   o.uts = f.uts || f.hostname.has_value();
   o.user = f.user;
   o.hostname = f.hostname;
-  for (const auto& [texts, into] : {std::pair{&f.add_caps, &o.add_caps},
-                                    std::pair{&f.drop_caps, &o.drop_caps}}) {
+  for (const auto& [texts, into] :
+       {std::pair{&f.add_caps, &o.add_caps}, std::pair{&f.drop_caps, &o.drop_caps}}) {
     for (const auto& text : *texts) {
       auto parsed = runtime::parse_caps(text);
       if (!parsed) {

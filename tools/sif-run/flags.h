@@ -6,10 +6,11 @@
 #include <runtime/image_ref.h>
 #include <runtime/run.h>
 
-#include <CLI/CLI.hpp>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <CLI/CLI.hpp>
 
 namespace sifkit::tools {
 

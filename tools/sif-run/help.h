@@ -18,7 +18,8 @@ inline constexpr const char* k_run_description =
     "The action word comes first; flags go before IMAGE (what follows IMAGE belongs to the\n"
     "container).";
 
-inline constexpr const char* k_run_footer = R"(IMAGE is an OCI-SIF file or any reference sif-pull accepts (docker://, oci:,
+inline constexpr const char* k_run_footer =
+    R"(IMAGE is an OCI-SIF file or any reference sif-pull accepts (docker://, oci:,
 oci-archive:, docker-archive:, docker-daemon:, oras://, https://): pulled into the
 shared cache and converted there on first use; later runs start from the cache.
 

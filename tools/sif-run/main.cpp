@@ -2,6 +2,9 @@
 // The work is in runtime/ (run.h: mount, spec, launch, clean-up; image_ref.h: references
 // through the cache); this file picks the action and parses the flags.
 
+#include <runtime/image_ref.h>
+#include <runtime/run.h>
+
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -11,8 +14,6 @@
 #include "help.h"
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
-#include <runtime/image_ref.h>
-#include <runtime/run.h>
 #include <support/report.h>
 
 namespace {
