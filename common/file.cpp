@@ -2,6 +2,7 @@
 #include <common/atomic_file.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -126,6 +127,16 @@ Result<void> File::close() {
     return fail_errno("cannot close " + m_path, errno);
   }
   return {};
+}
+
+Result<std::string> real_path(const std::string& path) {
+  char* resolved = ::realpath(path.c_str(), nullptr);
+  if (resolved == nullptr) {
+    return fail_errno(path, errno);
+  }
+  std::string text(resolved);
+  std::free(resolved);
+  return text;
 }
 
 Result<std::string> read_file(const std::string& path) {

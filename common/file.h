@@ -51,6 +51,10 @@ private:
   std::string m_path;
 };
 
+// The absolute path of `path` with every symlink, "." and ".." resolved (realpath(3));
+// `not_found` when it does not exist, `io` otherwise.
+Result<std::string> real_path(const std::string& path);
+
 // Reads the whole file `path` into memory, to its end (so /proc files too); meant for
 // small files (JSON, fixtures).
 Result<std::string> read_file(const std::string& path);

@@ -1,31 +1,16 @@
 #include "image.h"
 
+#include <common/file.h>
 #include <sif/image.h>
 #include <sif/oci_select.h>
 #include <sif/oci_sif.h>
-
-#include <cstdlib>
 
 #include <fmt/format.h>
 
 namespace sifkit::runtime {
 
-namespace {
-
-Result<std::string> absolute_path(const std::string& path) {
-  char* resolved = ::realpath(path.c_str(), nullptr);
-  if (resolved == nullptr) {
-    return fail_errno(path, errno);
-  }
-  std::string text(resolved);
-  std::free(resolved);
-  return text;
-}
-
-} // namespace
-
 Result<RunImage> open_run_image(const std::string& path) {
-  auto absolute = absolute_path(path);
+  auto absolute = real_path(path);
   if (!absolute) {
     return std::unexpected(absolute.error());
   }

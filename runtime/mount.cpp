@@ -1,5 +1,7 @@
 #include "mount.h"
 
+#include <common/file.h>
+
 #include <runtime/fuse_mount.h>
 #include <runtime/loop_device.h>
 #include <runtime/mount_record.h>
@@ -34,13 +36,7 @@ Result<std::string> existing_directory(const std::string& path) {
   if (!S_ISDIR(st.st_mode)) {
     return fail(ErrorKind::usage, path + " is not a directory");
   }
-  char* resolved = ::realpath(path.c_str(), nullptr);
-  if (resolved == nullptr) {
-    return fail_errno(path, errno);
-  }
-  std::string text(resolved);
-  std::free(resolved);
-  return text;
+  return real_path(path);
 }
 
 // Mounts one image's layers and overlays, writing the record after each mount; the

@@ -18,16 +18,6 @@ namespace sifkit::runtime {
 
 namespace {
 
-Result<std::string> real_path(const std::string& path) {
-  char* resolved = ::realpath(path.c_str(), nullptr);
-  if (resolved == nullptr) {
-    return fail_errno(path, errno);
-  }
-  std::string text(resolved);
-  std::free(resolved);
-  return text;
-}
-
 // `conflict` unless `dir` is an empty directory; creates it when `create` and missing.
 Result<void> require_empty_directory(const std::string& dir, bool create) {
   if (create && ::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
