@@ -335,3 +335,31 @@ TEST_CASE("sif-run shell gives an interactive shell on a terminal, and its exit 
   }
   c.check_clean();
 }
+
+TEST_CASE("sif-run takes an image reference, converts it through the cache once and runs it",
+          "[run][sif-run]") {
+  if (!can_run_containers()) {
+    return;
+  }
+  TempDir dir;
+  std::string layout = dir.file("layout");
+  std::string scripts = std::filesystem::path(SIFKIT_FIXTURES).parent_path() / "scripts";
+  auto made = run_command("bash " + scripts + "/busybox-image.sh " + layout);
+  INFO(made.err);
+  REQUIRE(made.exit_code == 0);
+  std::string state = dir.file("state");
+  std::string args = "--runtime runc --cache " + dir.file("cache") + " exec oci:" + layout +
+                     ":latest cat /etc/motd";
+  auto first = sif_run(state, args);
+  INFO(first.err);
+  CHECK(first.exit_code == 0);
+  CHECK_THAT(first.out, Catch::StartsWith("sifkit busybox"));
+  CHECK_THAT(first.err, Catch::Contains("converted"));
+  auto second = sif_run(state, args);
+  CHECK(second.exit_code == 0);
+  CHECK(second.out == first.out);
+  CHECK_THAT(second.err, !Catch::Contains("converted"));
+  auto missing = sif_run(state, "--cache " + dir.file("cache") + " exec oci:" + dir.file("none") +
+                                    ":latest true");
+  CHECK(missing.exit_code != 0);
+}
