@@ -1,6 +1,7 @@
 #include "cgroups.h"
 
 #include <common/file.h>
+#include <runtime/mountinfo.h>
 
 #include <sstream>
 
@@ -9,29 +10,6 @@
 namespace sifkit::runtime {
 
 namespace {
-
-// Mount points in mountinfo escape space, tab, newline and backslash as \ooo.
-std::string unescape(const std::string& text) {
-  std::string out;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '\\' && i + 3 < text.size()) {
-      int value = 0;
-      bool octal = true;
-      for (std::size_t k = 1; k <= 3; ++k) {
-        char c = text[i + k];
-        octal = octal && c >= '0' && c <= '7';
-        value = value * 8 + (c - '0');
-      }
-      if (octal) {
-        out.push_back(static_cast<char>(value));
-        i += 3;
-        continue;
-      }
-    }
-    out.push_back(text[i]);
-  }
-  return out;
-}
 
 std::vector<std::string> words(const std::string& text) {
   std::vector<std::string> out;
@@ -59,27 +37,16 @@ std::string_view to_string(CgroupLayout layout) {
 }
 
 Result<CgroupInfo> detect_cgroups(const std::string& mountinfo) {
-  auto text = read_file(mountinfo);
-  if (!text) {
-    return std::unexpected(text.error());
+  auto table = read_mount_table(mountinfo);
+  if (!table) {
+    return std::unexpected(table.error());
   }
   CgroupInfo info;
-  std::istringstream in(*text);
-  for (std::string line; std::getline(in, line);) {
-    // id parent major:minor root mount-point options [optional...] - fstype source super
-    auto fields = words(line);
-    std::size_t dash = 0;
-    while (dash < fields.size() && fields[dash] != "-") {
-      ++dash;
-    }
-    if (dash < 5 || dash + 1 >= fields.size()) {
-      continue;
-    }
-    const std::string& type = fields[dash + 1];
-    if (type == "cgroup2") {
-      info.v2_mount = unescape(fields[4]);
-    } else if (type == "cgroup") {
-      info.v1_mounts.push_back(unescape(fields[4]));
+  for (auto& entry : *table) {
+    if (entry.fs_type == "cgroup2") {
+      info.v2_mount = std::move(entry.mount_point);
+    } else if (entry.fs_type == "cgroup") {
+      info.v1_mounts.push_back(std::move(entry.mount_point));
     }
   }
   if (!info.v2_mount.empty()) {

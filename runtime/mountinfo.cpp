@@ -3,6 +3,7 @@
 #include <common/file.h>
 
 #include <filesystem>
+#include <optional>
 #include <sstream>
 #include <system_error>
 
@@ -33,49 +34,74 @@ bool is_at_or_below(const std::string& mount, const std::string& path) {
   return mount.size() == path.size() || path == "/" || mount[path.size()] == '/';
 }
 
+// The first mount point at or below `path`, if any.
+Result<std::optional<std::string>> first_mount_at_or_below(const std::string& path) {
+  auto points = mount_points();
+  if (!points) {
+    return std::unexpected(points.error());
+  }
+  for (auto& point : *points) {
+    if (is_at_or_below(point, path)) {
+      return std::optional(std::move(point));
+    }
+  }
+  return std::optional<std::string>();
+}
+
 } // namespace
 
-Result<std::vector<std::string>> mount_points() {
-  auto text = read_file("/proc/self/mountinfo");
+Result<std::vector<MountTableEntry>> read_mount_table(const std::string& path) {
+  auto text = read_file(path);
   if (!text) {
     return std::unexpected(std::move(text.error()).with_context("reading the mount table"));
   }
-  std::vector<std::string> points;
+  std::vector<MountTableEntry> entries;
   std::istringstream lines(*text);
   std::string line;
   while (std::getline(lines, line)) {
-    // id parent major:minor root mount-point ...
+    // id parent major:minor root mount-point options [optional fields...] - fstype ...
     std::istringstream fields(line);
-    std::string id, parent, device, root, point;
-    if (fields >> id >> parent >> device >> root >> point) {
-      points.push_back(decode_octal(point));
+    std::string id, parent, device, root, point, field;
+    if (!(fields >> id >> parent >> device >> root >> point)) {
+      continue;
     }
+    while (fields >> field && field != "-") {
+    }
+    std::string type;
+    if (field == "-" && fields >> type) {
+      entries.push_back(MountTableEntry{decode_octal(point), type});
+    }
+  }
+  return entries;
+}
+
+Result<std::vector<std::string>> mount_points() {
+  auto table = read_mount_table();
+  if (!table) {
+    return std::unexpected(table.error());
+  }
+  std::vector<std::string> points;
+  for (auto& entry : *table) {
+    points.push_back(std::move(entry.mount_point));
   }
   return points;
 }
 
 Result<bool> has_mount_at_or_below(const std::string& path) {
-  auto points = mount_points();
-  if (!points) {
-    return std::unexpected(points.error());
+  auto found = first_mount_at_or_below(path);
+  if (!found) {
+    return std::unexpected(found.error());
   }
-  for (const auto& point : *points) {
-    if (is_at_or_below(point, path)) {
-      return true;
-    }
-  }
-  return false;
+  return found->has_value();
 }
 
 Result<void> remove_tree_unless_mounted(const std::string& path) {
-  auto points = mount_points();
-  if (!points) {
-    return std::unexpected(points.error());
+  auto found = first_mount_at_or_below(path);
+  if (!found) {
+    return std::unexpected(found.error());
   }
-  for (const auto& point : *points) {
-    if (is_at_or_below(point, path)) {
-      return fail(ErrorKind::conflict, "not removing " + path + ": " + point + " is still mounted");
-    }
+  if (*found) {
+    return fail(ErrorKind::conflict, "not removing " + path + ": " + **found + " is still mounted");
   }
   std::error_code error;
   std::filesystem::remove_all(path, error);

@@ -9,6 +9,17 @@
 
 namespace sifkit::runtime {
 
+// One line of a mount table: where something is mounted, and its file system type.
+struct MountTableEntry {
+  std::string mount_point; // octal escapes such as \040 decoded
+  std::string fs_type;     // "squashfs", "overlay", "cgroup2", ...
+};
+
+// The mount table `path` (in /proc/self/mountinfo's format), in its order. `io` (or
+// `not_found`) when it cannot be read; malformed lines are skipped.
+Result<std::vector<MountTableEntry>>
+read_mount_table(const std::string& path = "/proc/self/mountinfo");
+
 // The mount points of this mount namespace, in mountinfo's order (octal escapes such as
 // \040 decoded). `io` when /proc/self/mountinfo cannot be read.
 Result<std::vector<std::string>> mount_points();
