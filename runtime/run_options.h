@@ -2,6 +2,10 @@
 
 // What a user asks of one container run: the action and the flags of sif-run, after
 // parsing (runtime/options_parse.h turns the flag texts into these values).
+#include <runtime/device_options.h>
+#include <runtime/overlay_options.h>
+#include <runtime/resource_options.h>
+
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -69,6 +73,14 @@ struct RunOptions {
 
   // Root filesystem.
   bool writable_tmpfs = true; // a tmpfs overlay over the image (changes lost at exit)
+  std::vector<OverlaySpec> overlays; // --overlay, in order (the first is the top)
+
+  // Identity.
+  bool fakeroot = false; // --fakeroot: root inside through a user namespace (subuid ranges)
+
+  // Resources and devices.
+  ResourceOptions resources;
+  DeviceOptions devices;
 };
 
 } // namespace sifkit::runtime

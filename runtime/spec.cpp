@@ -123,6 +123,12 @@ Result<nlohmann::json> build_spec(const SpecInputs& inputs) {
   if (options.hostname) {
     spec["hostname"] = *options.hostname;
   }
+  if (auto added = detail::add_resources(inputs, spec); !added) {
+    return std::unexpected(added.error());
+  }
+  if (auto added = detail::add_devices(inputs, spec); !added) {
+    return std::unexpected(added.error());
+  }
   return spec;
 }
 

@@ -44,6 +44,14 @@ Result<nlohmann::json> build_mounts(const SpecInputs& inputs, const TargetUser& 
 Result<void> add_file_mounts(const SpecInputs& inputs, const TargetUser& user,
                              nlohmann::json& mounts);
 
+// Sets "linux.resources" from `inputs.options->resources` (spec_resources.cpp).
+// `usage` for malformed limits or an unreadable --apply-cgroups file.
+Result<void> add_resources(const SpecInputs& inputs, nlohmann::json& spec);
+
+// Adds the GPUs (--nv, --rocm) and CDI devices (--device) to `spec` (spec_devices.cpp):
+// device nodes, mounts, env and hooks. `not_found` for a CDI device no spec names.
+Result<void> add_devices(const SpecInputs& inputs, nlohmann::json& spec);
+
 // One mounts[] entry.
 nlohmann::json mount_entry(const std::string& destination, const std::string& type,
                            const std::string& source, std::vector<std::string> options);

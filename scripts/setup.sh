@@ -10,9 +10,10 @@ packages=(
   # libraries
   catch2 libcli11-dev nlohmann-json3-dev libfmt-dev libssl-dev libarchive-dev
   libsquashfs-dev libzstd-dev libdeflate-dev libcurl4-openssl-dev libsqlite3-dev sqlite3
+  libyaml-cpp-dev libtomlplusplus-dev
   # peers and runtime parts used by tests and benchmarks
   squashfs-tools squashfs-tools-ng squashfuse fuse3 fuse-overlayfs crun runc uidmap
-  docker-registry skopeo umoci
+  docker-registry skopeo umoci conmon e2fsprogs fuse2fs
   # the bundled busybox image; the OCI runtime-spec schema and a validator for the tests
   busybox-static golang-github-opencontainers-specs-dev python3-jsonschema
 )

@@ -80,6 +80,13 @@ void add_run_flags(CLI::App& app, RunFlags& f) {
   app.add_flag("--keep-privs", f.keep_privs, "Keep the caller's effective capabilities")
       ->group(process);
   app.add_flag("--no-privs", f.no_privs, "No capabilities, and no_new_privileges")->group(process);
+  app.add_flag("-f,--fakeroot", f.fakeroot,
+               "Root inside through a user namespace (your /etc/subuid ranges)")
+      ->group(process);
+
+  add_overlays_flags(app, f.overlays);
+  add_resources_flags(app, f.resources);
+  add_devices_flags(app, f.devices);
 
   auto runtime = "Runtime";
   app.add_option("--runtime", f.runtime, "OCI runtime (default: crun if usable, else runc)")
@@ -162,6 +169,16 @@ Result<runtime::RunOptions> run_options(const RunFlags& f, runtime::Action actio
   o.keep_privs = f.keep_privs;
   o.no_privs = f.no_privs;
   o.writable_tmpfs = !f.read_only;
+  o.fakeroot = f.fakeroot;
+  if (auto applied = apply_overlays_flags(f.overlays, o); !applied) {
+    return std::unexpected(applied.error());
+  }
+  if (auto applied = apply_resources_flags(f.resources, o); !applied) {
+    return std::unexpected(applied.error());
+  }
+  if (auto applied = apply_devices_flags(f.devices, o); !applied) {
+    return std::unexpected(applied.error());
+  }
   return o;
 }
 

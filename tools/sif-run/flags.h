@@ -10,6 +10,9 @@
 #include <string>
 #include <vector>
 
+#include "flags_devices.h"
+#include "flags_overlays.h"
+#include "flags_resources.h"
 #include <CLI/CLI.hpp>
 
 namespace sifkit::tools {
@@ -25,6 +28,11 @@ struct RunFlags {
   // Image references.
   std::optional<std::string> cache_dir, platform, credentials, ca_cert;
   bool insecure = false;
+  // Groups with files of their own (flags_*.h).
+  bool fakeroot = false;
+  ResourceFlags resources;
+  DeviceFlags devices;
+  OverlayFlags overlays;
 };
 
 // Registers the flags on `app` (the parser of one action) and its IMAGE positional.

@@ -12,6 +12,7 @@
 
 #include "flags.h"
 #include "help.h"
+#include "lifecycle.h"
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <support/report.h>
@@ -82,6 +83,10 @@ int parse(std::vector<std::string> words, sifkit::runtime::Action& action,
 int main(int argc, char** argv) {
   using namespace sifkit;
   std::vector<std::string> words(argv + 1, argv + argc);
+  if (!words.empty() && (words[0] == "oci" || words[0] == "instance")) {
+    std::vector<std::string> rest(words.begin() + 1, words.end());
+    return words[0] == "oci" ? tools::oci_main(rest) : tools::instance_main(rest);
+  }
   runtime::Action action = runtime::Action::run;
   tools::RunFlags flags;
   std::vector<std::string> container_args;
@@ -93,6 +98,12 @@ int main(int argc, char** argv) {
   }
   if (action == runtime::Action::shell && !container_args.empty()) {
     return tools::report_usage(k_tool, "shell takes no arguments after IMAGE (use exec)");
+  }
+  if (flags.image.starts_with("instance://")) {
+    if (action != runtime::Action::exec) {
+      return tools::report_usage(k_tool, "an instance:// image works with exec only");
+    }
+    return tools::exec_in_instance(words);
   }
   auto options = tools::run_options(flags, action, std::move(container_args));
   if (!options) {
