@@ -1,11 +1,11 @@
 #pragma once
 
 // What sif-run's IMAGE argument names: an OCI-SIF file, or any reference sif-pull
-// accepts, pulled into the shared cache and converted there on first use (later runs
-// find the recorded conversion and start at once; offline, an image pulled before is
-// converted from the cache).
+// accepts. A reference is handed to `sif-pull --sif-path` (convert/reference_sif.h),
+// which pulls and converts it through the shared cache on first use and prints the
+// cache's OCI-SIF; later runs find the recorded conversion at once. Running a file thus
+// never loads the registry and conversion code (and their libraries).
 #include <common/error.h>
-#include <registry/registry_options.h>
 
 #include <functional>
 #include <optional>
@@ -15,10 +15,12 @@
 namespace sifkit::runtime {
 
 struct ImageRefOptions {
-  std::optional<std::string> cache_dir; // --cache
-  std::optional<std::string> platform;  // --platform os/arch[/variant]
-  registry::RegistryOptions registry;   // --creds, --ca-cert, --insecure
-  // Told of each long step ("pulling X", "converting X"); may be empty.
+  std::optional<std::string> cache_dir;   // --cache
+  std::optional<std::string> platform;    // --platform os/arch[/variant]
+  std::optional<std::string> credentials; // --creds USER[:PASS]
+  std::optional<std::string> ca_cert;     // --ca-cert FILE
+  bool insecure = false;                  // --insecure
+  // Told of each long step ("pulling X", "converting X"); empty: sif-pull runs quietly.
   std::function<void(std::string_view)> note;
 };
 
@@ -26,9 +28,9 @@ struct ImageRefOptions {
 bool is_image_file(const std::string& image);
 
 // The OCI-SIF to run for `image`: the file itself, or the cache's OCI-SIF of the
-// reference (pulled and converted as needed). `not_found` for a missing file or image,
-// `usage` for text that is neither a file nor a reference, else the pull's and the
-// conversion's errors.
+// reference (pulled and converted as needed by sif-pull, found beside this program or on
+// PATH). `not_found` for a missing file or no sif-pull, `usage` for text that is neither
+// a file nor a reference, else the kind of sif-pull's failure (its message is on stderr).
 Result<std::string> resolve_image(const std::string& image, const ImageRefOptions& options);
 
 } // namespace sifkit::runtime

@@ -74,6 +74,33 @@ TEST_CASE("sif-pull --platform and --oci-layout", "[pull]") {
   CHECK(std::filesystem::exists(dir.file("out/oci-layout")));
 }
 
+TEST_CASE("sif-pull --sif-path prints only the cache's OCI-SIF and converts once", "[pull]") {
+  TempDir dir;
+  std::string reference = "oci:" + images("hello-world-docker-v2-manifest");
+  auto first = sif_pull(dir, "--sif-path " + reference);
+  INFO(first.err);
+  REQUIRE(first.exit_code == 0);
+  std::string path = first.out.substr(0, first.out.find('\n'));
+  CHECK(first.out == path + "\n");
+  CHECK(path.starts_with(dir.file("cache") + "/"));
+  CHECK_THAT(first.err, Catch::Contains("converted"));
+  auto listed = run_command("'" + sifkit::test::tool("sif-inspect") + "' list '" + path + "'");
+  CHECK(listed.exit_code == 0);
+  CHECK_THAT(listed.out, Catch::Contains("OCI.RootIndex"));
+
+  auto again = sif_pull(dir, "--sif-path --quiet " + reference);
+  CHECK(again.exit_code == 0);
+  CHECK(again.out == first.out);
+  CHECK(again.err.empty());
+
+  auto with_output = sif_pull(dir, "--sif-path -o " + dir.file("x.sif") + " " + reference);
+  CHECK(with_output.exit_code == 2);
+  CHECK_FALSE(std::filesystem::exists(dir.file("x.sif")));
+  auto missing = sif_pull(dir, "--sif-path oci:" + dir.file("absent"));
+  CHECK(missing.exit_code == 3);
+  CHECK(missing.out.empty());
+}
+
 TEST_CASE("sif-pull exits with the code of the failure", "[pull]") {
   TempDir dir;
   std::string list = "oci:" + images("hello-world-docker-v2-manifest-list");

@@ -361,5 +361,9 @@ TEST_CASE("sif-run takes an image reference, converts it through the cache once 
   CHECK_THAT(second.err, !Catch::Contains("converted"));
   auto missing = sif_run(state, "--cache " + dir.file("cache") + " exec oci:" + dir.file("none") +
                                     ":latest true");
-  CHECK(missing.exit_code != 0);
+  CHECK(missing.exit_code == 3); // sif-pull's not_found, passed on
+  CHECK_THAT(missing.err, Catch::Contains(dir.file("none")));
+  auto no_file = sif_run(state, "exec " + dir.file("absent.sif") + " true");
+  CHECK(no_file.exit_code == 3);
+  CHECK_THAT(no_file.err, Catch::Contains("no such file"));
 }

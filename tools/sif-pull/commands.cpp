@@ -4,6 +4,7 @@
 #include <cache/location.h>
 #include <convert/cached_convert.h>
 #include <convert/copy_out.h>
+#include <convert/reference_sif.h>
 #include <registry/oci_layout_writer.h>
 #include <registry/open_source.h>
 #include <registry/pull.h>
@@ -15,6 +16,7 @@
 
 #include "progress.h"
 #include "sif_command.h"
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <support/squash_progress.h>
 
@@ -162,6 +164,22 @@ Result<void> run_pull(const PullCommandOptions& options) {
         "\n");
   }
   return write_out(pulled->manifest_digest.text() + "\n");
+}
+
+Result<void> print_sif_path(const PullCommandOptions& options) {
+  convert::ReferenceSifOptions o;
+  o.cache_dir = options.cache_dir;
+  o.platform = options.platform;
+  o.registry = {options.credentials, options.ca_cert, options.insecure, std::nullopt};
+  if (!options.quiet) {
+    o.note = [](std::string_view text) { fmt::print(stderr, "sif-pull: {}\n", text); };
+  }
+  auto path = convert::reference_sif(options.reference, o);
+  if (!path) {
+    return std::unexpected(path.error());
+  }
+  fmt::print("{}\n", *path);
+  return {};
 }
 
 } // namespace sifkit::tools

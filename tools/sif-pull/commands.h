@@ -24,8 +24,13 @@ struct PullCommandOptions {
   bool insecure = false;
   bool quiet = false;
   bool json = false;
+  bool sif_path = false; // --sif-path: print the cache's OCI-SIF path, nothing else
 };
 
 Result<void> run_pull(const PullCommandOptions& options);
+
+// --sif-path: pulls and converts through the cache as needed (convert/reference_sif.h)
+// and prints the path of the cache's OCI-SIF; notes go to stderr unless quiet.
+Result<void> print_sif_path(const PullCommandOptions& options);
 
 } // namespace sifkit::tools

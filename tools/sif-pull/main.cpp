@@ -37,13 +37,18 @@ int main(int argc, char** argv) {
   app.add_option("--ca-cert", o.ca_cert, "Trust this CA bundle for registry TLS")
       ->type_name("FILE");
   app.add_flag("--insecure", o.insecure, "Allow plain HTTP or unverified TLS to the registry");
+  app.add_flag("--sif-path", o.sif_path,
+               "Print only the path of the image's OCI-SIF in the cache (converted as needed)")
+      ->excludes("-o")
+      ->excludes("--oci-layout")
+      ->excludes("--json");
 
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return e.get_exit_code() == 0 ? app.exit(e) : tools::report_usage(k_tool, e.what());
   }
-  if (auto done = tools::run_pull(o); !done) {
+  if (auto done = o.sif_path ? tools::print_sif_path(o) : tools::run_pull(o); !done) {
     return tools::report_failure(k_tool, done.error());
   }
   if (std::fflush(stdout) != 0) {

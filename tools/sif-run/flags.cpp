@@ -186,9 +186,9 @@ runtime::ImageRefOptions image_ref_options(const RunFlags& f) {
   runtime::ImageRefOptions o;
   o.cache_dir = f.cache_dir;
   o.platform = f.platform;
-  o.registry.credentials = f.credentials;
-  o.registry.ca_cert = f.ca_cert;
-  o.registry.insecure = f.insecure;
+  o.credentials = f.credentials;
+  o.ca_cert = f.ca_cert;
+  o.insecure = f.insecure;
   return o;
 }
 

@@ -115,7 +115,9 @@ int main(int argc, char** argv) {
     }
   };
   auto ref_options = tools::image_ref_options(flags);
-  ref_options.note = note;
+  if (!flags.quiet) {
+    ref_options.note = note;
+  }
   auto image = runtime::resolve_image(flags.image, ref_options);
   if (!image) {
     return tools::report_failure(k_tool, image.error());

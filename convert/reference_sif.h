@@ -1,0 +1,30 @@
+#pragma once
+
+// The cache's OCI-SIF for an image reference: pulled into the shared cache and converted
+// there on first use (later calls find the recorded conversion at once); when the source
+// cannot be reached, an image pulled before is converted from the cache. SIF references
+// (http(s)://, oras://) are fetched and used as they are. What `sif-pull --sif-path`
+// prints, and so what sif-run runs for a reference.
+#include <common/error.h>
+#include <registry/registry_options.h>
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace sifkit::convert {
+
+struct ReferenceSifOptions {
+  std::optional<std::string> cache_dir; // --cache
+  std::optional<std::string> platform;  // os/arch[/variant]
+  registry::RegistryOptions registry;   // --creds, --ca-cert, --insecure
+  // Told of each long step ("pulling X", "converting X"); may be empty.
+  std::function<void(std::string_view)> note;
+};
+
+// The path of the OCI-SIF in the cache for `reference`. `usage` for text that is not a
+// reference, else the pull's, the fetch's and the conversion's errors.
+Result<std::string> reference_sif(const std::string& reference, const ReferenceSifOptions& options);
+
+} // namespace sifkit::convert
