@@ -1,6 +1,8 @@
 #include "run_session.h"
 
 #include <common/file.h>
+#include <runtime/cgroups.h>
+#include <runtime/container_cgroup.h>
 #include <runtime/mount.h>
 #include <runtime/mountinfo.h>
 #include <runtime/state.h>
@@ -53,6 +55,11 @@ Result<void> clean_session(const std::string& dir) {
       OciRuntime runtime{json.value("runtime", ""), json.value("runtime_path", "")};
       if (!runtime.path.empty()) {
         force_delete_container(runtime, json.value("runtime_root", ""), json.value("id", ""));
+      }
+      // Best effort, as root only (the runs that get a cgroup of their own): a container
+      // the runtime failed to start can leave its cgroup even after a delete.
+      if (auto cgroups = detect_cgroups(); cgroups && ::geteuid() == 0) {
+        (void)remove_container_cgroup(*cgroups, json.value("id", ""), std::chrono::seconds(2));
       }
     }
   }

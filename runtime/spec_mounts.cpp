@@ -65,6 +65,13 @@ void add_system_mounts(const SpecInputs& inputs, nlohmann::json& mounts) {
     mounts.push_back(
         root ? mount_entry("/sys", "sysfs", "sysfs", {"nosuid", "noexec", "nodev", "ro"})
              : mount_entry("/sys", "none", "/sys", {"rbind", "nosuid", "noexec", "nodev", "ro"}));
+    // The container's own cgroups, read-only, so that it can read its limits. Only as
+    // root: the unprivileged /sys bind already carries the host's /sys/fs/cgroup, and a
+    // rootless runtime has no cgroup of its own to show.
+    if (root) {
+      mounts.push_back(mount_entry("/sys/fs/cgroup", "cgroup", "cgroup",
+                                   {"nosuid", "noexec", "nodev", "relatime", "ro"}));
+    }
   }
   mounts.push_back(mount_entry("/dev", "tmpfs", "tmpfs",
                                {"nosuid", "strictatime", "mode=755", size_option(options)}));

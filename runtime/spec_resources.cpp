@@ -1,8 +1,27 @@
+// The config's "linux.resources": the limits the user asked for (runtime/resources.h),
+// refused up front when the runtime could not apply them.
+#include <runtime/resources.h>
 #include <runtime/spec_parts.h>
 
 namespace sifkit::runtime::detail {
 
-Result<void> add_resources(const SpecInputs& /*inputs*/, nlohmann::json& /*spec*/) {
+Result<void> add_resources(const SpecInputs& inputs, nlohmann::json& spec) {
+  auto resources = build_resources(inputs.options->resources, usable_cpu_count());
+  if (!resources) {
+    return std::unexpected(resources.error());
+  }
+  if (auto usable = require_cgroup_control(*resources, inputs.host->uid); !usable) {
+    return usable;
+  }
+  // Kept as an object with whatever is already there: the device rules are added to its
+  // "devices" array after this.
+  auto& target = spec["linux"]["resources"];
+  if (!target.is_object()) {
+    target = nlohmann::json::object();
+  }
+  for (auto& [key, value] : resources->items()) {
+    target[key] = std::move(value);
+  }
   return {};
 }
 
