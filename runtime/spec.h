@@ -7,8 +7,10 @@
 #include <runtime/run_options.h>
 #include <sif/oci_config.h>
 
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 
 namespace sifkit::runtime {
 
@@ -20,6 +22,8 @@ struct SpecInputs {
   // A private directory of the run (on tmpfs or disk) where the generator writes the
   // files it binds into the container: passwd, group, resolv.conf, hosts, libs/.
   std::string files_dir;
+  // Warnings for the user (e.g. --nv on a host without a GPU); may be empty.
+  std::function<void(std::string_view)> note;
 };
 
 // Builds the config.json for `inputs` with "root": {"path": "rootfs"}: the process
