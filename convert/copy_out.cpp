@@ -53,6 +53,17 @@ Result<void> copy_range(const File& from, File& to, std::int64_t size) {
 
 } // namespace
 
+Result<CopyResult> copy_file_contents(const File& from, File& to, std::int64_t size) {
+  CopyResult result{CopyMethod::clone, size};
+  if (::ioctl(to.fd(), FICLONE, from.fd()) != 0) {
+    result.method = CopyMethod::copy;
+    if (auto copied = copy_range(from, to, size); !copied) {
+      return std::unexpected(copied.error());
+    }
+  }
+  return result;
+}
+
 Result<CopyResult> copy_file_atomic(const std::string& from, const std::string& to) {
   auto source = File::open(from, OpenMode::read_only);
   auto size = source ? source->size() : std::unexpected(source.error());

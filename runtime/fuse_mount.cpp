@@ -228,7 +228,8 @@ bool is_running_fuse_daemon(int pid) {
     return false;
   }
   std::string name = comm->substr(0, comm->find('\n'));
-  return name == "squashfuse" || name == "squashfuse_ll" || name == "fuse-overlayfs";
+  return name == "squashfuse" || name == "squashfuse_ll" || name == "fuse-overlayfs" ||
+         name == "fuse2fs";
 }
 
 void stop_fuse_daemon(int pid) {

@@ -29,7 +29,7 @@ Result<int> start_fuse_daemon(const std::vector<std::string>& argv, const std::s
                               FuseLifetime lifetime);
 
 // True when `pid` runs and is a FUSE daemon sifkit starts (/proc/<pid>/comm is
-// squashfuse, squashfuse_ll or fuse-overlayfs), not a zombie or a reused pid.
+// squashfuse, squashfuse_ll, fuse-overlayfs or fuse2fs), not a zombie or a reused pid.
 bool is_running_fuse_daemon(int pid);
 
 // After its unmount, waits up to 2 s for daemon `pid` to exit (reaping it when it is our

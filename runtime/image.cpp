@@ -39,12 +39,15 @@ Result<RunImage> open_run_image(const std::string& path) {
   result.path = *absolute;
   result.manifest = selected->descriptor.digest;
   result.config = std::move(*config);
-  for (std::size_t i = 0; i < selected->manifest.layers.size(); ++i) {
-    const auto& layer = selected->manifest.layers[i];
-    if (layer.media_type != k_media_squashfs_layer) {
+  const auto& layers = selected->manifest.layers;
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    const auto& layer = layers[i];
+    bool overlay = layer.media_type == k_media_ext3_layer && i + 1 == layers.size() && i > 0;
+    if (layer.media_type != k_media_squashfs_layer && !overlay) {
       return fail(ErrorKind::unsupported,
-                  fmt::format("{}: layer {} has media type {}, not a squashfs layer", path, i + 1,
-                              layer.media_type));
+                  fmt::format("{}: layer {} has media type {}, not a squashfs layer (nor an "
+                              "ext3 overlay as the last layer)",
+                              path, i + 1, layer.media_type));
     }
     auto descriptor = sif->find_blob(layer.digest);
     if (!descriptor) {
@@ -55,8 +58,12 @@ Result<RunImage> open_run_image(const std::string& path) {
                   fmt::format("{}: layer {} is {} bytes in the SIF but {} in its manifest", path,
                               i + 1, (*descriptor)->size, layer.size));
     }
-    result.layers.push_back(
-        SquashfsLayer{layer.digest, (*descriptor)->offset, (*descriptor)->size});
+    SquashfsLayer range{layer.digest, (*descriptor)->offset, (*descriptor)->size};
+    if (overlay) {
+      result.overlay = range;
+    } else {
+      result.layers.push_back(range);
+    }
   }
   if (result.layers.empty()) {
     return fail(ErrorKind::unsupported, path + ": the image has no layers");

@@ -39,11 +39,15 @@ std::unexpected<Error> loop_failure(const std::string& what, int errno_value) {
   return fail_errno(what, errno_value);
 }
 
-loop_info64 status_for(const std::string& file, std::int64_t offset, std::int64_t size) {
+loop_info64 status_for(const std::string& file, std::int64_t offset, std::int64_t size,
+                       LoopAccess access) {
   loop_info64 info{};
   info.lo_offset = static_cast<std::uint64_t>(offset);
   info.lo_sizelimit = static_cast<std::uint64_t>(size);
-  info.lo_flags = LO_FLAGS_AUTOCLEAR | LO_FLAGS_READ_ONLY;
+  info.lo_flags = LO_FLAGS_AUTOCLEAR;
+  if (access == LoopAccess::read_only) {
+    info.lo_flags |= LO_FLAGS_READ_ONLY;
+  }
   // What losetup shows; the kernel reports the real backing file in sysfs.
   std::strncpy(reinterpret_cast<char*>(info.lo_file_name), file.c_str(), LO_NAME_SIZE - 1);
   return info;
@@ -112,7 +116,13 @@ bool loop_devices_usable() {
 
 Result<LoopDevice> attach_loop_device(const std::string& file, std::int64_t offset,
                                       std::int64_t size) {
-  Fd backing(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
+  return attach_loop_device(file, offset, size, LoopAccess::read_only);
+}
+
+Result<LoopDevice> attach_loop_device(const std::string& file, std::int64_t offset,
+                                      std::int64_t size, LoopAccess access) {
+  int backing_mode = access == LoopAccess::read_only ? O_RDONLY : O_RDWR;
+  Fd backing(::open(file.c_str(), backing_mode | O_CLOEXEC));
   if (backing.fd < 0) {
     return fail_errno("opening " + file, errno);
   }
@@ -124,7 +134,7 @@ Result<LoopDevice> attach_loop_device(const std::string& file, std::int64_t offs
     }
     return loop_failure("opening /dev/loop-control", errno);
   }
-  loop_info64 info = status_for(file, offset, size);
+  loop_info64 info = status_for(file, offset, size, access);
   for (int attempt = 0; attempt < k_attach_attempts; ++attempt) {
     int number = ::ioctl(control.fd, LOOP_CTL_GET_FREE);
     if (number < 0) {

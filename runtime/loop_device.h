@@ -9,6 +9,9 @@
 
 namespace sifkit::runtime {
 
+// Whether a loop device may be written through (an ext3 overlay) or not (layers).
+enum class LoopAccess { read_only, read_write };
+
 // An attached loop device, configured with LO_FLAGS_AUTOCLEAR: the kernel releases it when
 // the last user goes. Holding this object holds the device open; mount it, then destroy
 // this object (or call `close()`), and the device lives exactly as long as the mount.
@@ -28,7 +31,8 @@ public:
   void close();
 
 private:
-  friend Result<LoopDevice> attach_loop_device(const std::string&, std::int64_t, std::int64_t);
+  friend Result<LoopDevice> attach_loop_device(const std::string&, std::int64_t, std::int64_t,
+                                               LoopAccess);
   int m_fd = -1;
   std::string m_path;
 };
@@ -39,6 +43,11 @@ private:
 // devices cannot be used here (no /dev/loop-control, EPERM), `io` otherwise.
 Result<LoopDevice> attach_loop_device(const std::string& file, std::int64_t offset,
                                       std::int64_t size);
+
+// As above, writable with LoopAccess::read_write (`file` opened for writing: `io` or
+// `unsupported` when it cannot be).
+Result<LoopDevice> attach_loop_device(const std::string& file, std::int64_t offset,
+                                      std::int64_t size, LoopAccess access);
 
 // True when loop devices look usable: effective uid 0 and /dev/loop-control opens.
 bool loop_devices_usable();

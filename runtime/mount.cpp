@@ -6,6 +6,8 @@
 #include <runtime/loop_device.h>
 #include <runtime/mount_record.h>
 #include <runtime/overlay.h>
+#include <runtime/overlay_mount.h>
+#include <runtime/userns.h>
 
 #include <cerrno>
 #include <cstdlib>
@@ -48,7 +50,8 @@ public:
       : m_image(image), m_options(options), m_method(method), m_record(record) {}
 
   Result<void> mount_all() {
-    bool direct = m_image.layers.size() == 1 && m_options.writable == Writable::no;
+    bool direct = m_image.layers.size() == 1 && m_options.writable == Writable::no &&
+                  m_options.overlays.empty() && !m_image.overlay;
     std::vector<std::string> lowers_top_first;
     if (!direct) {
       if (auto made = make_dir(m_record.work_dir + "/layers"); !made) {
@@ -67,13 +70,31 @@ public:
       }
       lowers_top_first.insert(lowers_top_first.begin(), target);
     }
-    return direct ? Result<void>() : mount_overlay(lowers_top_first);
+    if (direct) {
+      return {};
+    }
+    auto items = mount_items();
+    if (!items) {
+      return std::unexpected(items.error());
+    }
+    lowers_top_first.insert(lowers_top_first.begin(), items->lowers_top_first.begin(),
+                            items->lowers_top_first.end());
+    return mount_overlay(lowers_top_first, *items);
   }
 
 private:
   Result<void> add(MountEntry entry) {
     m_record.entries.push_back(std::move(entry));
     return write_mount_record(m_record);
+  }
+
+  // The --overlay items and the image's ext3 overlay (runtime/overlay_mount.h).
+  Result<OverlayStack> mount_items() {
+    OverlayMountContext context{m_image.path, m_record.work_dir, m_method == MountMethod::kernel,
+                                m_options.fuse_lifetime,
+                                [this](MountEntry entry) { return add(std::move(entry)); }};
+    return mount_overlay_items(m_options.overlays, m_image.overlay, m_options.image_overlay,
+                               context);
   }
 
   Result<void> mount_layer(const SquashfsLayer& layer, const std::string& target) {
@@ -123,10 +144,11 @@ private:
     return add(MountEntry{"squashfuse", target, "", *pid});
   }
 
-  Result<void> mount_overlay(const std::vector<std::string>& lowers_top_first) {
+  Result<void> mount_overlay(const std::vector<std::string>& lowers_top_first,
+                             const OverlayStack& items) {
     bool privileged = ::geteuid() == 0;
-    std::string upper, work;
-    if (m_options.writable == Writable::tmpfs) {
+    std::string upper = items.upper, work = items.work;
+    if (m_options.writable == Writable::tmpfs && upper.empty()) {
       std::string overlay = m_record.work_dir + "/overlay";
       if (auto made = make_dir(overlay); !made) {
         return made;
@@ -153,11 +175,15 @@ private:
     if (!options) {
       return std::unexpected(options.error());
     }
-    if (privileged) {
-      if (auto mounted = mount_kernel_overlay(m_record.rootfs, *options); !mounted) {
+    if (privileged && !items.fuse_upper) {
+      auto mounted = mount_kernel_overlay(m_record.rootfs, *options);
+      if (mounted) {
+        return add(MountEntry{"overlay", m_record.rootfs, "", 0});
+      }
+      // Root of a user namespace (runtime/userns.h) has overlayfs from kernel 5.11 on only.
+      if (!in_user_namespace()) {
         return mounted;
       }
-      return add(MountEntry{"overlay", m_record.rootfs, "", 0});
     }
     auto pid = mount_fuse_overlay(m_record.rootfs, *options, m_options.fuse_lifetime);
     if (!pid) {

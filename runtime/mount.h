@@ -7,6 +7,7 @@
 // a record so that it can be undone by this process, or later by another one.
 #include <common/error.h>
 #include <runtime/image.h>
+#include <runtime/overlay_options.h>
 
 #include <cstdint>
 #include <string>
@@ -32,13 +33,18 @@ struct MountOptions {
   Writable writable = Writable::tmpfs;
   std::int64_t tmpfs_size_mb = 64; // size of the writable overlay's tmpfs
   FuseLifetime fuse_lifetime = FuseLifetime::with_caller;
+  // --overlay items above the layers (the first is the top); a writable one replaces
+  // the tmpfs upper layer (runtime/overlay_mount.h).
+  std::vector<OverlaySpec> overlays;
+  ImageOverlay image_overlay = ImageOverlay::read_only; // the image's embedded ext3 overlay
 };
 
 // One thing mounted, in the order it was mounted.
 struct MountEntry {
-  std::string kind;   // "squashfs" (kernel, loop), "squashfuse", "overlay", "fuse-overlayfs", "tmpfs"
-  std::string target; // the mount point, absolute
-  std::string loop_device; // "squashfs": /dev/loopN (autoclear: released at unmount)
+  std::string kind;        // "squashfs" (kernel, loop), "squashfuse", "overlay", "fuse-overlayfs",
+                           // "tmpfs", "ext4" (kernel, loop), "fuse2fs"
+  std::string target;      // the mount point, absolute
+  std::string loop_device; // "squashfs", "ext4": /dev/loopN (autoclear: released at unmount)
   int fuse_pid = 0;        // FUSE kinds: the daemon's pid (0: not known)
 };
 

@@ -74,6 +74,7 @@ struct RunOptions {
   // Root filesystem.
   bool writable_tmpfs = true; // a tmpfs overlay over the image (changes lost at exit)
   std::vector<OverlaySpec> overlays; // --overlay, in order (the first is the top)
+  ImageOverlay image_overlay = ImageOverlay::read_only; // --writable: the SIF's ext3 overlay
 
   // Identity.
   bool fakeroot = false; // --fakeroot: root inside through a user namespace (subuid ranges)

@@ -15,7 +15,7 @@ namespace sifkit::runtime {
 namespace {
 
 bool is_fuse_kind(const std::string& kind) {
-  return kind == "squashfuse" || kind == "fuse-overlayfs";
+  return kind == "squashfuse" || kind == "fuse-overlayfs" || kind == "fuse2fs";
 }
 
 Result<bool> is_mount_point(const std::string& path) {
@@ -27,12 +27,19 @@ Result<bool> is_mount_point(const std::string& path) {
 }
 
 Result<void> unmount_target(const MountEntry& entry) {
-  if (is_fuse_kind(entry.kind) && ::geteuid() != 0) {
+  // Without privilege umount2 fails with EPERM before it looks: ask the mount table
+  // first (a --fakeroot run's mounts lived in its own namespace and are never here).
+  if (::geteuid() != 0) {
     auto mounted = is_mount_point(entry.target);
     if (!mounted) {
       return std::unexpected(mounted.error());
     }
-    return *mounted ? fusermount_unmount(entry.target) : Result<void>();
+    if (!*mounted) {
+      return {};
+    }
+    if (is_fuse_kind(entry.kind)) {
+      return fusermount_unmount(entry.target);
+    }
   }
   if (::umount2(entry.target.c_str(), UMOUNT_NOFOLLOW) == 0) {
     return {};
@@ -72,7 +79,7 @@ Result<void> unmount_all(const MountRecord& record) {
     return std::unexpected(std::move(first).with_context("could not unmount " + failed));
   }
   // Scratch directories only; never through a mount (remove_tree checks).
-  for (const char* scratch : {"/layers", "/overlay"}) {
+  for (const char* scratch : {"/layers", "/overlay", "/overlays"}) {
     if (auto removed = remove_tree_unless_mounted(record.work_dir + scratch); !removed) {
       return removed;
     }

@@ -145,7 +145,7 @@ std::string run_leftovers(const std::string& sif, const std::string& state_dir) 
     out += "mounts: " + mounts.out;
   }
   // By process name (not -f, which would match the shell running pgrep), then by image.
-  auto daemons = run_command("pgrep -a 'squashfuse|fuse-overlayfs'");
+  auto daemons = run_command("pgrep -a 'squashfuse|fuse-overlayfs|fuse2fs'");
   std::istringstream lines(daemons.out);
   for (std::string line; std::getline(lines, line);) {
     if (line.find(sif) != std::string::npos || line.find(state_dir) != std::string::npos) {
