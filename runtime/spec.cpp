@@ -41,7 +41,8 @@ nlohmann::json namespaces(const RunOptions& options) {
   if (options.uts || options.hostname) {
     list.push_back({{"type", "uts"}});
   }
-  if (options.user) {
+  // --fakeroot's user namespace is the one sif-run entered; the container shares it.
+  if (options.user && !options.fakeroot) {
     list.push_back({{"type", "user"}});
   }
   return list;
@@ -52,7 +53,7 @@ nlohmann::json linux_section(const RunOptions& options, const HostContext& host)
       {"namespaces", namespaces(options)},
       {"resources", nlohmann::json::object()},
   };
-  if (options.user) {
+  if (options.user && !options.fakeroot) {
     // Only the caller's own ids: a user namespace without newuidmap maps one id.
     nlohmann::json uid_map = {{"containerID", host.uid}, {"hostID", host.uid}, {"size", 1}};
     nlohmann::json gid_map = {{"containerID", host.gid}, {"hostID", host.gid}, {"size", 1}};

@@ -164,7 +164,8 @@ Result<void> add_file_mounts(const SpecInputs& inputs, const TargetUser& user,
       !added) {
     return added;
   }
-  if (!user.from_image) {
+  // --fakeroot runs as the image's own root entry.
+  if (!user.from_image && !inputs.options->fakeroot) {
     if (auto added = add_identity_files(inputs, user, mounts); !added) {
       return added;
     }

@@ -20,6 +20,30 @@ HomeMode effective_home_mode(const RunOptions& options) {
   return options.no_mount.contains("home") ? HomeMode::none : options.home_mode;
 }
 
+// --fakeroot: root (0:0, no supplementary groups) whatever the image's USER says, with
+// home /root, an empty tmpfs there unless --home says otherwise (SingularityCE's OCI mode).
+Result<TargetUser> fakeroot_user(const RunOptions& options, TargetUser user) {
+  user.home = "/root";
+  switch (user.home_mode) {
+  case HomeMode::automatic:
+    user.home_mode = HomeMode::tmpfs;
+    user.home_mounted = true;
+    break;
+  case HomeMode::bind:
+  case HomeMode::tmpfs:
+    if (options.home_destination.empty() || options.home_destination.front() != '/' ||
+        (user.home_mode == HomeMode::bind && options.home_source.empty())) {
+      return fail(ErrorKind::usage, "--home needs an absolute container directory");
+    }
+    user.home = options.home_destination;
+    user.home_mounted = true;
+    break;
+  case HomeMode::none:
+    break;
+  }
+  return user;
+}
+
 } // namespace
 
 Result<TargetUser> resolve_target_user(const SpecInputs& inputs) {
@@ -28,6 +52,9 @@ Result<TargetUser> resolve_target_user(const SpecInputs& inputs) {
   TargetUser user;
   user.home_mode = effective_home_mode(options);
   const std::string& image_user = inputs.image->config.user;
+  if (options.fakeroot) {
+    return fakeroot_user(options, user);
+  }
 
   if (!image_user.empty()) {
     if (user.home_mode == HomeMode::bind || user.home_mode == HomeMode::tmpfs) {

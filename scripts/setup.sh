@@ -47,6 +47,29 @@ fix_hybrid_cgroups() {
 }
 fix_hybrid_cgroups
 
+# Unprivileged runs need /dev/fuse open to every user (squashfuse, fuse-overlayfs):
+# Debian's fuse3 package and udev make it 0666, but a host without udev (a container)
+# keeps the kernel's 0600. The tests of unprivileged runs and --fakeroot switch to
+# sifkit-test (subuid/subgid ranges) and sifkit-nosubid (none, for the single-id
+# mapping); both are created once, without a password.
+prepare_unprivileged_runs() {
+  if [ -c /dev/fuse ] && [ "$(stat -c %a /dev/fuse)" = 600 ]; then
+    echo "setup: making /dev/fuse 0666 (what udev does on a stock host)"
+    $sudo chmod 0666 /dev/fuse
+  fi
+  if ! id sifkit-test >/dev/null 2>&1; then
+    echo "setup: adding the test account sifkit-test with subuid/subgid 200000-265535"
+    # -K ...=0: useradd would otherwise pick a range itself (login.defs SUB_UID_MIN)
+    $sudo useradd -m -s /bin/sh -K SUB_UID_COUNT=0 -K SUB_GID_COUNT=0 sifkit-test
+    $sudo usermod --add-subuids 200000-265535 --add-subgids 200000-265535 sifkit-test
+  fi
+  if ! id sifkit-nosubid >/dev/null 2>&1; then
+    echo "setup: adding the test account sifkit-nosubid (no subuid/subgid ranges)"
+    $sudo useradd -m -s /bin/sh -K SUB_UID_COUNT=0 -K SUB_GID_COUNT=0 sifkit-nosubid
+  fi
+}
+prepare_unprivileged_runs
+
 if ((${#missing[@]} == 0)); then
   echo "setup: all ${#packages[@]} packages present"
   exit 0

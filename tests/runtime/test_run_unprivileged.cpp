@@ -1,64 +1,95 @@
-// An unprivileged user runs a container: squashfuse mounts the image, the runtime runs
-// rootless in a user namespace where the caller is the container's user.
-#include <runtime/run_fixture.h>
-
-#include <filesystem>
-
+// A plain account runs a container: sif-run enters a user namespace of the caller's
+// (caller → 0, subuid range → 1..N), mounts the image there with squashfuse, and the
+// runtime gives the container a user namespace where the caller is the container's user.
+#include "runtime/account_fixture.h"
 #include <catch2/catch.hpp>
-#include <support/fixtures.h>
-#include <unistd.h>
+#include <sys/stat.h>
 
 using namespace sifkit::test;
 
 namespace {
 
-constexpr const char* k_as_nobody = "setpriv --reuid=65534 --regid=65534 --clear-groups ";
-
-// Why an unprivileged run cannot work on this machine; empty when it can.
-std::string unprivileged_blocker() {
-  if (::geteuid() != 0) {
-    return "the test switches to the nobody user and so must start as root";
-  }
-  if (run_command("command -v setpriv").exit_code != 0) {
-    return "setpriv (util-linux) is missing";
-  }
-  if (run_command(std::string(k_as_nobody) + "unshare -Ur true").exit_code != 0) {
-    return "this kernel does not let unprivileged users create user namespaces";
-  }
-  if (run_command(std::string(k_as_nobody) + "test -r /dev/fuse -a -w /dev/fuse").exit_code != 0) {
-    return "/dev/fuse is not open to unprivileged users here (" +
-           run_command("stat -c %A /dev/fuse").out.substr(0, 10) +
-           "), so squashfuse cannot mount for them";
-  }
-  if (!have_static_busybox()) {
-    return "/bin/busybox (Debian's busybox-static) is missing";
-  }
-  return {};
+uid_t owner_of(const std::string& path) {
+  struct stat st {};
+  REQUIRE(::stat(path.c_str(), &st) == 0);
+  return st.st_uid;
 }
 
 } // namespace
 
-TEST_CASE("an unprivileged user runs a container through squashfuse and a user namespace",
+TEST_CASE("a plain account runs a container through squashfuse and a user namespace",
           "[run][unprivileged]") {
-  if (auto why = unprivileged_blocker(); !why.empty()) {
+  if (auto why = account_blocker("sifkit-test"); !why.empty()) {
     WARN("SKIPPED: " << why);
     return;
   }
-  TempDir dir;
-  std::filesystem::permissions(dir.path(), std::filesystem::perms(0755));
-  std::string sif = dir.file("image.sif");
-  make_busybox_sif(sif, R"({"User":"app","Cmd":["/bin/sh","-c","id -u; cat /opt/data/file"]})");
-  std::string home = dir.file("home");
-  std::filesystem::create_directory(home);
-  REQUIRE(::chown(home.c_str(), 65534, 65534) == 0);
-  std::string state = home + "/state";
+  AccountRun c(*find_account("sifkit-test"),
+               R"({"User":"app","Cmd":["/bin/sh","-c","id -u; cat /opt/data/file"]})");
   for (const auto& rt : usable_runtimes()) {
     INFO("runtime " << rt);
-    auto r = run_command("HOME=" + home + " SIFKIT_STATE_DIR=" + state + " " + k_as_nobody +
-                         tool("sif-run") + " --runtime " + rt + " " + sif + " </dev/null");
+    auto r = c.run(rt, c.sif);
     INFO(r.err);
     CHECK(r.exit_code == 0);
     CHECK(r.out == "1000\nimage data\n");
-    CHECK(run_leftovers(sif, state).empty());
+    CHECK(c.leftovers().empty());
+  }
+}
+
+TEST_CASE("exec from a plain account runs as the caller, writes as the caller, passes exit codes",
+          "[run][unprivileged]") {
+  if (auto why = account_blocker("sifkit-test"); !why.empty()) {
+    WARN("SKIPPED: " << why);
+    return;
+  }
+  AccountRun c(*find_account("sifkit-test"), "{}");
+  std::string uid = std::to_string(c.account.uid);
+  std::string data = c.owned_dir("data");
+  for (const auto& rt : usable_runtimes()) {
+    INFO("runtime " << rt);
+    auto id = c.run(rt, "exec " + c.sif + " id -u");
+    INFO(id.err);
+    CHECK(id.exit_code == 0);
+    CHECK(id.out == uid + "\n");
+    // The container's user namespace maps the caller's uid to the outer namespace's 0,
+    // which is the caller on the host.
+    auto map = c.run(rt, "exec " + c.sif + " cat /proc/self/uid_map");
+    CHECK_THAT(squeeze(map.out), Catch::Contains(uid + " 0 1"));
+    auto touched = c.run(rt, "--bind " + data + ":/data exec " + c.sif + " touch /data/" + rt);
+    CHECK(touched.exit_code == 0);
+    CHECK(owner_of(data + "/" + rt) == c.account.uid);
+    auto failed = c.run(rt, "exec " + c.sif + " sh -c 'exit 7'");
+    CHECK(failed.exit_code == 7);
+    CHECK(c.leftovers().empty());
+  }
+  // Nothing of the account's runs stays: no FUSE daemon of that uid.
+  CHECK(run_command("pgrep -u " + uid + " 'squashfuse|fuse-overlayfs'").out.empty());
+}
+
+TEST_CASE("a plain account without subid ranges runs as itself with crun and gets runc's limit",
+          "[run][unprivileged]") {
+  if (auto why = account_blocker("sifkit-nosubid"); !why.empty()) {
+    WARN("SKIPPED: " << why);
+    return;
+  }
+  if (!first_subid_range("/etc/subuid", "sifkit-nosubid").empty()) {
+    WARN("SKIPPED: sifkit-nosubid has a range in /etc/subuid here");
+    return;
+  }
+  AccountRun c(*find_account("sifkit-nosubid"), R"({"User":"app"})");
+  std::string data = c.owned_dir("data");
+  for (const auto& rt : usable_runtimes()) {
+    INFO("runtime " << rt);
+    auto r = c.run(rt, "--bind " + data + ":/data exec " + c.sif +
+                           " sh -c 'id -u; cat /opt/data/file; touch /data/" + rt + "'");
+    INFO(r.err);
+    if (rt == "runc") {
+      CHECK(r.exit_code == 6);
+      CHECK_THAT(r.err, Catch::Contains("root mapping") && Catch::Contains("/etc/subuid"));
+    } else {
+      CHECK(r.exit_code == 0);
+      CHECK(r.out == "1000\nimage data\n");
+      CHECK(owner_of(data + "/" + rt) == c.account.uid);
+    }
+    CHECK(c.leftovers().empty());
   }
 }
