@@ -2,12 +2,14 @@
 
 #include <common/file.h>
 #include <runtime/cgroups.h>
+#include <runtime/container_cgroup.h>
 #include <runtime/host.h>
 #include <runtime/image.h>
 #include <runtime/launcher.h>
 #include <runtime/run_session.h>
 #include <runtime/spec.h>
 #include <runtime/state.h>
+#include <runtime/userns.h>
 
 #include <cerrno>
 #include <cstring>
@@ -94,9 +96,48 @@ void map_caller_into_user_namespace(nlohmann::json& spec) {
   user.erase("additionalGids");
 }
 
+// Where run_image mounts and runs: a private mount namespace (root), a user namespace of
+// the caller's (runtime/userns.h) where the caller is root and the container is root
+// (--fakeroot) or the caller again (a container user namespace inside), or the host's
+// namespaces when a plain account cannot have a user namespace of its own.
+enum class RunNamespace { host, private_mounts, fakeroot, caller };
+
+struct EnteredNamespace {
+  RunNamespace kind = RunNamespace::host;
+  FakerootPlan plan; // kind fakeroot or caller: the namespace's maps
+};
+
+// A plain account mounts and runs as root of a user namespace of its own, with its own
+// mount namespace (SingularityCE's way): kernel overlay and tmpfs work there, and every
+// mount vanishes with it; without subuid ranges it maps the caller alone. Root needs no
+// user namespace, with --fakeroot either: it is root already (SingularityCE would map
+// root's own subuid ranges; that would only hide root's files behind a mapping).
+Result<EnteredNamespace> enter_run_namespace(const RunRequest& request) {
+  if (::geteuid() == 0) {
+    enter_private_mount_namespace(request);
+    return EnteredNamespace{RunNamespace::private_mounts, {}};
+  }
+  bool fakeroot = request.options.fakeroot;
+  auto planned = plan_caller_namespace();
+  if (!planned && !fakeroot) {
+    return EnteredNamespace{};
+  }
+  if (!planned) {
+    return std::unexpected(planned.error());
+  }
+  if (fakeroot && !planned->plan.warning.empty()) {
+    tell(request, "warning: " + planned->plan.warning);
+  }
+  if (auto entered = enter_user_namespace(planned->plan, planned->sources); !entered) {
+    return std::unexpected(entered.error());
+  }
+  return EnteredNamespace{fakeroot ? RunNamespace::fakeroot : RunNamespace::caller,
+                          std::move(planned->plan)};
+}
+
 Result<bool> write_spec(const RunImage& image, const RunRequest& request,
-                        const RunSession& session) {
-  auto host = probe_host();
+                        const RunSession& session, const Result<HostContext>& host,
+                        const EnteredNamespace& run_namespace, const OciRuntime& runtime) {
   if (!host) {
     return std::unexpected(host.error());
   }
@@ -105,12 +146,25 @@ Result<bool> write_spec(const RunImage& image, const RunRequest& request,
     return fail_errno("creating " + files, errno);
   }
   SpecInputs inputs{&image.config, &request.options, &*host, session.rootfs(), files};
+  inputs.note = request.note;
   auto spec = build_spec(inputs);
   if (!spec) {
     return std::unexpected(spec.error());
   }
-  if (::geteuid() != 0) {
+  if (run_namespace.kind == RunNamespace::fakeroot) {
+    // Root of our own user namespace: the container shares it (no inner one), and the
+    // host's cgroup hierarchies are not ours to create groups in.
+  } else if (run_namespace.kind == RunNamespace::caller) {
+    if (auto mapped =
+            map_container_to_caller(*spec, run_namespace.plan, host->uid, host->gid, runtime.name);
+        !mapped) {
+      return std::unexpected(mapped.error());
+    }
+  } else if (::geteuid() != 0) {
     map_caller_into_user_namespace(*spec);
+  } else {
+    // A cgroup of its own under every hierarchy, found by the container's id.
+    (*spec)["linux"]["cgroupsPath"] = container_cgroups_path(session.id());
   }
   if (auto written = write_file_atomic(session.bundle() + "/config.json", spec->dump(2) + "\n",
                                        Durability::unsynced);
@@ -147,8 +201,13 @@ Result<int> run_image(const RunRequest& request) {
   if (!session) {
     return std::unexpected(session.error());
   }
-  enter_private_mount_namespace(request);
   SessionCleanup cleanup(*session, request);
+  // The caller as the host knows it, before a user namespace makes it root.
+  auto host = probe_host();
+  auto run_namespace = enter_run_namespace(request);
+  if (!run_namespace) {
+    return std::unexpected(run_namespace.error());
+  }
 
   MountOptions mount_options;
   mount_options.method = request.method;
@@ -156,13 +215,15 @@ Result<int> run_image(const RunRequest& request) {
   // root read-only (root.readonly) for --read-only.
   mount_options.writable = Writable::tmpfs;
   mount_options.tmpfs_size_mb = request.options.tmpfs_size_mb;
+  mount_options.overlays = request.options.overlays;
+  mount_options.image_overlay = request.options.image_overlay;
   auto record = mount_image(*image, session->rootfs(), session->dir(), mount_options);
   if (!record) {
     return std::unexpected(record.error());
   }
   cleanup.set_record(*record);
 
-  auto terminal = write_spec(*image, request, *session);
+  auto terminal = write_spec(*image, request, *session, host, *run_namespace, *runtime);
   if (!terminal) {
     return std::unexpected(terminal.error());
   }
@@ -176,6 +237,9 @@ Result<int> run_image(const RunRequest& request) {
   if (int signal = 0; forwarded_signal_pending(signal)) {
     return 128 + signal; // asked to stop before the container started
   }
+  if (request.on_launch) {
+    request.on_launch(ContainerHandle{session->id(), *runtime, runtime_root, session->bundle()});
+  }
   Launch launch{
       *runtime, runtime_root, session->bundle(), session->id(), session->dir() + "/runtime.log",
       *terminal};
@@ -183,6 +247,14 @@ Result<int> run_image(const RunRequest& request) {
   struct stat st {};
   if (::stat((runtime_root + "/" + session->id()).c_str(), &st) == 0) {
     force_delete_container(*runtime, runtime_root, session->id());
+  }
+  if (::geteuid() == 0) {
+    // crun leaves the cgroup of a container it failed to start (a limit it cannot write);
+    // processes of a container killed from outside may still be dying.
+    if (auto removed = remove_container_cgroup(*cgroups, session->id(), std::chrono::seconds(2));
+        !removed) {
+      tell(request, removed.error().what());
+    }
   }
   return status;
 }

@@ -4,6 +4,7 @@
 // namespace (when privileged), generate config.json, run it with crun or runc in the
 // foreground, and undo every mount on every way out.
 #include <common/error.h>
+#include <runtime/container_ops.h>
 #include <runtime/mount.h>
 #include <runtime/run_options.h>
 
@@ -20,6 +21,9 @@ struct RunRequest {
   std::optional<std::string> runtime; // --runtime crun|runc|PATH; empty: automatic
   MountMethod method = MountMethod::automatic;
   std::function<void(std::string_view)> note; // notes for the user (may be empty)
+  // Called once just before the runtime starts the container, with where it will be
+  // (id, runtime, --root, bundle); may be empty. Instances record it.
+  std::function<void(const ContainerHandle&)> on_launch;
 };
 
 // Runs the container `request` describes and returns its exit status (its exit code, or

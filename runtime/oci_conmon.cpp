@@ -1,0 +1,143 @@
+#include "oci_conmon.h"
+
+#include <common/file.h>
+#include <runtime/child_process.h>
+
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <thread>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace sifkit::runtime {
+
+namespace {
+
+constexpr int k_sync_timeout_ms = 30'000;
+
+// The message conmon sends on the sync pipe: {"data": PID} once the runtime created the
+// container, {"data": -1, "message": "..."} when it failed.
+Result<int> read_sync_message(int fd, const std::string& runtime) {
+  pollfd p{fd, POLLIN, 0};
+  int ready = 0;
+  while ((ready = ::poll(&p, 1, k_sync_timeout_ms)) < 0 && errno == EINTR) {
+  }
+  if (ready == 0) {
+    return fail(ErrorKind::io,
+                fmt::format("conmon sent nothing within {} s", k_sync_timeout_ms / 1000));
+  }
+  char buffer[8192];
+  ssize_t n = ::recv(fd, buffer, sizeof buffer - 1, 0);
+  if (n <= 0) {
+    return fail(ErrorKind::io, "conmon ended before " + runtime + " created the container");
+  }
+  auto json =
+      nlohmann::json::parse(std::string(buffer, static_cast<std::size_t>(n)), nullptr, false);
+  if (!json.is_object() || !json.contains("data") || !json["data"].is_number_integer()) {
+    return fail(ErrorKind::io, "conmon sent an unexpected message: " +
+                                   std::string(buffer, static_cast<std::size_t>(n)));
+  }
+  int pid = json["data"].get<int>();
+  if (pid <= 0) {
+    std::string message = json.value("message", "");
+    Captured captured{0, message, ""};
+    return fail(ErrorKind::io, fmt::format("{} create failed: {}", runtime,
+                                           message.empty() ? std::string("no message")
+                                                           : output_summary(captured)));
+  }
+  return pid;
+}
+
+std::vector<std::string> conmon_args(const std::string& conmon, const OciContainer& c,
+                                     bool terminal) {
+  // clang-format off
+  std::vector<std::string> args{
+      conmon, "--api-version", "1",
+      "--cid", c.handle.id, "--name", c.handle.id, "--cuuid", c.handle.id,
+      "--runtime", c.handle.runtime.path, "--bundle", c.handle.bundle,
+      "--container-pidfile", c.pid_file, "--conmon-pidfile", c.state_dir + "/conmon.pid",
+      "--log-path", "k8s-file:" + c.log_path, "--exit-dir", c.state_dir + "/exits",
+      // The attach socket is <bundle>/attach; stdin stays open across attaches.
+      "--full-attach", "--stdin", "--leave-stdin-open",
+      "--runtime-arg", "--root", "--runtime-arg", c.handle.runtime_root};
+  // clang-format on
+  if (terminal) {
+    args.emplace_back("--terminal");
+  }
+  return args;
+}
+
+bool is_conmon(int pid) {
+  auto comm = read_file(fmt::format("/proc/{}/comm", pid));
+  return comm && comm->starts_with("conmon");
+}
+
+// conmon's first process exits non-zero when it cannot start (bad arguments).
+std::unexpected<Error> conmon_failure(const OciContainer& c, int status) {
+  auto log = read_file(c.state_dir + "/conmon.log");
+  Captured captured{status, "", log ? *log : ""};
+  return fail(ErrorKind::io,
+              fmt::format("conmon failed (exit {}): {}", status, output_summary(captured)));
+}
+
+} // namespace
+
+Result<int> start_conmon(const OciContainer& c, bool terminal) {
+  auto conmon = find_executable("conmon");
+  if (!conmon) {
+    return fail(ErrorKind::not_found, "conmon is not installed (Debian package conmon)");
+  }
+  int pair[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
+    return fail_errno("creating conmon's sync socket", errno);
+  }
+  DetachedSpawn spawn{
+      conmon_args(*conmon, c, terminal), c.state_dir + "/conmon.log", pair[1], {"_OCI_SYNCPIPE=3"}};
+  auto pid = spawn_detached(spawn);
+  ::close(pair[1]);
+  if (!pid) {
+    ::close(pair[0]);
+    return std::unexpected(pid.error());
+  }
+  // conmon forks its monitor and exits; the monitor reports on the sync socket.
+  int status = wait_exit_status(*pid);
+  auto reported =
+      status == 0 ? read_sync_message(pair[0], c.handle.runtime.name) : conmon_failure(c, status);
+  ::close(pair[0]);
+  return reported;
+}
+
+void wait_for_conmon(const std::string& state_dir) {
+  auto text = read_file(state_dir + "/conmon.pid");
+  if (!text) {
+    return;
+  }
+  int pid = std::atoi(text->c_str());
+  if (pid <= 0) {
+    return;
+  }
+  for (int i = 0; i < 100 && is_conmon(pid); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  if (is_conmon(pid)) {
+    ::kill(pid, SIGKILL);
+  }
+}
+
+void remove_conmon_files(const std::string& bundle) {
+  for (const char* name : {"attach", "ctl", "winsz"}) {
+    std::string path = bundle + "/" + name;
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) == 0 && (S_ISSOCK(st.st_mode) || S_ISFIFO(st.st_mode))) {
+      ::unlink(path.c_str());
+    }
+  }
+}
+
+} // namespace sifkit::runtime
