@@ -1,12 +1,13 @@
-#include <common/file.h>
 #include <common/atomic_file.h>
+#include <common/file.h>
 
 #include <cerrno>
 #include <cstdlib>
+#include <utility>
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <utility>
 
 namespace sifkit {
 
@@ -139,6 +140,25 @@ Result<std::string> real_path(const std::string& path) {
   return text;
 }
 
+Result<int> take_ofd_lock(const std::string& path, bool create) {
+  int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0), 0600);
+  if (fd < 0) {
+    return fail_errno("opening " + path, errno);
+  }
+  struct flock lock {};
+  lock.l_type = F_WRLCK;
+  lock.l_whence = SEEK_SET;
+  if (::fcntl(fd, F_OFD_SETLK, &lock) != 0) {
+    int error = errno;
+    ::close(fd);
+    if (error == EAGAIN || error == EACCES) {
+      return fail(ErrorKind::conflict, path + " is locked");
+    }
+    return fail_errno("locking " + path, error);
+  }
+  return fd;
+}
+
 Result<std::string> read_file(const std::string& path) {
   auto file = File::open(path, OpenMode::read_only);
   if (!file) {
@@ -155,8 +175,8 @@ Result<std::string> read_file(const std::string& path) {
     if (done == data.size()) {
       data.resize(data.size() * 2);
     }
-    ssize_t n = ::pread(file->fd(), data.data() + done, data.size() - done,
-                        static_cast<off_t>(done));
+    ssize_t n =
+        ::pread(file->fd(), data.data() + done, data.size() - done, static_cast<off_t>(done));
     if (n < 0) {
       if (errno == EINTR) {
         continue;

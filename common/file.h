@@ -55,6 +55,12 @@ private:
 // `not_found` when it does not exist, `io` otherwise.
 Result<std::string> real_path(const std::string& path);
 
+// Takes an OFD write lock on the file `path` (created with mode 0600 when `create`) and
+// returns its close-on-exec descriptor: the lock is held while that open file description
+// lives, so children never inherit it. `conflict` when another holder has it, `not_found`
+// / `io` when the file cannot be opened.
+Result<int> take_ofd_lock(const std::string& path, bool create);
+
 // Reads the whole file `path` into memory, to its end (so /proc files too); meant for
 // small files (JSON, fixtures).
 Result<std::string> read_file(const std::string& path);

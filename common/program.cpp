@@ -14,9 +14,7 @@
 
 namespace sifkit {
 
-namespace {
-
-std::string read_all(int fd) {
+std::string read_program_messages(int fd) {
   std::string text;
   char buffer[4096];
   ssize_t got = 0;
@@ -30,8 +28,6 @@ std::string read_all(int fd) {
   }
   return text;
 }
-
-} // namespace
 
 Result<std::string> find_system_program(const std::string& name) {
   const char* path = std::getenv("PATH");
@@ -83,7 +79,7 @@ Result<void> run_program(const std::vector<std::string>& argv) {
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
     return {};
   }
-  std::string message = read_all(log);
+  std::string message = read_program_messages(log);
   std::string how = WIFEXITED(status) ? fmt::format("exited with status {}", WEXITSTATUS(status))
                                       : fmt::format("was killed by signal {}", WTERMSIG(status));
   return fail(ErrorKind::io,

@@ -1,6 +1,7 @@
 #include "fuse_mount.h"
 
 #include <common/file.h>
+#include <common/program.h>
 
 #include <cerrno>
 #include <chrono>
@@ -74,21 +75,6 @@ Result<pid_t> spawn(const ChildSetup& setup) {
     exec_child(setup, argv.data());
   }
   return pid;
-}
-
-std::string read_memfd(int fd) {
-  std::string text;
-  char buffer[4096];
-  ssize_t got = 0;
-  std::int64_t offset = 0;
-  while ((got = ::pread(fd, buffer, sizeof buffer, offset)) > 0 && text.size() < 16384) {
-    text.append(buffer, static_cast<std::size_t>(got));
-    offset += got;
-  }
-  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) {
-    text.pop_back();
-  }
-  return text;
 }
 
 std::string describe_exit(int status) {
@@ -191,7 +177,7 @@ Result<int> start_fuse_daemon(const std::vector<std::string>& argv, const std::s
     int status = 0;
     pid_t done = ::waitpid(*pid, &status, WNOHANG);
     if (done == *pid) {
-      std::string message = read_memfd(log);
+      std::string message = read_program_messages(log);
       return fail(ErrorKind::io, fmt::format("{} {}{}", argv[0], describe_exit(status),
                                              message.empty() ? "" : ": " + message));
     }
@@ -203,7 +189,7 @@ Result<int> start_fuse_daemon(const std::vector<std::string>& argv, const std::s
       ::kill(*pid, SIGKILL);
       ::waitpid(*pid, &status, 0);
       ::umount2(target.c_str(), MNT_DETACH); // in case it mounted just now; else EINVAL
-      std::string message = read_memfd(log);
+      std::string message = read_program_messages(log);
       return fail(ErrorKind::io,
                   fmt::format("{} did not mount {} within {} s{}", argv[0], target,
                               k_mount_timeout.count(), message.empty() ? "" : ": " + message));

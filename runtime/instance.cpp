@@ -90,21 +90,9 @@ std::string instance_dir(const std::string& root, const std::string& name) {
 }
 
 Result<int> take_instance_lock(const std::string& dir, bool create) {
-  std::string path = dir + "/lock";
-  int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0), 0600);
-  if (fd < 0) {
-    return fail_errno("opening " + path, errno);
-  }
-  struct flock lock {};
-  lock.l_type = F_WRLCK;
-  lock.l_whence = SEEK_SET;
-  if (::fcntl(fd, F_OFD_SETLK, &lock) != 0) {
-    int error = errno;
-    ::close(fd);
-    if (error == EAGAIN || error == EACCES) {
-      return fail(ErrorKind::conflict, path + " is held by a running supervisor");
-    }
-    return fail_errno("locking " + path, error);
+  auto fd = take_ofd_lock(dir + "/lock", create);
+  if (!fd && fd.error().kind() == ErrorKind::conflict) {
+    return fail(ErrorKind::conflict, dir + "/lock is held by a running supervisor");
   }
   return fd;
 }

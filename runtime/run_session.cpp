@@ -22,27 +22,6 @@ namespace sifkit::runtime {
 
 namespace {
 
-// An OFD write lock on `path`'s file: held while the open file description lives (the
-// fd is close-on-exec, so runtimes and FUSE daemons never inherit it).
-Result<int> lock_file(const std::string& path, bool create) {
-  int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0), 0600);
-  if (fd < 0) {
-    return fail_errno("opening " + path, errno);
-  }
-  struct flock lock {};
-  lock.l_type = F_WRLCK;
-  lock.l_whence = SEEK_SET;
-  if (::fcntl(fd, F_OFD_SETLK, &lock) != 0) {
-    int error = errno;
-    ::close(fd);
-    if (error == EAGAIN || error == EACCES) {
-      return fail(ErrorKind::conflict, path + " is locked");
-    }
-    return fail_errno("locking " + path, error);
-  }
-  return fd;
-}
-
 std::string random_suffix() {
   std::random_device device;
   return fmt::format("{:08x}", device());
@@ -87,7 +66,7 @@ Result<RunSession> RunSession::create(const std::string& state_root) {
       }
       return fail_errno("creating " + dir, errno);
     }
-    auto fd = lock_file(dir + "/lock", true);
+    auto fd = take_ofd_lock(dir + "/lock", true);
     if (!fd) {
       return std::unexpected(fd.error());
     }
@@ -135,7 +114,7 @@ Result<SweepResult> sweep_stale_runs(const std::string& state_root) {
   std::vector<std::string> failures;
   for (const auto& entry : std::filesystem::directory_iterator(runs, ec)) {
     std::string dir = entry.path().string();
-    auto fd = lock_file(dir + "/lock", false);
+    auto fd = take_ofd_lock(dir + "/lock", false);
     if (!fd) {
       continue; // a live run holds it, or is still creating it
     }

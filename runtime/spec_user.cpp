@@ -20,6 +20,18 @@ HomeMode effective_home_mode(const RunOptions& options) {
   return options.no_mount.contains("home") ? HomeMode::none : options.home_mode;
 }
 
+// `user` with the home --home asks for (a bind or a tmpfs at an absolute container
+// directory); `usage` when the directory is missing or relative, or a bind lacks a source.
+Result<TargetUser> with_custom_home(const RunOptions& options, TargetUser user) {
+  if (options.home_destination.empty() || options.home_destination.front() != '/' ||
+      (user.home_mode == HomeMode::bind && options.home_source.empty())) {
+    return fail(ErrorKind::usage, "--home needs an absolute container directory");
+  }
+  user.home = options.home_destination;
+  user.home_mounted = true;
+  return user;
+}
+
 // --fakeroot: root (0:0, no supplementary groups) whatever the image's USER says, with
 // home /root, an empty tmpfs there unless --home says otherwise (SingularityCE's OCI mode).
 Result<TargetUser> fakeroot_user(const RunOptions& options, TargetUser user) {
@@ -31,13 +43,7 @@ Result<TargetUser> fakeroot_user(const RunOptions& options, TargetUser user) {
     break;
   case HomeMode::bind:
   case HomeMode::tmpfs:
-    if (options.home_destination.empty() || options.home_destination.front() != '/' ||
-        (user.home_mode == HomeMode::bind && options.home_source.empty())) {
-      return fail(ErrorKind::usage, "--home needs an absolute container directory");
-    }
-    user.home = options.home_destination;
-    user.home_mounted = true;
-    break;
+    return with_custom_home(options, std::move(user));
   case HomeMode::none:
     break;
   }
@@ -93,13 +99,7 @@ Result<TargetUser> resolve_target_user(const SpecInputs& inputs) {
     break;
   case HomeMode::bind:
   case HomeMode::tmpfs:
-    if (options.home_destination.empty() || options.home_destination.front() != '/' ||
-        (user.home_mode == HomeMode::bind && options.home_source.empty())) {
-      return fail(ErrorKind::usage, "--home needs an absolute container directory");
-    }
-    user.home = options.home_destination;
-    user.home_mounted = true;
-    break;
+    return with_custom_home(options, std::move(user));
   case HomeMode::none:
     break;
   }

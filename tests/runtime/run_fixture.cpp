@@ -6,9 +6,12 @@
 #include <runtime/launcher.h>
 #include <sif/oci_layout.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <sstream>
+#include <thread>
 
 #include <catch2/catch.hpp>
 #include <support/fixtures.h>
@@ -157,6 +160,54 @@ std::string run_leftovers(const std::string& sif, const std::string& state_dir) 
     out += "run sessions: " + sessions.out;
   }
   return out;
+}
+
+bool can_run_containers_as_root(const std::string& why_root) {
+  if (::geteuid() != 0) {
+    WARN("SKIPPED: " + why_root);
+    return false;
+  }
+  if (!have_static_busybox()) {
+    WARN("SKIPPED: /bin/busybox (Debian's busybox-static) is missing");
+    return false;
+  }
+  return true;
+}
+
+RunCase::RunCase(const std::string& config, int layers) {
+  make_busybox_sif(sif, config, layers);
+}
+
+CommandResult RunCase::run(const std::string& runtime, const std::string& args) const {
+  return sif_run(state, "--runtime " + runtime + " " + args);
+}
+
+void RunCase::check_clean() const {
+  CHECK(leftovers() == "");
+}
+
+std::string unique_sleep() {
+  std::random_device device;
+  return "sleep " + std::to_string(100000 + device() % 800000);
+}
+
+int wait_for_process(const std::string& command) {
+  for (int i = 0; i < 100; ++i) {
+    auto found = run_command("pgrep -x -f " + shell_quote(command));
+    if (found.exit_code == 0) {
+      return std::stoi(found.out);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return 0;
+}
+
+std::uint64_t default_caps_mask() {
+  std::uint64_t mask = 0;
+  for (int bit : {0, 1, 3, 4, 5, 6, 7, 8, 10, 13, 18, 27, 29, 31, 37}) {
+    mask |= std::uint64_t{1} << bit;
+  }
+  return mask;
 }
 
 } // namespace sifkit::test

@@ -2,6 +2,7 @@
 
 // Test support for the runtime tests: small runnable OCI-SIF images made from the host's
 // static busybox (Debian's busybox-static), with the image config a test asks for.
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -41,5 +42,35 @@ std::string run_leftovers(const std::string& sif, const std::string& state_dir);
 
 // Single-quotes `text` for /bin/sh.
 std::string shell_quote(const std::string& text);
+
+// True when the run tests that need root can run here: the effective uid is 0 and the
+// static busybox the images are made from exists. Otherwise reports WARN("SKIPPED: ...")
+// with `why_root` (what root is needed for) or the missing busybox, and returns false.
+bool can_run_containers_as_root(const std::string& why_root);
+
+// A `sleep N` command whose command line no other process has, so a test can find it.
+std::string unique_sleep();
+
+// Waits (up to 10 s) until a process whose command line is exactly `command` runs;
+// returns its pid, or 0.
+int wait_for_process(const std::string& command);
+
+// SingularityCE's default capability set as a CapEff mask (what /proc/self/status shows).
+std::uint64_t default_caps_mask();
+
+// One busybox image (make_busybox_sif with `config` and `layers`) and one state directory,
+// in a directory of its own.
+struct RunCase {
+  TempDir dir;
+  std::string sif = dir.file("image.sif");
+  std::string state = dir.file("state");
+  explicit RunCase(const std::string& config = "{}", int layers = 1);
+  // `sif-run --runtime RUNTIME ARGS` with this case's state directory.
+  CommandResult run(const std::string& runtime, const std::string& args) const;
+  // What the runs of this case left behind (run_leftovers); empty when nothing.
+  std::string leftovers() const { return run_leftovers(sif, state); }
+  // Checks that nothing is left behind.
+  void check_clean() const;
+};
 
 } // namespace sifkit::test

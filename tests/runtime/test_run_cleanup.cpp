@@ -17,37 +17,6 @@ using namespace sifkit::test;
 
 namespace {
 
-bool can_run_containers() {
-  if (::geteuid() != 0) {
-    WARN("SKIPPED: the clean-up tests need root");
-    return false;
-  }
-  if (!have_static_busybox()) {
-    WARN("SKIPPED: /bin/busybox (Debian's busybox-static) is missing");
-    return false;
-  }
-  return true;
-}
-
-// A sleep whose command line no other process has, so the test can find it.
-std::string unique_sleep() {
-  std::random_device device;
-  return "sleep " + std::to_string(100000 + device() % 800000);
-}
-
-// Waits (up to 10 s) until a process whose command line is exactly `command` runs;
-// returns its pid, or 0.
-int wait_for_process(const std::string& command) {
-  for (int i = 0; i < 100; ++i) {
-    auto found = run_command("pgrep -x -f " + shell_quote(command));
-    if (found.exit_code == 0) {
-      return std::stoi(found.out);
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return 0;
-}
-
 bool wait_until_clean(const std::string& sif, const std::string& state) {
   for (int i = 0; i < 50; ++i) {
     if (run_leftovers(sif, state).empty()) {
@@ -62,7 +31,7 @@ bool wait_until_clean(const std::string& sif, const std::string& state) {
 
 TEST_CASE("a container killed from the host ends sif-run with 137 and leaves nothing mounted",
           "[run][cleanup]") {
-  if (!can_run_containers()) {
+  if (!can_run_containers_as_root("the clean-up tests need root")) {
     return;
   }
   TempDir dir;
@@ -90,7 +59,7 @@ TEST_CASE("a container killed from the host ends sif-run with 137 and leaves not
 
 TEST_CASE("what a SIGKILLed sif-run left is cleaned by the next run and by sif-umount --stale",
           "[run][cleanup]") {
-  if (!can_run_containers()) {
+  if (!can_run_containers_as_root("the clean-up tests need root")) {
     return;
   }
   TempDir dir;
@@ -131,7 +100,7 @@ TEST_CASE("what a SIGKILLed sif-run left is cleaned by the next run and by sif-u
 
 TEST_CASE("runs of a several-layer image and runs through squashfuse leave nothing behind",
           "[run][cleanup]") {
-  if (!can_run_containers()) {
+  if (!can_run_containers_as_root("the clean-up tests need root")) {
     return;
   }
   TempDir dir;
@@ -157,7 +126,7 @@ TEST_CASE("runs of a several-layer image and runs through squashfuse leave nothi
 
 TEST_CASE("the root filesystem is writable through a tmpfs that goes with the run, or read-only",
           "[run][cleanup]") {
-  if (!can_run_containers()) {
+  if (!can_run_containers_as_root("the clean-up tests need root")) {
     return;
   }
   TempDir dir;

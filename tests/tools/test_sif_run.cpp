@@ -15,30 +15,6 @@ using namespace sifkit::test;
 
 namespace {
 
-bool can_run_containers() {
-  if (::geteuid() != 0) {
-    WARN("SKIPPED: the run tests as root need root (the unprivileged case has its own test)");
-    return false;
-  }
-  if (!have_static_busybox()) {
-    WARN("SKIPPED: /bin/busybox (Debian's busybox-static) is missing");
-    return false;
-  }
-  return true;
-}
-
-// One image and one state directory for a test.
-struct RunCase {
-  TempDir dir;
-  std::string sif = dir.file("image.sif");
-  std::string state = dir.file("state");
-  explicit RunCase(const std::string& config = "{}") { make_busybox_sif(sif, config); }
-  CommandResult run(const std::string& runtime, const std::string& args) const {
-    return sif_run(state, "--runtime " + runtime + " " + args);
-  }
-  void check_clean() const { CHECK(run_leftovers(sif, state) == ""); }
-};
-
 std::string status_field(const std::string& status, const std::string& name) {
   std::istringstream in(status);
   for (std::string line; std::getline(in, line);) {
@@ -54,19 +30,11 @@ std::uint64_t host_bounding_set() {
   return std::stoull(status_field(file_bytes("/proc/self/status"), "CapBnd"), nullptr, 16);
 }
 
-// SingularityCE's default capability set, as a CapEff mask.
-std::uint64_t default_caps_mask() {
-  std::uint64_t mask = 0;
-  for (int bit : {0, 1, 3, 4, 5, 6, 7, 8, 10, 13, 18, 27, 29, 31, 37}) {
-    mask |= std::uint64_t{1} << bit;
-  }
-  return mask;
-}
-
 } // namespace
 
 TEST_CASE("sif-run runs as the image's USER in its WORKDIR", "[run][sif-run]") {
-  if (!can_run_containers()) {
+  if (!can_run_containers_as_root(
+          "the run tests as root need root (the unprivileged case has its own test)")) {
     return;
   }
   RunCase c(R"({"User":"app","WorkingDir":"/opt/data","Cmd":["/bin/sh","-c","id; pwd"]})");
@@ -86,7 +54,8 @@ TEST_CASE("sif-run runs as the image's USER in its WORKDIR", "[run][sif-run]") {
 
 TEST_CASE("sif-run puts ENTRYPOINT before CMD, ARGS replace CMD, exec replaces both",
           "[run][sif-run]") {
-  if (!can_run_containers()) {
+  if (!can_run_containers_as_root(
+          "the run tests as root need root (the unprivileged case has its own test)")) {
     return;
   }
   RunCase c(R"({"Entrypoint":["/bin/echo","entry"],"Cmd":["from-cmd"]})");
@@ -108,7 +77,8 @@ TEST_CASE("sif-run puts ENTRYPOINT before CMD, ARGS replace CMD, exec replaces b
 
 TEST_CASE("sif-run merges the environment: image, then SIFKIT_ENV_, then --env-file, then --env",
           "[run][sif-run]") {
-  if (!can_run_containers()) {
+  if (!can_run_containers_as_root(
+          "the run tests as root need root (the unprivileged case has its own test)")) {
     return;
   }
   RunCase c(R"({"Env":["PATH=/bin","A=image","B=image","C=image","D=image"]})");
@@ -130,7 +100,8 @@ TEST_CASE("sif-run merges the environment: image, then SIFKIT_ENV_, then --env-f
 }
 
 TEST_CASE("sif-run binds host directories read-write and read-only", "[run][sif-run]") {
-  if (!can_run_containers()) {
+  if (!can_run_containers_as_root(
+          "the run tests as root need root (the unprivileged case has its own test)")) {
     return;
   }
   RunCase c;
@@ -158,7 +129,8 @@ TEST_CASE("sif-run binds host directories read-write and read-only", "[run][sif-
 TEST_CASE("sif-run binds the caller's home when the image has no USER, and obeys --home and "
           "--no-home",
           "[run][sif-run]") {
-  if (!can_run_containers()) {
+  if (!can_run_containers_as_root(
+          "the run tests as root need root (the unprivileged case has its own test)")) {
     return;
   }
   RunCase c;
@@ -192,7 +164,8 @@ TEST_CASE("sif-run binds the caller's home when the image has no USER, and obeys
 TEST_CASE("sif-run gives SingularityCE's default capabilities, changed by --add-caps, "
           "--drop-caps and --no-privs",
           "[run][sif-run]") {
-  if (!can_run_containers()) {
+  if (!can_run_containers_as_root(
+          "the run tests as root need root (the unprivileged case has its own test)")) {
     return;
   }
   RunCase c;
@@ -222,7 +195,8 @@ TEST_CASE("sif-run gives SingularityCE's default capabilities, changed by --add-
 
 TEST_CASE("sif-run sets the host name with --hostname and isolates the network with --net",
           "[run][sif-run]") {
-  if (!can_run_containers()) {
+  if (!can_run_containers_as_root(
+          "the run tests as root need root (the unprivileged case has its own test)")) {
     return;
   }
   RunCase c;
@@ -241,7 +215,8 @@ TEST_CASE("sif-run sets the host name with --hostname and isolates the network w
 
 TEST_CASE("sif-run exits with the container's exit code, and 128+N when signal N ended it",
           "[run][sif-run]") {
-  if (!can_run_containers()) {
+  if (!can_run_containers_as_root(
+          "the run tests as root need root (the unprivileged case has its own test)")) {
     return;
   }
   RunCase c;
@@ -260,7 +235,8 @@ TEST_CASE("sif-run exits with the container's exit code, and 128+N when signal N
 }
 
 TEST_CASE("sif-run forwards SIGTERM and SIGINT to the container", "[run][sif-run]") {
-  if (!can_run_containers()) {
+  if (!can_run_containers_as_root(
+          "the run tests as root need root (the unprivileged case has its own test)")) {
     return;
   }
   RunCase c;
@@ -312,7 +288,8 @@ TEST_CASE("sif-run refuses an unknown runtime and a SIF that holds no OCI image"
 
 TEST_CASE("sif-run shell gives an interactive shell on a terminal, and its exit code",
           "[run][sif-run]") {
-  if (!can_run_containers()) {
+  if (!can_run_containers_as_root(
+          "the run tests as root need root (the unprivileged case has its own test)")) {
     return;
   }
   if (run_command("command -v script").exit_code != 0) {
@@ -338,7 +315,8 @@ TEST_CASE("sif-run shell gives an interactive shell on a terminal, and its exit 
 
 TEST_CASE("sif-run takes an image reference, converts it through the cache once and runs it",
           "[run][sif-run]") {
-  if (!can_run_containers()) {
+  if (!can_run_containers_as_root(
+          "the run tests as root need root (the unprivileged case has its own test)")) {
     return;
   }
   TempDir dir;

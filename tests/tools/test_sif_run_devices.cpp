@@ -15,30 +15,15 @@ using namespace sifkit::test;
 
 namespace {
 
-bool can_run_containers() {
-  if (::geteuid() != 0) {
-    WARN("SKIPPED: the device run tests need root (device nodes and hooks)");
-    return false;
-  }
-  if (!have_static_busybox()) {
-    WARN("SKIPPED: /bin/busybox (Debian's busybox-static) is missing");
-    return false;
-  }
-  return true;
-}
-
-struct DeviceCase {
-  TempDir dir;
-  std::string sif = dir.file("image.sif");
-  std::string state = dir.file("state");
+struct DeviceCase : RunCase {
   std::string cdi = dir.file("cdi");
-  DeviceCase() { make_busybox_sif(sif); }
+  using RunCase::run;
+  // With `env` (VAR=value words) before sif-run.
   CommandResult run(const std::string& runtime, const std::string& args,
-                    const std::string& env = "") const {
+                    const std::string& env) const {
     return run_command(env + " SIFKIT_STATE_DIR=" + shell_quote(state) + " " + tool("sif-run") +
                        " --runtime " + runtime + " " + args + " </dev/null");
   }
-  void check_clean() const { CHECK(run_leftovers(sif, state) == ""); }
 };
 
 // A spec exposing /dev/null as /dev/cdi-null and /dev/zero, an env var at spec and device
@@ -64,7 +49,7 @@ std::string device_spec(const std::string& share, const std::string& markers) {
 
 TEST_CASE("sif-run --device applies a CDI spec's nodes, env, mounts and hooks",
           "[devices][sif-run]") {
-  if (!can_run_containers()) {
+  if (!can_run_containers_as_root("the device run tests need root (device nodes and hooks)")) {
     return;
   }
   DeviceCase c;
@@ -94,7 +79,7 @@ TEST_CASE("sif-run --device applies a CDI spec's nodes, env, mounts and hooks",
 
 TEST_CASE("sif-run --device with an unknown or malformed device fails naming it",
           "[devices][sif-run]") {
-  if (!can_run_containers()) {
+  if (!can_run_containers_as_root("the device run tests need root (device nodes and hooks)")) {
     return;
   }
   DeviceCase c;
@@ -116,7 +101,7 @@ TEST_CASE("sif-run --device with an unknown or malformed device fails naming it"
 
 TEST_CASE("sif-run --nv and --rocm without a GPU warn and run, SIFKIT_CONTAINLIBS unchanged",
           "[devices][sif-run]") {
-  if (!can_run_containers()) {
+  if (!can_run_containers_as_root("the device run tests need root (device nodes and hooks)")) {
     return;
   }
   if (std::filesystem::exists("/dev/nvidia0") || std::filesystem::exists("/dev/kfd")) {

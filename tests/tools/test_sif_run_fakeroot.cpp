@@ -38,12 +38,8 @@ std::string fakeroot_blocker(const std::string& account, bool needs_ranges) {
 
 // SingularityCE's default capability set, as a CapEff mask (hex, as /proc shows it).
 std::string default_caps_hex() {
-  std::uint64_t mask = 0;
-  for (int bit : {0, 1, 3, 4, 5, 6, 7, 8, 10, 13, 18, 27, 29, 31, 37}) {
-    mask |= std::uint64_t{1} << bit;
-  }
   char text[17];
-  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(mask));
+  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(default_caps_mask()));
   return text;
 }
 
@@ -51,25 +47,6 @@ uid_t owner_of(const std::string& path) {
   struct stat st {};
   REQUIRE(::stat(path.c_str(), &st) == 0);
   return st.st_uid;
-}
-
-// A sleep whose command line no other process has, so the test can find it.
-std::string unique_sleep() {
-  std::random_device device;
-  return "sleep " + std::to_string(100000 + device() % 800000);
-}
-
-// Waits (up to 10 s) until a process whose command line is exactly `command` runs;
-// returns its pid, or 0.
-int wait_for_process(const std::string& command) {
-  for (int i = 0; i < 100; ++i) {
-    auto found = run_command("pgrep -x -f " + shell_quote(command));
-    if (found.exit_code == 0) {
-      return std::stoi(found.out);
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return 0;
 }
 
 } // namespace

@@ -18,24 +18,8 @@ using namespace sifkit::test;
 
 namespace {
 
-bool can_run_instances() {
-  if (::geteuid() != 0) {
-    WARN("SKIPPED: the instance tests run as root (as the run tests do)");
-    return false;
-  }
-  if (!have_static_busybox()) {
-    WARN("SKIPPED: /bin/busybox (Debian's busybox-static) is missing");
-    return false;
-  }
-  return true;
-}
-
-struct InstanceCase {
-  TempDir dir;
-  std::string sif = dir.file("image.sif");
-  std::string state = dir.file("state");
-  InstanceCase() { make_busybox_sif(sif); }
-
+struct InstanceCase : RunCase {
+  // `sif-run ARGS` (no --runtime: the instance commands take it where they need it).
   CommandResult run(const std::string& args) const { return sif_run(state, args); }
 
   // The instance named `name` in `instance list --json`; null when not listed.
@@ -64,7 +48,7 @@ struct InstanceCase {
 } // namespace
 
 TEST_CASE("sif-run instance runs a container in the background until it is stopped", "[instance]") {
-  if (!can_run_instances()) {
+  if (!can_run_containers_as_root("the instance tests run as root (as the run tests do)")) {
     return;
   }
   for (const auto& rt : usable_runtimes()) {
@@ -111,7 +95,7 @@ TEST_CASE("sif-run instance runs a container in the background until it is stopp
 }
 
 TEST_CASE("sif-run instance stop --all stops every instance", "[instance]") {
-  if (!can_run_instances()) {
+  if (!can_run_containers_as_root("the instance tests run as root (as the run tests do)")) {
     return;
   }
   auto runtimes = usable_runtimes();
@@ -137,7 +121,7 @@ TEST_CASE("sif-run instance stop --all stops every instance", "[instance]") {
 
 TEST_CASE("sif-run instance refuses a running name and reports unknown and bad names",
           "[instance]") {
-  if (!can_run_instances()) {
+  if (!can_run_containers_as_root("the instance tests run as root (as the run tests do)")) {
     return;
   }
   auto runtimes = usable_runtimes();
@@ -168,7 +152,7 @@ TEST_CASE("sif-run instance refuses a running name and reports unknown and bad n
 TEST_CASE("sif-run instance list forgets an instance whose supervisor was killed and cleans up "
           "after it",
           "[instance]") {
-  if (!can_run_instances()) {
+  if (!can_run_containers_as_root("the instance tests run as root (as the run tests do)")) {
     return;
   }
   auto runtimes = usable_runtimes();

@@ -18,12 +18,7 @@ using namespace sifkit::test;
 namespace {
 
 bool can_run_oci() {
-  if (::geteuid() != 0) {
-    WARN("SKIPPED: the oci commands need root (as in SingularityCE)");
-    return false;
-  }
-  if (!have_static_busybox()) {
-    WARN("SKIPPED: /bin/busybox (Debian's busybox-static) is missing");
+  if (!can_run_containers_as_root("the oci commands need root (as in SingularityCE)")) {
     return false;
   }
   if (run_command("command -v conmon").exit_code != 0) {
@@ -34,13 +29,10 @@ bool can_run_oci() {
 }
 
 // One image, one bundle and one state directory.
-struct OciCase {
-  TempDir dir;
-  std::string sif = dir.file("image.sif");
-  std::string state = dir.file("state");
+struct OciCase : RunCase {
   std::string bundle = dir.file("bundle");
   // mount's config.json needs a command; each test replaces it.
-  OciCase() { make_busybox_sif(sif, R"({"Cmd":["/bin/sh"]})"); }
+  OciCase() : RunCase(R"({"Cmd":["/bin/sh"]})") {}
 
   CommandResult oci(const std::string& args) const { return sif_run(state, "oci " + args); }
 

@@ -13,30 +13,11 @@ using namespace sifkit::test;
 
 namespace {
 
-bool can_run_containers() {
-  if (::geteuid() != 0) {
-    WARN("SKIPPED: the overlay run tests need root (loop devices, kernel overlayfs)");
-    return false;
-  }
-  if (!have_static_busybox()) {
-    WARN("SKIPPED: /bin/busybox (Debian's busybox-static) is missing");
-    return false;
-  }
-  return true;
-}
-
 // One image, one state directory and the overlays a test makes.
-struct OverlayCase {
-  TempDir dir;
-  std::string sif = dir.file("image.sif");
-  std::string state = dir.file("state");
-  OverlayCase() { make_busybox_sif(sif); }
-  CommandResult run(const std::string& runtime, const std::string& args) const {
-    return sif_run(state, "--runtime " + runtime + " " + args);
-  }
+struct OverlayCase : RunCase {
   // Nothing left for the image or for any of `files` (loop devices, mounts, daemons).
   std::string leftovers(const std::vector<std::string>& files = {}) const {
-    std::string out = run_leftovers(sif, state);
+    std::string out = RunCase::leftovers();
     for (const auto& file : files) {
       out += run_command("losetup -j " + shell_quote(file)).out;
       out += run_command("pgrep -a fuse2fs | grep -F " + shell_quote(file)).out;
@@ -63,7 +44,8 @@ std::string sha256(const std::string& path) {
 
 TEST_CASE("a writable overlay directory keeps what a run wrote for the next run",
           "[overlay][sif-run]") {
-  if (!can_run_containers()) {
+  if (!can_run_containers_as_root(
+          "the overlay run tests need root (loop devices, kernel overlayfs)")) {
     return;
   }
   OverlayCase c;
@@ -88,7 +70,8 @@ TEST_CASE("a writable overlay directory keeps what a run wrote for the next run"
 
 TEST_CASE("a writable ext3 overlay image persists and a read-only one is never written",
           "[overlay][sif-run]") {
-  if (!can_run_containers()) {
+  if (!can_run_containers_as_root(
+          "the overlay run tests need root (loop devices, kernel overlayfs)")) {
     return;
   }
   OverlayCase c;
@@ -125,7 +108,8 @@ TEST_CASE("a writable ext3 overlay image persists and a read-only one is never w
 }
 
 TEST_CASE("a squashfs overlay image shows its files inside the container", "[overlay][sif-run]") {
-  if (!can_run_containers()) {
+  if (!can_run_containers_as_root(
+          "the overlay run tests need root (loop devices, kernel overlayfs)")) {
     return;
   }
   OverlayCase c;
@@ -152,7 +136,8 @@ TEST_CASE("a squashfs overlay image shows its files inside the container", "[ove
 
 TEST_CASE("read-only overlays stack above the image and writes land in the writable one",
           "[overlay][sif-run]") {
-  if (!can_run_containers()) {
+  if (!can_run_containers_as_root(
+          "the overlay run tests need root (loop devices, kernel overlayfs)")) {
     return;
   }
   OverlayCase c;
@@ -190,7 +175,8 @@ TEST_CASE("read-only overlays stack above the image and writes land in the writa
 }
 
 TEST_CASE("a writable ext3 overlay mounted with fuse2fs persists", "[overlay][sif-run]") {
-  if (!can_run_containers()) {
+  if (!can_run_containers_as_root(
+          "the overlay run tests need root (loop devices, kernel overlayfs)")) {
     return;
   }
   if (run_command("{ command -v fuse2fs && command -v fuse-overlayfs; }").exit_code != 0) {
@@ -216,7 +202,8 @@ TEST_CASE("a writable ext3 overlay mounted with fuse2fs persists", "[overlay][si
 }
 
 TEST_CASE("--writable needs an image with an embedded overlay", "[overlay][sif-run]") {
-  if (!can_run_containers()) {
+  if (!can_run_containers_as_root(
+          "the overlay run tests need root (loop devices, kernel overlayfs)")) {
     return;
   }
   OverlayCase c;

@@ -21,18 +21,6 @@ using namespace sifkit::test;
 
 namespace {
 
-bool can_run_containers() {
-  if (::geteuid() != 0) {
-    WARN("SKIPPED: limits need root (the unprivileged refusal has its own test)");
-    return false;
-  }
-  if (!have_static_busybox()) {
-    WARN("SKIPPED: /bin/busybox (Debian's busybox-static) is missing");
-    return false;
-  }
-  return true;
-}
-
 runtime::CgroupInfo host_cgroups() {
   auto info = runtime::detect_cgroups();
   REQUIRE(info);
@@ -61,18 +49,9 @@ const std::string k_print_limits =
     "grep memory /proc/self/cgroup || cat /proc/self/cgroup";
 
 // One image, one state directory and a directory shared with the container.
-struct ResourceCase {
-  TempDir dir;
-  std::string sif = dir.file("image.sif");
-  std::string state = dir.file("state");
+struct ResourceCase : RunCase {
   std::string shared = dir.file("shared");
-  ResourceCase() {
-    make_busybox_sif(sif);
-    std::filesystem::create_directory(shared);
-  }
-  CommandResult run(const std::string& runtime, const std::string& args) const {
-    return sif_run(state, "--runtime " + runtime + " " + args);
-  }
+  ResourceCase() { std::filesystem::create_directory(shared); }
   // The id of the one run in the state directory; empty when there is none.
   std::string running_id() const {
     std::error_code ec;
@@ -144,7 +123,7 @@ struct ReleaseOnExit {
 TEST_CASE("sif-run applies --memory --pids-limit --cpus --cpuset-cpus --cpu-shares, seen inside "
           "the container and on the host",
           "[resources][sif-run]") {
-  if (!can_run_containers()) {
+  if (!can_run_containers_as_root("limits need root (the unprivileged refusal has its own test)")) {
     return;
   }
   ResourceCase c;
@@ -196,7 +175,7 @@ TEST_CASE("sif-run applies --memory --pids-limit --cpus --cpuset-cpus --cpu-shar
 }
 
 TEST_CASE("sif-run's pids limit stops the container's forks", "[resources][sif-run]") {
-  if (!can_run_containers()) {
+  if (!can_run_containers_as_root("limits need root (the unprivileged refusal has its own test)")) {
     return;
   }
   ResourceCase c;
@@ -224,7 +203,7 @@ TEST_CASE("sif-run's pids limit stops the container's forks", "[resources][sif-r
 }
 
 TEST_CASE("sif-run's memory limit kills a process that goes over it", "[resources][sif-run]") {
-  if (!can_run_containers()) {
+  if (!can_run_containers_as_root("limits need root (the unprivileged refusal has its own test)")) {
     return;
   }
   ResourceCase c;
@@ -247,7 +226,7 @@ TEST_CASE("sif-run's memory limit kills a process that goes over it", "[resource
 
 TEST_CASE("sif-run --apply-cgroups takes SingularityCE's TOML and the OCI JSON",
           "[resources][sif-run]") {
-  if (!can_run_containers()) {
+  if (!can_run_containers_as_root("limits need root (the unprivileged refusal has its own test)")) {
     return;
   }
   ResourceCase c;
@@ -281,7 +260,7 @@ TEST_CASE("sif-run --apply-cgroups takes SingularityCE's TOML and the OCI JSON",
 TEST_CASE("the cgroup of a container whose sif-run was killed outright goes with the next run's "
           "sweep",
           "[resources][sif-run]") {
-  if (!can_run_containers()) {
+  if (!can_run_containers_as_root("limits need root (the unprivileged refusal has its own test)")) {
     return;
   }
   ResourceCase c;
@@ -338,7 +317,7 @@ TEST_CASE("sif-run refuses bad limits with a usage error before starting anythin
 
 TEST_CASE("sif-run's blkio weight reaches the cgroup, or the runtime says why not",
           "[resources][sif-run]") {
-  if (!can_run_containers()) {
+  if (!can_run_containers_as_root("limits need root (the unprivileged refusal has its own test)")) {
     return;
   }
   ResourceCase c;

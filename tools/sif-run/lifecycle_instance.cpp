@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "command_line.h"
 #include "flags.h"
 #include "lifecycle.h"
 #include "lifecycle_help.h"
@@ -21,48 +22,11 @@ constexpr std::string_view k_tool = "sif-run instance";
 constexpr std::chrono::seconds k_start_timeout{60};
 
 int parse(CLI::App& app, const std::vector<std::string>& words) {
-  std::vector<std::string> reversed(words.rbegin(), words.rend());
-  try {
-    app.parse(reversed);
-  } catch (const CLI::ParseError& e) {
-    return e.get_exit_code() == 0 ? app.exit(e) : report_usage(k_tool, e.what());
-  }
-  return -1;
+  return parse_words(app, words, k_tool);
 }
 
 int finish(const Result<void>& done) {
-  if (!done) {
-    return done.error().kind() == ErrorKind::usage ? report_usage(k_tool, done.error().what())
-                                                   : report_failure(k_tool, done.error());
-  }
-  if (std::fflush(stdout) != 0) {
-    return report_failure(k_tool, Error(ErrorKind::io, "cannot write to standard output"));
-  }
-  return 0;
-}
-
-// The index of IMAGE in `words`: the first word that is neither an option of `app` nor
-// an option's value; words.size() when there is none.
-std::size_t image_index(const CLI::App& app, const std::vector<std::string>& words) {
-  for (std::size_t i = 0; i < words.size(); ++i) {
-    const std::string& word = words[i];
-    if (word == "--") {
-      return i + 1;
-    }
-    if (word.size() < 2 || word[0] != '-') {
-      return i;
-    }
-    if (word.find('=') != std::string::npos) {
-      continue;
-    }
-    const CLI::Option* option =
-        app.get_option_no_throw(word.starts_with("--") ? word : word.substr(0, 2));
-    bool attached = !word.starts_with("--") && word.size() > 2;
-    if (option != nullptr && option->get_expected_min() > 0 && !attached) {
-      ++i;
-    }
-  }
-  return words.size();
+  return finish_command(done, k_tool);
 }
 
 int start_command(std::vector<std::string> words) {
@@ -71,7 +35,7 @@ int start_command(std::vector<std::string> words) {
   add_run_flags(app, flags);
   std::string name;
   app.add_option("NAME", name, "The instance's name")->required()->type_name("");
-  std::size_t image = image_index(app, words);
+  std::size_t image = first_positional(app, words);
   std::vector<std::string> args;
   if (image + 1 < words.size()) {
     args.assign(words.begin() + static_cast<long>(image) + 2, words.end());

@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 
+#include "command_line.h"
 #include "lifecycle.h"
 #include "lifecycle_help.h"
 #include <CLI/CLI.hpp>
@@ -20,26 +21,12 @@ namespace {
 
 constexpr std::string_view k_tool = "sif-run oci";
 
-// Parses `words` with `app`; an exit code when parsing ends the command, else -1.
 int parse(CLI::App& app, const std::vector<std::string>& words) {
-  std::vector<std::string> reversed(words.rbegin(), words.rend());
-  try {
-    app.parse(reversed);
-  } catch (const CLI::ParseError& e) {
-    return e.get_exit_code() == 0 ? app.exit(e) : report_usage(k_tool, e.what());
-  }
-  return -1;
+  return parse_words(app, words, k_tool);
 }
 
 int finish(const Result<void>& done) {
-  if (!done) {
-    return done.error().kind() == ErrorKind::usage ? report_usage(k_tool, done.error().what())
-                                                   : report_failure(k_tool, done.error());
-  }
-  if (std::fflush(stdout) != 0) {
-    return report_failure(k_tool, Error(ErrorKind::io, "cannot write to standard output"));
-  }
-  return 0;
+  return finish_command(done, k_tool);
 }
 
 int mount_command(const std::vector<std::string>& words) {

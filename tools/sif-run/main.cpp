@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "command_line.h"
 #include "flags.h"
 #include "help.h"
 #include "lifecycle.h"
@@ -21,32 +22,6 @@ namespace {
 
 constexpr std::string_view k_tool = "sif-run";
 
-// The index of the first word of `words` from `from` on that is not an option of `app`
-// or an option's value: IMAGE (or the action word); words.size() when there is none.
-std::size_t first_positional(const CLI::App& app, const std::vector<std::string>& words,
-                             std::size_t from) {
-  for (std::size_t i = from; i < words.size(); ++i) {
-    const std::string& word = words[i];
-    if (word == "--") {
-      return i + 1;
-    }
-    if (word.size() < 2 || word[0] != '-') {
-      return i;
-    }
-    if (word.find('=') != std::string::npos) {
-      continue; // --name=value
-    }
-    std::string name = word.starts_with("--") ? word : word.substr(0, 2);
-    const CLI::Option* option = app.get_option_no_throw(name);
-    bool takes_value = option != nullptr && option->get_expected_min() > 0;
-    bool value_attached = !word.starts_with("--") && word.size() > 2;
-    if (takes_value && !value_attached) {
-      ++i; // its value
-    }
-  }
-  return words.size();
-}
-
 // Parses `words` (the arguments after the program name): the flags, the action word
 // (first, or after the flags), IMAGE, and the container's arguments (everything after
 // IMAGE, options or not). Returns an exit code when parsing ends the program (--help, a
@@ -57,25 +32,19 @@ int parse(std::vector<std::string> words, sifkit::runtime::Action& action,
   CLI::App app(tools::k_run_description, "sif-run");
   app.footer(tools::k_run_footer);
   tools::add_run_flags(app, flags);
-  std::size_t image = first_positional(app, words, 0);
+  std::size_t image = tools::first_positional(app, words, 0);
   if (image < words.size() && (words[image] == "exec" || words[image] == "shell") &&
       !runtime::is_image_file(words[image])) {
     action = words[image] == "exec" ? runtime::Action::exec : runtime::Action::shell;
     app.name("sif-run " + words[image]);
     words.erase(words.begin() + static_cast<long>(image));
-    image = first_positional(app, words, image);
+    image = tools::first_positional(app, words, image);
   }
   if (image < words.size()) {
     container_args.assign(words.begin() + static_cast<long>(image) + 1, words.end());
     words.resize(image + 1);
   }
-  std::vector<std::string> reversed(words.rbegin(), words.rend());
-  try {
-    app.parse(reversed); // CLI11 takes the arguments reversed
-  } catch (const CLI::ParseError& e) {
-    return e.get_exit_code() == 0 ? app.exit(e) : tools::report_usage(k_tool, e.what());
-  }
-  return -1;
+  return tools::parse_words(app, words, k_tool);
 }
 
 } // namespace
