@@ -74,7 +74,7 @@ struct ResourceCase : RunCase {
     return r;
   }
   // Nothing of the runs is left: mounts, loop devices, FUSE daemons, sessions.
-  void check_clean() const { CHECK(run_leftovers(sif, state) == ""); }
+  using RunCase::check_clean;
   // That, and no cgroup of a container of sif-run `pid` is left in any hierarchy.
   void check_clean_pid(const std::string& pid) const {
     check_clean();
@@ -345,6 +345,88 @@ TEST_CASE("sif-run's blkio weight reaches the cgroup, or the runtime says why no
     }
     CHECK(r.exit_code == 0);
     CHECK_THAT(r.out, Catch::EndsWith(" 300\n"));
+  }
+  c.check_clean();
+}
+
+TEST_CASE("sif-run applies --memory-reservation --memory-swap --oom-kill-disable --cpuset-mems, "
+          "seen inside the container",
+          "[resources][sif-run]") {
+  if (!can_run_containers_as_root("limits need root (the unprivileged refusal has its own test)")) {
+    return;
+  }
+  ResourceCase c;
+  std::string flags = "--memory 128M --memory-reservation 32M --memory-swap 256M "
+                      "--oom-kill-disable --cpuset-mems 0";
+  // v1: the soft limit, memory+swap, the OOM killer switch; v2: memory.low and the swap
+  // alone (memory-swap minus memory); v2 has no switch for the OOM killer.
+  std::string show =
+      " sh -c 'c=/sys/fs/cgroup; if [ -e $c/memory/memory.soft_limit_in_bytes ]; then "
+      "echo v1 $(cat $c/memory/memory.soft_limit_in_bytes) "
+      "$(cat $c/memory/memory.memsw.limit_in_bytes 2>/dev/null || echo no-swap-accounting) "
+      "$(grep oom_kill_disable $c/memory/memory.oom_control) $(cat $c/cpuset/cpuset.mems); "
+      "else echo v2 $(cat $c/memory.low) $(cat $c/memory.swap.max) $(cat $c/cpuset.mems); fi'";
+  for (const auto& rt : usable_runtimes()) {
+    INFO("runtime " << rt);
+    std::string pid;
+    auto r = c.run_with_pid(rt, "exec " + flags + " " + c.sif + show, pid);
+    INFO(r.err);
+    CHECK(r.exit_code == 0);
+    if (r.out.find("no-swap-accounting") != std::string::npos) {
+      WARN("SKIPPED: the swap limit check (no memory.memsw.limit_in_bytes: swap accounting off)");
+      CHECK(r.out == "v1 33554432 no-swap-accounting oom_kill_disable 1 0\n");
+    } else if (r.out.starts_with("v1")) {
+      CHECK(r.out == "v1 33554432 268435456 oom_kill_disable 1 0\n");
+    } else {
+      CHECK(r.out == "v2 33554432 134217728 0\n");
+    }
+    c.check_clean_pid(pid);
+  }
+}
+
+TEST_CASE("sif-run's blkio weight for a device reaches the cgroup, or the runtime says why not",
+          "[resources][sif-run]") {
+  if (!can_run_containers_as_root("limits need root (the unprivileged refusal has its own test)")) {
+    return;
+  }
+  // A block device of this machine (not a loop device other runs use), and its major:minor.
+  std::string device, numbers;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/sys/block", ec)) {
+    std::string name = entry.path().filename().string();
+    std::string node = "/dev/" + name;
+    if (!name.starts_with("loop") && std::filesystem::is_block_file(node)) {
+      device = node;
+      numbers = run_command("cat " + shell_quote(entry.path().string() + "/dev")).out;
+      numbers = numbers.substr(0, numbers.find('\n'));
+      break;
+    }
+  }
+  if (device.empty()) {
+    WARN("SKIPPED: no block device under /sys/block with a node in /dev");
+    return;
+  }
+  ResourceCase c;
+  std::string show = " sh -c 'cd /sys/fs/cgroup; for f in blkio/blkio.bfq.weight_device "
+                     "blkio/blkio.weight_device io.bfq.weight io.weight; do "
+                     "test -e $f && cat $f && exit; done; echo none'";
+  for (const auto& rt : usable_runtimes()) {
+    INFO("runtime " << rt << ", device " << device << " " << numbers);
+    std::string pid;
+    auto r =
+        c.run_with_pid(rt, "exec --blkio-weight-device " + device + ":300 " + c.sif + show, pid);
+    INFO(r.err);
+    c.check_clean_pid(pid);
+    if (r.exit_code != 0) {
+      // The device's I/O scheduler has no per-device weights (BFQ only): the runtime
+      // fails writing the file, which shows the weight reached it.
+      CHECK(r.exit_code == 5);
+      CHECK_THAT(r.err, Catch::Contains("weight_device"));
+      WARN("SKIPPED: the per-device weight is not supported by " << device
+                                                                 << "'s I/O scheduler: " << r.err);
+      continue;
+    }
+    CHECK_THAT(r.out, Catch::Contains(numbers + " 300"));
   }
   c.check_clean();
 }
