@@ -1,8 +1,10 @@
 #include <runtime/cgroups.h>
 #include <runtime/launcher.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include <catch2/catch.hpp>
 #include <support/fixtures.h>
@@ -73,11 +75,40 @@ TEST_CASE("unified, legacy and cgroup-less hosts are told apart", "[runtime][cgr
   CHECK_FALSE(detect_cgroups(dir.file("missing")));
 }
 
-TEST_CASE("this host's cgroup layout is read from its mount table", "[runtime][cgroups]") {
+TEST_CASE("this host's cgroup layout agrees with findmnt's view of its mount table",
+          "[runtime][cgroups]") {
+  if (test::run_command("command -v findmnt").exit_code != 0) {
+    WARN("SKIPPED: findmnt (util-linux) is missing");
+    return;
+  }
   auto info = detect_cgroups();
   REQUIRE(info);
   INFO("layout " << to_string(info->layout));
-  CHECK((info->layout != CgroupLayout::unified || info->v1_mounts.empty()));
+  // util-linux's own reading of the same table, as sorted lists of mount points.
+  auto targets = [](const std::string& type) {
+    std::vector<std::string> out;
+    std::istringstream lines(test::run_command("findmnt -rn -t " + type + " -o TARGET").out);
+    for (std::string line; std::getline(lines, line);) {
+      if (!line.empty()) {
+        out.push_back(line);
+      }
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  auto v1 = targets("cgroup");
+  auto v2 = targets("cgroup2");
+  std::vector<std::string> ours = info->v1_mounts;
+  std::sort(ours.begin(), ours.end());
+  CHECK(ours == v1);
+  if (v2.empty()) {
+    CHECK(info->v2_mount.empty());
+  } else {
+    CHECK(std::find(v2.begin(), v2.end(), info->v2_mount) != v2.end());
+  }
+  CgroupLayout expected = v1.empty() ? (v2.empty() ? CgroupLayout::none : CgroupLayout::unified)
+                                     : (v2.empty() ? CgroupLayout::legacy : CgroupLayout::hybrid);
+  CHECK(info->layout == expected);
 }
 
 TEST_CASE("the automatic runtime is crun unless the host's cgroups stop it, then runc",
