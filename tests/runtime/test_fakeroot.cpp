@@ -174,7 +174,7 @@ TEST_CASE("the user namespace check names the sysctl that forbids them", "[faker
                                          Catch::Contains("user.max_user_namespaces"));
 }
 
-TEST_CASE("--fakeroot runs as root with home /root whatever the image's USER says",
+TEST_CASE("sif-run --fakeroot runs as root with home /root whatever the image's USER says",
           "[fakeroot][spec]") {
   SpecFixture f;
   f.image.config.user = "app";

@@ -89,7 +89,7 @@ TEST_CASE("ldconfig ABI tags match whole flags only", "[devices][gpu]") {
   CHECK(ldconfig_abi_matches("libc6", ""));
 }
 
-TEST_CASE("--nv discovery finds the native driver libraries, tools, devices and socket",
+TEST_CASE("the --nv discovery finds the native driver libraries, tools, devices and socket",
           "[devices][gpu]") {
   TempDir dir;
   GpuHost host = nvidia_tree(dir);
@@ -145,7 +145,7 @@ TEST_CASE("without ldconfig the libraries come from the library directories", "[
                      "/.sifkit.d/libs/libnvidia-ptxjitcompiler.so.1"});
 }
 
-TEST_CASE("--rocm discovery finds the ROCm libraries, tools, /dev/kfd and /dev/dri",
+TEST_CASE("the --rocm discovery finds the ROCm libraries, tools, /dev/kfd and /dev/dri",
           "[devices][gpu]") {
   TempDir dir;
   std::string root = dir.file("root");
@@ -209,7 +209,7 @@ TEST_CASE("GPU binds are read-only for files, usable for devices, allowed in the
                                     "access": "rwm"})"));
 }
 
-TEST_CASE("--nv and --rocm on a host without a GPU warn and still build the config",
+TEST_CASE("sif-run --nv and --rocm on a host without a GPU warn and still build the config",
           "[devices][gpu]") {
   if (std::filesystem::exists("/dev/nvidia0") || std::filesystem::exists("/dev/kfd")) {
     WARN("SKIPPED: this host has a GPU");

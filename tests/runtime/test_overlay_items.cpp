@@ -68,7 +68,7 @@ TEST_CASE("a real mkfs.ext3 image and a real squashfs image are recognised", "[o
   CHECK(detect_overlay_kind(dir.file("b")) == OverlayKind::squashfs);
 }
 
-TEST_CASE("--overlay takes :ro and :rw and makes the path absolute", "[overlay]") {
+TEST_CASE("sif-run --overlay takes :ro and :rw and makes the path absolute", "[overlay]") {
   TempDir dir;
   write_bytes(dir.file("ext.img"), fake_ext_image());
   write_bytes(dir.file("sq.img"), fake_squashfs_image());

@@ -201,7 +201,7 @@ TEST_CASE("a writable ext3 overlay mounted with fuse2fs persists", "[overlay][si
   }
 }
 
-TEST_CASE("--writable needs an image with an embedded overlay", "[overlay][sif-run]") {
+TEST_CASE("sif-run --writable needs an image with an embedded overlay", "[overlay][sif-run]") {
   if (!can_run_containers_as_root(
           "the overlay run tests need root (loop devices, kernel overlayfs)")) {
     return;
