@@ -135,9 +135,9 @@ Result<EnteredNamespace> enter_run_namespace(const RunRequest& request) {
                           std::move(planned->plan)};
 }
 
-Result<bool> write_spec(const RunImage& image, const RunRequest& request,
-                        const RunSession& session, const Result<HostContext>& host,
-                        const EnteredNamespace& run_namespace, const OciRuntime& runtime) {
+Result<bool> write_spec(const RunImage& image, const RunRequest& request, const RunSession& session,
+                        const Result<HostContext>& host, const EnteredNamespace& run_namespace,
+                        const OciRuntime& runtime) {
   if (!host) {
     return std::unexpected(host.error());
   }
@@ -151,20 +151,25 @@ Result<bool> write_spec(const RunImage& image, const RunRequest& request,
   if (!spec) {
     return std::unexpected(spec.error());
   }
-  if (run_namespace.kind == RunNamespace::fakeroot) {
+  switch (run_namespace.kind) {
+  case RunNamespace::fakeroot:
     // Root of our own user namespace: the container shares it (no inner one), and the
     // host's cgroup hierarchies are not ours to create groups in.
-  } else if (run_namespace.kind == RunNamespace::caller) {
+    break;
+  case RunNamespace::caller:
     if (auto mapped =
             map_container_to_caller(*spec, run_namespace.plan, host->uid, host->gid, runtime.name);
         !mapped) {
       return std::unexpected(mapped.error());
     }
-  } else if (::geteuid() != 0) {
+    break;
+  case RunNamespace::host: // a plain account without a user namespace of its own
     map_caller_into_user_namespace(*spec);
-  } else {
+    break;
+  case RunNamespace::private_mounts: // root
     // A cgroup of its own under every hierarchy, found by the container's id.
     (*spec)["linux"]["cgroupsPath"] = container_cgroups_path(session.id());
+    break;
   }
   if (auto written = write_file_atomic(session.bundle() + "/config.json", spec->dump(2) + "\n",
                                        Durability::unsynced);
@@ -248,9 +253,10 @@ Result<int> run_image(const RunRequest& request) {
   if (::stat((runtime_root + "/" + session->id()).c_str(), &st) == 0) {
     force_delete_container(*runtime, runtime_root, session->id());
   }
-  if (::geteuid() == 0) {
-    // crun leaves the cgroup of a container it failed to start (a limit it cannot write);
-    // processes of a container killed from outside may still be dying.
+  if (run_namespace->kind == RunNamespace::private_mounts) {
+    // The container had a cgroup of its own (write_spec): crun leaves it when it fails to
+    // start a container (a limit it cannot write); processes of a container killed from
+    // outside may still be dying.
     if (auto removed = remove_container_cgroup(*cgroups, session->id(), std::chrono::seconds(2));
         !removed) {
       tell(request, removed.error().what());
