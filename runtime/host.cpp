@@ -1,6 +1,7 @@
 #include <common/file.h>
 #include <runtime/capabilities.h>
 #include <runtime/host.h>
+#include <runtime/seccomp.h>
 
 #include <charconv>
 #include <climits>
@@ -102,6 +103,11 @@ Result<HostContext> probe_host() {
   }
   host.effective_caps = std::move(*caps);
   host.stdin_is_tty = isatty(0) == 1;
+
+  auto target = host_seccomp_target();
+  host.machine = std::move(target.machine);
+  host.kernel_release = std::move(target.kernel_release);
+  host.seccomp_profile = find_default_seccomp_profile();
 
   char name[HOST_NAME_MAX + 1] = {};
   if (gethostname(name, sizeof name - 1) == 0) {

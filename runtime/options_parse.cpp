@@ -193,4 +193,16 @@ Result<std::set<std::string>> parse_no_mount(const std::string& text) {
   return names;
 }
 
+Result<void> parse_security(const std::string& text, RunOptions& options) {
+  constexpr std::string_view prefix = "seccomp:";
+  if (!text.starts_with(prefix) || text.size() == prefix.size()) {
+    return fail(ErrorKind::usage,
+                fmt::format("--security '{}': only seccomp:unconfined and seccomp:PROFILE.json are "
+                            "supported (no apparmor or selinux labels)",
+                            text));
+  }
+  options.seccomp = text.substr(prefix.size());
+  return {};
+}
+
 } // namespace sifkit::runtime

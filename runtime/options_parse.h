@@ -33,4 +33,9 @@ Result<std::vector<std::string>> parse_caps(const std::string& text);
 // any other name are refused.
 Result<std::set<std::string>> parse_no_mount(const std::string& text);
 
+// Applies `--security TEXT` to `options`: "seccomp:unconfined" or "seccomp:FILE" (an
+// absolute or relative profile path). `usage` for any other form (apparmor and selinux
+// labels are not supported).
+Result<void> parse_security(const std::string& text, RunOptions& options);
+
 } // namespace sifkit::runtime

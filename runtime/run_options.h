@@ -35,6 +35,9 @@ enum class HomeMode {
   none,      // --no-home or --no-mount home
 };
 
+// RunOptions::seccomp for a container without a syscall filter.
+inline constexpr const char* k_seccomp_unconfined = "unconfined";
+
 struct RunOptions {
   Action action = Action::run;
   std::vector<std::string> args; // run: replaces CMD; exec: the command and its args
@@ -50,14 +53,14 @@ struct RunOptions {
 
   // Mounts.
   HomeMode home_mode = HomeMode::automatic;
-  std::string home_source;              // HomeMode::bind: host directory
-  std::string home_destination;         // HomeMode::bind / tmpfs: container directory
-  std::vector<std::string> scratch;     // --scratch DIR: tmpfs (or workdir/scratch/DIR)
-  std::optional<std::string> workdir;   // --workdir DIR: /tmp, /var/tmp and scratch from here
-  std::set<std::string> no_mount;       // --no-mount: proc, sys, devpts, tmp, home
-  std::vector<BindMount> binds;         // --bind and --mount, in order
-  std::vector<std::string> dns;         // --dns: nameservers for /etc/resolv.conf
-  std::int64_t tmpfs_size_mb = 64;      // size of every tmpfs (/dev, /tmp, home, overlay)
+  std::string home_source;            // HomeMode::bind: host directory
+  std::string home_destination;       // HomeMode::bind / tmpfs: container directory
+  std::vector<std::string> scratch;   // --scratch DIR: tmpfs (or workdir/scratch/DIR)
+  std::optional<std::string> workdir; // --workdir DIR: /tmp, /var/tmp and scratch from here
+  std::set<std::string> no_mount;     // --no-mount: proc, sys, devpts, tmp, home
+  std::vector<BindMount> binds;       // --bind and --mount, in order
+  std::vector<std::string> dns;       // --dns: nameservers for /etc/resolv.conf
+  std::int64_t tmpfs_size_mb = 64;    // size of every tmpfs (/dev, /tmp, home, overlay)
 
   // Namespaces.
   bool net = false;  // --net: a new network namespace with only loopback
@@ -70,9 +73,12 @@ struct RunOptions {
   std::vector<std::string> drop_caps;
   bool keep_privs = false; // the caller's effective set
   bool no_privs = false;   // no capabilities, no_new_privileges
+  // --security seccomp:PROFILE: a profile file, or k_seccomp_unconfined; "" is the host's
+  // default profile (HostContext::seccomp_profile).
+  std::string seccomp;
 
   // Root filesystem.
-  bool writable_tmpfs = true; // a tmpfs overlay over the image (changes lost at exit)
+  bool writable_tmpfs = true;        // a tmpfs overlay over the image (changes lost at exit)
   std::vector<OverlaySpec> overlays; // --overlay, in order (the first is the top)
   ImageOverlay image_overlay = ImageOverlay::read_only; // --writable: the SIF's ext3 overlay
 

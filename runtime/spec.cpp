@@ -8,6 +8,16 @@
 
 namespace sifkit::runtime {
 
+bool detail::runtime_user_namespace(const RunOptions& options) {
+  return options.user && !options.fakeroot;
+}
+
+void detail::note(const SpecInputs& inputs, const std::string& text) {
+  if (inputs.note) {
+    inputs.note(text);
+  }
+}
+
 namespace {
 
 // runc's defaults: kernel interfaces a container should neither read nor change.
@@ -19,6 +29,9 @@ const std::vector<std::string> k_masked_paths = {
 const std::vector<std::string> k_readonly_paths = {
     "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
 };
+
+// Every id a user namespace can map (0 .. 2^32-2; 2^32-1 is the invalid id).
+constexpr std::uint64_t k_all_ids = 4294967295u;
 
 // RFC 1123 host names: it also ends up in /etc/hosts, so nothing else gets through.
 bool valid_hostname(const std::string& name) {
@@ -41,8 +54,7 @@ nlohmann::json namespaces(const RunOptions& options) {
   if (options.uts || options.hostname) {
     list.push_back({{"type", "uts"}});
   }
-  // --fakeroot's user namespace is the one sif-run entered; the container shares it.
-  if (options.user && !options.fakeroot) {
+  if (detail::runtime_user_namespace(options)) {
     list.push_back({{"type", "user"}});
   }
   return list;
@@ -53,10 +65,13 @@ nlohmann::json linux_section(const RunOptions& options, const HostContext& host)
       {"namespaces", namespaces(options)},
       {"resources", nlohmann::json::object()},
   };
-  if (options.user && !options.fakeroot) {
-    // Only the caller's own ids: a user namespace without newuidmap maps one id.
-    nlohmann::json uid_map = {{"containerID", host.uid}, {"hostID", host.uid}, {"size", 1}};
-    nlohmann::json gid_map = {{"containerID", host.gid}, {"hostID", host.gid}, {"size", 1}};
+  if (detail::runtime_user_namespace(options)) {
+    // Root maps every id to itself: ids and file ownership stay as they are, while the
+    // container's capabilities reach only the namespaces it owns. A plain account has
+    // only its own ids (a user namespace without newuidmap maps one id).
+    std::uint64_t size = host.uid == 0 ? k_all_ids : 1;
+    nlohmann::json uid_map = {{"containerID", host.uid}, {"hostID", host.uid}, {"size", size}};
+    nlohmann::json gid_map = {{"containerID", host.gid}, {"hostID", host.gid}, {"size", size}};
     linux_json["uidMappings"] = nlohmann::json::array({uid_map});
     linux_json["gidMappings"] = nlohmann::json::array({gid_map});
   }
@@ -128,6 +143,9 @@ Result<nlohmann::json> build_spec(const SpecInputs& inputs) {
     return std::unexpected(added.error());
   }
   if (auto added = detail::add_devices(inputs, spec); !added) {
+    return std::unexpected(added.error());
+  }
+  if (auto added = detail::add_seccomp(inputs, spec); !added) {
     return std::unexpected(added.error());
   }
   return spec;

@@ -11,12 +11,6 @@ namespace sifkit::runtime::detail {
 
 namespace {
 
-void note(const SpecInputs& inputs, const std::string& text) {
-  if (inputs.note) {
-    inputs.note(text);
-  }
-}
-
 // Binds what the host has of `vendor`'s driver; without a GPU only a warning, as
 // SingularityCE: the container still runs, on the CPU.
 void add_gpu(const SpecInputs& inputs, GpuVendor vendor, nlohmann::json& spec) {

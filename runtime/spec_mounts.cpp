@@ -57,7 +57,9 @@ bool var_tmp_is_tmp(const std::string& rootfs) {
 
 void add_system_mounts(const SpecInputs& inputs, nlohmann::json& mounts) {
   const RunOptions& options = *inputs.options;
-  const bool root = inputs.host->uid == 0;
+  // Only a runtime outside any user namespace may mount sysfs and cgroupfs: in one of its
+  // own (a plain account, root with -u) the host's /sys is bound instead.
+  const bool root = inputs.host->uid == 0 && !runtime_user_namespace(options);
   if (!options.no_mount.contains("proc")) {
     mounts.push_back(mount_entry("/proc", "proc", "proc", {"nosuid", "noexec", "nodev"}));
   }

@@ -52,6 +52,19 @@ Result<void> add_resources(const SpecInputs& inputs, nlohmann::json& spec);
 // device nodes, mounts, env and hooks. `not_found` for a CDI device no spec names.
 Result<void> add_devices(const SpecInputs& inputs, nlohmann::json& spec);
 
+// Whether the runtime creates a user namespace of the container's own (-u/--userns without
+// --fakeroot; --fakeroot's is the one sif-run entered).
+bool runtime_user_namespace(const RunOptions& options);
+
+// Sets "linux.seccomp" from the profile `inputs.options->seccomp` names, or the host's
+// default profile, filtered for the process's bounding set (spec_seccomp.cpp); without
+// any profile a warning through `inputs.note`. `usage` for a profile file that cannot be
+// read, `corrupt_input` for a malformed one.
+Result<void> add_seccomp(const SpecInputs& inputs, nlohmann::json& spec);
+
+// Hands `text` to `inputs.note` when there is one.
+void note(const SpecInputs& inputs, const std::string& text);
+
 // One mounts[] entry.
 nlohmann::json mount_entry(const std::string& destination, const std::string& type,
                            const std::string& source, std::vector<std::string> options);

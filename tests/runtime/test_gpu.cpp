@@ -218,6 +218,7 @@ TEST_CASE("sif-run --nv and --rocm on a host without a GPU warn and still build 
   SpecFixture f;
   f.options.devices.nv = true;
   f.options.devices.rocm = true;
+  f.options.seccomp = runtime::k_seccomp_unconfined; // no note about a missing profile
   std::vector<std::string> notes;
   runtime::SpecInputs inputs = f.inputs();
   inputs.note = [&notes](std::string_view text) { notes.emplace_back(text); };

@@ -73,7 +73,13 @@ TEST_CASE("a config with every flag validates against the runtime-spec schema", 
   o.add_caps = {"CAP_SYS_ADMIN"};
   o.drop_caps = {"CAP_KILL"};
   o.writable_tmpfs = false;
+  f.host.machine = "x86_64";
+  f.host.kernel_release = "6.1.0";
+  if (std::filesystem::exists("/usr/share/containers/seccomp.json")) {
+    f.host.seccomp_profile = "/usr/share/containers/seccomp.json";
+  }
   CHECK(validate(f.dir, f.spec()) == "");
+  CHECK(f.spec()["linux"].contains("seccomp") == !f.host.seccomp_profile.empty());
   o.keep_privs = true;
   CHECK(validate(f.dir, f.spec()) == "");
   o.keep_privs = false;

@@ -80,6 +80,11 @@ void add_run_flags(CLI::App& app, RunFlags& f) {
   app.add_flag("--keep-privs", f.keep_privs, "Keep the caller's effective capabilities")
       ->group(process);
   app.add_flag("--no-privs", f.no_privs, "No capabilities, and no_new_privileges")->group(process);
+  app.add_option("--security", f.security,
+                 "Syscall filter: a seccomp profile (containers/Docker or OCI JSON) instead of "
+                 "the default one, or none")
+      ->type_name("seccomp:PROFILE|seccomp:unconfined")
+      ->group(process);
   app.add_flag("-f,--fakeroot", f.fakeroot,
                "Root inside through a user namespace (your /etc/subuid ranges)")
       ->group(process);
@@ -168,6 +173,11 @@ Result<runtime::RunOptions> run_options(const RunFlags& f, runtime::Action actio
   }
   o.keep_privs = f.keep_privs;
   o.no_privs = f.no_privs;
+  if (f.security) {
+    if (auto parsed = runtime::parse_security(*f.security, o); !parsed) {
+      return std::unexpected(parsed.error());
+    }
+  }
   o.writable_tmpfs = !f.read_only;
   o.fakeroot = f.fakeroot;
   if (auto applied = apply_overlays_flags(f.overlays, o); !applied) {

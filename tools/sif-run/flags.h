@@ -23,7 +23,7 @@ struct RunFlags {
   std::vector<std::string> add_caps, drop_caps;
   bool clean_env = false, no_home = false, net = false, uts = false, user = false;
   bool keep_privs = false, no_privs = false, read_only = false, fuse = false, quiet = false;
-  std::optional<std::string> cwd, home, workdir, hostname, shell, runtime;
+  std::optional<std::string> cwd, home, workdir, hostname, shell, runtime, security;
   std::int64_t tmpfs_size_mb = 64;
   // Image references.
   std::optional<std::string> cache_dir, platform, credentials, ca_cert;
