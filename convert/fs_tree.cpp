@@ -20,6 +20,35 @@ FsTree::~FsTree() {
     std::free(inode.file);
 }
 
+const std::string& Inode::target() const {
+  static const std::string k_none;
+  return extra ? extra->target : k_none;
+}
+
+std::span<const Xattr> Inode::xattrs() const {
+  return extra ? std::span<const Xattr>(extra->xattrs) : std::span<const Xattr>();
+}
+
+void Inode::set_xattrs(std::vector<Xattr> xattrs) {
+  if (xattrs.empty() && !extra)
+    return;
+  if (!extra)
+    extra = std::make_unique<InodeExtra>();
+  extra->xattrs = std::move(xattrs);
+}
+
+void Inode::set_xattr(std::string_view name, std::string_view value) {
+  if (!extra)
+    extra = std::make_unique<InodeExtra>();
+  auto& list = extra->xattrs;
+  auto at = std::lower_bound(list.begin(), list.end(), name,
+                             [](const Xattr& x, std::string_view n) { return x.name < n; });
+  if (at != list.end() && at->name == name)
+    at->value = std::string(value);
+  else
+    list.insert(at, Xattr{std::string(name), std::string(value)});
+}
+
 Node& FsTree::add_node(Node& parent, std::string_view name, int layer) {
   auto node = std::make_unique<Node>();
   node->parent = &parent;
@@ -55,9 +84,12 @@ Inode& FsTree::new_inode(const Entry& entry) {
   inode.uid = entry.uid;
   inode.gid = entry.gid;
   inode.mtime = entry.mtime;
-  inode.xattrs = entry.xattrs;
-  if (entry.type == EntryType::symlink)
-    inode.target = entry.link_target;
+  inode.set_xattrs(entry.xattrs);
+  if (entry.type == EntryType::symlink) {
+    if (!inode.extra)
+      inode.extra = std::make_unique<InodeExtra>();
+    inode.extra->target = entry.link_target;
+  }
   inode.rdev_major = entry.rdev_major;
   inode.rdev_minor = entry.rdev_minor;
   return inode;

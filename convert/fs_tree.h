@@ -12,6 +12,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,16 +25,22 @@ namespace sifkit::convert {
 
 struct Node;
 
+// What few objects have, kept apart so that directories (most of a hostile tree, and
+// most of them only implied) stay small.
+struct InodeExtra {
+  std::string target;        // symlinks
+  std::vector<Xattr> xattrs; // sorted by name, no duplicates
+};
+
 struct Inode {
   EntryType type = EntryType::directory; // never EntryType::hardlink
   std::uint32_t mode = 0755;             // permission bits (07777)
   std::uint32_t uid = 0;
   std::uint32_t gid = 0;
-  std::int64_t mtime = 0;
-  std::string target; // symlinks
   std::uint32_t rdev_major = 0;
   std::uint32_t rdev_minor = 0;
-  std::vector<Xattr> xattrs;
+  std::int64_t mtime = 0;
+  std::unique_ptr<InodeExtra> extra; // null when there is no target and no xattr
   // Regular files: the inode libsquashfs's block processor fills in (malloc'ed, freed by
   // the tree). It keeps writing to it until the processor finishes, so Inodes never move.
   sqfs_inode_generic_t* file = nullptr;
@@ -41,8 +48,17 @@ struct Inode {
 
   // Set when the tree is written.
   std::uint32_t number = 0;
-  std::uint64_t ref = 0;
   std::uint32_t links = 0;
+  std::uint64_t ref = 0;
+
+  // The symlink target ("" for other types).
+  const std::string& target() const;
+  // The xattrs, sorted by name.
+  std::span<const Xattr> xattrs() const;
+  // Replaces the xattrs with `xattrs` (sorted by name, no duplicates).
+  void set_xattrs(std::vector<Xattr> xattrs);
+  // Sets xattr `name` to `value`, keeping the order.
+  void set_xattr(std::string_view name, std::string_view value);
 };
 
 // One directory entry; a tombstone when a whiteout removed the path. Implied

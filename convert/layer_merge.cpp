@@ -25,7 +25,7 @@ void copy_metadata(Inode& inode, const Entry& e) {
   inode.uid = e.uid;
   inode.gid = e.gid;
   inode.mtime = e.mtime;
-  inode.xattrs = e.xattrs;
+  inode.set_xattrs(e.xattrs);
 }
 
 // Bytes of layer input `e` stands for: a tar header block, its name, link target and
@@ -327,11 +327,7 @@ Result<void> read_layer(MergeState& m) {
       }
       if (!node->is_dir())
         continue;
-      auto& xattrs = node->inode->xattrs;
-      std::erase_if(xattrs, [](const Xattr& x) { return x.name == "trusted.overlay.opaque"; });
-      xattrs.push_back({"trusted.overlay.opaque", "y"});
-      std::sort(xattrs.begin(), xattrs.end(),
-                [](const Xattr& a, const Xattr& b) { return a.name < b.name; });
+      node->inode->set_xattr("trusted.overlay.opaque", "y");
     }
   }
   return {};

@@ -114,7 +114,7 @@ Result<void> MergeState::rehome_below_symlink(Node& dir, const Entry& link) {
         return cannot_place("that loops");
       std::vector<std::string> rest(walk.rbegin(), walk.rend());
       std::vector<std::string> target = resolved;
-      append_link_target(target, next.inode->target);
+      append_link_target(target, next.inode->target());
       target.insert(target.end(), rest.begin(), rest.end());
       walk.assign(target.rbegin(), target.rend());
       resolved.clear();

@@ -106,15 +106,15 @@ private:
       }
       return out;
     case EntryType::symlink:
-      out = calloc_inode(inode.target.size());
+      out = calloc_inode(inode.target().size());
       if (!out)
         break;
       out->base.type = SQFS_INODE_SLINK;
-      out->payload_bytes_available = static_cast<std::uint32_t>(inode.target.size());
+      out->payload_bytes_available = static_cast<std::uint32_t>(inode.target().size());
       out->payload_bytes_used = out->payload_bytes_available;
       out->data.slink.nlink = inode.links;
-      out->data.slink.target_size = static_cast<std::uint32_t>(inode.target.size());
-      std::memcpy(out->extra, inode.target.data(), inode.target.size());
+      out->data.slink.target_size = static_cast<std::uint32_t>(inode.target().size());
+      std::memcpy(out->extra, inode.target().data(), inode.target().size());
       return out;
     case EntryType::char_device:
     case EntryType::block_device:
@@ -172,15 +172,16 @@ private:
   }
 
   Result<std::uint32_t> xattr_index(const Inode& inode) {
-    bool any = std::any_of(inode.xattrs.begin(), inode.xattrs.end(),
+    std::span<const Xattr> xattrs = inode.xattrs();
+    bool any = std::any_of(xattrs.begin(), xattrs.end(),
                            [](const Xattr& x) { return squashfs_can_store(x.name); });
     if (!any) {
-      m_s.xattrs_dropped += static_cast<std::int64_t>(inode.xattrs.size());
+      m_s.xattrs_dropped += static_cast<std::int64_t>(xattrs.size());
       return k_no_xattr;
     }
     sqfs_xattr_writer_t* xw = m_s.xattr_writer.get();
     int rc = sqfs_xattr_writer_begin(xw, 0);
-    for (const Xattr& x : inode.xattrs) {
+    for (const Xattr& x : xattrs) {
       if (rc != 0)
         break;
       if (!squashfs_can_store(x.name)) {
