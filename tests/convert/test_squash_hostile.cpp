@@ -137,6 +137,20 @@ TEST_CASE("the tree may grow in proportion to its input: a wide tree converts, a
   check_capacity(convert::squash_layers(inputs, tmp.file("capped.sqfs"), options), wide);
 }
 
+TEST_CASE(
+    "symlinks leading deeper than any path can reach are corrupt input and build no deep tree",
+    "[convert][hostile]") {
+  // Each target fits the 4095-byte limit, but "l" leads through "m" 3,000 directories
+  // down; with 40 such links a tree 80,000 deep would be built and walked recursively.
+  std::string chain(1499 * 2, 'a');
+  for (std::size_t i = 1; i < chain.size(); i += 2)
+    chain[i] = '/';
+  TempDir tmp;
+  auto paths = write_tars(
+      tmp, {{tar_symlink("m", chain), tar_symlink("l", "m/" + chain)}, {tar_file("l/x", "x")}});
+  check_corrupt(squash(paths, tmp.file("out.sqfs")), paths, 1, "l/x");
+}
+
 TEST_CASE("an entry escaping the root with .. is corrupt input naming layer and entry",
           "[convert]") {
   TempDir tmp;
