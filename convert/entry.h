@@ -14,7 +14,16 @@
 
 namespace sifkit::convert {
 
-enum class EntryType { file, directory, symlink, hardlink, char_device, block_device, fifo, socket };
+enum class EntryType {
+  file,
+  directory,
+  symlink,
+  hardlink,
+  char_device,
+  block_device,
+  fifo,
+  socket
+};
 
 struct Xattr {
   std::string name; // with its namespace prefix: "user.x", "security.capability", ...
@@ -58,6 +67,15 @@ public:
   // What this stream reads, for messages: "layer 2 (sha256:ab12…)", "/path/rootfs".
   virtual const std::string& name() const = 0;
 };
+
+// The longest entry path normalise_entry_path accepts (Linux's PATH_MAX), so a path has at
+// most k_max_entry_path / 2 components.
+inline constexpr std::size_t k_max_entry_path = 4096;
+inline constexpr std::size_t k_max_entry_depth = k_max_entry_path / 2;
+// The longest symlink target: symlink(2) refuses longer ones (PATH_MAX with its NUL),
+// and the kernel's squashfs reader reports a longer target (past a 4 KiB page) as
+// corrupt.
+inline constexpr std::size_t k_max_symlink_target = 4095;
 
 // Normalises a raw entry name from an archive: strips leading "/" and "./", drops "."
 // components and repeated or trailing slashes. Fails with `corrupt_input` for a ".."

@@ -4,13 +4,17 @@
 // is written: directory entries (Node) pointing at filesystem objects (Inode), several
 // entries at one object for hardlinks. File content is not held here: it went into the
 // squashfs data blocks as it was read, and the Inode keeps libsquashfs's record of where.
+#include <common/error.h>
 #include <convert/entry.h>
+#include <convert/options.h>
 
 #include <cstdint>
 #include <deque>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 extern "C" {
@@ -21,16 +25,22 @@ namespace sifkit::convert {
 
 struct Node;
 
+// What few objects have, kept apart so that directories (most of a hostile tree, and
+// most of them only implied) stay small.
+struct InodeExtra {
+  std::string target;        // symlinks
+  std::vector<Xattr> xattrs; // sorted by name, no duplicates
+};
+
 struct Inode {
   EntryType type = EntryType::directory; // never EntryType::hardlink
   std::uint32_t mode = 0755;             // permission bits (07777)
   std::uint32_t uid = 0;
   std::uint32_t gid = 0;
-  std::int64_t mtime = 0;
-  std::string target; // symlinks
   std::uint32_t rdev_major = 0;
   std::uint32_t rdev_minor = 0;
-  std::vector<Xattr> xattrs;
+  std::int64_t mtime = 0;
+  std::unique_ptr<InodeExtra> extra; // null when there is no target and no xattr
   // Regular files: the inode libsquashfs's block processor fills in (malloc'ed, freed by
   // the tree). It keeps writing to it until the processor finishes, so Inodes never move.
   sqfs_inode_generic_t* file = nullptr;
@@ -38,34 +48,60 @@ struct Inode {
 
   // Set when the tree is written.
   std::uint32_t number = 0;
-  std::uint64_t ref = 0;
   std::uint32_t links = 0;
+  std::uint64_t ref = 0;
+
+  // The symlink target ("" for other types).
+  const std::string& target() const;
+  // The xattrs, sorted by name.
+  std::span<const Xattr> xattrs() const;
+  // Replaces the xattrs with `xattrs` (sorted by name, no duplicates).
+  void set_xattrs(std::vector<Xattr> xattrs);
+  // Sets xattr `name` to `value`, keeping the order.
+  void set_xattr(std::string_view name, std::string_view value);
 };
 
-// One directory entry; a tombstone when a whiteout removed the path.
+// One directory entry; a tombstone when a whiteout removed the path. Implied
+// directories make most of a hostile tree, so a node holds only its own name and the
+// child map's keys are views of the children's names (a node never moves: it lives in a
+// unique_ptr, and its name never changes).
 struct Node {
   Node* parent = nullptr;
   std::string name;
-  Inode* inode = nullptr;  // null for tombstones and for hardlinks not yet resolved
-  int layer = -1;          // the layer the entry came from
-  bool tombstone = false;  // whited out by layer `layer`: hides the path in lower layers
-  bool implicit = false;   // a directory only implied by paths below it (0755 0:0 mtime 0)
-  int opaque_layer = -1;   // directories: entries of layers below this one are hidden
+  Inode* inode = nullptr;   // null for tombstones and for hardlinks not yet resolved
+  int layer = -1;           // the layer the entry came from
+  int opaque_layer = -1;    // directories: entries of layers below this one are hidden
   std::uint32_t serial = 0; // bumped each time an entry (re)defines the node
-  std::string moved_from;   // its path before a lower layer's symlink moved it (messages)
-  std::map<std::string, std::unique_ptr<Node>, std::less<>> children;
+  bool tombstone = false;   // whited out by layer `layer`: hides the path in lower layers
+  bool implicit = false;    // a directory only implied by paths below it (0755 0:0 mtime 0)
+  std::map<std::string_view, std::unique_ptr<Node>> children;
 
   bool is_dir() const { return inode != nullptr && inode->type == EntryType::directory; }
 };
 
 class FsTree {
 public:
-  FsTree();
+  FsTree() : FsTree(TreeLimits{}) {}
   ~FsTree();
   FsTree(const FsTree&) = delete;
   FsTree& operator=(const FsTree&) = delete;
 
+  explicit FsTree(const TreeLimits& limits);
+
   Node& root() { return *m_root; }
+  // A new entry `name` in `parent`, from layer `layer`, without an object yet (counted
+  // against the limits; replaces nothing: the caller checked that `name` is free).
+  Node& add_node(Node& parent, std::string_view name, int layer);
+  // Counts `bytes` of layer input (entry headers, names, link targets, xattrs): the tree
+  // may grow with them (TreeLimits).
+  void add_input(std::int64_t bytes) { m_input_bytes += bytes; }
+  // `capacity` when more nodes were made than the limits allow for the input counted so
+  // far; the message gives the numbers, the caller names the layer.
+  Result<void> check_capacity() const;
+  // Nodes made so far (the root included; nodes removed since still count).
+  std::int64_t node_count() const { return m_nodes; }
+  // The most nodes the input counted so far allows.
+  std::int64_t node_limit() const;
   // A new object with the metadata of `entry` (type: file, directory, ...), owned by the tree.
   Inode& new_inode(const Entry& entry);
   // A new implicit directory object (0755, 0:0, mtime 0).
@@ -76,6 +112,9 @@ public:
   void prune();
 
 private:
+  TreeLimits m_limits;
+  std::int64_t m_nodes = 1;
+  std::int64_t m_input_bytes = 0;
   std::deque<Inode> m_inodes;
   std::unique_ptr<Node> m_root;
 };

@@ -25,7 +25,17 @@ void copy_metadata(Inode& inode, const Entry& e) {
   inode.uid = e.uid;
   inode.gid = e.gid;
   inode.mtime = e.mtime;
-  inode.xattrs = e.xattrs;
+  inode.set_xattrs(e.xattrs);
+}
+
+// Bytes of layer input `e` stands for: a tar header block, its name, link target and
+// xattrs (not its content: a sparse file's size costs nothing to declare).
+std::int64_t input_bytes(const Entry& e) {
+  constexpr std::int64_t k_header_block = 512;
+  std::size_t bytes = e.path.size() + e.link_target.size();
+  for (const Xattr& x : e.xattrs)
+    bytes += x.name.size() + x.value.size();
+  return k_header_block + static_cast<std::int64_t>(bytes);
 }
 
 } // namespace
@@ -59,13 +69,7 @@ void MergeState::report(bool force) {
 }
 
 Node& MergeState::add_child(Node& parent, std::string_view name, int at_layer) {
-  auto node = std::make_unique<Node>();
-  node->parent = &parent;
-  node->name = std::string(name);
-  node->layer = at_layer;
-  Node& ref = *node;
-  parent.children.emplace(node->name, std::move(node));
-  return ref;
+  return tree.add_node(parent, name, at_layer);
 }
 
 Node& MergeState::add_implicit_dir(Node& parent, std::string_view name, int at_layer) {
@@ -302,8 +306,11 @@ Result<void> read_layer(MergeState& m) {
       return std::unexpected(std::move(entry.error()).with_context(input.name));
     if (!*entry)
       break;
+    m.tree.add_input(input_bytes(**entry));
     if (auto r = handle_entry(m, position, **entry, **reader); !r)
       return r;
+    if (auto room = m.tree.check_capacity(); !room)
+      return std::unexpected(std::move(room.error()).with_context(input.name));
   }
   if (m.modes[m.layer] == WhiteoutMode::overlay) {
     // overlayfs marks an opaque directory with this xattr instead of a marker file.
@@ -320,11 +327,7 @@ Result<void> read_layer(MergeState& m) {
       }
       if (!node->is_dir())
         continue;
-      auto& xattrs = node->inode->xattrs;
-      std::erase_if(xattrs, [](const Xattr& x) { return x.name == "trusted.overlay.opaque"; });
-      xattrs.push_back({"trusted.overlay.opaque", "y"});
-      std::sort(xattrs.begin(), xattrs.end(),
-                [](const Xattr& a, const Xattr& b) { return a.name < b.name; });
+      node->inode->set_xattr("trusted.overlay.opaque", "y");
     }
   }
   return {};
@@ -336,7 +339,7 @@ LayerMerger::LayerMerger(std::span<const LayerInput> layers, std::span<const Whi
                          FsTree& tree, SquashfsWriter& writer,
                          const SquashProgressCallback& progress)
     : m_state(std::make_unique<MergeState>(
-          MergeState{layers, modes, tree, writer, progress, {}, {}, {}, {}, 0, 0})) {
+          MergeState{layers, modes, tree, writer, progress, {}, {}, {}, {}, {}, 0, 0})) {
   m_state->index.resize(layers.size());
 }
 

@@ -29,8 +29,7 @@ std::string MergeState::path_of(const Node& node) {
 void MergeState::merge_children(Node& from, Node& to) {
   while (!from.children.empty()) {
     auto moved = std::move(from.children.begin()->second);
-    if (moved->moved_from.empty())
-      moved->moved_from = path_of(*moved);
+    moved_from.try_emplace(moved.get(), path_of(*moved));
     from.children.erase(from.children.begin());
     auto it = to.children.find(moved->name);
     if (it == to.children.end()) {
@@ -82,7 +81,8 @@ Result<void> MergeState::rehome_below_symlink(Node& dir, const Entry& link) {
     const Node* leaf = &dir;
     while (!leaf->children.empty())
       leaf = leaf->children.begin()->second.get();
-    std::string entry = leaf->moved_from.empty() ? path_of(*leaf) : leaf->moved_from;
+    auto was = moved_from.find(leaf);
+    std::string entry = was == moved_from.end() ? path_of(*leaf) : was->second;
     return fail(ErrorKind::corrupt_input,
                 fmt::format("{}: entry \"{}\" lies below \"{}\", which {} makes a symlink to "
                             "\"{}\" {}",
@@ -114,7 +114,7 @@ Result<void> MergeState::rehome_below_symlink(Node& dir, const Entry& link) {
         return cannot_place("that loops");
       std::vector<std::string> rest(walk.rbegin(), walk.rend());
       std::vector<std::string> target = resolved;
-      append_link_target(target, next.inode->target);
+      append_link_target(target, next.inode->target());
       target.insert(target.end(), rest.begin(), rest.end());
       walk.assign(target.rbegin(), target.rend());
       resolved.clear();
@@ -124,6 +124,8 @@ Result<void> MergeState::rehome_below_symlink(Node& dir, const Entry& link) {
       return cannot_place("through something that is not a directory");
     }
     resolved.push_back(std::move(part));
+    if (resolved.size() > k_max_entry_depth)
+      return cannot_place(fmt::format("that leads deeper than {} directories", k_max_entry_depth));
   }
   if (dest == &dir)
     return cannot_place("that leads to itself");

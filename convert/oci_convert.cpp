@@ -5,6 +5,7 @@
 #include <convert/oci_rewrite.h>
 #include <convert/scratch_file.h>
 #include <convert/source_image.h>
+#include <sif/oci_config.h>
 #include <sif/oci_write.h>
 
 #include <sys/stat.h>
@@ -136,6 +137,13 @@ Result<ConvertResult> convert_image(const oci::BlobSource& blobs, const Digest& 
   auto source = read_source_image(blobs, manifest_digest);
   if (!source) {
     return std::unexpected(std::move(source.error()).with_context(what));
+  }
+  // Read as sif-run reads it, before any layer: a field of the wrong type ("User": 5) is
+  // refused here rather than by every run of the converted image.
+  if (auto parsed = oci::parse_image_config(source->config_bytes); !parsed) {
+    return std::unexpected(std::move(parsed.error())
+                               .with_context("config " + source->manifest.config.digest.text())
+                               .with_context(what));
   }
   auto squashed = squash_to_scratch(source->layers, directory_of(out_sif), options, progress);
   if (!squashed) {

@@ -60,7 +60,9 @@ bool is_tar_layer_media_type(std::string_view media_type);
 // and the temp files next to it are removed). Every blob read is verified against its
 // digest and size. Fails with `unsupported` for an index, or for layers that are not
 // tar (squashfs ones included: the image is already converted), `corrupt_input`
-// naming the layer for hostile or damaged input, `not_found` for a missing blob, `io`.
+// naming the layer for hostile or damaged input or the field of a config sif-run could
+// not read (oci::parse_image_config), `capacity` naming the layer when the merged tree
+// outgrows options.squash.tree_limits, `not_found` for a missing blob, `io`.
 Result<ConvertResult> convert_image(const oci::BlobSource& blobs, const Digest& manifest_digest,
                                     const std::string& out_sif, const ConvertOptions& options,
                                     const SquashProgressCallback& progress = {});

@@ -16,11 +16,23 @@ inline constexpr std::uint32_t k_default_block_size = 128 * 1024; // as tar2sqfs
 inline constexpr std::uint32_t k_min_block_size = 4 * 1024;
 inline constexpr std::uint32_t k_max_block_size = 1024 * 1024;
 
+// How large the merged tree of a conversion may grow. A hostile layer can imply
+// thousands of directories with each entry ("a/a/a/.../f"), so the tree is capped in
+// proportion to what the layers hold: `base_nodes` entries, plus one per
+// `input_bytes_per_node` bytes of entry headers read (512 per entry, plus its name, link
+// target and xattrs), and never more than `max_nodes`. Past it: `capacity`.
+struct TreeLimits {
+  std::int64_t base_nodes = 1'000'000;
+  std::int64_t input_bytes_per_node = 256;
+  std::int64_t max_nodes = 50'000'000;
+};
+
 struct SquashOptions {
   Compressor compressor = Compressor::gzip; // what SingularityCE writes
   std::optional<int> level;                 // empty: the compressor's default (default_level)
   std::uint32_t block_size = k_default_block_size;
-  unsigned threads = 0; // compression workers; 0: one per online CPU
+  unsigned threads = 0;   // compression workers; 0: one per online CPU
+  TreeLimits tree_limits; // not part of the output's shape: options_key leaves it out
 };
 
 // "gzip", "zstd", "xz", "lz4".

@@ -1,7 +1,6 @@
-#include <convert/squash.h>
-
 #include <convert/fs_tree.h>
 #include <convert/layer_merge.h>
+#include <convert/squash.h>
 #include <convert/squashfs_writer.h>
 
 #include <unordered_set>
@@ -14,7 +13,8 @@ namespace {
 void count_tree(const Node& dir, SquashStats& stats, std::unordered_set<const Inode*>& seen) {
   for (const auto& [name, child] : dir.children) {
     const Inode* inode = child->inode;
-    if (!seen.insert(inode).second) continue;
+    if (!seen.insert(inode).second)
+      continue;
     if (inode->type == EntryType::directory) {
       ++stats.directories;
       count_tree(*child, stats, seen);
@@ -29,18 +29,22 @@ Result<SquashStats> squash(std::span<const LayerInput> layers, std::span<const W
                            const SquashProgressCallback& progress) {
   // The tree outlives the writer: until the block processor is finished (also when a
   // failure abandons the image) it writes into the tree's file records.
-  FsTree tree;
+  FsTree tree(options.tree_limits);
   auto writer = SquashfsWriter::create(out_path, options);
-  if (!writer) return std::unexpected(writer.error());
+  if (!writer)
+    return std::unexpected(writer.error());
   LayerMerger merger(layers, modes, tree, *writer, progress);
-  if (auto merged = merger.run(); !merged) return std::unexpected(merged.error());
+  if (auto merged = merger.run(); !merged)
+    return std::unexpected(merged.error());
   auto size = writer->finish(tree);
-  if (!size) return std::unexpected(size.error());
+  if (!size)
+    return std::unexpected(size.error());
 
   SquashStats stats = merger.stats();
   stats.bytes_in = writer->bytes_in();
   stats.image_size = *size;
   stats.xattrs_dropped = writer->xattrs_dropped();
+  stats.tree_nodes = tree.node_count();
   std::unordered_set<const Inode*> seen{tree.root().inode};
   stats.directories = 1;
   count_tree(tree.root(), stats, seen);

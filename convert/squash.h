@@ -47,6 +47,7 @@ struct SquashStats {
   std::int64_t hardlinks = 0;      // directory entries sharing another entry's inode
   std::int64_t entries_hidden = 0; // lower-layer entries hidden by upper layers
   std::int64_t xattrs_dropped = 0; // xattrs squashfs cannot store (not user./trusted./security.)
+  std::int64_t tree_nodes = 0;     // nodes the merge made (TreeLimits counts these)
 };
 
 // Merges `layers` (oldest first, as a manifest lists them) and writes the result as a
@@ -54,7 +55,8 @@ struct SquashStats {
 // names). Deterministic: the same layers and options give the same bytes, whatever the
 // thread count. Root is 0:0 0755 mtime 0 unless a layer gives it; mkfs time 0. Fails
 // with `corrupt_input` naming the layer and entry for hostile input (escapes, a hardlink
-// to a missing target, impossible sizes), `unsupported` for a compressor this
+// to a missing target, impossible sizes), `capacity` naming the layer when the merged
+// tree outgrows options.tree_limits, `unsupported` for a compressor this
 // libsquashfs lacks, `io`. On failure `out_path` holds garbage the caller removes.
 Result<SquashStats> squash_layers(std::span<const LayerInput> layers, const std::string& out_path,
                                   const SquashOptions& options,

@@ -3,14 +3,14 @@
 #include <convert/squashfs_writer.h>
 #include <convert/squashfs_writer_state.h>
 
-#include <fmt/format.h>
-#include <sys/sysmacros.h>
-
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <vector>
+
+#include <fmt/format.h>
+#include <sys/sysmacros.h>
 
 namespace sifkit::convert {
 
@@ -32,7 +32,8 @@ bool squashfs_can_store(std::string_view xattr_name) {
 // once, at their first entry.
 void number_inodes(Node& dir, std::vector<Inode*>& order) {
   for (auto& [name, child] : dir.children) {
-    if (child->is_dir()) number_inodes(*child, order);
+    if (child->is_dir())
+      number_inodes(*child, order);
   }
   for (auto& [name, child] : dir.children) {
     Inode& inode = *child->inode;
@@ -50,7 +51,8 @@ std::uint32_t clamp_time(std::int64_t t) {
 }
 
 InodePtr calloc_inode(std::size_t extra) {
-  return InodePtr(static_cast<sqfs_inode_generic_t*>(std::calloc(1, sizeof(sqfs_inode_generic_t) + extra)));
+  return InodePtr(
+      static_cast<sqfs_inode_generic_t*>(std::calloc(1, sizeof(sqfs_inode_generic_t) + extra)));
 }
 
 } // namespace
@@ -70,11 +72,14 @@ public:
     m_s.super.inode_table_start = m_s.file->get_size(m_s.file.get());
     for (Inode* inode : order) {
       auto r = write_inode(*inode);
-      if (!r) return r;
+      if (!r)
+        return r;
     }
     int rc = sqfs_meta_writer_flush(m_s.inode_meta.get());
-    if (rc == 0) rc = sqfs_meta_writer_flush(m_s.dir_meta.get());
-    if (rc != 0) return sqfs_fail(rc, "writing the inode table");
+    if (rc == 0)
+      rc = sqfs_meta_writer_flush(m_s.dir_meta.get());
+    if (rc != 0)
+      return sqfs_fail(rc, "writing the inode table");
     m_s.super.root_inode_ref = root.inode->ref;
     m_s.super.directory_table_start = m_s.file->get_size(m_s.file.get());
     if ((rc = sqfs_meta_write_write_to_file(m_s.dir_meta.get())) != 0) {
@@ -88,9 +93,11 @@ private:
   Result<InodePtr> make_inode(Inode& inode) {
     InodePtr out;
     switch (inode.type) {
-    case EntryType::directory: return make_dir_inode(inode);
+    case EntryType::directory:
+      return make_dir_inode(inode);
     case EntryType::file:
-      if (inode.file == nullptr) return fail(ErrorKind::internal, "a file without content record");
+      if (inode.file == nullptr)
+        return fail(ErrorKind::internal, "a file without content record");
       out.reset(inode.file);
       inode.file = nullptr;
       if (inode.links > 1) {
@@ -99,19 +106,21 @@ private:
       }
       return out;
     case EntryType::symlink:
-      out = calloc_inode(inode.target.size());
-      if (!out) break;
+      out = calloc_inode(inode.target().size());
+      if (!out)
+        break;
       out->base.type = SQFS_INODE_SLINK;
-      out->payload_bytes_available = static_cast<std::uint32_t>(inode.target.size());
+      out->payload_bytes_available = static_cast<std::uint32_t>(inode.target().size());
       out->payload_bytes_used = out->payload_bytes_available;
       out->data.slink.nlink = inode.links;
-      out->data.slink.target_size = static_cast<std::uint32_t>(inode.target.size());
-      std::memcpy(out->extra, inode.target.data(), inode.target.size());
+      out->data.slink.target_size = static_cast<std::uint32_t>(inode.target().size());
+      std::memcpy(out->extra, inode.target().data(), inode.target().size());
       return out;
     case EntryType::char_device:
     case EntryType::block_device:
       out = calloc_inode(0);
-      if (!out) break;
+      if (!out)
+        break;
       out->base.type = inode.type == EntryType::char_device ? SQFS_INODE_CDEV : SQFS_INODE_BDEV;
       out->data.dev.nlink = inode.links;
       // The kernel's 32-bit encoding, which the low half of glibc's dev_t is.
@@ -120,11 +129,13 @@ private:
     case EntryType::fifo:
     case EntryType::socket:
       out = calloc_inode(0);
-      if (!out) break;
+      if (!out)
+        break;
       out->base.type = inode.type == EntryType::fifo ? SQFS_INODE_FIFO : SQFS_INODE_SOCKET;
       out->data.ipc.nlink = inode.links;
       return out;
-    case EntryType::hardlink: return fail(ErrorKind::internal, "an unresolved hardlink object");
+    case EntryType::hardlink:
+      return fail(ErrorKind::internal, "an unresolved hardlink object");
     }
     return fail(ErrorKind::capacity, "out of memory building inodes");
   }
@@ -135,18 +146,23 @@ private:
     int rc = sqfs_dir_writer_begin(dw, 0);
     std::uint32_t subdirs = 0;
     for (auto& [name, child] : node.children) {
-      if (rc != 0) break;
+      if (rc != 0)
+        break;
       const Inode& c = *child->inode;
-      if (c.type == EntryType::directory) ++subdirs;
-      rc = sqfs_dir_writer_add_entry(dw, name.c_str(), c.number, c.ref,
+      if (c.type == EntryType::directory)
+        ++subdirs;
+      rc = sqfs_dir_writer_add_entry(dw, child->name.c_str(), c.number, c.ref,
                                      static_cast<sqfs_u16>(type_bits(c.type) | c.mode));
     }
-    if (rc == 0) rc = sqfs_dir_writer_end(dw);
-    if (rc != 0) return sqfs_fail(rc, "writing a directory listing");
+    if (rc == 0)
+      rc = sqfs_dir_writer_end(dw);
+    if (rc != 0)
+      return sqfs_fail(rc, "writing a directory listing");
     std::uint32_t parent = node.parent ? node.parent->inode->number : 0;
     std::uint32_t links = 2 + subdirs;
     InodePtr out(sqfs_dir_writer_create_inode(dw, links, k_no_xattr, parent));
-    if (!out) return fail(ErrorKind::capacity, "out of memory building a directory inode");
+    if (!out)
+      return fail(ErrorKind::capacity, "out of memory building a directory inode");
     if (out->base.type == SQFS_INODE_DIR) {
       out->data.dir.nlink = links;
     } else {
@@ -156,16 +172,18 @@ private:
   }
 
   Result<std::uint32_t> xattr_index(const Inode& inode) {
-    bool any = std::any_of(inode.xattrs.begin(), inode.xattrs.end(),
+    std::span<const Xattr> xattrs = inode.xattrs();
+    bool any = std::any_of(xattrs.begin(), xattrs.end(),
                            [](const Xattr& x) { return squashfs_can_store(x.name); });
     if (!any) {
-      m_s.xattrs_dropped += static_cast<std::int64_t>(inode.xattrs.size());
+      m_s.xattrs_dropped += static_cast<std::int64_t>(xattrs.size());
       return k_no_xattr;
     }
     sqfs_xattr_writer_t* xw = m_s.xattr_writer.get();
     int rc = sqfs_xattr_writer_begin(xw, 0);
-    for (const Xattr& x : inode.xattrs) {
-      if (rc != 0) break;
+    for (const Xattr& x : xattrs) {
+      if (rc != 0)
+        break;
       if (!squashfs_can_store(x.name)) {
         ++m_s.xattrs_dropped;
         continue;
@@ -173,23 +191,29 @@ private:
       rc = sqfs_xattr_writer_add(xw, x.name.c_str(), x.value.data(), x.value.size());
     }
     std::uint32_t index = k_no_xattr;
-    if (rc == 0) rc = sqfs_xattr_writer_end(xw, &index);
-    if (rc != 0) return sqfs_fail(rc, "recording extended attributes");
+    if (rc == 0)
+      rc = sqfs_xattr_writer_end(xw, &index);
+    if (rc != 0)
+      return sqfs_fail(rc, "recording extended attributes");
     return index;
   }
 
   Result<void> write_inode(Inode& inode) {
     auto made = make_inode(inode);
-    if (!made) return std::unexpected(made.error());
+    if (!made)
+      return std::unexpected(made.error());
     sqfs_inode_generic_t* out = made->get();
     out->base.mode = static_cast<sqfs_u16>(type_bits(inode.type) | inode.mode);
     out->base.mod_time = clamp_time(inode.mtime);
     out->base.inode_number = inode.number;
     int rc = sqfs_id_table_id_to_index(m_s.id_table.get(), inode.uid, &out->base.uid_idx);
-    if (rc == 0) rc = sqfs_id_table_id_to_index(m_s.id_table.get(), inode.gid, &out->base.gid_idx);
-    if (rc != 0) return sqfs_fail(rc, "recording owners (more than 65536 distinct ids?)");
+    if (rc == 0)
+      rc = sqfs_id_table_id_to_index(m_s.id_table.get(), inode.gid, &out->base.gid_idx);
+    if (rc != 0)
+      return sqfs_fail(rc, "recording owners (more than 65536 distinct ids?)");
     auto xattr = xattr_index(inode);
-    if (!xattr) return std::unexpected(xattr.error());
+    if (!xattr)
+      return std::unexpected(xattr.error());
     if (*xattr != k_no_xattr && (rc = sqfs_inode_set_xattr_index(out, *xattr)) != 0) {
       return sqfs_fail(rc, "recording extended attributes");
     }
@@ -208,12 +232,15 @@ private:
 
 Result<std::int64_t> SquashfsWriter::finish(FsTree& tree) {
   SquashfsWriterState& s = *m_state;
-  if (s.finished) return fail(ErrorKind::internal, "squashfs image finished twice");
+  if (s.finished)
+    return fail(ErrorKind::internal, "squashfs image finished twice");
   s.finished = true;
   int rc = sqfs_block_processor_finish(s.processor.get());
-  if (rc != 0) return sqfs_fail(rc, "writing the last data blocks of " + s.path);
+  if (rc != 0)
+    return sqfs_fail(rc, "writing the last data blocks of " + s.path);
   tree.prune();
-  if (auto r = TreeSerialiser(s).write(tree); !r) return std::unexpected(r.error());
+  if (auto r = TreeSerialiser(s).write(tree); !r)
+    return std::unexpected(r.error());
 
   sqfs_file_t* file = s.file.get();
   if ((rc = sqfs_frag_table_write(s.frag_table.get(), file, &s.super, s.cmp.get())) != 0) {

@@ -1,13 +1,14 @@
 #include <convert/tar_reader.h>
 
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <limits>
+#include <vector>
+
 #include <archive.h>
 #include <archive_entry.h>
 #include <fmt/format.h>
-
-#include <algorithm>
-#include <cerrno>
-#include <limits>
-#include <vector>
 
 namespace sifkit::convert {
 
@@ -28,23 +29,28 @@ public:
       : m_name(std::move(name)), m_source(std::move(source)), m_buffer(k_read_buffer) {}
 
   Result<void> open_stream() {
-    if (auto r = prepare(); !r) return r;
+    if (auto r = prepare(); !r)
+      return r;
     int rc = archive_read_open(m_archive.get(), this, nullptr, &TarReader::read_callback, nullptr);
     return check_open(rc);
   }
 
   Result<void> open_path(const std::string& path) {
-    if (auto r = prepare(); !r) return r;
+    if (auto r = prepare(); !r)
+      return r;
     int rc = archive_read_open_filename(m_archive.get(), path.c_str(), k_read_buffer);
     return check_open(rc);
   }
 
   Result<std::optional<Entry>> next() override {
-    if (m_ended_after_data) return std::nullopt;
+    if (m_ended_after_data)
+      return std::nullopt;
     archive_entry* ae = nullptr;
     int rc = archive_read_next_header(m_archive.get(), &ae);
-    if (rc == ARCHIVE_EOF) return std::nullopt;
-    if (rc < ARCHIVE_WARN) return archive_error("reading the next entry");
+    if (rc == ARCHIVE_EOF)
+      return std::nullopt;
+    if (rc < ARCHIVE_WARN)
+      return archive_error("reading the next entry");
     ++m_index;
     return convert_entry(ae);
   }
@@ -54,7 +60,8 @@ public:
     size_t size = 0;
     la_int64_t offset = 0;
     int rc = archive_read_data_block(m_archive.get(), &buf, &size, &offset);
-    if (rc == ARCHIVE_EOF) return std::nullopt;
+    if (rc == ARCHIVE_EOF)
+      return std::nullopt;
     if (rc < ARCHIVE_WARN) {
       // Some writers (umoci 0.4's insert, for one) end a layer right after the last
       // file's content, without padding or end-of-archive blocks. Go's archive/tar, which
@@ -74,7 +81,8 @@ public:
 private:
   Result<void> prepare() {
     m_archive.reset(archive_read_new());
-    if (!m_archive) return fail(ErrorKind::internal, "libarchive: out of memory");
+    if (!m_archive)
+      return fail(ErrorKind::internal, "libarchive: out of memory");
     archive_read_support_filter_all(m_archive.get());
     archive_read_support_format_tar(m_archive.get());
     archive_read_support_format_empty(m_archive.get());
@@ -82,7 +90,8 @@ private:
   }
 
   Result<void> check_open(int rc) {
-    if (rc < ARCHIVE_WARN) return archive_error("opening the tar stream");
+    if (rc < ARCHIVE_WARN)
+      return archive_error("opening the tar stream");
     return {};
   }
 
@@ -111,7 +120,8 @@ private:
     // libarchive reports both damaged archives and failed reads here; only the errno of
     // a failed system call tells them apart.
     ErrorKind kind = ErrorKind::corrupt_input;
-    if (err == ENOENT) kind = ErrorKind::not_found;
+    if (err == ENOENT)
+      kind = ErrorKind::not_found;
     if (err == EIO || err == EACCES || err == EISDIR || err == ENOSPC || err == EBADF) {
       kind = ErrorKind::io;
     }
@@ -126,7 +136,8 @@ private:
     }
     m_path = raw;
     auto path = normalise_entry_path(raw, m_name);
-    if (!path) return std::unexpected(path.error());
+    if (!path)
+      return std::unexpected(path.error());
 
     Entry e;
     e.path = std::move(*path);
@@ -143,20 +154,37 @@ private:
 
     if (const char* hardlink = archive_entry_hardlink(ae); hardlink != nullptr) {
       auto target = normalise_entry_path(hardlink, fmt::format("{}: hardlink \"{}\"", m_name, raw));
-      if (!target) return std::unexpected(target.error());
-      if (target->empty()) return bad_entry("is a hardlink to the root directory");
+      if (!target)
+        return std::unexpected(target.error());
+      if (target->empty())
+        return bad_entry("is a hardlink to the root directory");
       e.type = EntryType::hardlink;
       e.link_target = std::move(*target);
     } else {
       switch (archive_entry_filetype(ae)) {
-      case AE_IFREG: e.type = EntryType::file; break;
-      case AE_IFDIR: e.type = EntryType::directory; break;
-      case AE_IFLNK: e.type = EntryType::symlink; break;
-      case AE_IFCHR: e.type = EntryType::char_device; break;
-      case AE_IFBLK: e.type = EntryType::block_device; break;
-      case AE_IFIFO: e.type = EntryType::fifo; break;
-      case AE_IFSOCK: e.type = EntryType::socket; break;
-      default: return bad_entry("has an unknown file type");
+      case AE_IFREG:
+        e.type = EntryType::file;
+        break;
+      case AE_IFDIR:
+        e.type = EntryType::directory;
+        break;
+      case AE_IFLNK:
+        e.type = EntryType::symlink;
+        break;
+      case AE_IFCHR:
+        e.type = EntryType::char_device;
+        break;
+      case AE_IFBLK:
+        e.type = EntryType::block_device;
+        break;
+      case AE_IFIFO:
+        e.type = EntryType::fifo;
+        break;
+      case AE_IFSOCK:
+        e.type = EntryType::socket;
+        break;
+      default:
+        return bad_entry("has an unknown file type");
       }
     }
     m_size = 0;
@@ -165,13 +193,18 @@ private:
       e.size = archive_entry_size_is_set(ae) ? archive_entry_size(ae) : 0;
       m_size = e.size;
       if (e.size < 0 || e.size > k_max_file_size) {
-        return bad_entry(fmt::format("declares a size of {} bytes (at most {})", e.size,
-                                     k_max_file_size));
+        return bad_entry(
+            fmt::format("declares a size of {} bytes (at most {})", e.size, k_max_file_size));
       }
     }
     if (e.type == EntryType::symlink) {
       const char* target = archive_entry_symlink(ae);
-      if (target == nullptr || *target == '\0') return bad_entry("is a symlink without a target");
+      if (target == nullptr || *target == '\0')
+        return bad_entry("is a symlink without a target");
+      if (std::size_t length = std::strlen(target); length > k_max_symlink_target) {
+        return bad_entry(fmt::format("is a symlink with a target of {} bytes (at most {})", length,
+                                     k_max_symlink_target));
+      }
       e.link_target = target;
     }
     if (e.type == EntryType::char_device || e.type == EntryType::block_device) {
@@ -185,7 +218,8 @@ private:
       while (archive_entry_xattr_next(ae, &name, &value, &size) == ARCHIVE_OK) {
         // In pax an empty value deletes the record (POSIX; Go's archive/tar, which
         // docker and umoci use, drops it too).
-        if (size == 0) continue;
+        if (size == 0)
+          continue;
         e.xattrs.push_back({name, std::string(static_cast<const char*>(value), size)});
       }
       // Sorted and unique so equal sets compare equal; a repeated name keeps its last value.
@@ -218,13 +252,15 @@ private:
 
 Result<std::unique_ptr<EntryReader>> open_tar_stream(ByteSource source, std::string name) {
   auto reader = std::make_unique<TarReader>(std::move(name), std::move(source));
-  if (auto r = reader->open_stream(); !r) return std::unexpected(r.error());
+  if (auto r = reader->open_stream(); !r)
+    return std::unexpected(r.error());
   return std::unique_ptr<EntryReader>(std::move(reader));
 }
 
 Result<std::unique_ptr<EntryReader>> open_tar_file(const std::string& path) {
   auto reader = std::make_unique<TarReader>(path, ByteSource{});
-  if (auto r = reader->open_path(path); !r) return std::unexpected(r.error());
+  if (auto r = reader->open_path(path); !r)
+    return std::unexpected(r.error());
   return std::unique_ptr<EntryReader>(std::move(reader));
 }
 

@@ -284,3 +284,45 @@ TEST_CASE("a Docker v2 manifest stays a Docker v2 manifest with a Docker config"
   REQUIRE(sif.config.history.size() == 1);
   CHECK(sif.config.history[0].created == sif.config.created);
 }
+
+TEST_CASE("a config field of the wrong type is corrupt input naming the field, before any layer",
+          "[convert][hostile]") {
+  // sif-run reads the config with oci::parse_image_config and refuses such an image; the
+  // conversion must refuse it first, not write an OCI-SIF nothing can run.
+  for (std::string runtime_config :
+       {R"({"User": 5})", R"({"Env": "PATH=/bin"})", R"({"Entrypoint": [1]})",
+        R"({"Cmd": {"a": 1}})", R"({"WorkingDir": false})", R"({"ExposedPorts": ["80/tcp"]})",
+        R"({"Volumes": "/data"})", R"({"Labels": {"a": 1}})", R"({"StopSignal": 9})"}) {
+    DYNAMIC_SECTION(runtime_config) {
+      TempDir dir;
+      OciImage image =
+          write_oci_image(dir.file("layout"), {{tar_file("f", "x")}}, "test", runtime_config);
+      auto layout = oci::OciLayout::open(image.dir);
+      REQUIRE_OK(layout);
+      std::filesystem::create_directories(dir.file("out"));
+      auto result = convert::convert_image(*layout, layout->index().manifests.at(0).digest,
+                                           dir.file("out/x.sif"), options_with());
+      REQUIRE_FALSE(result);
+      INFO("error: " << result.error().what());
+      CHECK(result.error().kind() == ErrorKind::corrupt_input);
+      std::string field = nlohmann::json::parse(runtime_config).begin().key();
+      CHECK_THAT(result.error().what(), Catch::Contains("\"" + field + "\""));
+      CHECK(std::filesystem::is_empty(dir.file("out")));
+    }
+  }
+}
+
+TEST_CASE("a config with every runtime field of the right type converts", "[convert]") {
+  TempDir dir;
+  OciImage image = write_oci_image(
+      dir.file("layout"), {{tar_file("f", "x")}}, "test",
+      R"({"User": "1000:1000", "Env": ["A=b"], "Entrypoint": ["/bin/sh"], "Cmd": null,
+          "WorkingDir": "/srv", "ExposedPorts": {"80/tcp": {}}, "Volumes": {"/data": {}},
+          "Labels": {"a": "b"}, "StopSignal": "SIGTERM"})");
+  auto layout = oci::OciLayout::open(image.dir);
+  REQUIRE_OK(layout);
+  auto result = convert::convert_image(*layout, layout->index().manifests.at(0).digest,
+                                       dir.file("x.sif"), options_with());
+  REQUIRE_OK(result);
+  CHECK(open_converted(dir.file("x.sif")).config.config.user == "1000:1000");
+}

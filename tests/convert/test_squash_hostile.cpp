@@ -63,7 +63,93 @@ Layer chain_of_symlinks(int count, const std::string& target) {
   return layer;
 }
 
+// `count` empty files, each below its own chain of `depth` directories that only its
+// path implies ("d7/a/a/.../a/f"): a few bytes of gzip each, `depth` directories each.
+Layer deep_implied_directories(int count, int depth) {
+  std::string chain;
+  for (int i = 0; i < depth - 1; ++i)
+    chain += "a/";
+  Layer layer;
+  for (int i = 0; i < count; ++i)
+    layer.push_back(tar_file(fmt::format("d{}/{}f", i, chain), ""));
+  return layer;
+}
+
+// `count` empty files spread over `count` / 100 directories of their own implied ones.
+Layer wide_tree(int count) {
+  Layer layer;
+  for (int i = 0; i < count; ++i)
+    layer.push_back(tar_file(fmt::format("usr/share/p{}/file{}", i / 100, i), ""));
+  return layer;
+}
+
+// Checks `result` failed with capacity, naming the layer of `path` and the numbers.
+void check_capacity(const Result<convert::SquashStats>& result, const std::string& path) {
+  REQUIRE_FALSE(result.has_value());
+  std::string text = result.error().what();
+  INFO("error: " << text);
+  CHECK(result.error().kind() == ErrorKind::capacity);
+  CHECK(text.find(tar_layer_inputs({path})[0].name) != std::string::npos);
+  CHECK(text.find("entries") != std::string::npos);
+}
+
 } // namespace
+
+TEST_CASE("a 25 KB layer implying two million directories fails with capacity, not memory",
+          "[convert][hostile]") {
+  // 1,000 entries each 1,995 directories deep: 2 million implied directories, which
+  // took 856 MB to hold (a 990 KB layer of them: 34 GB). The default limits stop it
+  // near a million nodes.
+  TempDir tmp;
+  std::string path = tmp.file("deep.tar.gz");
+  std::string gz = gzip(build_tar(deep_implied_directories(1000, 1995)));
+  CHECK(gz.size() < 64 * 1024);
+  write_bytes(path, gz);
+  check_capacity(squash({path}, tmp.file("out.sqfs")), path);
+}
+
+TEST_CASE("the tree may grow in proportion to its input: a wide tree converts, a deep one stops",
+          "[convert][hostile]") {
+  convert::SquashOptions options;
+  options.tree_limits = {.base_nodes = 1000, .input_bytes_per_node = 256, .max_nodes = 1'000'000};
+  TempDir tmp;
+  // 5,000 files in 50 directories nobody names, the base allows 1,000 nodes: the files'
+  // headers pay for the rest, as for any real image.
+  std::string wide = tmp.file("wide.tar");
+  write_bytes(wide, build_tar(wide_tree(5000)));
+  auto inputs = tar_layer_inputs({wide});
+  auto stats = convert::squash_layers(inputs, tmp.file("wide.sqfs"), options);
+  INFO((stats ? std::string("converted") : stats.error().what()));
+  REQUIRE(stats.has_value());
+  CHECK(stats->files == 5000);
+  CHECK(stats->tree_nodes == 1 + 2 + 50 + 5000); // root, usr/share, p0..p49, the files
+  CHECK(listing(tmp.file("wide.sqfs")).find("squashfs-root/usr/share/p49/file4999") !=
+        std::string::npos);
+
+  // 20 entries 400 directories deep: 8,000 nodes for about 20 KB of headers and names.
+  std::string deep = tmp.file("deep.tar");
+  write_bytes(deep, build_tar(deep_implied_directories(20, 400)));
+  auto deep_inputs = tar_layer_inputs({deep});
+  check_capacity(convert::squash_layers(deep_inputs, tmp.file("deep.sqfs"), options), deep);
+
+  // The absolute limit holds whatever the input.
+  options.tree_limits.max_nodes = 4000;
+  check_capacity(convert::squash_layers(inputs, tmp.file("capped.sqfs"), options), wide);
+}
+
+TEST_CASE(
+    "symlinks leading deeper than any path can reach are corrupt input and build no deep tree",
+    "[convert][hostile]") {
+  // Each target fits the 4095-byte limit, but "l" leads through "m" 3,000 directories
+  // down; with 40 such links a tree 80,000 deep would be built and walked recursively.
+  std::string chain(1499 * 2, 'a');
+  for (std::size_t i = 1; i < chain.size(); i += 2)
+    chain[i] = '/';
+  TempDir tmp;
+  auto paths = write_tars(
+      tmp, {{tar_symlink("m", chain), tar_symlink("l", "m/" + chain)}, {tar_file("l/x", "x")}});
+  check_corrupt(squash(paths, tmp.file("out.sqfs")), paths, 1, "l/x");
+}
 
 TEST_CASE("an entry escaping the root with .. is corrupt input naming layer and entry",
           "[convert]") {
@@ -139,7 +225,8 @@ TEST_CASE("a file below a symlink loop is corrupt input naming the entry", "[con
   }
 }
 
-TEST_CASE("a name component of 256 bytes is corrupt input and one of 255 bytes is fine", "[convert]") {
+TEST_CASE("a name component of 256 bytes is corrupt input and one of 255 bytes is fine",
+          "[convert]") {
   TempDir tmp;
   std::string long_name(256, 'n');
   auto paths = write_tars(tmp, {{tar_dir("d"), tar_file("d/" + long_name, "x")}});
@@ -278,6 +365,23 @@ TEST_CASE("a 1000-level-deep tree converts, and a path over 4096 bytes is corrup
     too_long += "dd/";
   auto long_paths = write_tars(tmp, {{tar_file(too_long + "f", "x")}});
   check_corrupt(squash(long_paths, tmp.file("long.sqfs")), long_paths, 0, "");
+}
+
+TEST_CASE("a symlink target over 4095 bytes is corrupt input naming layer and entry",
+          "[convert][hostile]") {
+  // The kernel's squashfs reader reports such a symlink as corrupt (and symlink(2) could
+  // never have made it): refused at conversion, not found by the first run.
+  TempDir tmp;
+  auto paths = write_tars(
+      tmp, {{tar_file("ok", "fine")}, {tar_symlink("huge-link", std::string(70000, 't'))}});
+  check_corrupt(squash(paths, tmp.file("out.sqfs")), paths, 1, "huge-link");
+
+  auto edge = write_tars(tmp, {{tar_symlink("edge-link", std::string(4096, 'e'))}});
+  check_corrupt(squash(edge, tmp.file("edge.sqfs")), edge, 0, "edge-link");
+
+  auto ok_paths = write_tars(tmp, {{tar_symlink("max-link", std::string(4095, 'm'))}});
+  REQUIRE(squash(ok_paths, tmp.file("ok.sqfs")).has_value());
+  CHECK(listing(tmp.file("ok.sqfs")).find("squashfs-root/max-link") != std::string::npos);
 }
 
 TEST_CASE("whiteouts naming . or .. hide nothing outside their directory", "[convert]") {
