@@ -61,15 +61,15 @@ Result<std::vector<MountTableEntry>> read_mount_table(const std::string& path) {
   while (std::getline(lines, line)) {
     // id parent major:minor root mount-point options [optional fields...] - fstype ...
     std::istringstream fields(line);
-    std::string id, parent, device, root, point, field;
-    if (!(fields >> id >> parent >> device >> root >> point)) {
+    std::string id, parent, device, root, point, options, field;
+    if (!(fields >> id >> parent >> device >> root >> point >> options)) {
       continue;
     }
     while (fields >> field && field != "-") {
     }
     std::string type;
     if (field == "-" && fields >> type) {
-      entries.push_back(MountTableEntry{decode_octal(point), type});
+      entries.push_back(MountTableEntry{decode_octal(point), type, options});
     }
   }
   return entries;

@@ -13,6 +13,7 @@ namespace sifkit::runtime {
 struct MountTableEntry {
   std::string mount_point; // octal escapes such as \040 decoded
   std::string fs_type;     // "squashfs", "overlay", "cgroup2", ...
+  std::string options;     // the per-mount options: "ro,nosuid,nodev,relatime", ...
 };
 
 // The mount table `path` (in /proc/self/mountinfo's format), in its order. `io` (or

@@ -1,4 +1,6 @@
 // unmount_all: undoing a MountRecord, newest mount first.
+#include <common/file.h>
+#include <common/path_fd.h>
 #include <runtime/fuse_mount.h>
 #include <runtime/mount_record.h>
 #include <runtime/mountinfo.h>
@@ -7,7 +9,11 @@
 #include <cerrno>
 
 #include "mount.h"
+#include <fcntl.h>
+#include <linux/openat2.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 namespace sifkit::runtime {
@@ -26,6 +32,35 @@ Result<bool> is_mount_point(const std::string& path) {
   return std::find(points->begin(), points->end(), path) != points->end();
 }
 
+// Unmounts what is mounted on `target` (a canonical path, as records hold them): opened
+// without following any link, so that a link planted on the way since the mount is
+// refused rather than followed, then detached through the descriptor. The descriptor
+// holds the mount, so a plain umount would always find it busy: it is detached (as a
+// busy mount was before) and goes when the descriptor is closed, right after.
+Result<void> unmount_through_descriptor(const std::string& target) {
+  open_how how{};
+  how.flags = O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+  how.resolve = RESOLVE_NO_SYMLINKS;
+  long fd = ::syscall(SYS_openat2, AT_FDCWD, target.c_str(), &how, sizeof how);
+  if (fd < 0) {
+    if (errno == ENOENT) {
+      return {}; // not there any more
+    }
+    if (errno == ELOOP || errno == ENOTDIR) {
+      return fail(ErrorKind::conflict,
+                  "not unmounting " + target + ": a symbolic link now lies on its path");
+    }
+    return fail_errno("opening " + target, errno);
+  }
+  File handle = File::adopt(static_cast<int>(fd), target);
+  // umount2 refuses (EINVAL) a directory that is not a mount's root: nothing there any
+  // more. A dead FUSE daemon's mount cannot be stat'ed, but is unmounted all the same.
+  if (::umount2(fd_path(handle.fd()).c_str(), MNT_DETACH) != 0 && errno != EINVAL) {
+    return fail_errno("unmounting " + target, errno);
+  }
+  return {};
+}
+
 Result<void> unmount_target(const MountEntry& entry) {
   // Without privilege umount2 fails with EPERM before it looks: ask the mount table
   // first (a --fakeroot run's mounts lived in its own namespace and are never here).
@@ -41,20 +76,7 @@ Result<void> unmount_target(const MountEntry& entry) {
       return fusermount_unmount(entry.target);
     }
   }
-  if (::umount2(entry.target.c_str(), UMOUNT_NOFOLLOW) == 0) {
-    return {};
-  }
-  if (errno == EINVAL || errno == ENOENT) {
-    return {}; // not mounted any more
-  }
-  if (errno != EBUSY) {
-    return fail_errno("unmounting " + entry.target, errno);
-  }
-  // Busy (a process still has files open there): detach now, freed when they close.
-  if (::umount2(entry.target.c_str(), MNT_DETACH | UMOUNT_NOFOLLOW) != 0 && errno != EINVAL) {
-    return fail_errno("unmounting " + entry.target + " lazily", errno);
-  }
-  return {};
+  return unmount_through_descriptor(entry.target);
 }
 
 } // namespace
