@@ -5,6 +5,7 @@
 #include <runtime/fuse_mount.h>
 #include <runtime/loop_device.h>
 #include <runtime/mount_record.h>
+#include <runtime/mountinfo.h>
 #include <runtime/overlay.h>
 #include <runtime/overlay_mount.h>
 #include <runtime/userns.h>
@@ -88,6 +89,8 @@ public:
 
 private:
   Result<void> add(MountEntry entry) {
+    // Known when the target can be opened (unmounting then checks it); else 0, unchecked.
+    entry.mount_id = mount_id_at(entry.target).value_or(0);
     m_record.entries.push_back(std::move(entry));
     return write_mount_record(m_record);
   }

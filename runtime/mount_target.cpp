@@ -2,6 +2,7 @@
 
 #include <common/path_fd.h>
 #include <runtime/mount_record.h>
+#include <runtime/mountinfo.h>
 
 #include <cerrno>
 
@@ -83,9 +84,11 @@ Result<void> attach_root_mount(MountRecord& record, const MountTarget& target) {
                    MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0) {
     return fail_errno("attaching the image's root mount to " + target.path, errno);
   }
+  auto id = mount_id_of(tree).value_or(0);
   for (auto& entry : record.entries) {
     if (entry.target == staging) {
       entry.target = target.path;
+      entry.mount_id = id;
     }
   }
   record.rootfs = target.path;

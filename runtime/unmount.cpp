@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
+#include <optional>
 
 #include "mount.h"
 #include <fcntl.h>
@@ -32,27 +34,56 @@ Result<bool> is_mount_point(const std::string& path) {
   return std::find(points->begin(), points->end(), path) != points->end();
 }
 
-// Unmounts what is mounted on `target` (a canonical path, as records hold them): opened
-// without following any link, so that a link planted on the way since the mount is
-// refused rather than followed, then detached through the descriptor. The descriptor
-// holds the mount, so a plain umount would always find it busy: it is detached (as a
-// busy mount was before) and goes when the descriptor is closed, right after.
-Result<void> unmount_through_descriptor(const std::string& target) {
+// Where the mount `id` is now, when it is still in the mount table.
+Result<std::optional<std::string>> mount_point_of(std::uint64_t id) {
+  auto table = read_mount_table();
+  if (!table) {
+    return std::unexpected(table.error());
+  }
+  for (const auto& mount : *table) {
+    if (mount.id == id) {
+      return std::optional(mount.mount_point);
+    }
+  }
+  return std::optional<std::string>();
+}
+
+// Unmounts the mount of `entry` on its target (a canonical path, as records hold them):
+// opened without following any link, so that a link planted on the way since the mount
+// is refused rather than followed; the mount found there must be the recorded one (its
+// id), else the recorded one was moved away (`conflict` naming where) or is gone. It is
+// detached through the descriptor: the descriptor holds the mount, so a plain umount
+// would always find it busy; it goes when the descriptor is closed, right after.
+Result<void> unmount_through_descriptor(const MountEntry& entry) {
+  const std::string& target = entry.target;
   open_how how{};
   how.flags = O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
   how.resolve = RESOLVE_NO_SYMLINKS;
   long fd = ::syscall(SYS_openat2, AT_FDCWD, target.c_str(), &how, sizeof how);
-  if (fd < 0) {
-    if (errno == ENOENT) {
+  int open_error = fd < 0 ? errno : 0;
+  if (fd < 0 && open_error != ENOENT && open_error != ELOOP && open_error != ENOTDIR) {
+    return fail_errno("opening " + target, open_error);
+  }
+  File handle = fd >= 0 ? File::adopt(static_cast<int>(fd), target) : File();
+  std::uint64_t found = handle.is_open() ? mount_id_of(handle.fd()).value_or(0) : 0;
+  if (entry.mount_id != 0 && found != entry.mount_id) {
+    auto moved = mount_point_of(entry.mount_id);
+    if (!moved) {
+      return std::unexpected(moved.error());
+    }
+    if (*moved) {
+      return fail(ErrorKind::conflict, "not unmounting " + target + ": its mount is now at " +
+                                           **moved + " (moved, or reached through a link)");
+    }
+    return {}; // gone
+  }
+  if (!handle.is_open()) {
+    if (open_error == ENOENT) {
       return {}; // not there any more
     }
-    if (errno == ELOOP || errno == ENOTDIR) {
-      return fail(ErrorKind::conflict,
-                  "not unmounting " + target + ": a symbolic link now lies on its path");
-    }
-    return fail_errno("opening " + target, errno);
+    return fail(ErrorKind::conflict,
+                "not unmounting " + target + ": a symbolic link now lies on its path");
   }
-  File handle = File::adopt(static_cast<int>(fd), target);
   // umount2 refuses (EINVAL) a directory that is not a mount's root: nothing there any
   // more. A dead FUSE daemon's mount cannot be stat'ed, but is unmounted all the same.
   if (::umount2(fd_path(handle.fd()).c_str(), MNT_DETACH) != 0 && errno != EINVAL) {
@@ -76,7 +107,7 @@ Result<void> unmount_target(const MountEntry& entry) {
       return fusermount_unmount(entry.target);
     }
   }
-  return unmount_through_descriptor(entry.target);
+  return unmount_through_descriptor(entry);
 }
 
 } // namespace

@@ -307,3 +307,42 @@ TEST_CASE("sif-umount refuses a link to a sif-mount and leaves the mount",
   CHECK(unmounted.exit_code == 0);
   CHECK_FALSE(mounted_below(std::filesystem::canonical(scene.rootfs).string()));
 }
+
+TEST_CASE("sif-umount never says unmounted when the mount was moved away under a renamed parent",
+          "[mount][sif-mount][hostile]") {
+  if (auto reason = kernel_mount_skip_reason(); !reason.empty()) {
+    WARN("SKIPPED: " << reason);
+    return;
+  }
+  TempDir dir;
+  std::string sif = dir.file("app.sif");
+  make_busybox_sif(sif);
+  std::string parent = dir.file("parent");
+  std::string moved = dir.file("moved");
+  std::filesystem::create_directories(parent + "/mnt");
+  auto mounted = sif_mount(sh_quote(sif) + " " + sh_quote(parent + "/mnt"));
+  INFO(mounted.err);
+  REQUIRE(mounted.exit_code == 0);
+  UmountGuard guard{parent + "/mnt"};
+  // What the owner of the parent could do: move the mount away, leave an empty stand-in.
+  std::filesystem::rename(parent, moved);
+  std::filesystem::create_directories(parent + "/mnt");
+  auto refused = sif_umount(sh_quote(parent + "/mnt"));
+  CHECK(refused.exit_code == exit_code(ErrorKind::conflict));
+  CHECK_THAT(refused.err, Catch::Contains(moved + "/mnt"));
+  CHECK(refused.out.find("unmounted") == std::string::npos);
+  CHECK(mounted_below(std::filesystem::canonical(moved).string()));
+  // A link in its place names another session's key: nothing is unmounted either.
+  std::filesystem::remove_all(parent);
+  std::filesystem::create_directory_symlink(moved, parent);
+  auto linked = sif_umount(sh_quote(parent + "/mnt"));
+  CHECK(linked.exit_code != 0);
+  CHECK(linked.out.find("unmounted") == std::string::npos);
+  CHECK(mounted_below(std::filesystem::canonical(moved).string()));
+  std::filesystem::remove(parent);
+  std::filesystem::rename(moved, parent);
+  auto unmounted = sif_umount(sh_quote(parent + "/mnt"));
+  INFO(unmounted.err);
+  CHECK(unmounted.exit_code == 0);
+  CHECK_FALSE(mounted_below(std::filesystem::canonical(dir.path()).string()));
+}

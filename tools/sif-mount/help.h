@@ -33,7 +33,7 @@ too. A bundle's config.json comes from the same generator as sif-run's (default 
 and binds files kept in the session directory.
 
 JSON (--json, on stdout): {image, rootfs, work_dir, entries: [{kind, target,
-  loop_device, fuse_pid}], target, config}; kind is squashfs, squashfuse, tmpfs, overlay
+  loop_device, fuse_pid, mount_id}], target, config}; kind is squashfs, squashfuse, tmpfs, overlay
   or fuse-overlayfs, in mount order.
 
 Exit codes:
@@ -61,7 +61,8 @@ Exit codes:
   2  bad usage (DIR is a symbolic link)
   3  not found (DIR is not mounted by sif-mount)
   5  I/O error (a mount could not be undone; the record is kept to retry)
-  7  conflict (something else is still mounted in the session directory)
+  7  conflict (something else is still mounted in the session directory, or a recorded
+     mount was moved elsewhere or a link lies on its path: nothing was unmounted there)
 )";
 
 } // namespace sifkit::tools
