@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cerrno>
+#include <cstdint>
 
 #include <fcntl.h>
 #include <linux/openat2.h>
@@ -14,6 +15,27 @@ namespace {
 
 long openat2_call(int dirfd, const char* path, const open_how& how) {
   return ::syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+}
+
+// openat2 of the directory `name` from `dirfd` with `resolve`; `shown` names it.
+Result<File> open_directory_how(int dirfd, const std::string& name, std::uint64_t resolve,
+                                const std::string& shown, ErrorKind refusal) {
+  open_how how{};
+  how.flags = O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+  how.resolve = resolve;
+  long fd = -1;
+  do {
+    fd = openat2_call(dirfd, name.c_str(), how);
+  } while (fd < 0 && errno == EAGAIN); // a rename elsewhere raced the lookup: try again
+  if (fd < 0) {
+    int saved = errno;
+    if (saved == ELOOP || saved == ENOTDIR || saved == EXDEV) {
+      return fail(refusal, shown + " is a symbolic link, not a directory, or on another mount "
+                                   "(refused: it must be a real directory)");
+    }
+    return fail_errno("opening " + shown, saved);
+  }
+  return File::adopt(static_cast<int>(fd), shown);
 }
 
 } // namespace
@@ -31,23 +53,13 @@ Result<File> open_directory_nofollow(const std::string& path) {
 }
 
 Result<File> open_directory_beneath(const File& root, const std::string& name, ErrorKind refusal) {
-  open_how how{};
-  how.flags = O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
-  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_XDEV;
-  std::string shown = root.path() + "/" + name;
-  long fd = -1;
-  do {
-    fd = openat2_call(root.fd(), name.c_str(), how);
-  } while (fd < 0 && errno == EAGAIN); // a rename elsewhere raced the lookup: try again
-  if (fd < 0) {
-    int saved = errno;
-    if (saved == ELOOP || saved == ENOTDIR || saved == EXDEV) {
-      return fail(refusal, shown + " is a symbolic link, not a directory, or on another mount "
-                                   "(refused: it must be a real directory)");
-    }
-    return fail_errno("opening " + shown, saved);
-  }
-  return File::adopt(static_cast<int>(fd), shown);
+  return open_directory_how(root.fd(), name,
+                            RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_XDEV,
+                            root.path() + "/" + name, refusal);
+}
+
+Result<File> open_directory_without_links(const std::string& path, ErrorKind refusal) {
+  return open_directory_how(AT_FDCWD, path, RESOLVE_NO_SYMLINKS, path, refusal);
 }
 
 Result<void> make_directory_in(const File& root, const std::string& name, mode_t mode) {

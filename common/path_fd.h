@@ -29,6 +29,12 @@ Result<File> open_directory_nofollow(const std::string& path);
 // `io` otherwise. The returned File's path() is root.path() + "/" + `name`.
 Result<File> open_directory_beneath(const File& root, const std::string& name, ErrorKind refusal);
 
+// Opens the directory `path` (absolute) with openat2(O_PATH | O_DIRECTORY,
+// RESOLVE_NO_SYMLINKS): no component may be a symbolic link (for canonical paths recorded
+// earlier, where a link now means someone changed the path). `refusal` when one is or is
+// not a directory, `not_found` when it is missing, `io` otherwise.
+Result<File> open_directory_without_links(const std::string& path, ErrorKind refusal);
+
 // Creates the directory `name` (one component) in `root` with `mode` unless something of
 // that name exists (mkdirat never follows a link; open_directory_beneath then refuses
 // what is not a directory). `io` with the system's reason.

@@ -11,11 +11,7 @@
 #include <optional>
 
 #include "mount.h"
-#include <fcntl.h>
-#include <linux/openat2.h>
 #include <sys/mount.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 namespace sifkit::runtime {
@@ -56,16 +52,11 @@ Result<std::optional<std::string>> mount_point_of(std::uint64_t id) {
 // would always find it busy; it goes when the descriptor is closed, right after.
 Result<void> unmount_through_descriptor(const MountEntry& entry) {
   const std::string& target = entry.target;
-  open_how how{};
-  how.flags = O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
-  how.resolve = RESOLVE_NO_SYMLINKS;
-  long fd = ::syscall(SYS_openat2, AT_FDCWD, target.c_str(), &how, sizeof how);
-  int open_error = fd < 0 ? errno : 0;
-  if (fd < 0 && open_error != ENOENT && open_error != ELOOP && open_error != ENOTDIR) {
-    return fail_errno("opening " + target, open_error);
+  auto handle = open_directory_without_links(target, ErrorKind::conflict);
+  if (!handle && handle.error().kind() == ErrorKind::io) {
+    return std::unexpected(handle.error());
   }
-  File handle = fd >= 0 ? File::adopt(static_cast<int>(fd), target) : File();
-  std::uint64_t found = handle.is_open() ? mount_id_of(handle.fd()).value_or(0) : 0;
+  std::uint64_t found = handle ? mount_id_of(handle->fd()).value_or(0) : 0;
   if (entry.mount_id != 0 && found != entry.mount_id) {
     auto moved = mount_point_of(entry.mount_id);
     if (!moved) {
@@ -77,16 +68,15 @@ Result<void> unmount_through_descriptor(const MountEntry& entry) {
     }
     return {}; // gone
   }
-  if (!handle.is_open()) {
-    if (open_error == ENOENT) {
+  if (!handle) {
+    if (handle.error().kind() == ErrorKind::not_found) {
       return {}; // not there any more
     }
-    return fail(ErrorKind::conflict,
-                "not unmounting " + target + ": a symbolic link now lies on its path");
+    return std::unexpected(std::move(handle.error()).with_context("not unmounting " + target));
   }
   // umount2 refuses (EINVAL) a directory that is not a mount's root: nothing there any
   // more. A dead FUSE daemon's mount cannot be stat'ed, but is unmounted all the same.
-  if (::umount2(fd_path(handle.fd()).c_str(), MNT_DETACH) != 0 && errno != EINVAL) {
+  if (::umount2(fd_path(handle->fd()).c_str(), MNT_DETACH) != 0 && errno != EINVAL) {
     return fail_errno("unmounting " + target, errno);
   }
   return {};

@@ -89,3 +89,19 @@ TEST_CASE("a directory of another uid is not the caller's own", "[path_fd][hosti
   CHECK(own.error().kind() == ErrorKind::usage);
   CHECK_THAT(own.error().message(), Catch::Contains("uid 4242"));
 }
+
+TEST_CASE("a recorded path is opened only while none of its components is a link",
+          "[path_fd][hostile]") {
+  TempDir dir;
+  std::string real = dir.file("real");
+  fs::create_directories(real + "/inner");
+  fs::create_directory_symlink(real, dir.file("link"));
+  std::string canonical = fs::canonical(real).string();
+  REQUIRE(open_directory_without_links(canonical + "/inner", ErrorKind::conflict));
+  std::string through_link = fs::canonical(dir.path()).string() + "/link/inner";
+  auto refused = open_directory_without_links(through_link, ErrorKind::conflict);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().kind() == ErrorKind::conflict);
+  CHECK(open_directory_without_links(canonical + "/missing", ErrorKind::conflict).error().kind() ==
+        ErrorKind::not_found);
+}
