@@ -5,6 +5,7 @@
 #include <runtime/fuse_mount.h>
 #include <runtime/loop_device.h>
 #include <runtime/mount_record.h>
+#include <runtime/mountinfo.h>
 #include <runtime/overlay.h>
 #include <runtime/overlay_mount.h>
 #include <runtime/userns.h>
@@ -52,7 +53,7 @@ public:
   Result<void> mount_all() {
     bool direct = m_image.layers.size() == 1 && m_options.writable == Writable::no &&
                   m_options.overlays.empty() && !m_image.overlay;
-    std::vector<std::string> lowers_top_first;
+    std::vector<StackDir> lowers_top_first;
     if (!direct) {
       if (auto made = make_dir(m_record.work_dir + "/layers"); !made) {
         return made;
@@ -68,7 +69,8 @@ public:
                                    .with_context(fmt::format("mounting layer {} of {} at offset {}",
                                                              i + 1, m_image.path, layer.offset)));
       }
-      lowers_top_first.insert(lowers_top_first.begin(), target);
+      // Our own mount points, in the private work directory: no descriptor needed.
+      lowers_top_first.insert(lowers_top_first.begin(), StackDir{target, File()});
     }
     if (direct) {
       return {};
@@ -77,13 +79,18 @@ public:
     if (!items) {
       return std::unexpected(items.error());
     }
-    lowers_top_first.insert(lowers_top_first.begin(), items->lowers_top_first.begin(),
-                            items->lowers_top_first.end());
+    lowers_top_first.insert(lowers_top_first.begin(),
+                            std::make_move_iterator(items->lowers_top_first.begin()),
+                            std::make_move_iterator(items->lowers_top_first.end()));
+    items->lowers_top_first.clear();
+    // The descriptors in `lowers_top_first` and `items` stay open until the overlay is up.
     return mount_overlay(lowers_top_first, *items);
   }
 
 private:
   Result<void> add(MountEntry entry) {
+    // Known when the target can be opened (unmounting then checks it); else 0, unchecked.
+    entry.mount_id = mount_id_at(entry.target).value_or(0);
     m_record.entries.push_back(std::move(entry));
     return write_mount_record(m_record);
   }
@@ -112,8 +119,8 @@ private:
     if (!loop) {
       return std::unexpected(loop.error());
     }
-    if (::mount(loop->path().c_str(), target.c_str(), "squashfs", MS_RDONLY | MS_NODEV, nullptr) !=
-        0) {
+    if (::mount(loop->path().c_str(), target.c_str(), "squashfs", MS_RDONLY | MS_NODEV | MS_NOSUID,
+                nullptr) != 0) {
       int saved = errno;
       std::string what = "mounting " + loop->path() + " (squashfs) on " + target;
       if (saved == EPERM) {
@@ -132,7 +139,7 @@ private:
     if (!program) {
       return std::unexpected(program.error());
     }
-    std::string options = fmt::format("ro,offset={}", layer.offset);
+    std::string options = fmt::format("ro,nosuid,nodev,offset={}", layer.offset);
     if (::geteuid() == 0) {
       options += ",allow_other"; // the container's processes may run as another uid
     }
@@ -144,38 +151,18 @@ private:
     return add(MountEntry{"squashfuse", target, "", *pid});
   }
 
-  Result<void> mount_overlay(const std::vector<std::string>& lowers_top_first,
-                             const OverlayStack& items) {
+  Result<void> mount_overlay(const std::vector<StackDir>& lowers_top_first, OverlayStack& items) {
     bool privileged = ::geteuid() == 0;
-    std::string upper = items.upper, work = items.work;
-    if (m_options.writable == Writable::tmpfs && upper.empty()) {
-      std::string overlay = m_record.work_dir + "/overlay";
-      if (auto made = make_dir(overlay); !made) {
+    if (m_options.writable == Writable::tmpfs && !items.upper) {
+      if (auto made = make_tmpfs_upper(privileged, items); !made) {
         return made;
       }
-      // Without privilege no tmpfs can be mounted: the upper layer lives in work_dir.
-      if (privileged) {
-        if (auto mounted = mount_tmpfs(overlay, m_options.tmpfs_size_mb); !mounted) {
-          return mounted;
-        }
-        if (auto added = add(MountEntry{"tmpfs", overlay, "", 0}); !added) {
-          return added;
-        }
-      }
-      upper = overlay + "/upper";
-      work = overlay + "/work";
-      for (const auto& dir : {upper, work}) {
-        if (auto made = make_dir(dir); !made) {
-          return made;
-        }
-      }
-      ::chmod(upper.c_str(), 0755); // the root directory of the container
-    }
-    auto options = overlay_options(lowers_top_first, upper, work);
-    if (!options) {
-      return std::unexpected(options.error());
     }
     if (privileged && !items.fuse_upper) {
+      auto options = stack_options(lowers_top_first, items, PathForm::kernel);
+      if (!options) {
+        return std::unexpected(options.error());
+      }
       auto mounted = mount_kernel_overlay(m_record.rootfs, *options);
       if (mounted) {
         return add(MountEntry{"overlay", m_record.rootfs, "", 0});
@@ -185,11 +172,61 @@ private:
         return mounted;
       }
     }
+    auto options = stack_options(lowers_top_first, items, PathForm::checked);
+    if (!options) {
+      return std::unexpected(options.error());
+    }
     auto pid = mount_fuse_overlay(m_record.rootfs, *options, m_options.fuse_lifetime);
     if (!pid) {
       return std::unexpected(pid.error());
     }
     return add(MountEntry{"fuse-overlayfs", m_record.rootfs, "", *pid});
+  }
+
+  // The upper and work directories of a writable overlay without a writable item: on a
+  // tmpfs (privileged), else in work_dir.
+  Result<void> make_tmpfs_upper(bool privileged, OverlayStack& items) {
+    std::string overlay = m_record.work_dir + "/overlay";
+    if (auto made = make_dir(overlay); !made) {
+      return made;
+    }
+    if (privileged) {
+      if (auto mounted = mount_tmpfs(overlay, m_options.tmpfs_size_mb); !mounted) {
+        return mounted;
+      }
+      if (auto added = add(MountEntry{"tmpfs", overlay, "", 0}); !added) {
+        return added;
+      }
+    }
+    items.upper = StackDir{overlay + "/upper", File()};
+    items.work = StackDir{overlay + "/work", File()};
+    for (const auto& dir : {items.upper->path, items.work->path}) {
+      if (auto made = make_dir(dir); !made) {
+        return made;
+      }
+    }
+    ::chmod(items.upper->path.c_str(), 0755); // the root directory of the container
+    return {};
+  }
+
+  // Which path of each StackDir the overlay's options name: the descriptor's
+  // /proc/self/fd/N for the kernel's overlayfs (in this process), the checked path for
+  // fuse-overlayfs (another process).
+  enum class PathForm { kernel, checked };
+
+  static Result<std::string> stack_options(const std::vector<StackDir>& lowers_top_first,
+                                           const OverlayStack& items, PathForm form) {
+    auto path = [form](const StackDir& dir) {
+      return form == PathForm::kernel ? dir.kernel_path() : dir.path;
+    };
+    std::vector<std::string> lowers;
+    for (const auto& dir : lowers_top_first) {
+      lowers.push_back(path(dir));
+    }
+    if (!items.upper || !items.work) {
+      return overlay_options(lowers, "", "");
+    }
+    return overlay_options(lowers, path(*items.upper), path(*items.work));
   }
 
   const RunImage& m_image;

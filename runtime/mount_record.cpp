@@ -29,6 +29,9 @@ Result<MountEntry> parse_entry(const nlohmann::json& item) {
     }
     entry.fuse_pid = static_cast<int>(value);
   }
+  if (auto id = item.value("mount_id", nlohmann::json()); id.is_number_unsigned()) {
+    entry.mount_id = id.get<std::uint64_t>();
+  }
   return entry;
 }
 
@@ -44,7 +47,8 @@ nlohmann::ordered_json mount_record_json(const MountRecord& record) {
     entries.push_back({{"kind", entry.kind},
                        {"target", entry.target},
                        {"loop_device", entry.loop_device},
-                       {"fuse_pid", entry.fuse_pid}});
+                       {"fuse_pid", entry.fuse_pid},
+                       {"mount_id", entry.mount_id}});
   }
   return {{"image", record.image},
           {"rootfs", record.rootfs},
@@ -84,9 +88,9 @@ Result<MountRecord> parse_mount_record(const std::string& text, const std::strin
 Result<void> write_mount_record(const MountRecord& record) {
   std::string path = mount_record_path(record.work_dir);
   // A record means nothing after a reboot (nothing stays mounted): atomic, not synced.
-  return with_context(write_file_atomic(path, mount_record_json(record).dump(2) + "\n",
-                                        Durability::unsynced),
-                      "writing the mount record " + path);
+  return with_context(
+      write_file_atomic(path, mount_record_json(record).dump(2) + "\n", Durability::unsynced),
+      "writing the mount record " + path);
 }
 
 Result<MountRecord> read_mount_record(const std::string& work_dir) {

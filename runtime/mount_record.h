@@ -16,7 +16,7 @@ namespace sifkit::runtime {
 std::string mount_record_path(const std::string& work_dir);
 
 // The record as JSON: {image, rootfs, work_dir, entries: [{kind, target, loop_device,
-// fuse_pid}]}, entries in mount order.
+// fuse_pid, mount_id}]}, entries in mount order.
 nlohmann::ordered_json mount_record_json(const MountRecord& record);
 
 // Parses the JSON text of a record; `corrupt_input` naming `source` when malformed.

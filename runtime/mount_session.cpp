@@ -3,6 +3,7 @@
 #include <common/file.h>
 #include <runtime/host.h>
 #include <runtime/mount_record.h>
+#include <runtime/mount_target.h>
 #include <runtime/mountinfo.h>
 #include <runtime/spec.h>
 #include <runtime/state.h>
@@ -10,6 +11,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -17,22 +19,6 @@
 namespace sifkit::runtime {
 
 namespace {
-
-// `conflict` unless `dir` is an empty directory; creates it when `create` and missing.
-Result<void> require_empty_directory(const std::string& dir, bool create) {
-  if (create && ::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
-    return fail_errno("creating " + dir, errno);
-  }
-  std::error_code error;
-  if (!std::filesystem::is_directory(dir, error)) {
-    return error ? fail(ErrorKind::not_found, dir + ": " + error.message())
-                 : fail(ErrorKind::conflict, dir + " is not a directory");
-  }
-  if (!std::filesystem::is_empty(dir, error) || error) {
-    return fail(ErrorKind::conflict, dir + " is not an empty directory");
-  }
-  return {};
-}
 
 // Creates the session directory exclusively: two sif-mounts of one directory race here.
 Result<std::string> claim_session(const std::string& target, const std::string& shown) {
@@ -82,16 +68,47 @@ Result<std::string> write_bundle_config(const RunImage& image, const std::string
   return config;
 }
 
+// Mounts the image on `rootfs`: as root in the session directory first, then attached
+// to the descriptor checked before (runtime/mount_target.h); without privilege (FUSE,
+// through fusermount3's own checks of the mount point) on its path.
+Result<MountRecord> mount_on(const RunImage& image, const MountTarget& rootfs,
+                             const std::string& session_dir, MountOptions options) {
+  options.fuse_lifetime = FuseLifetime::detached;
+  if (::geteuid() != 0) {
+    return mount_image(image, rootfs.path, session_dir, options);
+  }
+  std::string staging = session_dir + "/root";
+  if (::mkdir(staging.c_str(), 0700) != 0) {
+    return fail_errno("creating " + staging, errno);
+  }
+  auto record = mount_image(image, staging, session_dir, options);
+  if (!record) {
+    return record;
+  }
+  if (auto attached = attach_root_mount(*record, rootfs); !attached) {
+    (void)unmount_all(*record);
+    return std::unexpected(attached.error());
+  }
+  ::rmdir(staging.c_str()); // empty now; unmount_all never removes it
+  return record;
+}
+
 Result<MountSession> mount_in(const RunImage& image, const SessionRequest& request,
-                              MountSession session) {
+                              const MountTarget& target, MountSession session) {
   bool bundle = request.kind == SessionKind::bundle;
-  std::string rootfs = bundle ? session.target + "/rootfs" : session.target;
-  if (auto empty = require_empty_directory(rootfs, bundle); !empty) {
+  std::optional<MountTarget> bundle_rootfs;
+  if (bundle) {
+    auto opened = open_mount_target_in(target, "rootfs");
+    if (!opened) {
+      return std::unexpected(opened.error());
+    }
+    bundle_rootfs = std::move(*opened);
+  }
+  const MountTarget& rootfs = bundle ? *bundle_rootfs : target;
+  if (auto empty = require_empty(rootfs); !empty) {
     return std::unexpected(empty.error());
   }
-  MountOptions options = request.mount;
-  options.fuse_lifetime = FuseLifetime::detached;
-  auto record = mount_image(image, rootfs, session.session_dir, options);
+  auto record = mount_on(image, rootfs, session.session_dir, request.mount);
   if (!record) {
     return std::unexpected(record.error());
   }
@@ -112,19 +129,21 @@ Result<MountSession> mount_session(const SessionRequest& request) {
   if (!image) {
     return std::unexpected(image.error());
   }
-  if (request.kind == SessionKind::bundle && ::mkdir(request.target.c_str(), 0755) != 0 &&
-      errno != EEXIST) {
+  bool bundle = request.kind == SessionKind::bundle;
+  if (bundle && ::mkdir(request.target.c_str(), 0755) != 0 && errno != EEXIST) {
     return fail_errno("creating the bundle directory " + request.target, errno);
   }
-  auto target = real_path(request.target);
+  auto target =
+      open_mount_target(request.target, bundle ? "the bundle directory" : "the mount point");
   if (!target) {
     return std::unexpected(target.error());
   }
-  auto session_dir = claim_session(*target, request.target);
+  auto session_dir = claim_session(target->path, request.target);
   if (!session_dir) {
     return std::unexpected(session_dir.error());
   }
-  auto session = mount_in(*image, request, MountSession{*target, *session_dir, "", {}});
+  auto session =
+      mount_in(*image, request, *target, MountSession{target->path, *session_dir, "", {}});
   if (!session) {
     (void)remove_tree_unless_mounted(*session_dir);
   }
@@ -165,6 +184,11 @@ Result<MountSession> start_mount_session(const SessionRequest& request) {
 }
 
 Result<MountRecord> end_mount_session(const std::string& dir) {
+  struct stat st {};
+  if (::lstat(dir.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
+    // sif-mount never mounts on a link: whatever it names is not this session's.
+    return fail(ErrorKind::usage, dir + " is a symbolic link; give the directory itself");
+  }
   auto target = session_target(dir);
   if (!target) {
     return std::unexpected(target.error());

@@ -2,10 +2,15 @@
 
 #include <common/file.h>
 
+#include <cerrno>
+#include <cstdlib>
 #include <filesystem>
 #include <optional>
 #include <sstream>
 #include <system_error>
+
+#include <fcntl.h>
+#include <sys/stat.h>
 
 namespace sifkit::runtime {
 
@@ -61,15 +66,16 @@ Result<std::vector<MountTableEntry>> read_mount_table(const std::string& path) {
   while (std::getline(lines, line)) {
     // id parent major:minor root mount-point options [optional fields...] - fstype ...
     std::istringstream fields(line);
-    std::string id, parent, device, root, point, field;
-    if (!(fields >> id >> parent >> device >> root >> point)) {
+    std::string id, parent, device, root, point, options, field;
+    if (!(fields >> id >> parent >> device >> root >> point >> options)) {
       continue;
     }
     while (fields >> field && field != "-") {
     }
     std::string type;
     if (field == "-" && fields >> type) {
-      entries.push_back(MountTableEntry{decode_octal(point), type});
+      entries.push_back(MountTableEntry{std::strtoull(id.c_str(), nullptr, 10), decode_octal(point),
+                                        type, options});
     }
   }
   return entries;
@@ -85,6 +91,26 @@ Result<std::vector<std::string>> mount_points() {
     points.push_back(std::move(entry.mount_point));
   }
   return points;
+}
+
+Result<std::uint64_t> mount_id_of(int fd) {
+  struct statx sx {};
+  if (::statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &sx) != 0) {
+    return fail_errno("reading the mount id", errno);
+  }
+  if ((sx.stx_mask & STATX_MNT_ID) == 0) {
+    return fail(ErrorKind::unsupported, "the kernel reports no mount id (Linux 5.8 or later)");
+  }
+  return sx.stx_mnt_id;
+}
+
+Result<std::uint64_t> mount_id_at(const std::string& path) {
+  int fd = ::open(path.c_str(), O_PATH | O_CLOEXEC);
+  if (fd < 0) {
+    return fail_errno("opening " + path, errno);
+  }
+  File handle = File::adopt(fd, path);
+  return with_context(mount_id_of(fd), path);
 }
 
 Result<bool> has_mount_at_or_below(const std::string& path) {

@@ -4,6 +4,7 @@
 // sifkit never removes a directory tree through a mount and knows what is still mounted.
 #include <common/error.h>
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -11,8 +12,10 @@ namespace sifkit::runtime {
 
 // One line of a mount table: where something is mounted, and its file system type.
 struct MountTableEntry {
+  std::uint64_t id = 0;    // the mount's id (statx's STATX_MNT_ID)
   std::string mount_point; // octal escapes such as \040 decoded
   std::string fs_type;     // "squashfs", "overlay", "cgroup2", ...
+  std::string options;     // the per-mount options: "ro,nosuid,nodev,relatime", ...
 };
 
 // The mount table `path` (in /proc/self/mountinfo's format), in its order. `io` (or
@@ -23,6 +26,14 @@ read_mount_table(const std::string& path = "/proc/self/mountinfo");
 // The mount points of this mount namespace, in mountinfo's order (octal escapes such as
 // \040 decoded). `io` when /proc/self/mountinfo cannot be read.
 Result<std::vector<std::string>> mount_points();
+
+// The id of the mount `fd` (a descriptor, O_PATH ones too) lies on (statx STATX_MNT_ID).
+// `io` with the system's reason.
+Result<std::uint64_t> mount_id_of(int fd);
+
+// The id of the mount on `path`, the mount point itself (mount_id_of after opening it
+// O_PATH). Errors of open and statx.
+Result<std::uint64_t> mount_id_at(const std::string& path);
 
 // True when `path` (absolute, normalised) or anything below it is a mount point.
 Result<bool> has_mount_at_or_below(const std::string& path);

@@ -53,7 +53,10 @@ Result<std::string> overlay_options(const std::vector<std::string>& lowers_top_f
 }
 
 Result<void> mount_kernel_overlay(const std::string& target, const std::string& options) {
-  unsigned long flags = options.find(",upperdir=") == std::string::npos ? MS_RDONLY : 0;
+  unsigned long flags = MS_NOSUID | MS_NODEV;
+  if (options.find(",upperdir=") == std::string::npos) {
+    flags |= MS_RDONLY;
+  }
   if (::mount("overlay", target.c_str(), "overlay", flags, options.c_str()) != 0) {
     return fail_errno("mounting overlayfs on " + target, errno);
   }
@@ -66,7 +69,7 @@ Result<int> mount_fuse_overlay(const std::string& target, const std::string& opt
   if (!program) {
     return std::unexpected(program.error());
   }
-  std::string all = options;
+  std::string all = options + ",nosuid,nodev";
   if (::geteuid() == 0) {
     all += ",allow_other"; // the container's processes may run as another uid
   }

@@ -18,12 +18,12 @@ namespace sifkit::runtime {
 Result<std::string> overlay_options(const std::vector<std::string>& lowers_top_first,
                                     const std::string& upper, const std::string& work);
 
-// Mounts the kernel's overlayfs on `target` with `options` (read-only when they name no
-// upperdir). `io` with the system's reason.
+// Mounts the kernel's overlayfs on `target` with `options`, nosuid and nodev (read-only
+// when they name no upperdir). `io` with the system's reason.
 Result<void> mount_kernel_overlay(const std::string& target, const std::string& options);
 
-// Runs fuse-overlayfs with `options` on `target` in the foreground as our child (see
-// start_fuse_daemon) and returns its pid. `unsupported` when fuse-overlayfs is missing.
+// Runs fuse-overlayfs with `options`, nosuid and nodev, on `target` in the foreground as our child
+// (see start_fuse_daemon) and returns its pid. `unsupported` when fuse-overlayfs is missing.
 Result<int> mount_fuse_overlay(const std::string& target, const std::string& options,
                                FuseLifetime lifetime);
 

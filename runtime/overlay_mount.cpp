@@ -1,5 +1,6 @@
 #include "overlay_mount.h"
 
+#include <common/path_fd.h>
 #include <runtime/fuse_mount.h>
 #include <runtime/loop_device.h>
 #include <runtime/overlay_items.h>
@@ -23,9 +24,10 @@ Result<void> make_dir(const std::string& path, mode_t mode) {
   return {};
 }
 
-bool is_directory(const std::string& path) {
+// Whether `name` exists in `root` (as anything, a link included).
+bool exists_in(const File& root, const std::string& name) {
   struct stat st {};
-  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+  return ::fstatat(root.fd(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
 Result<std::int64_t> file_size(const std::string& path) {
@@ -51,7 +53,15 @@ public:
 
   Result<void> add_item(const OverlaySpec& item) {
     if (item.kind == OverlayKind::directory) {
-      return item.read_only ? add_lower(item.path) : use_upper_dir(item.path, false);
+      if (item.read_only) {
+        // Opened once: the overlay gets this directory even if its path changes later.
+        auto dir = open_directory_nofollow(item.path);
+        if (!dir) {
+          return std::unexpected(dir.error());
+        }
+        return add_lower(StackDir{item.path, std::move(*dir)});
+      }
+      return use_host_upper_dir(item.path);
     }
     auto size = file_size(item.path);
     if (!size) {
@@ -76,20 +86,43 @@ public:
   OverlayStack& stack() { return m_stack; }
 
 private:
-  Result<void> add_lower(const std::string& dir) {
-    m_stack.lowers_top_first.push_back(dir);
+  Result<void> add_lower(StackDir dir) {
+    m_stack.lowers_top_first.push_back(std::move(dir));
     return {};
   }
 
-  // DIR/upper and DIR/work, created on first use, as SingularityCE's overlay dirs.
-  Result<void> use_upper_dir(const std::string& dir, bool fuse) {
-    for (const char* name : {"/upper", "/work"}) {
-      if (auto made = make_dir(dir + name, 0755); !made) {
+  // DIR/upper and DIR/work of a writable --overlay DIR, created on first use, as
+  // SingularityCE's overlay dirs. DIR must be the caller's own: another account could
+  // plant links in it.
+  Result<void> use_host_upper_dir(const std::string& dir) {
+    auto root = open_directory_nofollow(dir);
+    if (!root) {
+      return std::unexpected(root.error());
+    }
+    if (auto own = require_own_directory(*root, "the writable overlay directory"); !own) {
+      return own;
+    }
+    return use_upper_dir(*root, ErrorKind::usage, false);
+  }
+
+  // upper/ and work/ in `root` (created on first use), opened beneath it without
+  // following links; anything else there is `refusal`.
+  Result<void> use_upper_dir(const File& root, ErrorKind refusal, bool fuse) {
+    std::optional<StackDir> dirs[2];
+    const char* names[2] = {"upper", "work"};
+    for (int i = 0; i < 2; ++i) {
+      if (auto made = make_directory_in(root, names[i], 0755); !made) {
         return made;
       }
+      auto opened = open_directory_beneath(root, names[i], refusal);
+      if (!opened) {
+        return std::unexpected(opened.error());
+      }
+      std::string path = opened->path();
+      dirs[i] = StackDir{std::move(path), std::move(*opened)};
     }
-    m_stack.upper = dir + "/upper";
-    m_stack.work = dir + "/work";
+    m_stack.upper = std::move(dirs[0]);
+    m_stack.work = std::move(dirs[1]);
     m_stack.fuse_upper = fuse;
     return {};
   }
@@ -103,15 +136,27 @@ private:
     if (!fuse) {
       return std::unexpected(fuse.error());
     }
+    // The root of the file system just mounted on our own private mount point.
+    auto root = open_directory_nofollow(*target);
+    if (!root) {
+      return std::unexpected(root.error());
+    }
     if (file.kind == OverlayKind::squashfs) {
-      return add_lower(*target);
+      return add_lower(StackDir{*target, std::move(*root)});
     }
     if (!file.read_only) {
-      return use_upper_dir(*target, *fuse);
+      return use_upper_dir(*root, ErrorKind::corrupt_input, *fuse);
     }
     // A read-only ext3 overlay made by `overlay create` holds its content in upper/.
-    std::string upper = *target + "/upper";
-    return add_lower(is_directory(upper) ? upper : *target);
+    if (!exists_in(*root, "upper")) {
+      return add_lower(StackDir{*target, std::move(*root)});
+    }
+    auto upper = open_directory_beneath(*root, "upper", ErrorKind::corrupt_input);
+    if (!upper) {
+      return std::unexpected(upper.error());
+    }
+    std::string path = upper->path();
+    return add_lower(StackDir{std::move(path), std::move(*upper)});
   }
 
   Result<std::string> next_mount_point() {
@@ -156,7 +201,8 @@ private:
     if (!program) {
       return std::unexpected(program.error());
     }
-    std::string options = fmt::format("{},offset={}", file.read_only ? "ro" : "rw", file.offset);
+    std::string options =
+        fmt::format("{},nosuid,nodev,offset={}", file.read_only ? "ro" : "rw", file.offset);
     if (!squashfs) {
       options += ",fakeroot"; // permission checks as root: the container's uid may differ
     }
@@ -181,6 +227,10 @@ private:
 };
 
 } // namespace
+
+std::string StackDir::kernel_path() const {
+  return handle.is_open() ? fd_path(handle.fd()) : path;
+}
 
 Result<std::string> find_fuse2fs() {
   if (auto found = find_program("fuse2fs")) {

@@ -1,10 +1,14 @@
 // unmount_all: undoing a MountRecord, newest mount first.
+#include <common/file.h>
+#include <common/path_fd.h>
 #include <runtime/fuse_mount.h>
 #include <runtime/mount_record.h>
 #include <runtime/mountinfo.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
+#include <optional>
 
 #include "mount.h"
 #include <sys/mount.h>
@@ -26,6 +30,58 @@ Result<bool> is_mount_point(const std::string& path) {
   return std::find(points->begin(), points->end(), path) != points->end();
 }
 
+// Where the mount `id` is now, when it is still in the mount table.
+Result<std::optional<std::string>> mount_point_of(std::uint64_t id) {
+  auto table = read_mount_table();
+  if (!table) {
+    return std::unexpected(table.error());
+  }
+  for (const auto& mount : *table) {
+    if (mount.id == id) {
+      return std::optional(mount.mount_point);
+    }
+  }
+  return std::optional<std::string>();
+}
+
+// Unmounts the mount of `entry` on its target (a canonical path, as records hold them):
+// opened without following any link, so that a link planted on the way since the mount
+// is refused rather than followed; the mount found there must be the recorded one (its
+// id), else the recorded one was moved away (`conflict` naming where) or is gone. It is
+// detached through the descriptor: the descriptor holds the mount, so a plain umount
+// would always find it busy; it goes when the descriptor is closed, right after.
+Result<void> unmount_through_descriptor(const MountEntry& entry) {
+  const std::string& target = entry.target;
+  auto handle = open_directory_without_links(target, ErrorKind::conflict);
+  if (!handle && handle.error().kind() == ErrorKind::io) {
+    return std::unexpected(handle.error());
+  }
+  std::uint64_t found = handle ? mount_id_of(handle->fd()).value_or(0) : 0;
+  if (entry.mount_id != 0 && found != entry.mount_id) {
+    auto moved = mount_point_of(entry.mount_id);
+    if (!moved) {
+      return std::unexpected(moved.error());
+    }
+    if (*moved) {
+      return fail(ErrorKind::conflict, "not unmounting " + target + ": its mount is now at " +
+                                           **moved + " (moved, or reached through a link)");
+    }
+    return {}; // gone
+  }
+  if (!handle) {
+    if (handle.error().kind() == ErrorKind::not_found) {
+      return {}; // not there any more
+    }
+    return std::unexpected(std::move(handle.error()).with_context("not unmounting " + target));
+  }
+  // umount2 refuses (EINVAL) a directory that is not a mount's root: nothing there any
+  // more. A dead FUSE daemon's mount cannot be stat'ed, but is unmounted all the same.
+  if (::umount2(fd_path(handle->fd()).c_str(), MNT_DETACH) != 0 && errno != EINVAL) {
+    return fail_errno("unmounting " + target, errno);
+  }
+  return {};
+}
+
 Result<void> unmount_target(const MountEntry& entry) {
   // Without privilege umount2 fails with EPERM before it looks: ask the mount table
   // first (a --fakeroot run's mounts lived in its own namespace and are never here).
@@ -41,20 +97,7 @@ Result<void> unmount_target(const MountEntry& entry) {
       return fusermount_unmount(entry.target);
     }
   }
-  if (::umount2(entry.target.c_str(), UMOUNT_NOFOLLOW) == 0) {
-    return {};
-  }
-  if (errno == EINVAL || errno == ENOENT) {
-    return {}; // not mounted any more
-  }
-  if (errno != EBUSY) {
-    return fail_errno("unmounting " + entry.target, errno);
-  }
-  // Busy (a process still has files open there): detach now, freed when they close.
-  if (::umount2(entry.target.c_str(), MNT_DETACH | UMOUNT_NOFOLLOW) != 0 && errno != EINVAL) {
-    return fail_errno("unmounting " + entry.target + " lazily", errno);
-  }
-  return {};
+  return unmount_through_descriptor(entry);
 }
 
 } // namespace

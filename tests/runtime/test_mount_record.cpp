@@ -18,7 +18,7 @@ TEST_CASE("a mount record survives writing and reading", "[mount]") {
   runtime::MountRecord record{"/images/a.sif", work + "/rootfs", work, {}};
   record.entries.push_back({"squashfs", work + "/layers/0", "/dev/loop7", 0});
   record.entries.push_back({"squashfuse", work + "/layers/1", "", 4242});
-  record.entries.push_back({"overlay", work + "/rootfs", "", 0});
+  record.entries.push_back({"overlay", work + "/rootfs", "", 0, 4711});
   REQUIRE(runtime::write_mount_record(record));
 
   auto read = runtime::read_mount_record(work);
@@ -31,6 +31,7 @@ TEST_CASE("a mount record survives writing and reading", "[mount]") {
   CHECK(read->entries[1].kind == "squashfuse");
   CHECK(read->entries[1].fuse_pid == 4242);
   CHECK(read->entries[2].target == work + "/rootfs");
+  CHECK(read->entries[2].mount_id == 4711);
   CHECK(runtime::mount_record_json(*read) == runtime::mount_record_json(record));
 }
 

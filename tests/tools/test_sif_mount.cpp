@@ -3,10 +3,12 @@
 #include <filesystem>
 #include <string>
 
+#include "runtime/account_fixture.h"
 #include "runtime/mount_checks.h"
 #include "support/fixtures.h"
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
+#include <unistd.h>
 
 using namespace sifkit;
 using namespace sifkit::test;
@@ -170,4 +172,177 @@ TEST_CASE("sif-mount without DIR or with DIR and --bundle is a usage error", "[m
   auto help = sif_mount("--help");
   CHECK(help.exit_code == 0);
   CHECK_THAT(help.out, Catch::Contains("Examples:"));
+}
+
+TEST_CASE("every mount sif-mount makes is nosuid and nodev", "[mount][sif-mount][hostile]") {
+  if (auto reason = kernel_mount_skip_reason(); !reason.empty()) {
+    WARN("SKIPPED: " << reason);
+    return;
+  }
+  TempDir dir;
+  std::string sif = dir.file("app.sif");
+  make_busybox_sif(sif, R"({"Cmd": ["true"]})", 2); // a bundle's config needs a command
+  for (const char* method : {"--kernel", "--fuse"}) {
+    if (std::string(method) == "--fuse" && !fuse_mount_skip_reason().empty()) {
+      WARN("SKIPPED: " << fuse_mount_skip_reason());
+      continue;
+    }
+    for (const char* mode : {"--read-only", "--writable", "--bundle"}) {
+      INFO(method << " " << mode);
+      std::string target = dir.file(std::string("target") + method + mode);
+      bool bundle = std::string(mode) == "--bundle";
+      if (!bundle) {
+        std::filesystem::create_directory(target);
+      }
+      auto mounted =
+          sif_mount(std::string(method) + " --json " +
+                    (bundle ? "--bundle " + sh_quote(target) + " " + sh_quote(sif)
+                            : std::string(mode) + " " + sh_quote(sif) + " " + sh_quote(target)));
+      INFO(mounted.err);
+      REQUIRE(mounted.exit_code == 0);
+      UmountGuard guard{target};
+      auto record = nlohmann::json::parse(mounted.out);
+      auto table = runtime::read_mount_table();
+      REQUIRE(table);
+      REQUIRE(record["entries"].size() >= 3); // two layers and the overlay, at least
+      for (const auto& entry : record["entries"]) {
+        std::string point = entry["target"];
+        INFO(entry.dump());
+        std::string options;
+        for (const auto& mount : *table) {
+          if (mount.mount_point == point) {
+            options = mount.options; // the last one: the top of the stack
+          }
+        }
+        REQUIRE_FALSE(options.empty());
+        auto has = [&options](const std::string& flag) {
+          return ("," + options + ",").find("," + flag + ",") != std::string::npos;
+        };
+        CHECK(has("nosuid"));
+        CHECK(has("nodev"));
+      }
+    }
+  }
+}
+
+TEST_CASE("sif-mount refuses a mount point or bundle rootfs that is a link and mounts nothing",
+          "[mount][sif-mount][hostile]") {
+  if (auto reason = kernel_mount_skip_reason(); !reason.empty()) {
+    WARN("SKIPPED: " << reason);
+    return;
+  }
+  TempDir dir;
+  std::string sif = dir.file("app.sif");
+  make_busybox_sif(sif);
+  std::string empty = dir.file("empty"); // root's own empty directory
+  std::filesystem::create_directory(empty);
+  std::string link = dir.file("link");
+  std::filesystem::create_directory_symlink(empty, link);
+  std::string bundle = dir.file("bundle");
+  std::filesystem::create_directory(bundle);
+  std::filesystem::create_directory_symlink(empty, bundle + "/rootfs");
+
+  auto plain = sif_mount(sh_quote(sif) + " " + sh_quote(link));
+  UmountGuard plain_guard{empty};
+  CHECK(plain.exit_code == exit_code(ErrorKind::usage));
+  CHECK_THAT(plain.err, Catch::Contains("symbolic link"));
+  auto in_bundle = sif_mount("--bundle " + sh_quote(bundle) + " " + sh_quote(sif));
+  CHECK(in_bundle.exit_code == exit_code(ErrorKind::usage));
+  CHECK_THAT(in_bundle.err, Catch::Contains(bundle + "/rootfs"));
+  CHECK_FALSE(mounted_below(std::filesystem::canonical(dir.path()).string()));
+  CHECK(std::filesystem::is_empty(empty));
+  CHECK_FALSE(std::filesystem::exists(bundle + "/config.json"));
+}
+
+TEST_CASE("sif-mount as root refuses a directory another account owns",
+          "[mount][sif-mount][hostile]") {
+  if (auto reason = kernel_mount_skip_reason(); !reason.empty()) {
+    WARN("SKIPPED: " << reason);
+    return;
+  }
+  auto account = find_account("sifkit-test");
+  if (!account) {
+    WARN("SKIPPED: the account sifkit-test is missing (scripts/setup.sh makes it)");
+    return;
+  }
+  TempDir dir;
+  std::string sif = dir.file("app.sif");
+  make_busybox_sif(sif);
+  std::string theirs = dir.file("theirs");
+  std::string bundle = dir.file("bundle");
+  for (const auto& path : {theirs, bundle}) {
+    std::filesystem::create_directory(path);
+    REQUIRE(::chown(path.c_str(), account->uid, account->gid) == 0);
+  }
+  auto plain = sif_mount(sh_quote(sif) + " " + sh_quote(theirs));
+  UmountGuard plain_guard{theirs};
+  CHECK(plain.exit_code == exit_code(ErrorKind::usage));
+  CHECK_THAT(plain.err, Catch::Contains("uid " + std::to_string(account->uid)));
+  auto in_bundle = sif_mount("--bundle " + sh_quote(bundle) + " " + sh_quote(sif));
+  UmountGuard bundle_guard{bundle};
+  CHECK(in_bundle.exit_code == exit_code(ErrorKind::usage));
+  CHECK_FALSE(mounted_below(std::filesystem::canonical(dir.path()).string()));
+  CHECK(std::filesystem::is_empty(bundle));
+}
+
+TEST_CASE("sif-umount refuses a link to a sif-mount and leaves the mount",
+          "[mount][sif-mount][hostile]") {
+  if (auto reason = kernel_mount_skip_reason(); !reason.empty()) {
+    WARN("SKIPPED: " << reason);
+    return;
+  }
+  MountScene scene;
+  auto mounted = sif_mount(sh_quote(scene.sif) + " " + sh_quote(scene.rootfs));
+  INFO(mounted.err);
+  REQUIRE(mounted.exit_code == 0);
+  UmountGuard guard{scene.rootfs};
+  std::string link = scene.dir.file("link");
+  std::filesystem::create_directory_symlink(scene.rootfs, link);
+  auto refused = sif_umount(sh_quote(link));
+  CHECK(refused.exit_code == exit_code(ErrorKind::usage));
+  CHECK(refused.out.find("unmounted") == std::string::npos);
+  CHECK(mounted_below(std::filesystem::canonical(scene.rootfs).string()));
+  auto unmounted = sif_umount(sh_quote(scene.rootfs));
+  INFO(unmounted.err);
+  CHECK(unmounted.exit_code == 0);
+  CHECK_FALSE(mounted_below(std::filesystem::canonical(scene.rootfs).string()));
+}
+
+TEST_CASE("sif-umount never says unmounted when the mount was moved away under a renamed parent",
+          "[mount][sif-mount][hostile]") {
+  if (auto reason = kernel_mount_skip_reason(); !reason.empty()) {
+    WARN("SKIPPED: " << reason);
+    return;
+  }
+  TempDir dir;
+  std::string sif = dir.file("app.sif");
+  make_busybox_sif(sif);
+  std::string parent = dir.file("parent");
+  std::string moved = dir.file("moved");
+  std::filesystem::create_directories(parent + "/mnt");
+  auto mounted = sif_mount(sh_quote(sif) + " " + sh_quote(parent + "/mnt"));
+  INFO(mounted.err);
+  REQUIRE(mounted.exit_code == 0);
+  UmountGuard guard{parent + "/mnt"};
+  // What the owner of the parent could do: move the mount away, leave an empty stand-in.
+  std::filesystem::rename(parent, moved);
+  std::filesystem::create_directories(parent + "/mnt");
+  auto refused = sif_umount(sh_quote(parent + "/mnt"));
+  CHECK(refused.exit_code == exit_code(ErrorKind::conflict));
+  CHECK_THAT(refused.err, Catch::Contains(moved + "/mnt"));
+  CHECK(refused.out.find("unmounted") == std::string::npos);
+  CHECK(mounted_below(std::filesystem::canonical(moved).string()));
+  // A link in its place names another session's key: nothing is unmounted either.
+  std::filesystem::remove_all(parent);
+  std::filesystem::create_directory_symlink(moved, parent);
+  auto linked = sif_umount(sh_quote(parent + "/mnt"));
+  CHECK(linked.exit_code != 0);
+  CHECK(linked.out.find("unmounted") == std::string::npos);
+  CHECK(mounted_below(std::filesystem::canonical(moved).string()));
+  std::filesystem::remove(parent);
+  std::filesystem::rename(moved, parent);
+  auto unmounted = sif_umount(sh_quote(parent + "/mnt"));
+  INFO(unmounted.err);
+  CHECK(unmounted.exit_code == 0);
+  CHECK_FALSE(mounted_below(std::filesystem::canonical(dir.path()).string()));
 }

@@ -25,19 +25,20 @@ Methods:
             running after sif-mount exits and stop at sif-umount
   default   the kernel method as root, else FUSE; FUSE too when loop devices are refused
 
-DIR must be an empty directory. What was mounted is recorded in the session directory
+DIR must be an empty directory of the caller's own (root: root's), not a symbolic link;
+every mount is nosuid,nodev. What was mounted is recorded in the session directory
 mounts/<hash of DIR>/mounts.json under /run/sifkit (root), else $XDG_RUNTIME_DIR/sifkit,
 else /tmp/sifkit-<uid>; the layers' mount points and the overlay's upper layer live there
 too. A bundle's config.json comes from the same generator as sif-run's (default options)
 and binds files kept in the session directory.
 
 JSON (--json, on stdout): {image, rootfs, work_dir, entries: [{kind, target,
-  loop_device, fuse_pid}], target, config}; kind is squashfs, squashfuse, tmpfs, overlay
+  loop_device, fuse_pid, mount_id}], target, config}; kind is squashfs, squashfuse, tmpfs, overlay
   or fuse-overlayfs, in mount order.
 
 Exit codes:
   0  success
-  2  bad usage
+  2  bad usage (DIR a symbolic link or another uid's directory)
   3  not found (no such image or directory)
   4  corrupt input (a malformed SIF)
   5  I/O error (a mount failed; the message has the system's reason)
@@ -57,9 +58,11 @@ inline constexpr const char* k_umount_footer = R"(Examples:
 
 Exit codes:
   0  success
+  2  bad usage (DIR is a symbolic link)
   3  not found (DIR is not mounted by sif-mount)
   5  I/O error (a mount could not be undone; the record is kept to retry)
-  7  conflict (something else is still mounted in the session directory)
+  7  conflict (something else is still mounted in the session directory, or a recorded
+     mount was moved elsewhere or a link lies on its path: nothing was unmounted there)
 )";
 
 } // namespace sifkit::tools
