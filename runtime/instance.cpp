@@ -183,12 +183,15 @@ Result<std::vector<InstanceListing>> list_instances() {
   for (const auto& entry : std::filesystem::directory_iterator(*root + "/instances", ec)) {
     std::string dir = entry.path().string();
     if (!instance_running(dir)) {
-      // Under the lock, so a supervisor starting now cannot lose its fresh record.
-      if (auto lock = take_instance_lock(dir, false); lock) {
-        if (std::filesystem::exists(dir + "/instance.json")) {
-          clean_dead_instance(*root, dir);
+      // Under the lock, so a supervisor starting now cannot lose its fresh record; taken
+      // only for a record to remove, so a start is not kept from its lock for nothing.
+      if (std::filesystem::exists(dir + "/instance.json")) {
+        if (auto lock = take_instance_lock(dir, false); lock) {
+          if (std::filesystem::exists(dir + "/instance.json")) {
+            clean_dead_instance(*root, dir);
+          }
+          ::close(*lock);
         }
-        ::close(*lock);
       }
       continue;
     }
