@@ -20,7 +20,7 @@ Result<SweepReport> sweep(const Layout& layout) {
   for (const std::string& name : *temps) {
     auto digest = digest_of_temp_name(name);
     if (!digest && is_work_dir_name(name)) {
-      auto removed = remove_if_abandoned(layout.temp_directory() + "/" + name);
+      auto removed = remove_if_abandoned(layout.temp_directory(), name);
       if (!removed) {
         return std::unexpected(removed.error());
       }

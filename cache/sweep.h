@@ -3,8 +3,9 @@
 // Cleaning up after processes that died mid-write: their temp files in tmp/. A temp file
 // is stale exactly when the lock of its blob is free, because writers create temp files
 // only while holding that lock and remove or rename them before letting go; a work
-// directory (work_dir.h) when its own lock is free. (Locks need no cleaning: the kernel drops a
-// dead process's locks.)
+// directory (work_dir.h) when its own lock is free, or when it has none and is older than
+// k_sweep_min_age (its creator or remover was killed between two steps). (Locks need no
+// cleaning: the kernel drops a dead process's locks.)
 
 #include <cache/layout.h>
 #include <common/error.h>

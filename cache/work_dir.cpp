@@ -1,100 +1,84 @@
 #include <cache/work_dir.h>
 
-#include <cerrno>
 #include <filesystem>
+#include <random>
 #include <system_error>
-#include <vector>
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
+#include <fmt/format.h>
 
 namespace sifkit::cache {
 
 namespace {
 
 constexpr std::string_view k_prefix = "work-";
-constexpr std::string_view k_lock_name = "/.lock";
-
-// A write lock on the whole file, owned by the open file description: it dies with the
-// process, and another open of the same file in this process does not share it.
-bool try_lock(int fd) {
-  struct flock range {};
-  range.l_type = F_WRLCK;
-  range.l_whence = SEEK_SET;
-  return ::fcntl(fd, F_OFD_SETLK, &range) == 0;
-}
+constexpr const char* k_lock_name = ".lock";
 
 std::int64_t tree_size(const std::string& path) {
   std::int64_t total = 0;
   std::error_code ec;
   for (auto it = std::filesystem::recursive_directory_iterator(path, ec);
        !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
-    if (it->is_regular_file(ec)) total += static_cast<std::int64_t>(it->file_size(ec));
+    if (it->is_regular_file(ec))
+      total += static_cast<std::int64_t>(it->file_size(ec));
   }
   return total;
+}
+
+std::string random_suffix() {
+  thread_local std::mt19937 random{std::random_device{}()};
+  return fmt::format("{:08x}", random());
 }
 
 } // namespace
 
 Result<WorkDir> WorkDir::create(const Layout& layout, std::string_view stem) {
-  std::string pattern = layout.temp_directory() + "/" + std::string(k_prefix) + std::string(stem) + ".XXXXXX";
-  std::vector<char> buffer(pattern.begin(), pattern.end());
-  buffer.push_back('\0');
-  if (::mkdtemp(buffer.data()) == nullptr) {
-    return fail_errno("cannot create a work directory in " + layout.temp_directory(), errno);
+  std::string parent = layout.temp_directory();
+  for (int attempt = 0; attempt < 10; ++attempt) {
+    std::string name = fmt::format("{}{}.{}", k_prefix, stem, random_suffix());
+    auto lock = create_locked_directory(parent, name, k_lock_name);
+    if (lock) {
+      return WorkDir(parent, std::move(name), std::move(*lock));
+    }
+    if (lock.error().kind() != ErrorKind::conflict) {
+      return std::unexpected(
+          std::move(lock.error()).with_context("cannot create a work directory in " + parent));
+    }
   }
-  std::string path(buffer.data());
-  std::string lock = path + std::string(k_lock_name);
-  int fd = ::open(lock.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0 || !try_lock(fd)) {
-    int e = errno;
-    if (fd >= 0) ::close(fd);
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-    return fail_errno("cannot lock work directory " + path, e);
-  }
-  return WorkDir(std::move(path), fd);
+  return fail(ErrorKind::io, "cannot create a work directory in " + parent + ": no free name");
 }
 
-WorkDir::WorkDir(WorkDir&& other) noexcept : m_path(std::move(other.m_path)), m_fd(other.m_fd) {
+WorkDir::WorkDir(WorkDir&& other) noexcept
+    : m_parent(std::move(other.m_parent)), m_path(std::move(other.m_path)),
+      m_name(std::move(other.m_name)), m_lock(std::move(other.m_lock)) {
   other.m_path.clear();
-  other.m_fd = -1;
 }
 
 WorkDir::~WorkDir() {
-  if (!m_path.empty()) {
-    std::error_code ec;
-    std::filesystem::remove_all(m_path, ec);
-  }
-  if (m_fd >= 0) {
-    ::close(m_fd);
+  if (m_lock.held()) {
+    (void)remove_locked_directory(m_parent, m_name, k_lock_name, std::move(m_lock));
   }
 }
 
-bool is_work_dir_name(std::string_view name) { return name.starts_with(k_prefix); }
+bool is_work_dir_name(std::string_view name) {
+  return staged_name(name).name.starts_with(k_prefix);
+}
 
-Result<std::optional<std::int64_t>> remove_if_abandoned(const std::string& path) {
-  std::string lock = path + std::string(k_lock_name);
-  int fd = ::open(lock.c_str(), O_RDWR | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0 && errno != ENOENT) {
-    return fail_errno("cannot open " + lock, errno);
+Result<std::optional<std::int64_t>> remove_if_abandoned(const std::string& temp_dir,
+                                                        const std::string& name) {
+  auto claim = claim_stale_directory(temp_dir, name, k_lock_name);
+  if (!claim) {
+    return std::unexpected(claim.error());
   }
-  // No lock file: its creator died between mkdtemp and open.
-  bool abandoned = fd < 0 || try_lock(fd);
-  std::optional<std::int64_t> removed;
-  if (abandoned) {
-    std::int64_t size = tree_size(path);
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-    if (ec && ec != std::errc::no_such_file_or_directory) {
-      if (fd >= 0) ::close(fd);
-      return fail(ErrorKind::io, "cannot remove abandoned work directory " + path + ": " + ec.message());
-    }
-    removed = size;
+  if (claim->verdict != SweepVerdict::stale) {
+    return std::nullopt;
   }
-  if (fd >= 0) ::close(fd);
-  return removed;
+  std::int64_t size = tree_size(temp_dir + "/" + name);
+  if (auto removed = remove_locked_directory(temp_dir, name, k_lock_name, std::move(claim->lock));
+      !removed) {
+    return std::unexpected(
+        std::move(removed.error()).with_context("cannot remove abandoned work directory"));
+  }
+  return size;
 }
 
 } // namespace sifkit::cache

@@ -1,6 +1,7 @@
 #include "instance.h"
 
 #include <common/file.h>
+#include <common/lock_file.h>
 #include <runtime/instance_files.h>
 #include <runtime/run_session.h>
 #include <runtime/state.h>
@@ -98,12 +99,10 @@ Result<int> take_instance_lock(const std::string& dir, bool create) {
 }
 
 bool instance_running(const std::string& dir) {
-  auto fd = take_instance_lock(dir, false);
-  if (fd) {
-    ::close(*fd);
-    return false;
-  }
-  return fd.error().kind() == ErrorKind::conflict;
+  // Asked without taking the lock: a probe that took it would make a supervisor starting
+  // at that moment fail to take its own.
+  auto held = ofd_lock_held(dir + "/lock");
+  return held && *held;
 }
 
 Result<void> write_instance_record(const std::string& dir, const InstanceRecord& record) {
@@ -184,8 +183,15 @@ Result<std::vector<InstanceListing>> list_instances() {
   for (const auto& entry : std::filesystem::directory_iterator(*root + "/instances", ec)) {
     std::string dir = entry.path().string();
     if (!instance_running(dir)) {
+      // Under the lock, so a supervisor starting now cannot lose its fresh record; taken
+      // only for a record to remove, so a start is not kept from its lock for nothing.
       if (std::filesystem::exists(dir + "/instance.json")) {
-        clean_dead_instance(*root, dir);
+        if (auto lock = take_instance_lock(dir, false); lock) {
+          if (std::filesystem::exists(dir + "/instance.json")) {
+            clean_dead_instance(*root, dir);
+          }
+          ::close(*lock);
+        }
       }
       continue;
     }

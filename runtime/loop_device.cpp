@@ -1,7 +1,11 @@
 #include "loop_device.h"
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
+#include <random>
+#include <thread>
 #include <utility>
 
 #include <fcntl.h>
@@ -14,7 +18,20 @@ namespace sifkit::runtime {
 
 namespace {
 
-constexpr int k_attach_attempts = 16;
+// LOOP_CTL_GET_FREE hands the same free device to every caller that asks at once; all but
+// one of them then find it taken (EBUSY) and ask again. With a hundred runs starting
+// together a fixed number of attempts is not enough, so retrying is bounded by time.
+constexpr std::chrono::seconds k_attach_deadline{30};
+constexpr std::chrono::milliseconds k_longest_backoff{50};
+
+// A short, growing, jittered pause so that the losers of one race do not meet again.
+void back_off(int attempt) {
+  thread_local std::minstd_rand random{std::random_device{}()};
+  auto ceiling = std::min<std::chrono::milliseconds::rep>(k_longest_backoff.count(),
+                                                          1LL << std::min(attempt, 6));
+  std::uniform_int_distribution<long> pause_us(0, ceiling * 1000);
+  std::this_thread::sleep_for(std::chrono::microseconds(pause_us(random)));
+}
 
 // A descriptor closed on scope exit.
 struct Fd {
@@ -135,7 +152,12 @@ Result<LoopDevice> attach_loop_device(const std::string& file, std::int64_t offs
     return loop_failure("opening /dev/loop-control", errno);
   }
   loop_info64 info = status_for(file, offset, size, access);
-  for (int attempt = 0; attempt < k_attach_attempts; ++attempt) {
+  auto deadline = std::chrono::steady_clock::now() + k_attach_deadline;
+  int attempt = 0;
+  for (; attempt == 0 || std::chrono::steady_clock::now() < deadline; ++attempt) {
+    if (attempt > 0) {
+      back_off(attempt);
+    }
     int number = ::ioctl(control.fd, LOOP_CTL_GET_FREE);
     if (number < 0) {
       return loop_failure("finding a free loop device", errno);
@@ -146,6 +168,9 @@ Result<LoopDevice> attach_loop_device(const std::string& file, std::int64_t offs
       loop.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     }
     if (loop.fd < 0) {
+      if (errno == ENXIO) {
+        continue; // the device went away again
+      }
       return loop_failure("opening " + path, errno);
     }
     int result = configure(loop.fd, backing.fd, info);
@@ -162,8 +187,8 @@ Result<LoopDevice> attach_loop_device(const std::string& file, std::int64_t offs
     return device;
   }
   return fail(ErrorKind::io, fmt::format("attaching {}: every free loop device was taken by "
-                                         "another process ({} attempts)",
-                                         file, k_attach_attempts));
+                                         "another process ({} attempts in {} s)",
+                                         file, attempt, k_attach_deadline.count()));
 }
 
 } // namespace sifkit::runtime

@@ -39,8 +39,9 @@ private:
 
 // Attaches `file` read-only at `offset` with sizelimit `size` to a free loop device
 // (LOOP_CTL_GET_FREE, then LOOP_CONFIGURE, or LOOP_SET_FD + LOOP_SET_STATUS64 before
-// Linux 5.8; a device another process takes first is skipped). `unsupported` when loop
-// devices cannot be used here (no /dev/loop-control, EPERM), `io` otherwise.
+// Linux 5.8; a device another process takes first is skipped, and the next free one tried
+// after a short pause, for up to 30 s). `unsupported` when loop devices cannot be used here
+// (no /dev/loop-control, EPERM), `io` otherwise.
 Result<LoopDevice> attach_loop_device(const std::string& file, std::int64_t offset,
                                       std::int64_t size);
 

@@ -22,11 +22,14 @@ namespace sifkit::runtime {
 
 namespace {
 
+constexpr const char* k_lock_name = "lock";
+
 std::string random_suffix() {
   std::random_device device;
   return fmt::format("{:08x}", device());
 }
 
+// Kills and deletes the container recorded in the session `dir` and undoes its mounts.
 Result<void> clean_session(const std::string& dir) {
   if (auto run = read_file(dir + "/run.json"); run) {
     auto json = nlohmann::json::parse(*run, nullptr, false);
@@ -43,11 +46,23 @@ Result<void> clean_session(const std::string& dir) {
     }
   }
   if (auto record = read_mount_record(dir); record) {
-    if (auto undone = unmount_all(*record); !undone) {
-      return undone;
-    }
+    return unmount_all(*record);
   }
-  return remove_tree_unless_mounted(dir);
+  return {};
+}
+
+// Removes the session directory `runs`/`entry` whose lock `lock` the caller holds, never
+// through a mount.
+Result<void> remove_session_dir(const std::string& runs, const std::string& entry, OfdLock& lock) {
+  std::string dir = runs + "/" + entry;
+  auto mounted = has_mount_at_or_below(dir);
+  if (!mounted) {
+    return std::unexpected(mounted.error());
+  }
+  if (*mounted) {
+    return fail(ErrorKind::conflict, "not removing " + dir + ": something below it is mounted");
+  }
+  return remove_locked_directory(runs, entry, k_lock_name, std::move(lock));
 }
 
 } // namespace
@@ -59,38 +74,24 @@ Result<RunSession> RunSession::create(const std::string& state_root) {
   }
   for (int attempt = 0; attempt < 10; ++attempt) {
     std::string id = fmt::format("sifkit-{}-{}", ::getpid(), random_suffix());
-    std::string dir = run_session_dir(state_root, id);
-    if (::mkdir(dir.c_str(), 0700) != 0) {
-      if (errno == EEXIST) {
+    auto lock = create_locked_directory(runs, id, k_lock_name);
+    if (!lock) {
+      if (lock.error().kind() == ErrorKind::conflict) {
         continue;
       }
-      return fail_errno("creating " + dir, errno);
+      return std::unexpected(lock.error());
     }
-    auto fd = take_ofd_lock(dir + "/lock", true);
-    if (!fd) {
-      return std::unexpected(fd.error());
-    }
+    std::string dir = run_session_dir(state_root, id);
     for (const char* sub : {"/bundle", "/bundle/rootfs"}) {
       if (::mkdir((dir + sub).c_str(), 0755) != 0) {
         int error = errno;
-        ::close(*fd);
+        (void)remove_locked_directory(runs, id, k_lock_name, std::move(*lock));
         return fail_errno("creating " + dir + sub, error);
       }
     }
-    return RunSession(id, dir, *fd);
+    return RunSession(id, dir, std::move(*lock));
   }
   return fail(ErrorKind::io, "no free session name under " + runs);
-}
-
-RunSession::RunSession(RunSession&& other) noexcept
-    : m_id(std::move(other.m_id)), m_dir(std::move(other.m_dir)), m_lock_fd(other.m_lock_fd) {
-  other.m_lock_fd = -1;
-}
-
-RunSession::~RunSession() {
-  if (m_lock_fd >= 0) {
-    ::close(m_lock_fd);
-  }
 }
 
 Result<void> RunSession::record_runtime(const OciRuntime& runtime,
@@ -104,7 +105,11 @@ Result<void> RunSession::record_runtime(const OciRuntime& runtime,
 }
 
 Result<void> RunSession::remove() {
-  return remove_tree_unless_mounted(m_dir);
+  if (!m_lock.held()) {
+    return {}; // removed already
+  }
+  std::string runs = std::filesystem::path(m_dir).parent_path().string();
+  return remove_session_dir(runs, m_id, m_lock);
 }
 
 Result<SweepResult> sweep_stale_runs(const std::string& state_root) {
@@ -113,16 +118,28 @@ Result<SweepResult> sweep_stale_runs(const std::string& state_root) {
   std::error_code ec;
   std::vector<std::string> failures;
   for (const auto& entry : std::filesystem::directory_iterator(runs, ec)) {
-    std::string dir = entry.path().string();
-    auto fd = take_ofd_lock(dir + "/lock", false);
-    if (!fd) {
-      continue; // a live run holds it, or is still creating it
+    std::string name = entry.path().filename().string();
+    auto claim = claim_stale_directory(runs, name, k_lock_name);
+    if (!claim) {
+      failures.push_back(claim.error().what());
+      continue;
     }
-    bool had_container = std::filesystem::exists(dir + "/run.json");
-    auto cleaned = clean_session(dir);
-    ::close(*fd);
-    if (!cleaned) {
-      failures.push_back(cleaned.error().what());
+    if (claim->verdict != SweepVerdict::stale) {
+      continue; // a live run's, or one still being created
+    }
+    std::string dir = runs + "/" + name;
+    bool had_container = false;
+    // Removal renames first (remove_locked_directory): a directory of that stage has
+    // nothing left to undo, and its recorded paths no longer hold.
+    if (claim->stage != DirectoryStage::removing) {
+      had_container = std::filesystem::exists(dir + "/run.json");
+      if (auto cleaned = clean_session(dir); !cleaned) {
+        failures.push_back(cleaned.error().what());
+        continue;
+      }
+    }
+    if (auto removed = remove_session_dir(runs, name, claim->lock); !removed) {
+      failures.push_back(removed.error().what());
       continue;
     }
     ++result.sessions;

@@ -155,7 +155,7 @@ std::string run_leftovers(const std::string& sif, const std::string& state_dir) 
       out += "FUSE daemon: " + line + "\n";
     }
   }
-  auto sessions = run_command("ls " + shell_quote(state_dir + "/runs") + " 2>/dev/null");
+  auto sessions = run_command("ls -A " + shell_quote(state_dir + "/runs") + " 2>/dev/null");
   if (!sessions.out.empty()) {
     out += "run sessions: " + sessions.out;
   }

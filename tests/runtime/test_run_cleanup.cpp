@@ -124,6 +124,32 @@ TEST_CASE("runs of a several-layer image and runs through squashfuse leave nothi
   }
 }
 
+TEST_CASE("runs of one image started together all succeed and leave nothing behind",
+          "[run][cleanup][parallel]") {
+  if (!can_run_containers_as_root("the clean-up tests need root")) {
+    return;
+  }
+  // Together they race for free loop devices and each sweeps the state directory while
+  // the others create their sessions.
+  constexpr int k_runs = 40;
+  RunCase c;
+  for (const auto& rt : usable_runtimes()) {
+    INFO("runtime " << rt);
+    std::string out = c.dir.file("out-" + rt);
+    std::filesystem::create_directory(out);
+    std::string script = "for i in $(seq " + std::to_string(k_runs) +
+                         "); do ( SIFKIT_STATE_DIR=" + shell_quote(c.state) + " " +
+                         tool("sif-run") + " --runtime " + rt + " exec " + shell_quote(c.sif) +
+                         " true </dev/null >/dev/null 2>" + out + "/err.$i; echo $? >" + out +
+                         "/status.$i ) & done; wait; cat " + out + "/status.* | grep -cvx 0; cat " +
+                         out + "/err.* | sort | uniq -c";
+    auto r = run_command("{ " + script + "; }");
+    INFO(r.out);
+    CHECK(r.out.starts_with("0\n")); // runs that failed
+    c.check_clean();
+  }
+}
+
 TEST_CASE("the root filesystem is writable through a tmpfs that goes with the run, or read-only",
           "[run][cleanup]") {
   if (!can_run_containers_as_root("the clean-up tests need root")) {

@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 namespace sifkit::test {
@@ -56,6 +58,11 @@ CommandResult run_command(const std::string& command) {
 
 std::string tool(const std::string& name) {
   return std::string(SIFKIT_TOOLS_DIR) + "/" + name + "/" + name;
+}
+
+void make_older(const std::string& path, std::chrono::seconds age) {
+  struct timespec times[2] = {{0, UTIME_OMIT}, {::time(nullptr) - age.count(), 0}};
+  REQUIRE(::utimensat(AT_FDCWD, path.c_str(), times, AT_SYMLINK_NOFOLLOW) == 0);
 }
 
 } // namespace sifkit::test

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <string>
 
@@ -40,5 +41,9 @@ CommandResult run_command(const std::string& command);
 
 // Path of the built tool `name` (e.g. "sif-inspect").
 std::string tool(const std::string& name);
+
+// Sets the mtime of `path` (not followed when a link) `age` into the past, as if it had
+// been made that long ago; fails the test on error.
+void make_older(const std::string& path, std::chrono::seconds age);
 
 } // namespace sifkit::test
