@@ -1,4 +1,5 @@
 #include <common/digest.h>
+#include <common/file.h>
 #include <common/sha256.h>
 
 #include <cerrno>
@@ -89,10 +90,12 @@ Digest DigestHasher::finish() {
 }
 
 Result<Digest> digest_of_file(const std::string& path, DigestAlgorithm algorithm) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    return fail_errno("cannot open " + path, errno);
+  // A regular file only: a FIFO or a device (/dev/zero) would never end.
+  auto file = File::open(path, OpenMode::read_only);
+  if (!file) {
+    return std::unexpected(file.error());
   }
+  int fd = file->fd();
   DigestHasher hasher(algorithm);
   std::vector<char> buffer(std::size_t{1} << 20);
   for (;;) {
@@ -104,13 +107,10 @@ Result<Digest> digest_of_file(const std::string& path, DigestAlgorithm algorithm
       if (errno == EINTR) {
         continue;
       }
-      int saved = errno;
-      ::close(fd);
-      return fail_errno("cannot read " + path, saved);
+      return fail_errno("cannot read " + path, errno);
     }
     hasher.update({buffer.data(), static_cast<std::size_t>(n)});
   }
-  ::close(fd);
   return hasher.finish();
 }
 

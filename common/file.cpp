@@ -1,6 +1,7 @@
 #include <common/atomic_file.h>
 #include <common/file.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <utility>
@@ -31,18 +32,38 @@ File& File::operator=(File&& other) noexcept {
   return *this;
 }
 
+namespace {
+
+// `usage` unless the open descriptor `fd` (known as `path`) is a regular file.
+Result<void> check_regular(int fd, const std::string& path) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    return fail_errno("cannot stat " + path, errno);
+  }
+  if (S_ISDIR(st.st_mode)) {
+    return fail(ErrorKind::usage, path + " is a directory");
+  }
+  if (!S_ISREG(st.st_mode)) {
+    return fail(ErrorKind::usage, path + " is not a regular file");
+  }
+  return {};
+}
+
+} // namespace
+
 Result<File> File::open(const std::string& path, OpenMode mode) {
-  int flags = (mode == OpenMode::read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC;
+  // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer. It changes
+  // nothing for the regular files that pass the check below.
+  int flags = (mode == OpenMode::read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NONBLOCK;
   int fd = ::open(path.c_str(), flags);
   if (fd < 0) {
     return fail_errno("cannot open " + path, errno);
   }
-  struct stat st {};
-  if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-    ::close(fd);
-    return fail(ErrorKind::usage, path + " is a directory");
+  File file = adopt(fd, path);
+  if (auto regular = check_regular(fd, path); !regular) {
+    return std::unexpected(regular.error());
   }
-  return adopt(fd, path);
+  return file;
 }
 
 Result<File> File::create_exclusive(const std::string& path, unsigned mode) {
@@ -159,37 +180,58 @@ Result<int> take_ofd_lock(const std::string& path, bool create) {
   return fd;
 }
 
-Result<std::string> read_file(const std::string& path) {
-  auto file = File::open(path, OpenMode::read_only);
-  if (!file) {
-    return std::unexpected(file.error());
+Result<std::string> read_open_file(const File& file, std::size_t max_bytes) {
+  if (auto regular = check_regular(file.fd(), file.path()); !regular) {
+    return std::unexpected(regular.error());
   }
-  auto size = file->size();
+  auto size = file.size();
   if (!size) {
     return std::unexpected(size.error());
   }
+  auto too_large = [&] {
+    return fail(ErrorKind::capacity, file.path() + " is larger than the " +
+                                         std::to_string(max_bytes) + " bytes read from it");
+  };
+  if (static_cast<std::uint64_t>(*size) > max_bytes) {
+    return too_large();
+  }
   // Read to the end rather than to the stat size: files under /proc and /sys announce 0.
-  std::string data(static_cast<std::size_t>(*size) + 4096, '\0');
+  // One byte past the limit tells a file that grew too long.
+  std::string data(std::min(static_cast<std::size_t>(*size) + 4096, max_bytes + 1), '\0');
   std::size_t done = 0;
   for (;;) {
     if (done == data.size()) {
-      data.resize(data.size() * 2);
+      if (done > max_bytes) {
+        return too_large();
+      }
+      data.resize(std::min(data.size() * 2, max_bytes + 1));
     }
     ssize_t n =
-        ::pread(file->fd(), data.data() + done, data.size() - done, static_cast<off_t>(done));
+        ::pread(file.fd(), data.data() + done, data.size() - done, static_cast<off_t>(done));
     if (n < 0) {
       if (errno == EINTR) {
         continue;
       }
-      return fail_errno("read " + path, errno);
+      return fail_errno("read " + file.path(), errno);
     }
     if (n == 0) {
       break;
     }
     done += static_cast<std::size_t>(n);
   }
+  if (done > max_bytes) {
+    return too_large();
+  }
   data.resize(done);
   return data;
+}
+
+Result<std::string> read_file(const std::string& path, std::size_t max_bytes) {
+  auto file = File::open(path, OpenMode::read_only);
+  if (!file) {
+    return std::unexpected(file.error());
+  }
+  return read_open_file(*file, max_bytes);
 }
 
 Result<void> write_file_atomic(const std::string& path, std::string_view data,

@@ -22,7 +22,9 @@ public:
   File(const File&) = delete;
   File& operator=(const File&) = delete;
 
-  // Opens the existing file `path`; fails with `not_found` or `io`.
+  // Opens the existing regular file `path` (following links; never blocking on a FIFO);
+  // fails with `not_found` or `io`, `usage` when it is a directory, a FIFO, a device or
+  // a socket.
   static Result<File> open(const std::string& path, OpenMode mode);
   // Creates `path` exclusively (O_EXCL) with `mode` bits; fails if it exists.
   static Result<File> create_exclusive(const std::string& path, unsigned mode = 0644);
@@ -61,9 +63,19 @@ Result<std::string> real_path(const std::string& path);
 // / `io` when the file cannot be opened.
 Result<int> take_ofd_lock(const std::string& path, bool create);
 
-// Reads the whole file `path` into memory, to its end (so /proc files too); meant for
-// small files (JSON, fixtures).
-Result<std::string> read_file(const std::string& path);
+// The most read_file reads when its caller names no other limit.
+inline constexpr std::size_t k_read_file_default_max = std::size_t{16} << 20;
+
+// Reads the whole regular file `path` (links followed) into memory, to its end (so /proc
+// files, which announce size 0, too); meant for small files (JSON, configuration). A file
+// longer than `max_bytes` is `capacity` naming it and the limit; what File::open refuses
+// (directories, FIFOs, devices) fails as there.
+Result<std::string> read_file(const std::string& path,
+                              std::size_t max_bytes = k_read_file_default_max);
+
+// Reads the open regular file `file` from offset 0 to its end, at most `max_bytes`:
+// `usage` when it is not a regular file, `capacity` when it is longer, `io` on errors.
+Result<std::string> read_open_file(const File& file, std::size_t max_bytes);
 
 // Whether an atomic write is also made durable (fsync of the file and its directory), or
 // only atomic for readers: for state that means nothing after a reboot (mount records,

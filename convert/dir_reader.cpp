@@ -175,8 +175,16 @@ private:
   }
 
   Result<void> open_file(const std::string& full, std::int64_t size) {
-    m_fd = ::open(full.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    // O_NONBLOCK and the type check: the entry was a regular file when listed, but may have
+    // been swapped for a FIFO since, which would block the open.
+    m_fd = ::open(full.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
     if (m_fd < 0) return fail_errno("open " + full, errno);
+    struct stat st {};
+    if (::fstat(m_fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+      close_file();
+      return fail(ErrorKind::corrupt_input,
+                  full + " changed to something that is not a regular file");
+    }
     m_current = full;
     m_size = size;
     m_offset = 0;

@@ -1,3 +1,4 @@
+#include <common/file.h>
 #include <registry/credentials.h>
 
 #include <algorithm>
@@ -5,7 +6,6 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <utility>
 
 #include <fcntl.h>
@@ -101,20 +101,13 @@ Result<std::string> pick_auth_file(const CredentialLookup& lookup) {
 }
 
 Result<json> read_auth_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return fail_errno("open " + path, errno);
-  }
-  std::string text;
-  text.resize(static_cast<std::size_t>(k_max_auth_file) + 1);
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  text.resize(static_cast<std::size_t>(in.gcount()));
-  if (static_cast<std::int64_t>(text.size()) > k_max_auth_file) {
-    return fail(ErrorKind::corrupt_input, path + " is larger than 1 MiB");
+  auto text = read_file(path, static_cast<std::size_t>(k_max_auth_file));
+  if (!text) {
+    return std::unexpected(text.error());
   }
   // Parse errors are reported without nlohmann's message: it quotes the bytes it read,
   // which may be a secret.
-  json doc = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  json doc = json::parse(*text, nullptr, /*allow_exceptions=*/false);
   if (!doc.is_object()) {
     return fail(ErrorKind::corrupt_input, path + " is not a JSON object");
   }

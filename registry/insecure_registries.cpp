@@ -24,12 +24,15 @@ std::vector<std::string> insecure_registry_files() {
   return files;
 }
 
+// The most read of one registries file.
+constexpr std::size_t k_max_registries_file = std::size_t{1} << 20;
+
 Result<std::vector<std::string>> read_insecure_registries(const std::string& path) {
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) {
     return std::vector<std::string>{};
   }
-  auto text = read_file(path);
+  auto text = read_file(path, k_max_registries_file);
   if (!text) {
     return std::unexpected(text.error());
   }

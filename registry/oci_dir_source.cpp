@@ -12,34 +12,6 @@
 
 namespace sifkit::registry {
 
-namespace {
-
-// Opens blobs/sha256/<hex> without following a symbolic link (a link could expose any
-// file of the user's to whoever made the layout); only regular files count.
-Result<File> open_layout_blob(const std::string& dir, const Digest& digest, std::int64_t& size) {
-  std::string path =
-      dir + "/blobs/" + std::string(to_string(digest.algorithm())) + "/" + digest.hex();
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) {
-    if (errno == ELOOP) {
-      return fail(ErrorKind::corrupt_input, path + " is a symbolic link, not a blob");
-    }
-    return fail_errno("blob " + digest.text() + ": open " + path, errno);
-  }
-  File file = File::adopt(fd, path);
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    return fail_errno("cannot stat " + path, errno);
-  }
-  if (!S_ISREG(st.st_mode)) {
-    return fail(ErrorKind::corrupt_input, path + " is not a regular file");
-  }
-  size = st.st_size;
-  return file;
-}
-
-} // namespace
-
 Result<std::unique_ptr<OciDirSource>> OciDirSource::open(const std::string& dir,
                                                          const std::string& tag,
                                                          const std::optional<Digest>& digest,
@@ -67,11 +39,15 @@ Result<FetchedManifest> OciDirSource::fetch_manifest(const oci::Descriptor& desc
                                                        " has an unreasonable size " +
                                                        std::to_string(descriptor.size)));
   }
-  std::int64_t size = 0;
-  auto file = open_layout_blob(m_dir, descriptor.digest, size);
+  auto file = oci::open_layout_blob(m_dir, descriptor.digest);
   if (!file) {
     return context(file.error());
   }
+  auto size_read = file->size();
+  if (!size_read) {
+    return context(size_read.error());
+  }
+  std::int64_t size = *size_read;
   if (size != descriptor.size) {
     return context(Error(ErrorKind::corrupt_input, file->path() + " is " + std::to_string(size) +
                                                        " bytes, its descriptor says " +
@@ -88,11 +64,15 @@ Result<FetchedManifest> OciDirSource::fetch_manifest(const oci::Descriptor& desc
 Result<void> OciDirSource::fetch_blob(const oci::Descriptor& descriptor, cache::BlobWriter& writer,
                                       const BlobProgress& progress) {
   auto context = [&](Error e) { return std::unexpected(std::move(e).with_context(m_description)); };
-  std::int64_t size = 0;
-  auto file = open_layout_blob(m_dir, descriptor.digest, size);
+  auto file = oci::open_layout_blob(m_dir, descriptor.digest);
   if (!file) {
     return context(file.error());
   }
+  auto size_read = file->size();
+  if (!size_read) {
+    return context(size_read.error());
+  }
+  std::int64_t size = *size_read;
   std::vector<std::byte> buffer(1 << 20);
   std::int64_t offset = writer.bytes_written();
   while (offset < size) {

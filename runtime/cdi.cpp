@@ -17,6 +17,9 @@ namespace sifkit::runtime {
 
 namespace {
 
+// The most read of one CDI spec file.
+constexpr std::size_t k_max_cdi_spec = std::size_t{4} << 20;
+
 bool is_spec_file(const fs::path& path) {
   std::string extension = path.extension().string();
   return extension == ".json" || extension == ".yaml" || extension == ".yml";
@@ -138,7 +141,7 @@ Result<CdiRegistry> load_cdi_registry(const std::vector<std::string>& dirs) {
       return std::unexpected(files.error());
     }
     for (const std::string& file : *files) {
-      auto text = read_file(file);
+      auto text = read_file(file, k_max_cdi_spec);
       if (!text) {
         return std::unexpected(std::move(text.error()).with_context("reading a CDI spec"));
       }

@@ -11,6 +11,9 @@ namespace sifkit::runtime {
 
 namespace {
 
+// The most read of one cgroup file.
+constexpr std::size_t k_max_cgroup_file = std::size_t{64} << 10;
+
 std::vector<std::string> words(const std::string& text) {
   std::vector<std::string> out;
   std::istringstream in(text);
@@ -50,7 +53,8 @@ Result<CgroupInfo> detect_cgroups(const std::string& mountinfo) {
     }
   }
   if (!info.v2_mount.empty()) {
-    if (auto controllers = read_file(info.v2_mount + "/cgroup.controllers"); controllers) {
+    if (auto controllers = read_file(info.v2_mount + "/cgroup.controllers", k_max_cgroup_file);
+        controllers) {
       info.v2_controllers = words(*controllers);
     }
   }

@@ -19,6 +19,9 @@ namespace sifkit::runtime {
 
 namespace {
 
+// The most read of one cgroup file.
+constexpr std::size_t k_max_cgroup_file = std::size_t{64} << 10;
+
 // v1 prints an unlimited memory limit as the largest page-aligned number of bytes.
 constexpr std::int64_t k_v1_unlimited = std::int64_t{1} << 62;
 
@@ -33,7 +36,7 @@ Result<std::optional<std::string>> read_first(const std::vector<std::string>& di
       if (!std::filesystem::exists(file, ec)) {
         continue;
       }
-      auto text = read_file(file);
+      auto text = read_file(file, k_max_cgroup_file);
       if (!text) {
         return std::unexpected(text.error());
       }

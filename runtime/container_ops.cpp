@@ -1,6 +1,7 @@
 #include "container_ops.h"
 
 #include <common/file.h>
+#include <common/in_root.h>
 
 #include <cctype>
 #include <cerrno>
@@ -184,7 +185,11 @@ Result<int> parse_signal(const std::string& text) {
 
 Result<nlohmann::json> read_bundle_config(const std::string& bundle) {
   std::string path = bundle + "/config.json";
-  auto text = read_file(path);
+  // The bundle may be another user's directory: its config.json is no link, and capped.
+  constexpr std::size_t k_max_config = std::size_t{4} << 20;
+  auto root = open_directory(bundle);
+  auto text = root ? read_file_below(*root, "config.json", k_max_config, Resolve::no_links)
+                   : Result<std::string>(std::unexpected(root.error()));
   if (!text) {
     if (text.error().kind() == ErrorKind::not_found) {
       return fail(ErrorKind::not_found, bundle + " has no config.json");

@@ -10,6 +10,9 @@ namespace sifkit::runtime {
 
 namespace {
 
+// The most read of one --env-file.
+constexpr std::size_t k_max_env_file = std::size_t{4} << 20;
+
 // Host variables passed through when unset (never with --cleanenv).
 constexpr std::string_view k_pass_through[] = {
     "TERM",     "http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "no_proxy",
@@ -124,7 +127,7 @@ Result<EnvPairs> user_environment(const RunOptions& options,
     }
   }
   for (const std::string& path : options.env_files) {
-    auto text = read_file(path);
+    auto text = read_file(path, k_max_env_file);
     if (!text) {
       return std::unexpected(
           std::move(text.error()).with_context(fmt::format("reading the env file {}", path)));

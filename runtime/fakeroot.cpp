@@ -66,7 +66,8 @@ std::string single_mapping_warning(const SubidOwner& user, bool no_uids, bool no
 }
 
 Result<std::string> read_sysctl(const std::string& path) {
-  auto text = read_file(path);
+  constexpr std::size_t k_max_sysctl = 4096;
+  auto text = read_file(path, k_max_sysctl);
   if (!text) {
     return text;
   }
@@ -98,7 +99,9 @@ std::vector<IdRange> parse_subid_ranges(std::string_view text, const SubidOwner&
 }
 
 Result<std::vector<IdRange>> read_subid_ranges(const std::string& path, const SubidOwner& owner) {
-  auto text = read_file(path);
+  // Large sites list many accounts; a range line is about 30 bytes.
+  constexpr std::size_t k_max_subid_file = std::size_t{64} << 20;
+  auto text = read_file(path, k_max_subid_file);
   if (!text) {
     if (text.error().kind() == ErrorKind::not_found) {
       return std::vector<IdRange>();

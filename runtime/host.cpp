@@ -33,7 +33,8 @@ bool lookup_entry(Lookup lookup, Entry& entry, std::vector<char>& buffer) {
 }
 
 Result<std::vector<std::string>> effective_caps() {
-  auto status = read_file("/proc/self/status");
+  constexpr std::size_t k_max_status = std::size_t{64} << 10;
+  auto status = read_file("/proc/self/status", k_max_status);
   if (!status) {
     return std::unexpected(std::move(status.error()).with_context("reading the capabilities"));
   }

@@ -116,7 +116,8 @@ void send_signal(const Launch& launch, int signal) {
 
 // The runtime's own error messages from its JSON log (one object per line).
 std::string runtime_errors(const std::string& log_file) {
-  auto text = read_file(log_file);
+  constexpr std::size_t k_max_runtime_log = std::size_t{4} << 20;
+  auto text = read_file(log_file, k_max_runtime_log);
   if (!text) {
     return {};
   }

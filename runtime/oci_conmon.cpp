@@ -73,14 +73,19 @@ std::vector<std::string> conmon_args(const std::string& conmon, const OciContain
   return args;
 }
 
+// The most read of a /proc/PID/comm or a pid file.
+constexpr std::size_t k_max_small_file = 4096;
+// The most read of conmon's log for an error message.
+constexpr std::size_t k_max_conmon_log = std::size_t{1} << 20;
+
 bool is_conmon(int pid) {
-  auto comm = read_file(fmt::format("/proc/{}/comm", pid));
+  auto comm = read_file(fmt::format("/proc/{}/comm", pid), k_max_small_file);
   return comm && comm->starts_with("conmon");
 }
 
 // conmon's first process exits non-zero when it cannot start (bad arguments).
 std::unexpected<Error> conmon_failure(const OciContainer& c, int status) {
-  auto log = read_file(c.state_dir + "/conmon.log");
+  auto log = read_file(c.state_dir + "/conmon.log", k_max_conmon_log);
   Captured captured{status, "", log ? *log : ""};
   return fail(ErrorKind::io,
               fmt::format("conmon failed (exit {}): {}", status, output_summary(captured)));
@@ -114,7 +119,7 @@ Result<int> start_conmon(const OciContainer& c, bool terminal) {
 }
 
 void wait_for_conmon(const std::string& state_dir) {
-  auto text = read_file(state_dir + "/conmon.pid");
+  auto text = read_file(state_dir + "/conmon.pid", k_max_small_file);
   if (!text) {
     return;
   }

@@ -70,7 +70,8 @@ nlohmann::json record_json(const OciContainer& c) {
 }
 
 Result<OciContainer> read_record(const std::string& state_dir) {
-  auto text = read_file(state_dir + "/container.json");
+  constexpr std::size_t k_max_record = std::size_t{1} << 20;
+  auto text = read_file(state_dir + "/container.json", k_max_record);
   if (!text) {
     return std::unexpected(text.error());
   }

@@ -47,8 +47,8 @@ std::optional<PasswdEntry> parse_passwd_line(std::string_view line) {
     return std::nullopt;
   }
   return PasswdEntry{
-      std::string(fields[0]), *uid, *gid, std::string(fields[4]), std::string(fields[5]),
-      std::string(fields[6])};
+      std::string(fields[0]), std::string(fields[1]), *uid, *gid, std::string(fields[4]),
+      std::string(fields[5]), std::string(fields[6])};
 }
 
 std::optional<GroupEntry> parse_group_line(std::string_view line) {
@@ -63,7 +63,7 @@ std::optional<GroupEntry> parse_group_line(std::string_view line) {
   if (!gid) {
     return std::nullopt;
   }
-  GroupEntry entry{std::string(fields[0]), *gid, {}};
+  GroupEntry entry{std::string(fields[0]), std::string(fields[1]), *gid, {}};
   if (!fields[3].empty()) {
     for (std::string_view member : split(fields[3], ',')) {
       entry.members.emplace_back(member);
@@ -72,12 +72,17 @@ std::optional<GroupEntry> parse_group_line(std::string_view line) {
   return entry;
 }
 
-std::string format_group(const GroupEntry& group, std::string_view password) {
+std::string format_group(const GroupEntry& group) {
   std::string members;
   for (const std::string& member : group.members) {
     members += (members.empty() ? "" : ",") + member;
   }
-  return fmt::format("{}:{}:{}:{}", group.name, password, group.gid, members);
+  return fmt::format("{}:{}:{}:{}\n", group.name, group.password, group.gid, members);
+}
+
+std::string format_passwd(const PasswdEntry& entry) {
+  return fmt::format("{}:{}:{}:{}:{}:{}:{}\n", entry.name, entry.password, entry.uid, entry.gid,
+                     entry.gecos, entry.home, entry.shell);
 }
 
 } // namespace
@@ -182,8 +187,9 @@ Result<ResolvedUser> resolve_user(std::string_view user_spec, std::string_view p
 }
 
 std::string passwd_with_caller(std::string_view passwd_text, const CallerEntry& caller) {
+  std::vector<PasswdEntry> entries = parse_passwd(passwd_text);
   std::string shell;
-  for (const PasswdEntry& entry : parse_passwd(passwd_text)) {
+  for (const PasswdEntry& entry : entries) {
     if (entry.uid == caller.uid && !entry.shell.empty()) {
       shell = entry.shell;
       break;
@@ -195,44 +201,40 @@ std::string passwd_with_caller(std::string_view passwd_text, const CallerEntry& 
   if (shell.empty()) {
     shell = "/bin/sh";
   }
-  std::string own_line = fmt::format("{}:x:{}:{}:{}:{}:{}", caller.name, caller.uid, caller.gid,
-                                     caller.name, caller.home, shell);
+  PasswdEntry own{caller.name, "x", caller.uid, caller.gid, caller.name, caller.home, shell};
 
+  // Only parsed fields are written: a line that is no entry never reaches the container.
   std::string out;
   bool placed = false;
-  for (std::string_view line : lines_of(passwd_text)) {
-    auto entry = parse_passwd_line(line);
-    if (entry && (entry->uid == caller.uid || entry->name == caller.name)) {
+  for (const PasswdEntry& entry : entries) {
+    if (entry.uid == caller.uid || entry.name == caller.name) {
       if (!placed) {
-        out += own_line + "\n";
+        out += format_passwd(own);
         placed = true;
       }
       continue;
     }
-    out += std::string(line) + "\n";
+    out += format_passwd(entry);
   }
   if (!placed) {
-    out += own_line + "\n";
+    out += format_passwd(own);
   }
   return out;
 }
 
 std::string group_with_caller(std::string_view group_text, const CallerEntry& caller) {
   std::vector<GroupEntry> groups = parse_group(group_text);
-  bool has_gid = std::any_of(groups.begin(), groups.end(),
-                             [&](const GroupEntry& g) { return g.gid == caller.gid; });
+  bool has_gid = false;
   std::string out;
-  for (std::string_view line : lines_of(group_text)) {
-    auto entry = parse_group_line(line);
-    if (entry && entry->gid == caller.gid) {
-      if (std::find(entry->members.begin(), entry->members.end(), caller.name) ==
-          entry->members.end()) {
-        entry->members.push_back(caller.name);
+  for (GroupEntry& entry : groups) {
+    if (entry.gid == caller.gid) {
+      has_gid = true;
+      if (std::find(entry.members.begin(), entry.members.end(), caller.name) ==
+          entry.members.end()) {
+        entry.members.push_back(caller.name);
       }
-      out += format_group(*entry, split(line, ':')[1]) + "\n";
-      continue;
     }
-    out += std::string(line) + "\n";
+    out += format_group(entry);
   }
   if (!has_gid) {
     std::string name = caller.group_name;
@@ -241,7 +243,7 @@ std::string group_with_caller(std::string_view group_text, const CallerEntry& ca
     if (name.empty() || taken) {
       name = fmt::format("group{}", caller.gid);
     }
-    out += format_group(GroupEntry{name, caller.gid, {caller.name}}, "x") + "\n";
+    out += format_group(GroupEntry{name, "x", caller.gid, {caller.name}});
   }
   return out;
 }

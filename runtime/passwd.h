@@ -14,6 +14,7 @@ namespace sifkit::runtime {
 
 struct PasswdEntry {
   std::string name;
+  std::string password; // as written ("x" for a shadow entry)
   std::uint32_t uid = 0;
   std::uint32_t gid = 0;
   std::string gecos;
@@ -23,6 +24,7 @@ struct PasswdEntry {
 
 struct GroupEntry {
   std::string name;
+  std::string password; // as written ("x" for a gshadow entry)
   std::uint32_t gid = 0;
   std::vector<std::string> members;
 };
@@ -64,14 +66,16 @@ struct CallerEntry {
   std::string group_name; // the primary group's name; empty when unknown
 };
 
-// `passwd_text` with every line for the caller's uid or name removed and the caller's
-// entry put where the first of them was (else appended). The shell is that of the
-// container's entry for the uid (else the name) when it had one, else /bin/sh.
+// The entries of `passwd_text` (only lines that parse, written again from their fields:
+// comments and malformed lines are dropped) without those for the caller's uid or name,
+// and the caller's entry where the first of them was (else appended). The shell is that
+// of the container's entry for the uid (else the name) when it had one, else /bin/sh.
 std::string passwd_with_caller(std::string_view passwd_text, const CallerEntry& caller);
 
-// `group_text` with the caller's primary group: an existing line for the gid gets the
-// caller as a member; otherwise a line is appended, named `caller.group_name` (or
-// "group<gid>" when that is unknown or taken by another gid).
+// The entries of `group_text` (only lines that parse, written again from their fields)
+// with the caller's primary group: an existing entry for the gid gets the caller as a
+// member; otherwise one is appended, named `caller.group_name` (or "group<gid>" when that
+// is unknown or taken by another gid).
 std::string group_with_caller(std::string_view group_text, const CallerEntry& caller);
 
 } // namespace sifkit::runtime

@@ -298,7 +298,8 @@ Result<nlohmann::json> resources_from_text(const std::string& text, const std::s
 }
 
 Result<nlohmann::json> resources_from_file(const std::string& path) {
-  auto text = read_file(path);
+  constexpr std::size_t k_max_resources_file = std::size_t{1} << 20;
+  auto text = read_file(path, k_max_resources_file);
   if (!text) {
     // Named on the command line, so a file that is missing or unreadable is bad usage.
     return fail(ErrorKind::usage,

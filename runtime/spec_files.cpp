@@ -1,8 +1,10 @@
 #include <common/file.h>
+#include <common/in_root.h>
 #include <runtime/environment.h>
 #include <runtime/passwd.h>
 #include <runtime/spec_parts.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <set>
 
@@ -17,6 +19,9 @@ namespace sifkit::runtime::detail {
 namespace {
 
 const std::vector<std::string> k_file_bind_options = {"bind", "nosuid", "nodev", "ro"};
+
+// The most read of the host's resolv.conf or hosts.
+constexpr std::size_t k_max_host_file = std::size_t{4} << 20;
 
 // Writes `text` to `files_dir`/`name`, readable by any container user, and returns its path.
 Result<std::string> write_bound_file(const SpecInputs& inputs, const std::string& name,
@@ -46,7 +51,7 @@ bool valid_ip(const std::string& text) {
 Result<std::string> resolv_conf_text(const SpecInputs& inputs) {
   const std::vector<std::string>& dns = inputs.options->dns;
   if (dns.empty()) {
-    return read_optional_file(inputs.host->resolv_conf);
+    return read_optional_file(inputs.host->resolv_conf, k_max_host_file);
   }
   std::string text;
   for (const std::string& server : dns) {
@@ -60,7 +65,7 @@ Result<std::string> resolv_conf_text(const SpecInputs& inputs) {
 }
 
 Result<std::string> hosts_text(const SpecInputs& inputs) {
-  auto text = read_optional_file(inputs.host->hosts);
+  auto text = read_optional_file(inputs.host->hosts, k_max_host_file);
   if (!text) {
     return text;
   }
@@ -73,11 +78,70 @@ Result<std::string> hosts_text(const SpecInputs& inputs) {
   return text;
 }
 
-Result<void> add_generated(const SpecInputs& inputs, const std::string& name,
-                           const Result<std::string>& text, const std::string& destination,
-                           nlohmann::json& mounts) {
+// Where the generated files go: the image's root (to resolve destinations as the runtime
+// will) and the destinations that binds of host paths already cover, resolved the same way.
+struct FileTargets {
+  File root;
+  std::vector<std::string> bound;
+};
+
+bool is_host_bind(const nlohmann::json& mount) {
+  if (mount["type"] == "bind") {
+    return true;
+  }
+  for (const auto& option : mount["options"]) {
+    if (option == "bind" || option == "rbind") {
+      return true;
+    }
+  }
+  return false;
+}
+
+Result<FileTargets> file_targets(const SpecInputs& inputs, const nlohmann::json& mounts) {
+  auto root = open_directory(inputs.rootfs);
+  if (!root) {
+    return std::unexpected(root.error());
+  }
+  FileTargets targets{std::move(*root), {}};
+  for (const auto& mount : mounts) {
+    if (!is_host_bind(mount)) {
+      continue;
+    }
+    auto resolved = resolve_in_root(targets.root, mount["destination"].get<std::string>());
+    if (!resolved) {
+      return std::unexpected(resolved.error());
+    }
+    targets.bound.push_back(std::move(*resolved));
+  }
+  return targets;
+}
+
+// Whether `destination` lands, inside the image, at or below a bind of a host path: the
+// runtime would then create the file's mount point inside that host directory.
+Result<bool> lands_in_bind(const FileTargets& targets, const std::string& destination) {
+  auto resolved = resolve_in_root(targets.root, destination);
+  if (!resolved) {
+    return std::unexpected(resolved.error());
+  }
+  return std::any_of(targets.bound.begin(), targets.bound.end(), [&](const std::string& bound) {
+    return *resolved == bound || bound == "/" || resolved->starts_with(bound + "/");
+  });
+}
+
+// Binds a generated file at `destination`, unless a bind of a host path covers it there
+// (what is bound there is what the container sees, and no empty file is left in it).
+Result<void> add_generated(const SpecInputs& inputs, const FileTargets& targets,
+                           const std::string& name, const Result<std::string>& text,
+                           const std::string& destination, nlohmann::json& mounts) {
   if (!text) {
     return std::unexpected(text.error());
+  }
+  auto covered = lands_in_bind(targets, destination);
+  if (!covered) {
+    return std::unexpected(covered.error());
+  }
+  if (*covered) {
+    return {};
   }
   auto path = write_bound_file(inputs, name, *text);
   if (!path) {
@@ -87,8 +151,8 @@ Result<void> add_generated(const SpecInputs& inputs, const std::string& name,
   return {};
 }
 
-Result<void> add_identity_files(const SpecInputs& inputs, const TargetUser& user,
-                                nlohmann::json& mounts) {
+Result<void> add_identity_files(const SpecInputs& inputs, const FileTargets& targets,
+                                const TargetUser& user, nlohmann::json& mounts) {
   const HostContext& host = *inputs.host;
   CallerEntry caller;
   caller.name = host.user_name.empty() ? fmt::format("user{}", host.uid) : host.user_name;
@@ -97,20 +161,18 @@ Result<void> add_identity_files(const SpecInputs& inputs, const TargetUser& user
   caller.home = user.home;
   caller.group_name = host.group_name;
 
-  auto passwd = read_optional_file(inputs.rootfs + "/etc/passwd");
-  if (!passwd) {
-    return std::unexpected(passwd.error());
+  auto identity = read_image_identity(inputs);
+  if (!identity) {
+    return std::unexpected(identity.error());
   }
-  auto group = read_optional_file(inputs.rootfs + "/etc/group");
-  if (!group) {
-    return std::unexpected(group.error());
-  }
-  if (auto added = add_generated(inputs, "passwd", passwd_with_caller(*passwd, caller),
-                                 "/etc/passwd", mounts);
+  if (auto added =
+          add_generated(inputs, targets, "passwd", passwd_with_caller(identity->passwd, caller),
+                        "/etc/passwd", mounts);
       !added) {
     return added;
   }
-  return add_generated(inputs, "group", group_with_caller(*group, caller), "/etc/group", mounts);
+  return add_generated(inputs, targets, "group", group_with_caller(identity->group, caller),
+                       "/etc/group", mounts);
 }
 
 std::vector<std::string> split_list(const std::string& text) {
@@ -127,7 +189,8 @@ std::vector<std::string> split_list(const std::string& text) {
   return items;
 }
 
-Result<void> add_contained_libs(const SpecInputs& inputs, nlohmann::json& mounts) {
+Result<void> add_contained_libs(const SpecInputs& inputs, const FileTargets& targets,
+                                nlohmann::json& mounts) {
   std::set<std::string> destinations;
   for (const char* variable : {"SIFKIT_CONTAINLIBS", "SINGULARITY_CONTAINLIBS"}) {
     auto it = inputs.host->env.find(variable);
@@ -143,6 +206,14 @@ Result<void> add_contained_libs(const SpecInputs& inputs, nlohmann::json& mounts
       }
       std::string destination =
           std::string(k_container_libs_dir) + "/" + source.filename().string();
+      auto covered = lands_in_bind(targets, destination);
+      if (!covered) {
+        return std::unexpected(covered.error());
+      }
+      if (*covered) {
+        return fail(ErrorKind::usage, fmt::format("{}: {} lies inside a bind of a host directory",
+                                                  variable, destination));
+      }
       if (destinations.insert(destination).second) {
         mounts.push_back(mount_entry(destination, "bind", source.string(), k_file_bind_options));
       }
@@ -155,22 +226,27 @@ Result<void> add_contained_libs(const SpecInputs& inputs, nlohmann::json& mounts
 
 Result<void> add_file_mounts(const SpecInputs& inputs, const TargetUser& user,
                              nlohmann::json& mounts) {
-  if (auto added = add_generated(inputs, "resolv.conf", resolv_conf_text(inputs),
+  auto targets = file_targets(inputs, mounts);
+  if (!targets) {
+    return std::unexpected(targets.error());
+  }
+  if (auto added = add_generated(inputs, *targets, "resolv.conf", resolv_conf_text(inputs),
                                  "/etc/resolv.conf", mounts);
       !added) {
     return added;
   }
-  if (auto added = add_generated(inputs, "hosts", hosts_text(inputs), "/etc/hosts", mounts);
+  if (auto added =
+          add_generated(inputs, *targets, "hosts", hosts_text(inputs), "/etc/hosts", mounts);
       !added) {
     return added;
   }
   // --fakeroot runs as the image's own root entry.
   if (!user.from_image && !inputs.options->fakeroot) {
-    if (auto added = add_identity_files(inputs, user, mounts); !added) {
+    if (auto added = add_identity_files(inputs, *targets, user, mounts); !added) {
       return added;
     }
   }
-  return add_contained_libs(inputs, mounts);
+  return add_contained_libs(inputs, *targets, mounts);
 }
 
 } // namespace sifkit::runtime::detail

@@ -1,6 +1,8 @@
+#include <common/in_root.h>
 #include <runtime/spec_parts.h>
 
 #include <filesystem>
+#include <optional>
 
 #include <fmt/format.h>
 #include <sys/stat.h>
@@ -23,36 +25,17 @@ std::string size_option(const RunOptions& options) {
   return fmt::format("size={}m", options.tmpfs_size_mb);
 }
 
-// Creates `path` (and parents) with mode `mode`, for the --workdir directories.
-Result<void> make_dir(const std::string& path, mode_t mode) {
-  std::error_code ec;
-  fs::create_directories(path, ec);
-  if (ec) {
-    return fail(ErrorKind::io, fmt::format("creating {}: {}", path, ec.message()));
+// True when the image's /var/tmp resolves (inside the image) to its /tmp.
+Result<bool> var_tmp_is_tmp(const std::string& rootfs) {
+  auto root = open_directory(rootfs);
+  if (!root) {
+    return std::unexpected(root.error());
   }
-  if (chmod(path.c_str(), mode) != 0) {
-    return fail_errno(fmt::format("chmod {}", path), errno);
+  auto resolved = resolve_in_root(*root, "/var/tmp");
+  if (!resolved) {
+    return std::unexpected(resolved.error());
   }
-  return {};
-}
-
-// True when the image's /var/tmp is a symbolic link that resolves to /tmp.
-bool var_tmp_is_tmp(const std::string& rootfs) {
-  std::error_code ec;
-  fs::path link = fs::path(rootfs) / "var/tmp";
-  if (!fs::is_symlink(link, ec)) {
-    return false;
-  }
-  fs::path target = fs::read_symlink(link, ec);
-  if (ec) {
-    return false;
-  }
-  fs::path resolved = (fs::path("/var") / target).lexically_normal();
-  std::string text = resolved.string();
-  while (text.size() > 1 && text.back() == '/') {
-    text.pop_back();
-  }
-  return text == "/tmp";
+  return *resolved == "/tmp";
 }
 
 void add_system_mounts(const SpecInputs& inputs, nlohmann::json& mounts) {
@@ -90,22 +73,27 @@ void add_system_mounts(const SpecInputs& inputs, nlohmann::json& mounts) {
   mounts.push_back(mount_entry("/dev/mqueue", "mqueue", "mqueue", {"nosuid", "noexec", "nodev"}));
 }
 
-Result<void> add_tmp_mounts(const SpecInputs& inputs, nlohmann::json& mounts) {
+Result<void> add_tmp_mounts(const SpecInputs& inputs, const std::optional<File>& workdir,
+                            nlohmann::json& mounts) {
   const RunOptions& options = *inputs.options;
   if (options.no_mount.contains("tmp")) {
     return {};
   }
   std::vector<std::pair<std::string, std::string>> dirs = {{"/tmp", "tmp"}};
-  if (!var_tmp_is_tmp(inputs.rootfs)) {
+  auto shared = var_tmp_is_tmp(inputs.rootfs);
+  if (!shared) {
+    return std::unexpected(shared.error());
+  }
+  if (!*shared) {
     dirs.emplace_back("/var/tmp", "var_tmp");
   }
   for (const auto& [destination, workdir_name] : dirs) {
-    if (options.workdir) {
-      std::string source = *options.workdir + "/" + workdir_name;
-      if (auto made = make_dir(source, 01777); !made) {
-        return made;
+    if (workdir) {
+      auto source = workdir_subdir(*workdir, workdir_name, 01777);
+      if (!source) {
+        return std::unexpected(source.error());
       }
-      mounts.push_back(mount_entry(destination, "bind", source, {"rbind", "nosuid", "nodev"}));
+      mounts.push_back(mount_entry(destination, "bind", *source, {"rbind", "nosuid", "nodev"}));
     } else {
       mounts.push_back(mount_entry(destination, "tmpfs", "tmpfs",
                                    {"nosuid", "relatime", "mode=1777", size_option(options)}));
@@ -138,7 +126,8 @@ void add_home_mount(const SpecInputs& inputs, const TargetUser& user, nlohmann::
   }
 }
 
-Result<void> add_scratch_mounts(const SpecInputs& inputs, nlohmann::json& mounts) {
+Result<void> add_scratch_mounts(const SpecInputs& inputs, const std::optional<File>& workdir,
+                                nlohmann::json& mounts) {
   const RunOptions& options = *inputs.options;
   for (const std::string& dir : options.scratch) {
     if (dir.empty() || dir.front() != '/') {
@@ -146,12 +135,12 @@ Result<void> add_scratch_mounts(const SpecInputs& inputs, nlohmann::json& mounts
                   fmt::format("--scratch '{}' must be an absolute container path", dir));
     }
     std::string destination = fs::path(dir).lexically_normal().string();
-    if (options.workdir) {
-      std::string source = *options.workdir + "/scratch" + destination;
-      if (auto made = make_dir(source, 0755); !made) {
-        return made;
+    if (workdir) {
+      auto source = workdir_subdir(*workdir, "scratch" + destination, 0755);
+      if (!source) {
+        return std::unexpected(source.error());
       }
-      mounts.push_back(mount_entry(destination, "bind", source, {"rbind", "nosuid", "nodev"}));
+      mounts.push_back(mount_entry(destination, "bind", *source, {"rbind", "nosuid", "nodev"}));
     } else {
       mounts.push_back(mount_entry(destination, "tmpfs", "tmpfs",
                                    {"relatime", "nodev", "nosuid", size_option(options)}));
@@ -186,11 +175,19 @@ Result<void> add_user_binds(const SpecInputs& inputs, nlohmann::json& mounts) {
 Result<nlohmann::json> build_mounts(const SpecInputs& inputs, const TargetUser& user) {
   nlohmann::json mounts = nlohmann::json::array();
   add_system_mounts(inputs, mounts);
-  if (auto tmp = add_tmp_mounts(inputs, mounts); !tmp) {
+  std::optional<File> workdir;
+  if (inputs.options->workdir) {
+    auto opened = open_workdir(inputs);
+    if (!opened) {
+      return std::unexpected(opened.error());
+    }
+    workdir = std::move(*opened);
+  }
+  if (auto tmp = add_tmp_mounts(inputs, workdir, mounts); !tmp) {
     return std::unexpected(tmp.error());
   }
   add_home_mount(inputs, user, mounts);
-  if (auto scratch = add_scratch_mounts(inputs, mounts); !scratch) {
+  if (auto scratch = add_scratch_mounts(inputs, workdir, mounts); !scratch) {
     return std::unexpected(scratch.error());
   }
   if (auto binds = add_user_binds(inputs, mounts); !binds) {

@@ -3,13 +3,16 @@
 // The pieces build_spec() assembles, one file each: the target user (spec_user.cpp), the
 // process (spec_process.cpp), the mounts (spec_mounts.cpp) and the files bound into the
 // container (spec_files.cpp). Internal to runtime/.
+#include <common/file.h>
 #include <runtime/spec.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
+#include <sys/types.h>
 
 namespace sifkit::runtime::detail {
 
@@ -64,12 +67,36 @@ Result<void> add_seccomp(const SpecInputs& inputs, nlohmann::json& spec);
 
 // Hands `text` to `inputs.note` when there is one.
 void note(const SpecInputs& inputs, const std::string& text);
+// Opens the --workdir directory (created when missing). As root (`inputs.host->uid` 0) it
+// must belong to root and be writable by no other user unless sticky: `usage` otherwise.
+Result<File> open_workdir(const SpecInputs& inputs);
+
+// Makes (when missing) each directory of `relative` below `workdir`, none of them through a
+// link, sets the last one's mode to `mode` and returns its host path. `usage` when a
+// component is a link, another file, or belongs to another user than the effective uid.
+Result<std::string> workdir_subdir(const File& workdir, const std::string& relative, mode_t mode);
 
 // One mounts[] entry.
 nlohmann::json mount_entry(const std::string& destination, const std::string& type,
                            const std::string& source, std::vector<std::string> options);
 
-// The text of file `path`, or "" when it does not exist. `io` for other read failures.
-Result<std::string> read_optional_file(const std::string& path);
+// The text of the host file `path` (links followed), or "" when it does not exist;
+// `capacity` past `max_bytes`, `io` for other read failures.
+Result<std::string> read_optional_file(const std::string& path, std::size_t max_bytes);
+
+// The most read of an image's /etc/passwd or /etc/group.
+inline constexpr std::size_t k_max_identity_file = std::size_t{4} << 20;
+
+// The image's /etc/passwd and /etc/group ("" for one that does not exist).
+struct ImageIdentity {
+  std::string passwd;
+  std::string group;
+};
+
+// Reads the image's /etc/passwd and /etc/group inside `inputs.rootfs`, every link resolved
+// with the rootfs as "/" (as the container sees them; none leads to a host file), regular
+// files of at most k_max_identity_file bytes: `capacity` past that, `usage` for a FIFO,
+// device or directory, `io` otherwise, each naming the file.
+Result<ImageIdentity> read_image_identity(const SpecInputs& inputs);
 
 } // namespace sifkit::runtime::detail

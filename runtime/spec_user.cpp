@@ -1,4 +1,5 @@
 #include <common/file.h>
+#include <common/in_root.h>
 #include <runtime/passwd.h>
 #include <runtime/spec_parts.h>
 
@@ -6,12 +7,31 @@
 
 namespace sifkit::runtime::detail {
 
-Result<std::string> read_optional_file(const std::string& path) {
-  auto text = read_file(path);
+Result<std::string> read_optional_file(const std::string& path, std::size_t max_bytes) {
+  auto text = read_file(path, max_bytes);
   if (!text && text.error().kind() == ErrorKind::not_found) {
     return std::string();
   }
   return text;
+}
+
+Result<ImageIdentity> read_image_identity(const SpecInputs& inputs) {
+  auto root = open_directory(inputs.rootfs);
+  if (!root) {
+    return std::unexpected(root.error());
+  }
+  ImageIdentity identity;
+  for (auto [name, text] :
+       {std::pair{"etc/passwd", &identity.passwd}, std::pair{"etc/group", &identity.group}}) {
+    auto read = read_file_below(*root, name, k_max_identity_file, Resolve::in_root);
+    if (read) {
+      *text = std::move(*read);
+    } else if (read.error().kind() != ErrorKind::not_found) {
+      return std::unexpected(
+          std::move(read.error()).with_context(fmt::format("reading the image's /{}", name)));
+    }
+  }
+  return identity;
 }
 
 namespace {
@@ -69,12 +89,11 @@ Result<TargetUser> resolve_target_user(const SpecInputs& inputs) {
                               "('{}')",
                               image_user));
     }
-    auto passwd = read_optional_file(inputs.rootfs + "/etc/passwd");
-    auto group = read_optional_file(inputs.rootfs + "/etc/group");
-    if (!passwd || !group) {
-      return std::unexpected((!passwd ? passwd : group).error());
+    auto identity = read_image_identity(inputs);
+    if (!identity) {
+      return std::unexpected(identity.error());
     }
-    auto resolved = resolve_user(image_user, *passwd, *group);
+    auto resolved = resolve_user(image_user, identity->passwd, identity->group);
     if (!resolved) {
       return std::unexpected(resolved.error());
     }

@@ -251,7 +251,8 @@ bool is_initial_uid_map(std::string_view uid_map) {
 }
 
 bool in_user_namespace() {
-  auto map = read_file("/proc/self/uid_map");
+  constexpr std::size_t k_max_id_map = std::size_t{64} << 10;
+  auto map = read_file("/proc/self/uid_map", k_max_id_map);
   return map && !is_initial_uid_map(*map);
 }
 

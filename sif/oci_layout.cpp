@@ -1,9 +1,11 @@
-#include <sif/oci_layout.h>
-
 #include <common/file.h>
+#include <common/in_root.h>
+#include <sif/oci_layout.h>
 #include <sif/oci_parse.h>
 
 #include <memory>
+
+#include <fcntl.h>
 #include <nlohmann/json.hpp>
 #include <sys/stat.h>
 
@@ -13,14 +15,21 @@ namespace {
 
 constexpr std::size_t k_max_layout_file = 4096;
 
+// Reads `name` in the layout `dir` without following links, at most `max_bytes`.
+Result<std::string> read_layout_file(const std::string& dir, const std::string& name,
+                                     std::size_t max_bytes) {
+  auto root = open_directory(dir);
+  if (!root) {
+    return std::unexpected(root.error());
+  }
+  return read_file_below(*root, name, max_bytes, Resolve::no_links);
+}
+
 Result<void> check_layout_file(const std::string& dir) {
   std::string path = dir + "/oci-layout";
-  auto text = read_file(path);
+  auto text = read_layout_file(dir, "oci-layout", k_max_layout_file);
   if (!text) {
     return std::unexpected(std::move(text.error()).with_context("not an OCI image layout"));
-  }
-  if (text->size() > k_max_layout_file) {
-    return fail(ErrorKind::corrupt_input, path + " is too large");
   }
   auto doc = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded() || !doc.is_object()) {
@@ -40,12 +49,48 @@ Result<void> check_layout_file(const std::string& dir) {
 
 } // namespace
 
+Result<File> open_layout_blob(const std::string& dir, const Digest& digest) {
+  auto root = open_directory(dir);
+  if (!root) {
+    return std::unexpected(root.error());
+  }
+  std::string relative =
+      "blobs/" + std::string(to_string(digest.algorithm())) + "/" + std::string(digest.hex());
+  auto file = open_below(*root, relative, O_RDONLY | O_NONBLOCK | O_NOCTTY, Resolve::no_links);
+  if (!file) {
+    return std::unexpected(file.error());
+  }
+  struct stat st {};
+  if (::fstat(file->fd(), &st) != 0) {
+    return fail_errno("cannot stat " + file->path(), errno);
+  }
+  if (!S_ISREG(st.st_mode)) {
+    return fail(ErrorKind::corrupt_input, file->path() + " is not a regular file");
+  }
+  return file;
+}
+
 Result<OciLayout> OciLayout::open(const std::string& dir) {
   if (auto ok = check_layout_file(dir); !ok) {
     return std::unexpected(ok.error());
   }
   std::string index_path = dir + "/index.json";
-  auto file = File::open(index_path, OpenMode::read_only);
+  auto bytes = read_layout_file(dir, "index.json", static_cast<std::size_t>(k_max_manifest_size));
+  if (!bytes) {
+    return std::unexpected(bytes.error());
+  }
+  auto index = parse_index(*bytes);
+  if (!index) {
+    return std::unexpected(std::move(index.error()).with_context(index_path));
+  }
+  return OciLayout(dir, std::move(*bytes), std::move(*index));
+}
+
+Result<BlobStream> OciLayout::open_blob(const Digest& digest) const {
+  if (digest.empty()) {
+    return fail(ErrorKind::usage, "empty digest");
+  }
+  auto file = open_layout_blob(m_dir, digest);
   if (!file) {
     return std::unexpected(file.error());
   }
@@ -53,43 +98,12 @@ Result<OciLayout> OciLayout::open(const std::string& dir) {
   if (!size) {
     return std::unexpected(size.error());
   }
-  if (*size > k_max_manifest_size) {
-    return fail(ErrorKind::corrupt_input, index_path + " is larger than " +
-                                              std::to_string(k_max_manifest_size) + " bytes");
-  }
-  std::string bytes(static_cast<std::size_t>(*size), '\0');
-  if (auto r = file->pread_exact(std::as_writable_bytes(std::span(bytes)), 0); !r) {
-    return std::unexpected(r.error());
-  }
-  auto index = parse_index(bytes);
-  if (!index) {
-    return std::unexpected(std::move(index.error()).with_context(index_path));
-  }
-  return OciLayout(dir, std::move(bytes), std::move(*index));
-}
-
-Result<BlobStream> OciLayout::open_blob(const Digest& digest) const {
-  if (digest.empty()) {
-    return fail(ErrorKind::usage, "empty digest");
-  }
-  std::string path = m_dir + "/blobs/sha256/" + std::string(digest.hex());
-  auto file = File::open(path, OpenMode::read_only);
-  if (!file) {
-    return std::unexpected(file.error());
-  }
-  struct stat st {};
-  if (::fstat(file->fd(), &st) != 0) {
-    return fail_errno("cannot stat " + path, errno);
-  }
-  if (!S_ISREG(st.st_mode)) {
-    return fail(ErrorKind::corrupt_input, path + " is not a regular file");
-  }
   auto shared = std::make_shared<File>(std::move(*file));
-  ByteSource range = source_from_fd_range(shared->fd(), 0, st.st_size, path);
+  ByteSource range = source_from_fd_range(shared->fd(), 0, *size, shared->path());
   // The range reads through the descriptor; the lambda keeps the File (and so the
   // descriptor) alive as long as the stream.
   ByteSource source = [shared, range](std::span<std::byte> buf) { return range(buf); };
-  return BlobStream{std::move(source), static_cast<std::int64_t>(st.st_size)};
+  return BlobStream{std::move(source), *size};
 }
 
 } // namespace sifkit::oci

@@ -178,3 +178,25 @@ TEST_CASE("reports progress per blob with running totals", "[pull]") {
   CHECK(last_total == total_size);
   CHECK(total_size == pulled->bytes_fetched);
 }
+
+TEST_CASE("a layout whose oci-layout or index.json links to /dev/zero is refused, not read",
+          "[pull][hostile]") {
+  TempDir dir;
+  fs::copy(image_fixture("hello-world-docker-v2-manifest"), dir.file("layout"),
+           fs::copy_options::recursive);
+  auto cache = open_test_cache(dir);
+  for (const char* name : {"oci-layout", "index.json"}) {
+    INFO(name);
+    std::string path = dir.file("layout/") + name;
+    std::string saved = dir.file(std::string("saved-") + name);
+    fs::rename(path, saved);
+    fs::create_symlink("/dev/zero", path);
+    auto pulled = pull_text(cache, "oci:" + dir.file("layout"));
+    REQUIRE_FALSE(pulled);
+    CHECK(pulled.error().kind() == ErrorKind::corrupt_input);
+    CHECK_THAT(pulled.error().what(), Catch::Contains(name) && Catch::Contains("symbolic link"));
+    fs::remove(path);
+    fs::rename(saved, path);
+  }
+  CHECK(pull_text(cache, "oci:" + dir.file("layout")));
+}

@@ -43,7 +43,10 @@ bool have_static_busybox() {
   return file.exit_code != 0 || file.out.find("dynamically") == std::string::npos;
 }
 
-void make_busybox_sif(const std::string& out_sif, const std::string& runtime_config, int layers) {
+namespace {
+
+void build_busybox_sif(const std::string& out_sif, const std::string& runtime_config, int layers,
+                       const Layer& top) {
   REQUIRE(have_static_busybox());
   Layer base;
   base.push_back(tar_dir("bin"));
@@ -87,6 +90,9 @@ void make_busybox_sif(const std::string& out_sif, const std::string& runtime_con
       all.push_back(Layer{tar_file("opt/layer-" + std::to_string(i + 1), "layer\n")});
     }
   }
+  if (!top.empty()) {
+    all.push_back(top);
+  }
   TempDir work;
   auto image = write_oci_image(work.file("layout"), all, "test", runtime_config);
   auto layout = oci::OciLayout::open(image.dir);
@@ -99,6 +105,17 @@ void make_busybox_sif(const std::string& out_sif, const std::string& runtime_con
   if (!converted) {
     FAIL("converting the busybox test image failed: " << converted.error().what());
   }
+}
+
+} // namespace
+
+void make_busybox_sif(const std::string& out_sif, const std::string& runtime_config, int layers) {
+  build_busybox_sif(out_sif, runtime_config, layers, {});
+}
+
+void make_busybox_sif_with(const std::string& out_sif, const std::vector<TarEntry>& top,
+                           const std::string& runtime_config) {
+  build_busybox_sif(out_sif, runtime_config, 1, top);
 }
 
 } // namespace sifkit::test

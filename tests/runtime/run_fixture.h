@@ -2,6 +2,8 @@
 
 // Test support for the runtime tests: small runnable OCI-SIF images made from the host's
 // static busybox (Debian's busybox-static), with the image config a test asks for.
+#include <convert/image_builder.h>
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -22,6 +24,12 @@ bool have_static_busybox();
 // (kept as separate squashfs layers: a --keep-layers image). Fails the test on error.
 void make_busybox_sif(const std::string& out_sif, const std::string& runtime_config = "{}",
                       int layers = 1);
+
+// make_busybox_sif with the entries `top` (tests/convert/image_builder.h: files, links,
+// FIFOs a hostile image plants) as one more layer over the image, all squashed into one
+// layer: an entry of `top` replaces the busybox image's entry at the same path.
+void make_busybox_sif_with(const std::string& out_sif, const std::vector<TarEntry>& top,
+                           const std::string& runtime_config = "{}");
 
 } // namespace sifkit::test
 

@@ -8,6 +8,7 @@
 #include "support/fixtures.h"
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
+#include <sys/stat.h>
 
 using namespace sifkit::test;
 
@@ -171,4 +172,51 @@ TEST_CASE("sif-squash converts a pulled image from the cache when its registry i
                                    dir.file("c.sif") + "'");
   CHECK(other.exit_code == 10);
   CHECK_FALSE(std::filesystem::exists(dir.file("c.sif")));
+}
+
+TEST_CASE("sif-pull and sif-squash refuse a layout file that is /dev/zero or a FIFO at once",
+          "[squash][pull][hostile]") {
+  TempDir dir;
+  TestImage image = write_test_image(dir.file("layout"), two_layers());
+  std::string victim;
+  std::string expected;
+  SECTION("oci-layout links to /dev/zero") {
+    victim = image.dir + "/oci-layout";
+    expected = "oci-layout";
+    std::filesystem::remove(victim);
+    std::filesystem::create_symlink("/dev/zero", victim);
+  }
+  SECTION("index.json links to /dev/zero") {
+    victim = image.dir + "/index.json";
+    expected = "index.json";
+    std::filesystem::remove(victim);
+    std::filesystem::create_symlink("/dev/zero", victim);
+  }
+  SECTION("index.json is a FIFO") {
+    victim = image.dir + "/index.json";
+    expected = "index.json is not a regular file";
+    std::filesystem::remove(victim);
+    REQUIRE(::mkfifo(victim.c_str(), 0644) == 0);
+  }
+  SECTION("a layer blob is a FIFO") {
+    victim = image.layer_blobs.back();
+    expected = "is not a regular file";
+    std::filesystem::remove(victim);
+    REQUIRE(::mkfifo(victim.c_str(), 0644) == 0);
+  }
+  // `timeout` turns a hang (a FIFO opened for reading waits for a writer) into exit 124.
+  auto pull = run_command("timeout 20 '" + tool("sif-pull") + "' --quiet --cache '" +
+                          dir.file("cache") + "' oci:" + image.dir + " </dev/null");
+  INFO(pull.err);
+  CHECK(pull.exit_code != 0);
+  CHECK(pull.exit_code != 124);
+  CHECK_THAT(pull.err, Catch::Contains(expected));
+  auto squash =
+      run_command("timeout 20 '" + tool("sif-squash") + "' --quiet --cache '" + dir.file("cache") +
+                  "' " + image.dir + " -o '" + dir.file("x.sif") + "' </dev/null");
+  INFO(squash.err);
+  CHECK(squash.exit_code != 0);
+  CHECK(squash.exit_code != 124);
+  CHECK_THAT(squash.err, Catch::Contains(expected));
+  CHECK_FALSE(std::filesystem::exists(dir.file("x.sif")));
 }
