@@ -56,9 +56,11 @@ TEST_CASE("sif-run instance start --creds leaves no password in any process's co
   INFO(started.err);
   REQUIRE(started.exit_code == 0);
   auto showing = processes_showing(marker);
+  std::string lines;
   for (const auto& line : showing) {
-    INFO(line);
+    lines += line + "\n";
   }
+  INFO(lines);
   CHECK(showing.empty());
   auto stopped = sif_run(c.state, "instance stop -t 2 credsinst");
   INFO(stopped.err);
