@@ -226,6 +226,22 @@ Result<std::optional<ConversionRecord>> Cache::find_conversion(const Digest& sou
   return found;
 }
 
+Result<void> Cache::lease_to(const Digest& digest, const std::string& holder) {
+  CacheState& s = *m_state;
+  auto tx = s.index.begin();
+  if (!tx) {
+    return std::unexpected(tx.error());
+  }
+  auto done = s.index.lease(digest, holder, s.lease_end());
+  if (done) {
+    done = tx->commit();
+  }
+  if (!done) {
+    return std::unexpected(std::move(done.error()).with_context("leasing " + digest.text()));
+  }
+  return {};
+}
+
 Result<std::int64_t> Cache::release_leases() {
   auto tx = m_state->index.begin();
   if (!tx) {

@@ -126,6 +126,12 @@ public:
 
   // Drops every lease this process holds (the destructor does it too).
   Result<std::int64_t> release_leases();
+  // Leases `digest` to `holder` too (another process, named as holder.h names one, e.g.
+  // process_holder(getppid())), for as long as this process's own leases last: gc and
+  // clean keep it while that process runs. Hands a blob this process found or made to
+  // the process that will use it, so it cannot vanish in between. Not released by this
+  // process's destructor.
+  Result<void> lease_to(const Digest& digest, const std::string& holder);
 
 private:
   explicit Cache(std::unique_ptr<CacheState> state);

@@ -65,7 +65,10 @@ std::vector<std::string_view> split(std::string_view text, char separator) {
 } // namespace
 
 std::string current_holder() {
-  long pid = ::getpid();
+  return process_holder(::getpid());
+}
+
+std::string process_holder(long pid) {
   return fmt::format("{}/{}/{}/{}", host_name(), boot_id(), pid, start_time(pid));
 }
 

@@ -12,6 +12,10 @@ namespace sifkit::cache {
 // again after fork(); the value changes with the pid.
 std::string current_holder();
 
+// Process `pid` of this host as a lease holder (its start time read now; empty when it
+// does not run, which holder_state then sees as dead).
+std::string process_holder(long pid);
+
 enum class HolderState {
   alive,   // the process runs on this host
   dead,    // on this host, and gone (or the host rebooted since)

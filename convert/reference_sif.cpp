@@ -55,6 +55,17 @@ Result<Digest> pulled_manifest(const registry::ImageReference& reference, cache:
   return **cached;
 }
 
+// `path` (the stored blob `digest`), leased to the holder the caller named, if any.
+Result<std::string> handed_over(cache::Cache& cache, const Digest& digest, std::string path,
+                                const ReferenceSifOptions& options) {
+  if (options.lease_holder) {
+    if (auto leased = cache.lease_to(digest, *options.lease_holder); !leased) {
+      return std::unexpected(leased.error());
+    }
+  }
+  return path;
+}
+
 } // namespace
 
 Result<std::string> reference_sif(const std::string& text, const ReferenceSifOptions& options) {
@@ -74,7 +85,7 @@ Result<std::string> reference_sif(const std::string& text, const ReferenceSifOpt
     if (!fetched) {
       return std::unexpected(fetched.error());
     }
-    return fetched->path;
+    return handed_over(*cache, fetched->digest, fetched->path, options);
   }
   auto manifest = pulled_manifest(*reference, *cache, options, text);
   if (!manifest) {
@@ -87,7 +98,7 @@ Result<std::string> reference_sif(const std::string& text, const ReferenceSifOpt
   if (!converted->reused) {
     tell(options, "converted " + text + " to OCI-SIF " + converted->sif.text());
   }
-  return converted->path;
+  return handed_over(*cache, converted->sif, converted->path, options);
 }
 
 } // namespace sifkit::convert

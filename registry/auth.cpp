@@ -1,3 +1,4 @@
+#include <common/text_escape.h>
 #include <registry/auth.h>
 
 #include <algorithm>
@@ -95,8 +96,9 @@ Result<std::vector<AuthChallenge>> parse_www_authenticate(std::string_view heade
 }
 
 Authenticator::Authenticator(std::optional<Credentials> credentials, std::string repository,
-                             const HttpClient& http)
-    : m_credentials(std::move(credentials)), m_repository(std::move(repository)), m_http(http) {}
+                             const HttpClient& http, std::string registry_url)
+    : m_credentials(std::move(credentials)), m_repository(std::move(repository)), m_http(http),
+      m_registry_url(std::move(registry_url)) {}
 
 Result<std::optional<std::string>> Authenticator::current() {
   std::lock_guard lock(m_mutex);
@@ -123,7 +125,7 @@ Result<void> Authenticator::on_unauthorized(std::string_view challenge_header) {
     }
   }
   return fail(ErrorKind::auth, "registry asks for unsupported authentication \"" +
-                                   challenges->front().scheme + "\"");
+                                   escape_control(challenges->front().scheme) + "\"");
 }
 
 Result<void> Authenticator::answer(const AuthChallenge& challenge) {
@@ -149,6 +151,17 @@ Result<void> Authenticator::fetch_token(const AuthChallenge& challenge) {
     url += "service=" + url_escape(service->second) + "&";
   }
   url += "scope=" + url_escape("repository:" + m_repository + ":pull");
+  // Credentials go no less protected to the token server than to the registry: a realm
+  // on plain http named by an https registry would see them in the clear.
+  bool downgrade = m_registry_url.starts_with("https://") &&
+                   !realm->second.starts_with("https://") &&
+                   m_http.options().tls_verify == TlsVerify::yes;
+  if (downgrade && m_credentials) {
+    return fail(ErrorKind::auth, "the https registry's token realm " +
+                                     escape_control(realm->second) +
+                                     " is plain http: refusing to send the credentials there in "
+                                     "the clear (--insecure allows it)");
+  }
   HttpRequest request;
   request.url = url;
   if (m_credentials) {

@@ -31,8 +31,11 @@ Result<std::vector<AuthChallenge>> parse_www_authenticate(std::string_view heade
 // token until it expires. Thread-safe.
 class Authenticator {
 public:
+  // For the registry at `registry_url` ("https://host[:port]"): its token realm gets the
+  // credentials only over a scheme as secure as the registry's (an https registry's
+  // realm over plain http only when `http` skips TLS verification, i.e. --insecure).
   Authenticator(std::optional<Credentials> credentials, std::string repository,
-                const HttpClient& http);
+                const HttpClient& http, std::string registry_url);
 
   // The Authorization value to send now: nullopt before any challenge was seen; a
   // token about to expire is renewed first (errors as for on_unauthorized).
@@ -40,8 +43,9 @@ public:
 
   // Handles a 401 whose WWW-Authenticate is `challenge_header`: fetches a fresh token
   // (Bearer) or switches to Basic. `auth` when credentials are needed but absent, when
-  // the token server refuses them, or the scheme is unknown; `network` when the token
-  // server is unreachable.
+  // the token server refuses them, when the realm would get them over plain http from an
+  // https registry, or the scheme is unknown; `network` when the token server is
+  // unreachable.
   Result<void> on_unauthorized(std::string_view challenge_header);
 
 private:
@@ -52,6 +56,7 @@ private:
   std::optional<Credentials> m_credentials;
   std::string m_repository;
   const HttpClient& m_http;
+  std::string m_registry_url;
   std::mutex m_mutex;
   std::optional<std::string> m_authorization;
   std::chrono::steady_clock::time_point m_expires{};

@@ -81,7 +81,7 @@ Result<std::unique_ptr<ImageSource>> open_docker_source(std::string_view referen
   http_options.ca_cert = options.ca_cert;
   http_options.tls_verify = insecure ? TlsVerify::no : TlsVerify::yes;
   http_options.connect_timeout_s = options.connect_timeout_s;
-  http_options.low_speed_time_s = options.low_speed_time_s;
+  http_options.low_speed = options.low_speed;
   auto http = std::make_unique<HttpClient>(http_options);
 
   // The /v2/ ping says whether this is a registry; an insecure registry that does not
@@ -106,7 +106,8 @@ DockerSource::DockerSource(DockerReference reference, std::string base_url,
                            const DockerOptions& options, std::optional<Credentials> credentials,
                            std::unique_ptr<HttpClient> http)
     : m_reference(std::move(reference)), m_base_url(std::move(base_url)), m_options(options),
-      m_http(std::move(http)), m_auth(std::move(credentials), m_reference.repository, *m_http) {}
+      m_http(std::move(http)),
+      m_auth(std::move(credentials), m_reference.repository, *m_http, m_base_url) {}
 
 std::string DockerSource::describe() const {
   return "docker://" + m_reference.to_string();

@@ -26,7 +26,7 @@ struct DockerOptions {
   std::chrono::milliseconds retry_delay{500};       // first backoff, doubled each time
   std::chrono::milliseconds max_retry_delay{10000}; // cap, also for Retry-After
   long connect_timeout_s = 30;
-  long low_speed_time_s = 60;
+  LowSpeed low_speed = default_low_speed();
 };
 
 // Opens `reference` (without "docker://"): parses it, finds credentials, and asks the

@@ -1,8 +1,11 @@
+#include <common/text_escape.h>
 #include <registry/http.h>
 
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cerrno>
+#include <cstdlib>
 #include <memory>
 #include <mutex>
 
@@ -116,7 +119,27 @@ std::string scheme_of(const std::string& url) {
   return url.substr(0, std::min(url.find(':'), url.size()));
 }
 
+// The positive integer in environment variable `name`, if it holds one.
+std::optional<long> positive_from_environment(const char* name) {
+  const char* text = std::getenv(name);
+  if (text == nullptr || *text == '\0') {
+    return std::nullopt;
+  }
+  char* end = nullptr;
+  errno = 0;
+  long value = std::strtol(text, &end, 10);
+  return *end == '\0' && errno == 0 && value > 0 ? std::optional(value) : std::nullopt;
+}
+
 } // namespace
+
+LowSpeed default_low_speed() {
+  LowSpeed rule;
+  rule.bytes_per_second =
+      positive_from_environment("SIFKIT_LOW_SPEED_LIMIT").value_or(rule.bytes_per_second);
+  rule.seconds = positive_from_environment("SIFKIT_LOW_SPEED_TIME").value_or(rule.seconds);
+  return rule;
+}
 
 std::optional<std::string> HttpResponse::header(std::string_view name) const {
   for (const auto& [key, value] : headers) {
@@ -172,8 +195,8 @@ Result<HttpResponse> HttpClient::perform(const HttpRequest& request, const BodyS
     curl_easy_setopt(h, CURLOPT_USERAGENT, "sifkit/0.1");
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, m_options.connect_timeout_s);
-    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, m_options.low_speed_time_s);
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, m_options.low_speed.bytes_per_second);
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, m_options.low_speed.seconds);
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(h, CURLOPT_HEADERDATA, &transfer);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
@@ -212,8 +235,12 @@ Result<HttpResponse> HttpClient::perform(const HttpRequest& request, const BodyS
     }
     if (rc != CURLE_OK) {
       std::string detail = errbuf[0] != '\0' ? std::string(errbuf) : curl_easy_strerror(rc);
+      std::string hint = rc == CURLE_OPERATION_TIMEDOUT
+                             ? " (the limit: SIFKIT_LOW_SPEED_LIMIT bytes/s for "
+                               "SIFKIT_LOW_SPEED_TIME seconds)"
+                             : "";
       return fail(ErrorKind::network, what + ": " + (is_tls_error(rc) ? "TLS error: " : "") +
-                                          std::string(trim(detail)));
+                                          escape_control(trim(detail)) + hint);
     }
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &response.status);
     response.effective_url = url;
@@ -309,10 +336,10 @@ Error http_status_error(const HttpResponse& response, std::string_view what) {
       !doc["errors"].empty() && doc["errors"][0].is_object()) {
     const auto& e = doc["errors"][0];
     if (e.contains("code") && e["code"].is_string()) {
-      message += " " + e["code"].get<std::string>();
+      message += " " + escape_control(e["code"].get<std::string>().substr(0, 100));
     }
     if (e.contains("message") && e["message"].is_string()) {
-      message += ": " + e["message"].get<std::string>().substr(0, 200);
+      message += ": " + escape_control(e["message"].get<std::string>().substr(0, 200));
     }
   }
   return Error(kind, std::move(message));

@@ -18,11 +18,22 @@ namespace sifkit::registry {
 
 enum class TlsVerify { yes, no };
 
+// The rule that ends a stalled or crawling transfer with a `network` error: slower than
+// `bytes_per_second` for `seconds` in a row.
+struct LowSpeed {
+  long bytes_per_second = 1024;
+  long seconds = 30;
+};
+
+// LowSpeed's defaults, or $SIFKIT_LOW_SPEED_LIMIT (bytes per second) and
+// $SIFKIT_LOW_SPEED_TIME (seconds) where they hold positive integers.
+LowSpeed default_low_speed();
+
 struct HttpOptions {
   std::string ca_cert; // CA bundle file or directory of hashed CAs; empty: system
   TlsVerify tls_verify = TlsVerify::yes;
   long connect_timeout_s = 30;
-  long low_speed_time_s = 60; // abort when slower than 1 byte/s for this long
+  LowSpeed low_speed = default_low_speed();
   int max_redirects = 10;
   std::int64_t max_buffered_body = 8 * 1024 * 1024; // bodies kept in memory (no sink)
   std::string unix_socket; // connect to this socket instead of the URL's host (Docker API)

@@ -1,3 +1,4 @@
+#include <common/text_escape.h>
 #include <registry/layout_select.h>
 #include <sif/oci_parse.h>
 
@@ -9,7 +10,7 @@ Result<oci::Descriptor> select_layout_entry(const oci::Index& index, const std::
   std::string tags;
   for (const auto& entry : index.manifests) {
     if (auto name = entry.ref_name()) {
-      tags += (tags.empty() ? "" : ", ") + *name;
+      tags += (tags.empty() ? "" : ", ") + escape_control(*name);
     }
   }
   if (tags.empty()) {

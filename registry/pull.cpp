@@ -1,3 +1,5 @@
+#include <common/disk_space.h>
+#include <common/text_escape.h>
 #include <registry/pull.h>
 #include <sif/oci_parse.h>
 #include <sif/oci_select.h>
@@ -5,6 +7,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <limits>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -185,6 +188,21 @@ Result<void> fetch_blobs(ImageSource& source, cache::Cache& cache, std::vector<P
       state.todo.push_back(blob);
     }
   }
+  // The sizes come from the manifest: a hostile one could declare terabytes and fill the
+  // disk before the first digest check fails.
+  std::int64_t to_fetch = 0;
+  for (const auto* blob : state.todo) {
+    to_fetch += std::min<std::int64_t>(blob->size, std::numeric_limits<std::int64_t>::max() / 2);
+    to_fetch = std::min<std::int64_t>(to_fetch, std::numeric_limits<std::int64_t>::max() / 2);
+  }
+  if (!state.todo.empty()) {
+    std::string what = state.todo.size() == 1
+                           ? "blob " + state.todo.front()->digest.text()
+                           : "the " + std::to_string(state.todo.size()) + " blobs to fetch";
+    if (auto fits = check_free_space(cache.layout().temp_directory(), to_fetch, what); !fits) {
+      return std::unexpected(fits.error());
+    }
+  }
   int threads = std::clamp(source.max_parallel(), 1,
                            static_cast<int>(std::max<std::size_t>(state.todo.size(), 1)));
   if (!state.todo.empty()) {
@@ -272,9 +290,9 @@ Result<PullResult> pull_image(ImageSource& source, cache::Cache& cache, const Pu
     current = std::move(*child);
   }
   if (!oci::is_image_media_type(current.media_type)) {
-    return context(
-        Error(ErrorKind::unsupported,
-              current.digest.text() + " is not an image manifest (" + current.media_type + ")"));
+    return context(Error(ErrorKind::unsupported, current.digest.text() +
+                                                     " is not an image manifest (" +
+                                                     escape_control(current.media_type) + ")"));
   }
   auto manifest = oci::parse_manifest(current.bytes);
   if (!manifest) {

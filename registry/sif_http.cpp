@@ -2,6 +2,7 @@
 // nothing the sweep cannot remove), hashed as the bytes arrive, resumed with Range after
 // a dropped connection, checked as a SIF, and only then stored.
 #include <cache/work_dir.h>
+#include <common/disk_space.h>
 #include <common/file.h>
 #include <registry/http.h>
 #include <registry/sif_sources.h>
@@ -48,11 +49,18 @@ struct Download {
   std::int64_t received = 0;
 };
 
-// Downloads `url` into `file` (empty), retrying dropped connections, 5xx and 429 with
-// backoff and resuming from what it holds.
+// Downloads `url` into `file` (empty, in `directory`), retrying dropped connections, 5xx
+// and 429 with backoff and resuming from what it holds; a declared length that does not
+// fit in `directory` is refused before the first byte.
 Result<Download> download(const HttpClient& http, const std::string& url, File& file,
-                          const SifFetchOptions& options, const SifProgress& progress) {
+                          const std::string& directory, const SifFetchOptions& options,
+                          const SifProgress& progress) {
   Probe info = probe(http, url);
+  if (info.length) {
+    if (auto fits = check_free_space(directory, *info.length, url); !fits) {
+      return std::unexpected(fits.error());
+    }
+  }
   DigestHasher hasher;
   std::int64_t offset = 0;
   std::int64_t received = 0;
@@ -140,7 +148,7 @@ Result<SifPullResult> fetch_http_sif(const ImageReference& reference, cache::Cac
   if (!file) {
     return std::unexpected(file.error());
   }
-  auto got = download(http, url, *file, options, progress);
+  auto got = download(http, url, *file, cache.layout().temp_directory(), options, progress);
   if (!got) {
     return std::unexpected(got.error());
   }

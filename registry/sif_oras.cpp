@@ -1,6 +1,7 @@
 // oras:// SIFs: the artifact's manifest comes through the docker:// client (same
 // authentication, TLS options and retries), must be SingularityCE's SIF layout, and its
 // config and SIF layer go into the cache through the verifying writers.
+#include <common/text_escape.h>
 #include <registry/docker_source.h>
 #include <registry/sif_sources.h>
 #include <sif/oci_parse.h>
@@ -41,8 +42,8 @@ Result<oci::Descriptor> sif_layer(const oci::Manifest& manifest, const std::stri
   if (manifest.config.media_type != k_media_sif_config) {
     return fail(ErrorKind::unsupported,
                 what + " is not a SIF artifact: its config media type is \"" +
-                    manifest.config.media_type + "\", not " + std::string(k_media_sif_config) +
-                    " (pull OCI images with docker://)");
+                    escape_control(manifest.config.media_type) + "\", not " +
+                    std::string(k_media_sif_config) + " (pull OCI images with docker://)");
   }
   const oci::Descriptor* found = nullptr;
   for (const auto& layer : manifest.layers) {
@@ -83,8 +84,8 @@ Result<SifPullResult> fetch_oras_sif(const ImageReference& reference, cache::Cac
     return std::unexpected(root.error());
   }
   if (!oci::is_image_media_type(root->media_type)) {
-    return fail(ErrorKind::unsupported,
-                what + " is an index (" + root->media_type + "), not a SIF artifact's manifest");
+    return fail(ErrorKind::unsupported, what + " is an index (" + escape_control(root->media_type) +
+                                            "), not a SIF artifact's manifest");
   }
   auto manifest = oci::parse_manifest(root->bytes);
   if (!manifest) {

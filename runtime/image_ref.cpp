@@ -1,5 +1,6 @@
 #include "image_ref.h"
 
+#include <common/secret.h>
 #include <runtime/launcher.h>
 
 #include <array>
@@ -43,19 +44,26 @@ std::optional<std::string> find_sif_pull() {
   return find_executable("sif-pull");
 }
 
+// The descriptor sif-pull reads the credentials from (a memory file, never its argv).
+constexpr int k_creds_fd = 3;
+
+// sif-pull's arguments. The printed OCI-SIF stays leased to this process (--lease-parent),
+// so a concurrent gc or clean cannot remove it before the run opens it.
 std::vector<std::string> sif_pull_arguments(const std::string& program, const std::string& image,
                                             const ImageRefOptions& options) {
-  std::vector<std::string> args = {program, "--sif-path"};
+  std::vector<std::string> args = {program, "--sif-path", "--lease-parent"};
   const std::pair<const char*, const std::optional<std::string>*> valued[] = {
       {"--cache", &options.cache_dir},
       {"--platform", &options.platform},
-      {"--creds", &options.credentials},
       {"--ca-cert", &options.ca_cert},
   };
   for (const auto& [flag, value] : valued) {
     if (*value) {
       args.insert(args.end(), {flag, **value});
     }
+  }
+  if (options.credentials) {
+    args.insert(args.end(), {"--creds-fd", std::to_string(k_creds_fd)});
   }
   if (options.insecure) {
     args.emplace_back("--insecure");
@@ -79,15 +87,32 @@ ErrorKind kind_of_exit_code(int code) {
 }
 
 // Runs `args` with stdout captured (stderr shared: sif-pull's notes and errors reach the
-// user as they happen); returns its output, or its failure.
-Result<std::string> run_capturing(const std::vector<std::string>& args) {
+// user as they happen) and `secret`, when given, readable on descriptor k_creds_fd;
+// returns its output, or its failure.
+Result<std::string> run_capturing(const std::vector<std::string>& args,
+                                  const std::optional<std::string>& secret) {
+  int secret_fd = -1;
+  if (secret) {
+    auto made = secret_file(*secret);
+    if (!made) {
+      return std::unexpected(made.error());
+    }
+    secret_fd = *made;
+  }
   int out[2];
   if (::pipe2(out, O_CLOEXEC) != 0) {
-    return fail_errno("pipe", errno);
+    int saved = errno;
+    if (secret_fd >= 0) {
+      ::close(secret_fd);
+    }
+    return fail_errno("pipe", saved);
   }
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, out[1], 1);
+  if (secret_fd >= 0) {
+    posix_spawn_file_actions_adddup2(&actions, secret_fd, k_creds_fd);
+  }
   std::vector<char*> argv;
   for (const auto& arg : args) {
     argv.push_back(const_cast<char*>(arg.c_str()));
@@ -97,6 +122,9 @@ Result<std::string> run_capturing(const std::vector<std::string>& args) {
   int rc = ::posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   ::close(out[1]);
+  if (secret_fd >= 0) {
+    ::close(secret_fd);
+  }
   if (rc != 0) {
     ::close(out[0]);
     return fail_errno("starting " + args[0], rc);
@@ -149,7 +177,7 @@ Result<std::string> resolve_image(const std::string& image, const ImageRefOption
                 image + " is not a file, and sif-pull (which pulls references) was found neither "
                         "beside this program nor on PATH");
   }
-  auto output = run_capturing(sif_pull_arguments(*program, image, options));
+  auto output = run_capturing(sif_pull_arguments(*program, image, options), options.credentials);
   if (!output) {
     return fail(output.error().kind(), fmt::format("no OCI-SIF for {} ({}; its message is above)",
                                                    image, output.error().message()));

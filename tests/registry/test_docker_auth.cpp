@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "support/fixtures.h"
+#include "token_server.h"
 #include <catch2/catch.hpp>
 
 namespace sifkit::registry {
@@ -181,6 +182,39 @@ TEST_CASE("credential helpers are run without a shell, with the server on stdin"
   auto missing = run_credential_helper("sifkit-no-such-helper", "x");
   REQUIRE_FALSE(missing);
   CHECK(missing.error().kind() == ErrorKind::auth);
+}
+
+TEST_CASE("an https registry's plain-http token realm gets no credentials unless insecure",
+          "[registry][token][hostile]") {
+  test::TempDir dir;
+  test::TokenServer tokens(dir.file("token.crt"));
+  const std::string challenge =
+      "Bearer realm=\"" + tokens.realm() + "\",service=\"" + test::TokenServer::k_service + "\"";
+  const Credentials credentials{"user", "cleartext-secret"};
+
+  HttpClient verified;
+  Authenticator refusing(credentials, "r/x", verified, "https://registry.example");
+  auto refused = refusing.on_unauthorized(challenge);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().kind() == ErrorKind::auth);
+  CHECK_THAT(refused.error().what(), Catch::Contains(tokens.realm()));
+  CHECK_THAT(refused.error().what(), !Catch::Contains("cleartext-secret"));
+  CHECK(tokens.requests().empty());
+
+  Authenticator anonymous(std::nullopt, "r/x", verified, "https://registry.example");
+  REQUIRE(anonymous.on_unauthorized(challenge));
+  REQUIRE(tokens.requests().size() == 1);
+  CHECK(tokens.requests()[0].authorization.empty());
+
+  HttpClient insecure(HttpOptions{.tls_verify = TlsVerify::no});
+  Authenticator allowed(credentials, "r/x", insecure, "https://registry.example");
+  REQUIRE(allowed.on_unauthorized(challenge));
+  REQUIRE(tokens.requests().size() == 2);
+  CHECK(tokens.requests()[1].authorization == basic_authorization(credentials));
+
+  Authenticator plain_registry(credentials, "r/x", verified, "http://registry.example");
+  REQUIRE(plain_registry.on_unauthorized(challenge));
+  CHECK(tokens.requests().size() == 3);
 }
 
 } // namespace sifkit::registry

@@ -1,6 +1,7 @@
 #include "commands.h"
 
 #include <cache/cache.h>
+#include <cache/holder.h>
 #include <cache/location.h>
 #include <convert/cached_convert.h>
 #include <convert/copy_out.h>
@@ -19,6 +20,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <support/squash_progress.h>
+#include <unistd.h>
 
 namespace sifkit::tools {
 
@@ -171,6 +173,9 @@ Result<void> print_sif_path(const PullCommandOptions& options) {
   o.cache_dir = options.cache_dir;
   o.platform = options.platform;
   o.registry = {options.credentials, options.ca_cert, options.insecure, std::nullopt};
+  if (options.lease_parent) {
+    o.lease_holder = cache::process_holder(::getppid());
+  }
   if (!options.quiet) {
     o.note = [](std::string_view text) { fmt::print(stderr, "sif-pull: {}\n", text); };
   }

@@ -24,13 +24,15 @@ struct PullCommandOptions {
   bool insecure = false;
   bool quiet = false;
   bool json = false;
-  bool sif_path = false; // --sif-path: print the cache's OCI-SIF path, nothing else
+  bool sif_path = false;     // --sif-path: print the cache's OCI-SIF path, nothing else
+  bool lease_parent = false; // --lease-parent: the printed OCI-SIF stays leased to the caller
 };
 
 Result<void> run_pull(const PullCommandOptions& options);
 
 // --sif-path: pulls and converts through the cache as needed (convert/reference_sif.h)
-// and prints the path of the cache's OCI-SIF; notes go to stderr unless quiet.
+// and prints the path of the cache's OCI-SIF, leased to the parent process with
+// lease_parent; notes go to stderr unless quiet.
 Result<void> print_sif_path(const PullCommandOptions& options);
 
 } // namespace sifkit::tools

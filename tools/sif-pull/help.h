@@ -19,7 +19,7 @@ inline constexpr const char* k_pull_footer = R"(Sources (REF):
   oci-archive:FILE[:TAG]          a tar (optionally compressed) of an OCI image layout
   docker-archive:FILE[:REPO:TAG|@N]  what `docker save` writes
   docker://HOST/REPO[:TAG|@DIGEST]   a registry (also a bare HOST/REPO:TAG): anonymous or
-                                  Bearer tokens, --creds, $REGISTRY_AUTH_FILE,
+                                  Bearer tokens, --creds-stdin, --creds, $REGISTRY_AUTH_FILE,
                                   ~/.docker/config.json (auths, credHelpers, credsStore)
   docker-daemon:NAME[:TAG]        an image of the local Docker daemon, exported through its
                                   API socket ($DOCKER_HOST=unix://PATH, else
@@ -40,7 +40,8 @@ Examples:
   sif-pull oci:./layout -o app.sif --compressor zstd --keep-layers
   sif-pull --platform linux/arm64/v8 oci-archive:multiarch.tar
   sif-pull docker-archive:busybox.tar:busybox:1.36 --oci-layout out/
-  sif-pull --ca-cert ca.crt --creds user:pass docker://registry.example:5443/team/app:1.0
+  printf '%s\n' "$USER:$PASS" | sif-pull --ca-cert ca.crt --creds-stdin \
+      docker://registry.example:5443/team/app:1.0
   sif-pull --json --quiet oci:./layout | jq .manifest
   sif-pull oras://registry.example/team/tools:1.0 -o tools.sif
   sif-pull https://example.org/images/app.sif -o app.sif
@@ -49,6 +50,12 @@ Examples:
 An index (multi-platform image) is resolved for --platform, default the host's; the error
 lists the platforms present when none matches. The cache is --cache DIR, else
 $SIFKIT_CACHEDIR, else $XDG_CACHE_HOME/sifkit, else ~/.cache/sifkit.
+
+Credentials on a command line (--creds) are visible to other users until parsed; prefer an
+auth file or --creds-stdin. An https registry's plain-http token realm gets no
+credentials unless --insecure. A transfer slower than $SIFKIT_LOW_SPEED_LIMIT bytes/s
+(1024) for $SIFKIT_LOW_SPEED_TIME seconds (30) is a network error; blobs that declare more
+than the cache's free space are refused before fetching (capacity).
 
 TLS is verified with the system CAs (or --ca-cert FILE|DIR). Plain HTTP or unverified
 TLS needs --insecure, or the registry listed as Docker's daemon.json lists it,
@@ -80,6 +87,7 @@ Exit codes:
   6  unsupported (no Docker daemon socket, an oras:// artifact that is not a SIF, Docker
      schema 1, an unknown layout version, -o of an image whose layers are not tar)
   7  conflict (cache owned by another user, lock wait timed out)
+  8  capacity (the image declares more bytes than the cache's file system has free)
   9  auth, 10 network (registries)
 )";
 

@@ -3,6 +3,8 @@
 // oci_layout_writer.h) and convert/ (cached_convert.h, copy_out.h); commands.cpp
 // wires them together; this file only parses the command line.
 
+#include <common/secret.h>
+
 #include <cstdio>
 #include <string>
 
@@ -10,6 +12,7 @@
 #include "help.h"
 #include <CLI/CLI.hpp>
 #include <support/report.h>
+#include <unistd.h>
 
 namespace {
 
@@ -33,7 +36,18 @@ int main(int argc, char** argv) {
   app.add_option("--cache", o.cache_dir, "Cache directory")->type_name("DIR");
   app.add_flag("-q,--quiet", o.quiet, "No progress on stderr");
   app.add_flag("--json", o.json, "Print a JSON summary on stdout (fields below)");
-  app.add_option("--creds", o.credentials, "Registry credentials")->type_name("USER[:PASS]");
+  auto* creds = app.add_option("--creds", o.credentials,
+                               "Registry credentials (seen by other users "
+                               "until parsed: prefer --creds-stdin)")
+                    ->type_name("USER[:PASS]");
+  bool creds_stdin = false;
+  std::optional<int> creds_fd;
+  app.add_flag("--creds-stdin", creds_stdin, "Read USER:PASS from standard input")->excludes(creds);
+  // How sif-run hands credentials over: an inherited descriptor, never the command line.
+  app.add_option("--creds-fd", creds_fd, "Read USER:PASS from this file descriptor")
+      ->excludes(creds)
+      ->excludes("--creds-stdin")
+      ->group("");
   app.add_option("--ca-cert", o.ca_cert, "Trust this CA bundle for registry TLS")
       ->type_name("FILE");
   app.add_flag("--insecure", o.insecure, "Allow plain HTTP or unverified TLS to the registry");
@@ -42,11 +56,27 @@ int main(int argc, char** argv) {
       ->excludes("-o")
       ->excludes("--oci-layout")
       ->excludes("--json");
+  app.add_flag("--lease-parent", o.lease_parent,
+               "With --sif-path: keep the image leased to the calling process (gc and clean "
+               "keep it while that process runs)")
+      ->needs("--sif-path");
 
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    hide_option_values(argc, argv, {"--creds"});
     return e.get_exit_code() == 0 ? app.exit(e) : tools::report_usage(k_tool, e.what());
+  }
+  hide_option_values(argc, argv, {"--creds"});
+  if (creds_stdin || creds_fd) {
+    auto secret = read_secret(creds_fd.value_or(STDIN_FILENO), SecretEnd::end_of_file);
+    if (creds_fd) {
+      ::close(*creds_fd);
+    }
+    if (!secret) {
+      return tools::report_failure(k_tool, secret.error());
+    }
+    o.credentials = std::move(*secret);
   }
   if (auto done = o.sif_path ? tools::print_sif_path(o) : tools::run_pull(o); !done) {
     return tools::report_failure(k_tool, done.error());

@@ -1,8 +1,11 @@
 #include "flags.h"
 
+#include <common/secret.h>
 #include <runtime/options_parse.h>
 
 #include <sstream>
+
+#include <unistd.h>
 
 namespace sifkit::tools {
 
@@ -105,8 +108,13 @@ void add_run_flags(CLI::App& app, RunFlags& f) {
   app.add_option("--platform", f.platform, "Platform to select from an index")
       ->type_name("OS/ARCH[/VARIANT]")
       ->group(images);
-  app.add_option("--creds", f.credentials, "Registry credentials")
-      ->type_name("USER[:PASS]")
+  auto* creds = app.add_option("--creds", f.credentials,
+                               "Registry credentials (seen by other users until parsed: "
+                               "prefer --creds-stdin)")
+                    ->type_name("USER[:PASS]")
+                    ->group(images);
+  app.add_flag("--creds-stdin", f.creds_stdin, "Read USER:PASS from the first line of stdin")
+      ->excludes(creds)
       ->group(images);
   app.add_option("--ca-cert", f.ca_cert, "Trust this CA bundle for registry TLS")
       ->type_name("FILE")
@@ -192,11 +200,18 @@ Result<runtime::RunOptions> run_options(const RunFlags& f, runtime::Action actio
   return o;
 }
 
-runtime::ImageRefOptions image_ref_options(const RunFlags& f) {
+Result<runtime::ImageRefOptions> image_ref_options(const RunFlags& f) {
   runtime::ImageRefOptions o;
   o.cache_dir = f.cache_dir;
   o.platform = f.platform;
   o.credentials = f.credentials;
+  if (f.creds_stdin) {
+    auto secret = read_secret(STDIN_FILENO, SecretEnd::end_of_line);
+    if (!secret) {
+      return std::unexpected(std::move(secret.error()).with_context("--creds-stdin"));
+    }
+    o.credentials = std::move(*secret);
+  }
   o.ca_cert = f.ca_cert;
   o.insecure = f.insecure;
   return o;

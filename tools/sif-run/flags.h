@@ -27,7 +27,7 @@ struct RunFlags {
   std::int64_t tmpfs_size_mb = 64;
   // Image references.
   std::optional<std::string> cache_dir, platform, credentials, ca_cert;
-  bool insecure = false;
+  bool insecure = false, creds_stdin = false;
   // Groups with files of their own (flags_*.h).
   bool fakeroot = false;
   ResourceFlags resources;
@@ -43,7 +43,9 @@ void add_run_flags(CLI::App& app, RunFlags& flags);
 Result<runtime::RunOptions> run_options(const RunFlags& flags, runtime::Action action,
                                         std::vector<std::string> args);
 
-// How to find IMAGE when it is a reference.
-runtime::ImageRefOptions image_ref_options(const RunFlags& flags);
+// How to find IMAGE when it is a reference; with --creds-stdin, reads the credentials
+// (one line) from standard input, leaving the rest for the container. Fails as
+// read_secret (common/secret.h).
+Result<runtime::ImageRefOptions> image_ref_options(const RunFlags& flags);
 
 } // namespace sifkit::tools

@@ -49,12 +49,15 @@ int start_command(std::vector<std::string> words) {
     return finish(std::unexpected(options.error()));
   }
   auto ref_options = image_ref_options(flags);
-  ref_options.note = [&flags](std::string_view text) {
+  if (!ref_options) {
+    return finish(std::unexpected(ref_options.error()));
+  }
+  ref_options->note = [&flags](std::string_view text) {
     if (!flags.quiet) {
       fmt::print(stderr, "sif-run: {}\n", text);
     }
   };
-  auto resolved = runtime::resolve_image(flags.image, ref_options);
+  auto resolved = runtime::resolve_image(flags.image, *ref_options);
   if (!resolved) {
     return finish(std::unexpected(resolved.error()));
   }

@@ -2,6 +2,7 @@
 // The work is in runtime/ (run.h: mount, spec, launch, clean-up; image_ref.h: references
 // through the cache); this file picks the action and parses the flags.
 
+#include <common/secret.h>
 #include <runtime/image_ref.h>
 #include <runtime/run.h>
 
@@ -52,6 +53,9 @@ int parse(std::vector<std::string> words, sifkit::runtime::Action& action,
 int main(int argc, char** argv) {
   using namespace sifkit;
   std::vector<std::string> words(argv + 1, argv + argc);
+  // The command line of every process of this run (an instance's supervisor is a fork of
+  // this one) is readable by every user: the copy above is all that keeps a password.
+  hide_option_values(argc, argv, {"--creds"});
   if (!words.empty() && (words[0] == "oci" || words[0] == "instance")) {
     std::vector<std::string> rest(words.begin() + 1, words.end());
     return words[0] == "oci" ? tools::oci_main(rest) : tools::instance_main(rest);
@@ -84,10 +88,13 @@ int main(int argc, char** argv) {
     }
   };
   auto ref_options = tools::image_ref_options(flags);
-  if (!flags.quiet) {
-    ref_options.note = note;
+  if (!ref_options) {
+    return tools::report_failure(k_tool, ref_options.error());
   }
-  auto image = runtime::resolve_image(flags.image, ref_options);
+  if (!flags.quiet) {
+    ref_options->note = note;
+  }
+  auto image = runtime::resolve_image(flags.image, *ref_options);
   if (!image) {
     return tools::report_failure(k_tool, image.error());
   }

@@ -3,6 +3,8 @@
 // reference into the cache); commands.cpp wires them together; this file only parses
 // the command line.
 
+#include <common/secret.h>
+
 #include <cstdio>
 #include <string>
 
@@ -40,7 +42,9 @@ int main(int argc, char** argv) {
   app.add_option("--cache", o.cache_dir, "Cache directory")->type_name("DIR");
   app.add_flag("-q,--quiet", o.quiet, "No progress or summary on stderr");
   app.add_flag("--json", o.json, "Print a JSON summary on stdout (fields below)");
-  app.add_option("--creds", o.credentials, "Registry credentials")->type_name("USER[:PASS]");
+  app.add_option("--creds", o.credentials,
+                 "Registry credentials (seen by other users until parsed: prefer an auth file)")
+      ->type_name("USER[:PASS]");
   app.add_option("--ca-cert", o.ca_cert, "Trust this CA bundle for registry TLS")
       ->type_name("FILE");
   app.add_flag("--insecure", o.insecure, "Allow plain HTTP or unverified TLS to the registry");
@@ -48,8 +52,10 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    hide_option_values(argc, argv, {"--creds"});
     return e.get_exit_code() == 0 ? app.exit(e) : tools::report_usage(k_tool, e.what());
   }
+  hide_option_values(argc, argv, {"--creds"}); // /proc/PID/cmdline is readable by all
   if (auto done = tools::run_squash(o); !done) {
     return tools::report_failure(k_tool, done.error());
   }
