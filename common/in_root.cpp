@@ -1,4 +1,5 @@
 #include <common/in_root.h>
+#include <common/path_fd.h>
 
 #include <cerrno>
 #include <climits>
@@ -93,7 +94,10 @@ Result<File> open_below(const File& dir, std::string_view relative, int flags, R
   how.resolve =
       RESOLVE_NO_MAGICLINKS |
       (resolve == Resolve::in_root ? RESOLVE_IN_ROOT : RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS);
-  long fd = ::syscall(SYS_openat2, dir.fd(), path.c_str(), &how, sizeof(how));
+  long fd = -1;
+  do {
+    fd = ::syscall(SYS_openat2, dir.fd(), path.c_str(), &how, sizeof(how));
+  } while (fd < 0 && errno == EAGAIN); // a rename elsewhere raced the lookup: try again
   if (fd < 0) {
     int error = errno;
     if (error == ELOOP && resolve == Resolve::no_links) {
@@ -181,11 +185,14 @@ Result<std::string> resolve_in_root(const File& root, std::string_view path) {
 }
 
 Result<std::string> descriptor_path(const File& file) {
-  std::string link = "/proc/self/fd/" + std::to_string(file.fd());
+  std::string link = fd_path(file.fd());
   std::string buffer(PATH_MAX, '\0');
   ssize_t n = ::readlink(link.c_str(), buffer.data(), buffer.size());
   if (n < 0) {
     return fail_errno("readlink " + link + " (" + file.path() + ")", errno);
+  }
+  if (static_cast<std::size_t>(n) >= buffer.size()) {
+    return fail(ErrorKind::io, "the path of " + file.path() + " is too long");
   }
   buffer.resize(static_cast<std::size_t>(n));
   return buffer;

@@ -96,17 +96,4 @@ std::string fd_path(int fd) {
   return "/proc/self/fd/" + std::to_string(fd);
 }
 
-Result<std::string> path_of(const File& file) {
-  std::array<char, 4096> buffer{};
-  std::string link = fd_path(file.fd());
-  ssize_t n = ::readlink(link.c_str(), buffer.data(), buffer.size());
-  if (n < 0) {
-    return fail_errno("reading " + link, errno);
-  }
-  if (static_cast<std::size_t>(n) >= buffer.size()) {
-    return fail(ErrorKind::io, "the path of " + file.path() + " is too long");
-  }
-  return std::string(buffer.data(), static_cast<std::size_t>(n));
-}
-
 } // namespace sifkit

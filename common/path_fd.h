@@ -51,8 +51,4 @@ Result<void> require_own_directory(const File& dir, const std::string& what);
 // happened to the path it was opened by; valid while `fd` stays open, in this process.
 std::string fd_path(int fd);
 
-// The path the kernel records for `file` (readlink of /proc/self/fd/N): its canonical
-// path when it was opened. `io` when it cannot be read.
-Result<std::string> path_of(const File& file);
-
 } // namespace sifkit

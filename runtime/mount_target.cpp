@@ -1,5 +1,6 @@
 #include "mount_target.h"
 
+#include <common/in_root.h>
 #include <common/path_fd.h>
 #include <runtime/mount_record.h>
 #include <runtime/mountinfo.h>
@@ -19,7 +20,7 @@ Result<MountTarget> checked(File handle, const std::string& what) {
   if (auto own = require_own_directory(handle, what); !own) {
     return std::unexpected(own.error());
   }
-  auto path = path_of(handle);
+  auto path = descriptor_path(handle);
   if (!path) {
     return std::unexpected(path.error());
   }

@@ -1,5 +1,6 @@
 // Directories opened without following links: links, non-directories and other mounts
 // refused with the caller's kind, creation next to a planted link, ownership, fd paths.
+#include <common/in_root.h>
 #include <common/path_fd.h>
 
 #include <filesystem>
@@ -26,7 +27,7 @@ TEST_CASE("a directory beneath a root is opened only when no component is a link
 
   auto inner = open_directory_beneath(*root, "real/inner", ErrorKind::corrupt_input);
   REQUIRE(inner);
-  CHECK(path_of(*inner).value() == fs::canonical(root_path + "/real/inner").string());
+  CHECK(descriptor_path(*inner).value() == fs::canonical(root_path + "/real/inner").string());
   CHECK(fs::equivalent(fd_path(inner->fd()), root_path + "/real/inner"));
 
   for (const char* name : {"to-host", "relative", "relative/inner", "file", "../root"}) {
