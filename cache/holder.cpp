@@ -1,7 +1,7 @@
 #include <cache/holder.h>
+#include <common/file.h>
 
 #include <charconv>
-#include <fstream>
 #include <sstream>
 #include <vector>
 
@@ -12,11 +12,14 @@ namespace sifkit::cache {
 
 namespace {
 
+// The first line of the small /proc file `path`; empty when it cannot be read.
 std::string first_line(const std::string& path) {
-  std::ifstream in(path);
-  std::string line;
-  std::getline(in, line);
-  return line;
+  constexpr std::size_t k_max_proc_file = 64 * 1024;
+  auto text = read_file(path, k_max_proc_file);
+  if (!text) {
+    return {};
+  }
+  return text->substr(0, text->find('\n'));
 }
 
 std::string host_name() {

@@ -21,11 +21,12 @@ constexpr std::int64_t k_header_bytes = 1082;
 
 // The first bytes of `path` (fewer when the file is shorter).
 Result<std::string> read_header(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    return fail_errno("opening the overlay " + path, errno);
+  // File::open: a regular file only, never waiting on a FIFO swapped in after the stat.
+  auto file = File::open(path, OpenMode::read_only);
+  if (!file) {
+    return std::unexpected(std::move(file.error()).with_context("opening the overlay " + path));
   }
-  File file = File::adopt(fd, path);
+  int fd = file->fd();
   std::string bytes(k_header_bytes, '\0');
   std::size_t got = 0;
   while (got < bytes.size()) {
