@@ -135,7 +135,8 @@ TEST_CASE("a generated file whose image link leads into a host bind is left out,
   CHECK_FALSE(find_mount(spec, "/etc/group").is_null());
 }
 
-TEST_CASE("--workdir refuses a planted link and leaves its target untouched", "[spec][hostile]") {
+TEST_CASE("the --workdir directories refuse a planted link and leave its target untouched",
+          "[spec][hostile]") {
   SpecFixture f;
   std::string target = f.dir.file("host-dir");
   fs::create_directories(target);
