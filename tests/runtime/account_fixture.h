@@ -100,6 +100,16 @@ struct AccountRun {
     REQUIRE(::chown(home.c_str(), account.uid, account.gid) == 0);
   }
 
+  // The account's FUSE daemons (squashfuse, fuse-overlayfs) serving this case's image or
+  // state, one command line each; other cases of the same account running at the same
+  // time are not counted. Empty when none runs.
+  std::string fuse_daemons() const {
+    return run_command("pgrep -u " + std::to_string(account.uid) +
+                       " -a 'squashfuse|fuse-overlayfs' | grep -F -- " +
+                       shell_quote(dir.path().string()))
+        .out;
+  }
+
   // A directory owned by the account, for binds.
   std::string owned_dir(const std::string& name) const {
     std::string path = dir.file(name);

@@ -77,7 +77,7 @@ TEST_CASE("sif-run --fakeroot from a plain account is root inside over the calle
     CHECK(failed.exit_code == 9);
     CHECK(c.leftovers().empty());
   }
-  CHECK(run_command("pgrep -u " + uid + " 'squashfuse|fuse-overlayfs'").out.empty());
+  CHECK(c.fuse_daemons().empty());
 }
 
 TEST_CASE("files --fakeroot root writes into a bound directory belong to the caller on the host",
