@@ -60,6 +60,6 @@ private:
   std::string var##_skip;                                                                          \
   auto var = ::sifkit::test::TestRegistry::start(mode, var##_skip);                                \
   if (!var) {                                                                                      \
-    WARN("SKIPPED: " << var##_skip);                                                               \
+    SIFKIT_SKIP(program, var##_skip);                                                            \
     return;                                                                                        \
   }

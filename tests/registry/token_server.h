@@ -132,6 +132,6 @@ private:
   std::string var##_skip;                                                                          \
   auto var = ::sifkit::test::TokenRegistry::start(var##_skip);                                     \
   if (!var) {                                                                                      \
-    WARN("SKIPPED: " << var##_skip);                                                               \
+    SIFKIT_SKIP(program, var##_skip);                                                            \
     return;                                                                                        \
   }

@@ -126,15 +126,15 @@ std::vector<std::string> usable_runtimes() {
   std::vector<std::string> out;
   auto cgroups = runtime::detect_cgroups();
   if (!runtime::find_executable("crun")) {
-    WARN("SKIPPED: crun is not installed; crun cases not run");
+    SIFKIT_SKIP(runtime, "crun is not installed; crun cases not run");
   } else if (cgroups && runtime::crun_cgroup_problem(*cgroups)) {
-    WARN("SKIPPED: crun cannot run on this host's cgroups: "
-         << *runtime::crun_cgroup_problem(*cgroups));
+    SIFKIT_SKIP(runtime, "crun cannot run on this host's cgroups: "
+                             << *runtime::crun_cgroup_problem(*cgroups));
   } else {
     out.push_back("crun");
   }
   if (!runtime::find_executable("runc")) {
-    WARN("SKIPPED: runc is not installed; runc cases not run");
+    SIFKIT_SKIP(runtime, "runc is not installed; runc cases not run");
   } else {
     out.push_back("runc");
   }
@@ -181,11 +181,11 @@ std::string run_leftovers(const std::string& sif, const std::string& state_dir) 
 
 bool can_run_containers_as_root(const std::string& why_root) {
   if (::geteuid() != 0) {
-    WARN("SKIPPED: " + why_root);
+    SIFKIT_SKIP(root, why_root);
     return false;
   }
   if (!have_static_busybox()) {
-    WARN("SKIPPED: /bin/busybox (Debian's busybox-static) is missing");
+    SIFKIT_SKIP(program, "/bin/busybox (Debian's busybox-static) is missing");
     return false;
   }
   return true;

@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <string>
 
+#include "support/skip.h"
+
 namespace sifkit::test {
 
 // Absolute path of `relative` under the project's fixtures/ directory.
