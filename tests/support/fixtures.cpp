@@ -12,8 +12,10 @@
 
 namespace sifkit::test {
 
-std::string fixture(const std::string& relative) {
-  return std::string(SIFKIT_FIXTURES) + "/" + relative;
+std::string fixture(const std::string& relative) { return source_file("fixtures/" + relative); }
+
+std::string source_file(const std::string& relative) {
+  return std::string(SIFKIT_SOURCE_DIR) + "/" + relative;
 }
 
 std::string file_bytes(const std::string& path) {
@@ -54,10 +56,6 @@ CommandResult run_command(const std::string& command) {
   result.out = file_bytes(out_path);
   result.err = file_bytes(err_path);
   return result;
-}
-
-std::string tool(const std::string& name) {
-  return std::string(SIFKIT_TOOLS_DIR) + "/" + name + "/" + name;
 }
 
 void make_older(const std::string& path, std::chrono::seconds age) {

@@ -11,6 +11,9 @@ namespace sifkit::test {
 // Absolute path of `relative` under the project's fixtures/ directory.
 std::string fixture(const std::string& relative);
 
+// Absolute path of `relative` under the project's source directory (e.g. "scripts/x.sh").
+std::string source_file(const std::string& relative);
+
 // The bytes of fixture `relative`; fails the current test when unreadable.
 std::string fixture_bytes(const std::string& relative);
 
@@ -41,7 +44,8 @@ struct CommandResult {
 };
 CommandResult run_command(const std::string& command);
 
-// Path of the built tool `name` (e.g. "sif-inspect").
+// Path of the built tool `name` (e.g. "sif-inspect"). Linked into the integration test
+// binary only (support/tools.cpp): unit tests never spawn the tools.
 std::string tool(const std::string& name);
 
 // Sets the mtime of `path` (not followed when a link) `age` into the past, as if it had

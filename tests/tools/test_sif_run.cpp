@@ -321,7 +321,7 @@ TEST_CASE("sif-run takes an image reference, converts it through the cache once 
   }
   TempDir dir;
   std::string layout = dir.file("layout");
-  std::string scripts = std::filesystem::path(SIFKIT_FIXTURES).parent_path() / "scripts";
+  std::string scripts = source_file("scripts");
   auto made = run_command("bash " + scripts + "/busybox-image.sh " + layout);
   INFO(made.err);
   REQUIRE(made.exit_code == 0);
