@@ -49,7 +49,7 @@ TEST_CASE("a server that trickles a body slower than the low-speed limit is cut 
   CHECK(response.error().kind() == ErrorKind::network);
   CHECK_THAT(response.error().what(), Catch::Contains("SIFKIT_LOW_SPEED"));
   CHECK(received < k_promised);
-  // The client, not the server's own limit, ended the transfer (the send after the
+  // The client, not the end of the body, ended the transfer (the send after the
   // client closed fails; a 1-byte/s rule would have waited the whole trickle out).
   for (int i = 0; i < 100 && !server.client_hung_up(); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
