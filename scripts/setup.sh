@@ -11,6 +11,8 @@ packages=(
   catch2 libcli11-dev nlohmann-json3-dev libfmt-dev libssl-dev libarchive-dev
   libsquashfs-dev libzstd-dev libdeflate-dev libcurl4-openssl-dev libsqlite3-dev sqlite3
   libyaml-cpp-dev libtomlplusplus-dev
+  # the test HTTP server's request parser
+  libhttp-parser-dev
   # peers and runtime parts used by tests and benchmarks
   squashfs-tools squashfs-tools-ng squashfuse fuse3 fuse-overlayfs crun runc uidmap
   docker-registry skopeo umoci conmon e2fsprogs fuse2fs

@@ -1,20 +1,23 @@
 #pragma once
 
-// A fault-injecting HTTP/1.1 proxy for the registry tests. It listens on 127.0.0.1 with a
-// free port and relays each request to an upstream registry (plain HTTP) with
-// `Connection: close`, reads the whole answer, then sends it back changed by the fault a
-// rule picks for that request: an error status, a connection reset mid-body, a body cut
+// A fault-injecting HTTP/1.1 proxy for the registry tests: the test HTTP server whose
+// handler relays each request to an upstream registry (plain HTTP, through the project's
+// HTTP client), reads the whole answer, then sends it back changed by the fault a rule
+// picks for that request: an error status, a connection reset mid-body, a body cut
 // short, or one flipped byte. Range headers pass through, so the upstream answers
-// resumed requests itself. One thread per connection; meant for tests, not speed.
-#include <atomic>
+// resumed requests itself. Requests are relayed concurrently; meant for tests, not speed.
+#include <registry/http.h>
+
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
+
+#include "support/http_server.h"
 
 namespace sifkit::test {
 
@@ -64,10 +67,8 @@ public:
   // rule is set. Fails the test when it cannot listen.
   explicit FaultProxy(std::string upstream, Rule rule = {});
   ~FaultProxy(); // stops accepting and waits for open connections
-  FaultProxy(const FaultProxy&) = delete;
-  FaultProxy& operator=(const FaultProxy&) = delete;
 
-  std::string host() const { return "127.0.0.1:" + std::to_string(m_port); }
+  std::string host() const { return m_server->host(); }
   // Replaces the rule and restarts the per-target request counts.
   void set_rule(Rule rule);
   // Every request relayed so far, in arrival order.
@@ -76,19 +77,15 @@ public:
   std::string log() const;
 
 private:
-  void accept_loop();
-  void handle(int client);
+  Response relay(const Request& request);
 
   std::string m_upstream;
-  int m_listen_fd = -1;
-  int m_port = 0;
-  std::atomic<bool> m_stop = false;
-  mutable std::mutex m_mutex; // guards everything below
+  registry::HttpClient m_http;
+  mutable std::mutex m_mutex; // guards the members below
   Rule m_rule;
   std::vector<ProxiedExchange> m_exchanges;
-  std::map<std::string, int> m_counts; // "method target" → requests seen
-  std::vector<std::thread> m_threads;
-  std::thread m_acceptor;
+  std::map<std::string, int> m_counts;  // "method target" → requests seen
+  std::unique_ptr<HttpServer> m_server; // last: stopped before the members its handler uses
 };
 
 // True when `target` is a blob GET path (".../blobs/sha256:...").

@@ -7,17 +7,17 @@
 
 #include <atomic>
 
-#include "scripted_server.h"
 #include "support/fixtures.h"
+#include "support/http_server.h"
 #include <catch2/catch.hpp>
 
 namespace sifkit::registry {
 
 namespace {
 
+using test::HttpServer;
 using test::reply;
-using test::ScriptedServer;
-using test::SeenRequest;
+using test::Request;
 
 DockerOptions fast_options() {
   DockerOptions o;
@@ -49,8 +49,8 @@ TEST_CASE("same_origin compares scheme, host and port", "[registry]") {
 }
 
 TEST_CASE("redirects keep Authorization on the same origin and drop it elsewhere", "[registry]") {
-  ScriptedServer other([](const SeenRequest&) { return reply(200, "elsewhere"); });
-  ScriptedServer origin([&](const SeenRequest& r) {
+  HttpServer other([](const Request&) { return reply(200, "elsewhere"); });
+  HttpServer origin([&](const Request& r) {
     if (r.target == "/same") {
       return reply(302, "", "Location: /final\r\n");
     }
@@ -91,13 +91,15 @@ TEST_CASE("a blob whose connection drops resumes with a Range request", "[regist
     blob[i] = static_cast<char>(i * 7);
   }
   const std::size_t half = 70000;
-  ScriptedServer server([&](const SeenRequest& r) {
+  HttpServer server([&](const Request& r) {
     if (r.target == "/v2/") {
       return reply(200, "{}");
     }
     if (r.header("range").empty()) { // promise everything, send part, hang up
-      return "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(blob.size()) +
-             "\r\nConnection: close\r\n\r\n" + blob.substr(0, half);
+      test::Response partial = reply(200, blob);
+      partial.delivery = test::Delivery::truncate;
+      partial.bytes = static_cast<std::int64_t>(blob.size() - half);
+      return partial;
     }
     return reply(206, blob.substr(half),
                  "Content-Range: bytes " + std::to_string(half) + "-" +
@@ -125,7 +127,7 @@ TEST_CASE("a blob whose connection drops resumes with a Range request", "[regist
 
 TEST_CASE("a blob longer than its descriptor says fails at once, without retries", "[registry]") {
   std::string blob(5000, 'b');
-  ScriptedServer server([&](const SeenRequest& r) {
+  HttpServer server([&](const Request& r) {
     return r.target == "/v2/" ? reply(200, "{}") : reply(200, blob + "extra");
   });
   auto source = open_docker_source(server.host() + "/r/x:t", fast_options());
@@ -147,7 +149,7 @@ TEST_CASE("a blob longer than its descriptor says fails at once, without retries
 TEST_CASE("5xx and 429 answers are retried a bounded number of times", "[registry]") {
   std::atomic<int> manifest_calls = 0;
   std::atomic<bool> always_fail = false;
-  ScriptedServer server([&](const SeenRequest& r) {
+  HttpServer server([&](const Request& r) {
     if (r.target == "/v2/") {
       return reply(200, "{}");
     }
@@ -179,7 +181,7 @@ TEST_CASE("Bearer tokens are fetched with Basic credentials and renewed after a 
   std::atomic<int> tokens = 0;
   std::atomic<bool> expire_next = false;
   std::string realm;
-  ScriptedServer server([&](const SeenRequest& r) {
+  HttpServer server([&](const Request& r) {
     const std::string challenge = "WWW-Authenticate: Bearer realm=\"" + realm +
                                   "\",service=\"test-service\",scope=\"repository:r/x:pull\"\r\n";
     if (r.target.starts_with("/token")) {
@@ -232,7 +234,7 @@ TEST_CASE("Bearer tokens are fetched with Basic credentials and renewed after a 
 
 TEST_CASE("schema 1 manifests are unsupported and a lying Docker-Content-Digest is corrupt",
           "[registry]") {
-  ScriptedServer server([&](const SeenRequest& r) {
+  HttpServer server([&](const Request& r) {
     if (r.target == "/v2/") {
       return reply(200, "{}");
     }

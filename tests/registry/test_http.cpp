@@ -8,102 +8,39 @@
 #include <cstdlib>
 #include <thread>
 
-#include "scripted_server.h"
+#include "support/http_server.h"
 #include <catch2/catch.hpp>
 
 namespace sifkit::registry {
 
 namespace {
 
+using test::HttpServer;
 using test::reply;
-using test::ScriptedServer;
-using test::SeenRequest;
+using test::Request;
 
-// A server on 127.0.0.1 that answers one request at a time with a 200 promising
-// `k_promised` bytes, then sends 2 bytes every 100 ms (20 bytes/s) until the client hangs
-// up or `k_drip_limit` passes. Remembers whether a client hung up before that.
-class TrickleServer {
-public:
-  static constexpr std::int64_t k_promised = 1 << 20;
-  static constexpr auto k_drip_limit = std::chrono::seconds(20);
+// A body of `k_promised` bytes sent 2 bytes every 100 ms (20 bytes/s), so that only the
+// client's low-speed rule ends it soon.
+constexpr std::int64_t k_promised = 1 << 20;
 
-  TrickleServer() {
-    m_fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    REQUIRE(m_fd >= 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::bind(m_fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-    REQUIRE(::listen(m_fd, 4) == 0);
-    socklen_t len = sizeof addr;
-    ::getsockname(m_fd, reinterpret_cast<sockaddr*>(&addr), &len);
-    m_port = ntohs(addr.sin_port);
-    m_thread = std::thread([this] { serve(); });
-  }
-  ~TrickleServer() {
-    m_stop = true;
-    m_thread.join();
-    ::close(m_fd);
-  }
-
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(m_port) + "/blob"; }
-  bool client_hung_up() const { return m_client_hung_up; }
-
-private:
-  void serve() {
-    while (!m_stop) {
-      pollfd p{m_fd, POLLIN, 0};
-      if (::poll(&p, 1, 20) <= 0) {
-        continue;
-      }
-      int c = ::accept4(m_fd, nullptr, nullptr, SOCK_CLOEXEC);
-      if (c >= 0) {
-        trickle(c);
-        ::close(c);
-      }
-    }
-  }
-
-  void trickle(int c) {
-    std::string in;
-    char buf[4096];
-    while (in.find("\r\n\r\n") == std::string::npos) {
-      ssize_t n = ::recv(c, buf, sizeof buf, 0);
-      if (n <= 0) {
-        return;
-      }
-      in.append(buf, static_cast<std::size_t>(n));
-    }
-    std::string head =
-        "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(k_promised) + "\r\n\r\n";
-    ::send(c, head.data(), head.size(), MSG_NOSIGNAL);
-    auto end = std::chrono::steady_clock::now() + k_drip_limit;
-    while (!m_stop && std::chrono::steady_clock::now() < end) {
-      if (::send(c, "ab", 2, MSG_NOSIGNAL) != 2) {
-        m_client_hung_up = true;
-        return;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-  }
-
-  int m_fd = -1;
-  int m_port = 0;
-  std::atomic<bool> m_stop = false;
-  std::atomic<bool> m_client_hung_up = false;
-  std::thread m_thread;
-};
+test::Response trickle() {
+  test::Response out = reply(200, std::string(k_promised, 'a'));
+  out.delivery = test::Delivery::trickle;
+  out.bytes = 2;
+  out.interval = std::chrono::milliseconds(100);
+  return out;
+}
 
 } // namespace
 
 TEST_CASE("a server that trickles a body slower than the low-speed limit is cut off",
           "[registry][hostile]") {
-  TrickleServer server;
+  HttpServer server([](const Request&) { return trickle(); });
   HttpOptions options;
   options.low_speed = {1024, 1}; // the default is 1024 bytes/s for 30 s
   HttpClient http(options);
   std::int64_t received = 0;
-  auto response = http.perform(HttpRequest{.url = server.url()},
+  auto response = http.perform(HttpRequest{.url = server.url() + "/blob"},
                                [&](long, std::string_view bytes) -> Result<void> {
                                  received += static_cast<std::int64_t>(bytes.size());
                                  return {};
@@ -111,8 +48,8 @@ TEST_CASE("a server that trickles a body slower than the low-speed limit is cut 
   REQUIRE_FALSE(response);
   CHECK(response.error().kind() == ErrorKind::network);
   CHECK_THAT(response.error().what(), Catch::Contains("SIFKIT_LOW_SPEED"));
-  CHECK(received < TrickleServer::k_promised);
-  // The client, not the server's own limit, ended the transfer (the send after the
+  CHECK(received < k_promised);
+  // The client, not the end of the body, ended the transfer (the send after the
   // client closed fails; a 1-byte/s rule would have waited the whole trickle out).
   for (int i = 0; i < 100 && !server.client_hung_up(); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -144,7 +81,7 @@ TEST_CASE("a registry's error message is quoted without its terminal escape sequ
           "[registry][hostile]") {
   const std::string hostile = "\x1b]0;pwned\x07 denied\x1b[2J\x9b"
                               "31m";
-  ScriptedServer server([&](const SeenRequest& r) {
+  HttpServer server([&](const Request& r) {
     if (r.target == "/v2/") {
       return reply(200, "{}");
     }
@@ -173,7 +110,7 @@ TEST_CASE("a registry's error message is quoted without its terminal escape sequ
 
 TEST_CASE("an authentication scheme a registry names is quoted without control bytes",
           "[registry][hostile]") {
-  ScriptedServer server([&](const SeenRequest& r) {
+  HttpServer server([&](const Request& r) {
     if (r.target == "/v2/") {
       return reply(200, "{}");
     }

@@ -7,15 +7,15 @@
 
 #include <filesystem>
 
-#include "scripted_server.h"
 #include "support/fixtures.h"
+#include "support/http_server.h"
 #include <catch2/catch.hpp>
 
 namespace sifkit::registry {
 
+using test::HttpServer;
 using test::reply;
-using test::ScriptedServer;
-using test::SeenRequest;
+using test::Request;
 
 TEST_CASE("a manifest declaring a terabyte layer fails with capacity before fetching it",
           "[pull][hostile]") {
@@ -38,7 +38,7 @@ TEST_CASE("a manifest declaring a terabyte layer fails with capacity before fetc
       R"(},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":")" +
       layer.text() + R"(","size":)" + std::to_string(k_declared) + "}]}";
   const std::string endless(4 << 20, '\0'); // what a blob request would get, cut short
-  ScriptedServer server([&](const SeenRequest& r) {
+  HttpServer server([&](const Request& r) {
     if (r.target == "/v2/") {
       return reply(200, "{}");
     }
@@ -48,8 +48,9 @@ TEST_CASE("a manifest declaring a terabyte layer fails with capacity before fetc
     if (r.target.ends_with(Digest::of(config).text())) {
       return reply(200, config);
     }
-    return "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(k_declared) +
-           "\r\nConnection: close\r\n\r\n" + endless;
+    test::Response blob = reply(200, endless);
+    blob.length = k_declared;
+    return blob;
   });
   DockerOptions options;
   options.insecure = true;

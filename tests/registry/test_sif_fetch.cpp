@@ -12,10 +12,10 @@
 #include <vector>
 
 #include "archive_support.h"
-#include "http_file_server.h"
 #include "pull_support.h"
 #include "registry_fixture.h"
 #include "support/fixtures.h"
+#include "support/http_server.h"
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
@@ -28,27 +28,27 @@ namespace {
 const std::string k_etag = "\"v1\"";
 
 // A response of `status` announcing `length` body bytes but carrying `body` (shorter
-// when the connection is to drop mid-body); HEAD answers carry no body.
-std::string answer(const Request& r, int status, const std::string& body,
-                   std::optional<std::size_t> length = std::nullopt,
-                   const std::string& headers = "") {
-  std::string out = "HTTP/1.1 " + std::to_string(status) +
-                    " X\r\nContent-Length: " + std::to_string(length.value_or(body.size())) +
-                    "\r\nETag: " + k_etag + "\r\nConnection: close\r\n" + headers + "\r\n";
-  return r.method == "HEAD" ? out : out + body;
+// when the connection is to drop mid-body).
+Response answer(int status, const std::string& body,
+                std::optional<std::size_t> length = std::nullopt, const std::string& headers = "") {
+  Response out = reply(status, body, "ETag: " + k_etag + "\r\n" + headers);
+  if (length) {
+    out.length = static_cast<std::int64_t>(*length);
+  }
+  return out;
 }
 
 // Serves `bytes` at /image.sif honouring Range; 404 elsewhere.
-std::string serve_file(const Request& r, const std::string& bytes) {
+Response serve_file(const Request& r, const std::string& bytes) {
   if (r.target != "/image.sif") {
-    return answer(r, 404, "no such file");
+    return answer(404, "no such file");
   }
   auto range = r.headers.find("range");
   if (range == r.headers.end()) {
-    return answer(r, 200, bytes);
+    return answer(200, bytes);
   }
   std::size_t from = std::stoul(range->second.substr(6)); // "bytes=N-"
-  return answer(r, 206, bytes.substr(from), std::nullopt,
+  return answer(206, bytes.substr(from), std::nullopt,
                 "Content-Range: bytes " + std::to_string(from) + "-" +
                     std::to_string(bytes.size() - 1) + "/" + std::to_string(bytes.size()) + "\r\n");
 }
@@ -85,7 +85,7 @@ std::vector<std::string> temp_entries(const TempDir& dir) {
 TEST_CASE("an http SIF lands in the cache under its digest and is found again", "[registry]") {
   for (const char* name : {k_sif, k_oci_sif}) {
     std::string bytes = fixture_bytes(name);
-    FileServer server([&](const Request& r) { return serve_file(r, bytes); });
+    HttpServer server([&](const Request& r) { return serve_file(r, bytes); });
     TempDir dir;
     auto cache = open_test_cache(dir);
     std::string url = server.url() + "/image.sif";
@@ -114,7 +114,7 @@ TEST_CASE("an http SIF lands in the cache under its digest and is found again", 
 
 TEST_CASE("an http body that is not a SIF is corrupt input and stores nothing", "[registry]") {
   std::string bytes = "<html>not a SIF</html>";
-  FileServer server([&](const Request& r) { return serve_file(r, bytes); });
+  HttpServer server([&](const Request& r) { return serve_file(r, bytes); });
   TempDir dir;
   auto cache = open_test_cache(dir);
   std::string url = server.url() + "/image.sif";
@@ -132,7 +132,7 @@ TEST_CASE("an http body that is not a SIF is corrupt input and stores nothing", 
 }
 
 TEST_CASE("an http 404 is not_found", "[registry]") {
-  FileServer server([&](const Request& r) { return serve_file(r, ""); });
+  HttpServer server([&](const Request& r) { return serve_file(r, ""); });
   TempDir dir;
   auto cache = open_test_cache(dir);
   auto got = fetch_text(cache, server.url() + "/missing.sif", fast_options());
@@ -143,9 +143,9 @@ TEST_CASE("an http 404 is not_found", "[registry]") {
 TEST_CASE("a dropped http download resumes with Range and If-Range", "[registry]") {
   std::string bytes = fixture_bytes(k_sif);
   std::atomic<int> gets = 0;
-  FileServer server([&](const Request& r) {
+  HttpServer server([&](const Request& r) {
     if (r.method == "GET" && gets++ == 0) { // half the body, then the connection drops
-      return answer(r, 200, bytes.substr(0, bytes.size() / 2), bytes.size());
+      return answer(200, bytes.substr(0, bytes.size() / 2), bytes.size());
     }
     return serve_file(r, bytes);
   });
@@ -164,12 +164,12 @@ TEST_CASE("a dropped http download resumes with Range and If-Range", "[registry]
 TEST_CASE("a server that ignores Range sends the SIF again from the start", "[registry]") {
   std::string bytes = fixture_bytes(k_sif);
   std::atomic<int> gets = 0;
-  FileServer server([&](const Request& r) {
+  HttpServer server([&](const Request& r) {
     std::size_t length = gets == 0 ? bytes.size() / 3 : bytes.size();
     if (r.method == "GET") {
       ++gets;
     }
-    return answer(r, 200, bytes.substr(0, length), bytes.size());
+    return answer(200, bytes.substr(0, length), bytes.size());
   });
   TempDir dir;
   auto cache = open_test_cache(dir);
@@ -238,7 +238,7 @@ TEST_CASE("sif-pull writes an oras or http SIF out byte for byte", "[registry]")
   SIFKIT_START_REGISTRY(registry, RegistryMode::plain);
   std::string sif = fixture_bytes(k_oci_sif);
   push_sif(*registry, "team/sif", "v1", sif, std::string(registry::k_media_sif_config));
-  FileServer server([&](const Request& r) { return serve_file(r, sif); });
+  HttpServer server([&](const Request& r) { return serve_file(r, sif); });
   TempDir dir;
   std::string pull =
       "'" + tool("sif-pull") + "' --quiet --insecure --cache '" + dir.file("cache") + "' ";
@@ -317,12 +317,12 @@ TEST_CASE("docker-daemon: exports the image through the daemon socket", "[regist
        {"c.json", config, ""},
        {"l.tar", file_bytes(dir.file("layer.tar")), ""}});
   std::string saved = file_bytes(dir.file("save.tar"));
-  FileServer daemon(
+  HttpServer daemon(
       [&](const Request& r) {
         if (r.target == "/images/hello%3A1/get") {
-          return answer(r, 200, saved);
+          return answer(200, saved);
         }
-        return answer(r, 404, R"({"message":"No such image"})");
+        return answer(404, R"({"message":"No such image"})");
       },
       dir.file("docker.sock"));
   auto cache = open_test_cache(dir);

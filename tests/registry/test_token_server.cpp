@@ -1,5 +1,5 @@
 // The token server half of token_server.h: an RSA key and self-signed certificate, RS256
-// JWTs in the shape distribution verifies, and a tiny HTTP server that hands them out.
+// JWTs in the shape distribution verifies, handed out by the test HTTP server.
 #include <algorithm>
 #include <cctype>
 #include <chrono>
@@ -8,15 +8,10 @@
 
 #include "registry/token_server.h"
 #include <catch2/catch.hpp>
-#include <netinet/in.h>
 #include <nlohmann/json.hpp>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
-#include <poll.h>
-#include <strings.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 namespace sifkit::test {
 
@@ -94,13 +89,8 @@ std::string query_value(const std::string& target, const std::string& name) {
   return {};
 }
 
-std::string http_reply(int status, const std::string& body) {
-  return "HTTP/1.1 " + std::to_string(status) +
-         (status == 200   ? " OK"
-          : status == 401 ? " Unauthorized"
-                          : " Error") +
-         "\r\nContent-Type: application/json\r\n" +
-         "Content-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+Response http_reply(int status, const std::string& body) {
+  return reply(status, body, "Content-Type: application/json\r\n");
 }
 
 long long unix_now() {
@@ -146,27 +136,13 @@ TokenServer::TokenServer(const std::string& cert_path) : m_keys(std::make_unique
   X509_free(cert);
   REQUIRE(written);
 
-  m_fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  REQUIRE(m_fd >= 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::bind(m_fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-  REQUIRE(::listen(m_fd, 16) == 0);
-  socklen_t len = sizeof addr;
-  ::getsockname(m_fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  m_port = ntohs(addr.sin_port);
-  m_thread = std::thread([this] { serve(); });
+  m_server = std::make_unique<HttpServer>([this](const Request& r) { return answer(r); });
 }
 
-TokenServer::~TokenServer() {
-  m_stop = true;
-  m_thread.join();
-  ::close(m_fd);
-}
+TokenServer::~TokenServer() = default;
 
 std::string TokenServer::realm() const {
-  return "http://127.0.0.1:" + std::to_string(m_port) + "/token";
+  return m_server->url() + "/token";
 }
 
 std::string TokenServer::mint(const std::string& repository,
@@ -238,7 +214,9 @@ std::vector<std::string> TokenServer::tokens() const {
   return m_tokens;
 }
 
-std::string TokenServer::answer(const std::string& target, const std::string& authorization) {
+Response TokenServer::answer(const Request& request) {
+  const std::string& target = request.target;
+  std::string authorization = request.header("authorization");
   TokenRequest seen{query_value(target, "service"), query_value(target, "scope"), authorization};
   std::optional<std::string> required;
   {
@@ -276,52 +254,6 @@ std::string TokenServer::answer(const std::string& target, const std::string& au
   return http_reply(
       200, json{{"token", token}, {"expires_in", lifetime}, {"issued_at", "2024-01-01T00:00:00Z"}}
                .dump());
-}
-
-void TokenServer::serve() {
-  while (!m_stop) {
-    pollfd p{m_fd, POLLIN, 0};
-    if (::poll(&p, 1, 20) <= 0) {
-      continue;
-    }
-    int c = ::accept4(m_fd, nullptr, nullptr, SOCK_CLOEXEC);
-    if (c < 0) {
-      continue;
-    }
-    std::string in;
-    char buf[4096];
-    while (in.find("\r\n\r\n") == std::string::npos) {
-      ssize_t n = ::recv(c, buf, sizeof buf, 0);
-      if (n <= 0) {
-        in.clear();
-        break;
-      }
-      in.append(buf, static_cast<std::size_t>(n));
-    }
-    if (!in.empty()) {
-      std::string line = in.substr(0, in.find("\r\n"));
-      std::string target = line.substr(line.find(' ') + 1);
-      target = target.substr(0, target.rfind(' '));
-      std::string authorization;
-      std::size_t pos = in.find("\r\n") + 2;
-      while (pos < in.size()) {
-        std::size_t end = in.find("\r\n", pos);
-        std::string header = in.substr(pos, end - pos);
-        pos = end + 2;
-        if (header.empty()) {
-          break;
-        }
-        std::string name = header.substr(0, header.find(':'));
-        if (name.size() == 13 && ::strncasecmp(name.c_str(), "authorization", 13) == 0) {
-          authorization = header.substr(header.find(':') + 1);
-          authorization.erase(0, authorization.find_first_not_of(' '));
-        }
-      }
-      std::string out = answer(target, authorization);
-      ::send(c, out.data(), out.size(), MSG_NOSIGNAL);
-    }
-    ::close(c);
-  }
 }
 
 TEST_CASE("the token server grants the scope asked for and refuses when told to", "[registry]") {

@@ -16,10 +16,10 @@
 #include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "support/fixtures.h"
+#include "support/http_server.h"
 #include <sys/types.h>
 
 namespace sifkit::test {
@@ -38,8 +38,7 @@ enum class TokenPolicy {
   refuse,               // HTTP 401
 };
 
-// An HTTP token server on 127.0.0.1 (one connection at a time, closed after each answer).
-// Thread-safe.
+// A token server on 127.0.0.1 (the test HTTP server with a handler of its own). Thread-safe.
 class TokenServer {
 public:
   static constexpr const char* k_service = "sifkit-test";
@@ -77,13 +76,9 @@ private:
   // What mint does, without Catch2 (the server thread uses it): empty on failure.
   std::string sign(const std::string& repository, const std::vector<std::string>& actions,
                    std::chrono::seconds lifetime) const;
-  void serve();
-  std::string answer(const std::string& target, const std::string& authorization);
+  Response answer(const Request& request);
 
   std::unique_ptr<Keys> m_keys;
-  int m_fd = -1;
-  int m_port = 0;
-  std::atomic<bool> m_stop = false;
   std::atomic<long long> m_lifetime_s = 300;
   std::atomic<TokenPolicy> m_policy = TokenPolicy::grant;
   std::atomic<int> m_issued = 0;
@@ -91,7 +86,7 @@ private:
   std::optional<std::string> m_required_authorization;
   std::vector<TokenRequest> m_requests;
   std::vector<std::string> m_tokens;
-  std::thread m_thread;
+  std::unique_ptr<HttpServer> m_server; // last: stopped before the members its handler uses
 };
 
 // docker-registry on 127.0.0.1 (plain HTTP, free port) with token auth from its own
@@ -132,6 +127,6 @@ private:
   std::string var##_skip;                                                                          \
   auto var = ::sifkit::test::TokenRegistry::start(var##_skip);                                     \
   if (!var) {                                                                                      \
-    SIFKIT_SKIP(program, var##_skip);                                                            \
+    SIFKIT_SKIP(program, var##_skip);                                                              \
     return;                                                                                        \
   }
