@@ -15,7 +15,6 @@
 
 #include "progress.h"
 #include "sif_command.h"
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <support/squash_progress.h>
 #include <unistd.h>

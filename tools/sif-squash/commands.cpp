@@ -13,7 +13,6 @@
 
 #include "source.h"
 #include "summary.h"
-#include <fmt/format.h>
 #include <support/squash_progress.h>
 #include <sys/stat.h>
 
