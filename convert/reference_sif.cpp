@@ -1,11 +1,8 @@
 #include "reference_sif.h"
 
-#include <cache/cache.h>
 #include <cache/location.h>
 #include <convert/cached_convert.h>
 #include <registry/open_source.h>
-#include <registry/pull.h>
-#include <registry/reference.h>
 #include <registry/sif_fetch.h>
 
 #include <fmt/format.h>
@@ -14,91 +11,137 @@ namespace sifkit::convert {
 
 namespace {
 
-void tell(const ReferenceSifOptions& options, const std::string& text) {
+using Clock = std::chrono::steady_clock;
+
+void tell(const ReferenceOptions& options, Note kind, const std::string& text) {
   if (options.note) {
-    options.note(text);
+    options.note(kind, text);
   }
 }
 
-Result<cache::Cache> open_cache(const ReferenceSifOptions& options) {
-  auto root = cache::resolve_cache_directory(options.cache_dir);
-  if (!root) {
-    return std::unexpected(root.error());
-  }
-  return cache::Cache::open(*root, {});
+// The registry options `options` give, with the docker-daemon: export going into
+// `cache`'s tmp/ (the daemon's image has no other place to be read from).
+registry::RegistryOptions registry_options(const ReferenceOptions& options,
+                                           const cache::Cache& cache) {
+  registry::RegistryOptions registry = options.registry;
+  registry.work_cache = cache.layout().root();
+  return registry;
 }
 
-// The manifest of `reference` in `cache`: pulled now, or, when the source cannot be
-// reached, the one an earlier pull recorded.
-Result<Digest> pulled_manifest(const registry::ImageReference& reference, cache::Cache& cache,
-                               const ReferenceSifOptions& options, const std::string& text) {
-  auto pull_options = registry::pull_options_for(reference, options.platform);
-  if (!pull_options) {
-    return std::unexpected(pull_options.error());
+// Leases the stored blob `digest` to the holder the caller named, if any.
+Result<void> hand_over(cache::Cache& cache, const Digest& digest,
+                       const ReferenceSifOptions& options) {
+  if (!options.lease_holder) {
+    return {};
   }
-  tell(options, "pulling " + text);
-  auto source = registry::open_source(reference, options.registry);
-  auto pulled = source ? registry::pull_image(**source, cache, *pull_options)
-                       : Result<registry::PullResult>(std::unexpected(source.error()));
-  if (pulled) {
-    return pulled->manifest_digest;
+  return cache.lease_to(digest, *options.lease_holder);
+}
+
+// A SIF reference: fetched into the cache as it is.
+Result<ReferenceSif> fetched_sif(OpenedReference& opened, const std::string& text,
+                                 const ReferenceSifOptions& options) {
+  tell(options.source, Note::step, "fetching " + text);
+  registry::SifFetchOptions fetch;
+  fetch.registry = registry_options(options.source, opened.cache);
+  auto fetched = registry::fetch_sif(opened.reference, opened.cache, fetch);
+  if (!fetched) {
+    return std::unexpected(fetched.error());
   }
-  if (pulled.error().kind() != ErrorKind::network) {
+  ReferenceSif sif;
+  sif.path = fetched->path;
+  sif.sif = fetched->digest;
+  sif.reused = fetched->reused;
+  return sif;
+}
+
+// An image: pulled (or found offline), then converted through the cache.
+Result<ReferenceSif> converted_image(OpenedReference& opened, const std::string& text,
+                                     const ReferenceSifOptions& options) {
+  tell(options.source, Note::step, "pulling " + text);
+  auto pulled = pull_reference(opened, options.source);
+  if (!pulled) {
     return std::unexpected(pulled.error());
   }
-  auto cached = registry::find_pulled_manifest(cache, *pull_options);
-  if (!cached || !*cached) {
-    return std::unexpected(pulled.error());
-  }
-  tell(options,
-       fmt::format("{}; using the cached image {}", pulled.error().what(), (*cached)->text()));
-  return **cached;
-}
-
-// `path` (the stored blob `digest`), leased to the holder the caller named, if any.
-Result<std::string> handed_over(cache::Cache& cache, const Digest& digest, std::string path,
-                                const ReferenceSifOptions& options) {
-  if (options.lease_holder) {
-    if (auto leased = cache.lease_to(digest, *options.lease_holder); !leased) {
-      return std::unexpected(leased.error());
-    }
-  }
-  return path;
-}
-
-} // namespace
-
-Result<std::string> reference_sif(const std::string& text, const ReferenceSifOptions& options) {
-  auto reference = registry::parse_reference(text);
-  if (!reference) {
-    return std::unexpected(std::move(reference.error()));
-  }
-  auto cache = open_cache(options);
-  if (!cache) {
-    return std::unexpected(cache.error());
-  }
-  if (registry::is_sif_reference(*reference)) {
-    tell(options, "fetching " + text);
-    registry::SifFetchOptions fetch;
-    fetch.registry = options.registry;
-    auto fetched = registry::fetch_sif(*reference, *cache, fetch);
-    if (!fetched) {
-      return std::unexpected(fetched.error());
-    }
-    return handed_over(*cache, fetched->digest, fetched->path, options);
-  }
-  auto manifest = pulled_manifest(*reference, *cache, options, text);
-  if (!manifest) {
-    return std::unexpected(manifest.error());
-  }
-  auto converted = convert_cached(*cache, *manifest, ConvertOptions{});
+  auto start = Clock::now();
+  auto converted =
+      convert_cached(opened.cache, pulled->manifest, options.convert, options.progress);
   if (!converted) {
     return std::unexpected(std::move(converted.error()).with_context("converting " + text));
   }
   if (!converted->reused) {
-    tell(options, "converted " + text + " to OCI-SIF " + converted->sif.text());
+    tell(options.source, Note::step, "converted " + text + " to OCI-SIF " + converted->sif.text());
   }
-  return handed_over(*cache, converted->sif, converted->path, options);
+  ReferenceSif sif;
+  sif.path = converted->path;
+  sif.sif = converted->sif;
+  sif.manifest = pulled->manifest;
+  sif.pulled = std::move(pulled->pulled);
+  sif.reused = converted->reused;
+  sif.result = std::move(converted->result);
+  sif.convert_time = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
+  return sif;
+}
+
+} // namespace
+
+Result<OpenedReference> open_reference(const std::string& text, const ReferenceOptions& options) {
+  auto reference = registry::parse_reference(text);
+  if (!reference) {
+    return std::unexpected(std::move(reference.error()));
+  }
+  auto pull = registry::pull_options_for(*reference, options.platform);
+  if (!pull) {
+    return std::unexpected(pull.error());
+  }
+  auto root = cache::resolve_cache_directory(options.cache_dir);
+  if (!root) {
+    return std::unexpected(root.error());
+  }
+  cache::CacheOptions cache_options;
+  cache_options.on_wait = options.on_wait;
+  auto cache = cache::Cache::open(*root, std::move(cache_options));
+  if (!cache) {
+    return std::unexpected(cache.error());
+  }
+  return OpenedReference{std::move(*reference), std::move(*pull), std::move(*cache)};
+}
+
+Result<PulledReference> pull_reference(OpenedReference& opened, const ReferenceOptions& options) {
+  auto source = registry::open_source(opened.reference, registry_options(options, opened.cache));
+  auto pulled =
+      source ? registry::pull_image(**source, opened.cache, opened.pull, options.pull_progress)
+             : Result<registry::PullResult>(std::unexpected(source.error()));
+  if (pulled) {
+    Digest manifest = pulled->manifest_digest;
+    return PulledReference{manifest, std::move(*pulled)};
+  }
+  if (pulled.error().kind() != ErrorKind::network || options.offline != WhenOffline::use_cached) {
+    return std::unexpected(pulled.error());
+  }
+  auto cached = registry::find_pulled_manifest(opened.cache, opened.pull);
+  if (!cached || !*cached) {
+    return std::unexpected(pulled.error());
+  }
+  tell(options, Note::offline,
+       fmt::format("{}; using the cached image {}", pulled.error().what(), (*cached)->text()));
+  return PulledReference{**cached, std::nullopt};
+}
+
+Result<ReferenceSif> reference_sif(const std::string& text, const ReferenceSifOptions& options) {
+  auto opened = open_reference(text, options.source);
+  if (!opened) {
+    return std::unexpected(opened.error());
+  }
+  bool fetch =
+      options.sif_files == SifFiles::fetch && registry::is_sif_reference(opened->reference);
+  auto sif = fetch ? fetched_sif(*opened, text, options) : converted_image(*opened, text, options);
+  if (!sif) {
+    return sif;
+  }
+  if (auto leased = hand_over(opened->cache, sif->sif, options); !leased) {
+    return std::unexpected(leased.error());
+  }
+  return sif;
 }
 
 } // namespace sifkit::convert

@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "support/fixtures.h"
+#include "support/scoped_env.h"
 #include "token_server.h"
 #include <catch2/catch.hpp>
 
@@ -12,33 +13,13 @@ namespace sifkit::registry {
 
 namespace {
 
+using test::ScopedEnv;
+
 void write_file(const std::string& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary);
   out << text;
   REQUIRE(out.good());
 }
-
-// Sets an environment variable for the lifetime of the object.
-class ScopedEnv {
-public:
-  ScopedEnv(const char* name, const std::string& value) : m_name(name) {
-    if (const char* old = std::getenv(name)) {
-      m_old = old;
-    }
-    ::setenv(name, value.c_str(), 1);
-  }
-  ~ScopedEnv() {
-    if (m_old) {
-      ::setenv(m_name, m_old->c_str(), 1);
-    } else {
-      ::unsetenv(m_name);
-    }
-  }
-
-private:
-  const char* m_name;
-  std::optional<std::string> m_old;
-};
 
 } // namespace
 

@@ -11,6 +11,7 @@
 #include "registry/registry_fixture.h"
 #include "runtime/run_fixture.h"
 #include "support/fixtures.h"
+#include "support/scoped_env.h"
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
@@ -18,30 +19,6 @@ using namespace sifkit;
 using namespace sifkit::test;
 
 namespace {
-
-// Sets an environment variable for the lifetime of the object.
-class ScopedEnv {
-public:
-  ScopedEnv(const char* name, const std::string& value) : m_name(name) {
-    if (const char* old = std::getenv(name)) {
-      m_old = old;
-    }
-    ::setenv(name, value.c_str(), 1);
-  }
-  ~ScopedEnv() {
-    if (m_old) {
-      ::setenv(m_name, m_old->c_str(), 1);
-    } else {
-      ::unsetenv(m_name);
-    }
-  }
-  ScopedEnv(const ScopedEnv&) = delete;
-  ScopedEnv& operator=(const ScopedEnv&) = delete;
-
-private:
-  const char* m_name;
-  std::optional<std::string> m_old;
-};
 
 const std::string k_hello = "oci-sif-upstream/test/images/hello-world-docker-v2-manifest";
 

@@ -1,13 +1,19 @@
 #include <filesystem>
 #include <string>
 
+#include "registry/daemon_export_stub.h"
 #include "support/fixtures.h"
+#include "support/scoped_env.h"
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
 using sifkit::test::CommandResult;
+using sifkit::test::DaemonExportStub;
+using sifkit::test::file_bytes;
 using sifkit::test::run_command;
+using sifkit::test::ScopedEnv;
 using sifkit::test::TempDir;
+using sifkit::test::write_docker_save;
 
 namespace {
 
@@ -131,4 +137,33 @@ TEST_CASE("sif-pull --help teaches the sources and exit codes", "[pull]") {
   REQUIRE(help.exit_code == 0);
   CHECK_THAT(help.out, Catch::Contains("docker-archive:") && Catch::Contains("Exit codes") &&
                            Catch::Contains("--oci-layout"));
+}
+
+TEST_CASE("sif-pull --sif-path converts a docker-daemon: image into the cache",
+          "[pull][docker-daemon]") {
+  TempDir dir;
+  write_docker_save(dir.file("save.tar"), "hello:1", {{"hello.txt", "hello", ""}});
+  DaemonExportStub daemon(dir.file("docker.sock"), "hello:1", dir.file("save.tar"));
+  ScopedEnv host("DOCKER_HOST", daemon.docker_host());
+  auto first = sif_pull(dir, "--sif-path docker-daemon:hello:1");
+  INFO(first.err);
+  REQUIRE(first.exit_code == 0);
+  CHECK(daemon.exports() == 1);
+  std::string path = first.out.substr(0, first.out.find('\n'));
+  CHECK(first.out == path + "\n");
+  CHECK(path.starts_with(dir.file("cache") + "/blobs/"));
+  CHECK_THAT(first.err, Catch::Contains("converted docker-daemon:hello:1"));
+  CHECK(std::filesystem::is_empty(dir.file("cache/tmp")));
+
+  // The same image read from its docker-archive is the same conversion.
+  auto archived = sif_pull(dir, "--sif-path --quiet docker-archive:'" + dir.file("save.tar") + "'");
+  CHECK(archived.exit_code == 0);
+  CHECK(archived.out == first.out);
+  CHECK(archived.err.empty());
+  // A plain pull and -o export it too.
+  auto pulled = sif_pull(dir, "--quiet -o '" + dir.file("o.sif") + "' docker-daemon:hello:1");
+  INFO(pulled.err);
+  CHECK(pulled.exit_code == 0);
+  CHECK(daemon.exports() == 2);
+  CHECK(file_bytes(dir.file("o.sif")) == file_bytes(path));
 }

@@ -4,8 +4,10 @@
 #include <string>
 
 #include "convert/convert_support.h"
+#include "registry/daemon_export_stub.h"
 #include "registry/registry_fixture.h"
 #include "support/fixtures.h"
+#include "support/scoped_env.h"
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 #include <sys/stat.h>
@@ -219,4 +221,26 @@ TEST_CASE("sif-pull and sif-squash refuse a layout file that is /dev/zero or a F
   CHECK(squash.exit_code != 124);
   CHECK_THAT(squash.err, Catch::Contains(expected));
   CHECK_FALSE(std::filesystem::exists(dir.file("x.sif")));
+}
+
+TEST_CASE("sif-squash converts a docker-daemon: image as it converts its docker-archive",
+          "[squash][docker-daemon]") {
+  TempDir dir;
+  write_docker_save(dir.file("save.tar"), "hello:1", {{"hello.txt", "hello", ""}});
+  DaemonExportStub daemon(dir.file("docker.sock"), "hello:1", dir.file("save.tar"));
+  ScopedEnv host("DOCKER_HOST", daemon.docker_host());
+  auto exported = sif_squash(dir, "--json docker-daemon:hello:1 -o '" + dir.file("d.sif") + "'");
+  INFO(exported.err);
+  REQUIRE(exported.exit_code == 0);
+  CHECK(daemon.exports() == 1);
+  auto summary = nlohmann::json::parse(exported.out);
+  CHECK(summary["kind"] == "image");
+  CHECK(summary["reused"] == false);
+  auto archived = sif_squash(dir, "--json docker-archive:'" + dir.file("save.tar") + "' -o '" +
+                                      dir.file("a.sif") + "'");
+  INFO(archived.err);
+  REQUIRE(archived.exit_code == 0);
+  CHECK(nlohmann::json::parse(archived.out)["reused"] == true);
+  CHECK(file_bytes(dir.file("d.sif")) == file_bytes(dir.file("a.sif")));
+  CHECK(std::filesystem::is_empty(dir.file("cache/tmp")));
 }

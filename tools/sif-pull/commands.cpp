@@ -2,12 +2,10 @@
 
 #include <cache/cache.h>
 #include <cache/holder.h>
-#include <cache/location.h>
 #include <convert/cached_convert.h>
 #include <convert/copy_out.h>
 #include <convert/reference_sif.h>
 #include <registry/oci_layout_writer.h>
-#include <registry/open_source.h>
 #include <registry/pull.h>
 #include <registry/reference.h>
 #include <registry/sif_fetch.h>
@@ -17,7 +15,6 @@
 
 #include "progress.h"
 #include "sif_command.h"
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <support/squash_progress.h>
 #include <unistd.h>
@@ -65,19 +62,15 @@ Json summary_json(const std::string& reference, const registry::PullResult& r, J
                 {"total", r.total_time.count()}}}};
 }
 
-Result<cache::Cache> open_cache(const PullCommandOptions& options) {
-  auto root = cache::resolve_cache_directory(options.cache_dir);
-  if (!root) {
-    return std::unexpected(root.error());
-  }
-  cache::CacheOptions cache_options;
-  if (!options.quiet) {
-    cache_options.on_wait = [](const cache::LockWait& wait) {
-      std::fprintf(stderr, "sif-pull: %s %s (written by another process)\n",
-                   wait.first ? "waiting for" : "still waiting for", wait.digest.text().c_str());
-    };
-  }
-  return cache::Cache::open(*root, std::move(cache_options));
+// The one set of reference options sif-pull passes to convert/reference_sif.h: a plain
+// pull fetches (a network error stands), --sif-path may use an image pulled before.
+convert::ReferenceOptions source_options(const PullCommandOptions& o) {
+  ReferenceNotes notes = o.quiet      ? ReferenceNotes::none
+                         : o.sif_path ? ReferenceNotes::steps
+                                      : ReferenceNotes::warnings;
+  return reference_options(o.source_flags, "sif-pull", notes,
+                           o.sif_path ? convert::WhenOffline::use_cached
+                                      : convert::WhenOffline::fail);
 }
 
 // Converts the pulled image through the cache (reusing an earlier conversion with the
@@ -112,38 +105,29 @@ Result<void> run_pull(const PullCommandOptions& options) {
   if (!conversion) {
     return std::unexpected(conversion.error());
   }
-  auto reference = registry::parse_reference(options.reference);
-  if (!reference) {
-    return std::unexpected(reference.error());
+  auto source = source_options(options);
+  auto opened = convert::open_reference(options.reference, source);
+  if (!opened) {
+    return std::unexpected(opened.error());
   }
-  auto pull_options = registry::pull_options_for(*reference, options.platform);
-  if (!pull_options) {
-    return std::unexpected(pull_options.error());
-  }
-  auto cache = open_cache(options);
-  if (!cache) {
-    return std::unexpected(cache.error());
-  }
-  if (registry::is_sif_reference(*reference)) {
-    return run_pull_sif(options, *reference, *cache);
-  }
-  registry::RegistryOptions registry_options{options.credentials, options.ca_cert, options.insecure,
-                                             cache->layout().root()};
-  auto source = registry::open_source(*reference, registry_options);
-  if (!source) {
-    return std::unexpected(source.error());
+  cache::Cache& cache = opened->cache;
+  if (registry::is_sif_reference(opened->reference)) {
+    return run_pull_sif(options, opened->reference, cache);
   }
   ProgressStyle style = progress_style(options.quiet);
-  auto pulled = registry::pull_image(**source, *cache, *pull_options, make_progress(style));
+  source.pull_progress = make_progress(style);
+  auto pull = convert::pull_reference(*opened, source);
   finish_progress(style);
-  if (!pulled) {
-    return std::unexpected(pulled.error());
+  if (!pull) {
+    return std::unexpected(pull.error());
   }
-  print_summary(style, *pulled);
+  // WhenOffline::fail: a result is always a pull that ran.
+  const registry::PullResult& pulled = *pull->pulled;
+  print_summary(style, pulled);
   Json output = nullptr;
   if (options.output) {
     auto written =
-        write_sif(*cache, pulled->manifest_digest, *conversion, *options.output, options.quiet);
+        write_sif(cache, pulled.manifest_digest, *conversion, *options.output, options.quiet);
     if (!written) {
       return std::unexpected(written.error());
     }
@@ -151,8 +135,8 @@ Result<void> run_pull(const PullCommandOptions& options) {
   }
   Json layout = nullptr;
   if (options.oci_layout) {
-    std::string tag = registry::default_tag(*reference);
-    auto written = registry::write_oci_layout(*cache, *pulled, *options.oci_layout, tag);
+    std::string tag = registry::default_tag(opened->reference);
+    auto written = registry::write_oci_layout(cache, pulled, *options.oci_layout, tag);
     if (!written) {
       return std::unexpected(written.error());
     }
@@ -161,30 +145,29 @@ Result<void> run_pull(const PullCommandOptions& options) {
   }
   if (options.json) {
     return write_out(
-        summary_json(pull_options->reference_name, *pulled, std::move(layout), std::move(output))
+        summary_json(opened->pull.reference_name, pulled, std::move(layout), std::move(output))
             .dump(2, ' ', false, Json::error_handler_t::replace) +
         "\n");
   }
-  return write_out(pulled->manifest_digest.text() + "\n");
+  return write_out(pulled.manifest_digest.text() + "\n");
 }
 
 Result<void> print_sif_path(const PullCommandOptions& options) {
-  convert::ReferenceSifOptions o;
-  o.cache_dir = options.cache_dir;
-  o.platform = options.platform;
-  o.registry = {options.credentials, options.ca_cert, options.insecure, std::nullopt};
+  auto conversion = convert_options(options.convert);
+  if (!conversion) {
+    return std::unexpected(conversion.error());
+  }
+  convert::ReferenceSifOptions sif_options;
+  sif_options.source = source_options(options);
+  sif_options.convert = *conversion;
   if (options.lease_parent) {
-    o.lease_holder = cache::process_holder(::getppid());
+    sif_options.lease_holder = cache::process_holder(::getppid());
   }
-  if (!options.quiet) {
-    o.note = [](std::string_view text) { fmt::print(stderr, "sif-pull: {}\n", text); };
+  auto sif = convert::reference_sif(options.reference, sif_options);
+  if (!sif) {
+    return std::unexpected(sif.error());
   }
-  auto path = convert::reference_sif(options.reference, o);
-  if (!path) {
-    return std::unexpected(path.error());
-  }
-  fmt::print("{}\n", *path);
-  return {};
+  return write_out(sif->path + "\n");
 }
 
 } // namespace sifkit::tools

@@ -1,14 +1,16 @@
 #pragma once
 
-// sif-pull's one command: resolve the reference, pull it into the cache (registry/pull.h),
-// optionally convert it to an OCI-SIF (convert/cached_convert.h) and write an OCI
-// layout, and print the result. Argument parsing stays in main.cpp.
+// sif-pull's one command: resolve the reference, pull it into the cache
+// (convert/reference_sif.h, registry/pull.h), optionally convert it to an OCI-SIF
+// (convert/cached_convert.h) and write an OCI layout, and print the result. Argument parsing stays
+// in main.cpp.
 #include <common/error.h>
 
 #include <optional>
 #include <string>
 
 #include <support/convert_flags.h>
+#include <support/reference_flags.h>
 
 namespace sifkit::tools {
 
@@ -17,11 +19,7 @@ struct PullCommandOptions {
   std::optional<std::string> output;     // -o FILE.sif: convert and write an OCI-SIF
   ConvertFlags convert;                  // how to convert for -o
   std::optional<std::string> oci_layout; // --oci-layout DIR
-  std::optional<std::string> platform;   // os/arch[/variant]
-  std::optional<std::string> cache_dir;  // --cache
-  std::optional<std::string> credentials;
-  std::optional<std::string> ca_cert;
-  bool insecure = false;
+  ReferenceFlags source_flags;
   bool quiet = false;
   bool json = false;
   bool sif_path = false;     // --sif-path: print the cache's OCI-SIF path, nothing else
@@ -30,9 +28,9 @@ struct PullCommandOptions {
 
 Result<void> run_pull(const PullCommandOptions& options);
 
-// --sif-path: pulls and converts through the cache as needed (convert/reference_sif.h)
-// and prints the path of the cache's OCI-SIF, leased to the parent process with
-// lease_parent; notes go to stderr unless quiet.
+// --sif-path: pulls (or, offline, finds) and converts through the cache as needed
+// (convert/reference_sif.h) and prints the path of the cache's OCI-SIF, leased to the
+// parent process with lease_parent; notes go to stderr unless quiet.
 Result<void> print_sif_path(const PullCommandOptions& options);
 
 } // namespace sifkit::tools

@@ -31,12 +31,13 @@ int main(int argc, char** argv) {
   tools::add_convert_flags(app, o.convert);
   app.add_option("--oci-layout", o.oci_layout, "Also write a plain OCI image layout")
       ->type_name("DIR");
-  app.add_option("--platform", o.platform, "Platform to select from an index (default: host)")
+  app.add_option("--platform", o.source_flags.platform,
+                 "Platform to select from an index (default: host)")
       ->type_name("OS/ARCH[/VARIANT]");
-  app.add_option("--cache", o.cache_dir, "Cache directory")->type_name("DIR");
+  app.add_option("--cache", o.source_flags.cache_dir, "Cache directory")->type_name("DIR");
   app.add_flag("-q,--quiet", o.quiet, "No progress on stderr");
   app.add_flag("--json", o.json, "Print a JSON summary on stdout (fields below)");
-  auto* creds = app.add_option("--creds", o.credentials,
+  auto* creds = app.add_option("--creds", o.source_flags.credentials,
                                "Registry credentials (seen by other users "
                                "until parsed: prefer --creds-stdin)")
                     ->type_name("USER[:PASS]");
@@ -48,9 +49,10 @@ int main(int argc, char** argv) {
       ->excludes(creds)
       ->excludes("--creds-stdin")
       ->group("");
-  app.add_option("--ca-cert", o.ca_cert, "Trust this CA bundle for registry TLS")
+  app.add_option("--ca-cert", o.source_flags.ca_cert, "Trust this CA bundle for registry TLS")
       ->type_name("FILE");
-  app.add_flag("--insecure", o.insecure, "Allow plain HTTP or unverified TLS to the registry");
+  app.add_flag("--insecure", o.source_flags.insecure,
+               "Allow plain HTTP or unverified TLS to the registry");
   app.add_flag("--sif-path", o.sif_path,
                "Print only the path of the image's OCI-SIF in the cache (converted as needed)")
       ->excludes("-o")
@@ -76,7 +78,7 @@ int main(int argc, char** argv) {
     if (!secret) {
       return tools::report_failure(k_tool, secret.error());
     }
-    o.credentials = std::move(*secret);
+    o.source_flags.credentials = std::move(*secret);
   }
   if (auto done = o.sif_path ? tools::print_sif_path(o) : tools::run_pull(o); !done) {
     return tools::report_failure(k_tool, done.error());

@@ -1,15 +1,11 @@
 #include "commands.h"
 
-#include <cache/cache.h>
-#include <cache/location.h>
 #include <convert/cached_convert.h>
 #include <convert/copy_out.h>
 #include <convert/dir_reader.h>
 #include <convert/oci_convert.h>
+#include <convert/reference_sif.h>
 #include <convert/tar_reader.h>
-#include <registry/open_source.h>
-#include <registry/pull.h>
-#include <registry/reference.h>
 #include <sif/oci_select.h>
 
 #include <cerrno>
@@ -17,7 +13,6 @@
 
 #include "source.h"
 #include "summary.h"
-#include <fmt/format.h>
 #include <support/squash_progress.h>
 #include <sys/stat.h>
 
@@ -46,19 +41,11 @@ Result<std::int64_t> size_of(const std::string& path) {
   return static_cast<std::int64_t>(st.st_size);
 }
 
-Result<cache::Cache> open_cache(const SquashCommandOptions& options) {
-  auto root = cache::resolve_cache_directory(options.cache_dir);
-  if (!root) {
-    return std::unexpected(root.error());
-  }
-  cache::CacheOptions cache_options;
-  if (!options.quiet) {
-    cache_options.on_wait = [](const cache::LockWait& wait) {
-      std::fprintf(stderr, "sif-squash: %s %s (written by another process)\n",
-                   wait.first ? "waiting for" : "still waiting for", wait.digest.text().c_str());
-    };
-  }
-  return cache::Cache::open(*root, std::move(cache_options));
+// The one set of reference options sif-squash passes to convert/reference_sif.h.
+convert::ReferenceOptions source_options(const SquashCommandOptions& o) {
+  return reference_options(o.source_flags, "sif-squash",
+                           o.quiet ? ReferenceNotes::none : ReferenceNotes::warnings,
+                           convert::WhenOffline::use_cached);
 }
 
 // --format squashfs: the output is the one layer; its digest is what an OCI-SIF would
@@ -74,59 +61,52 @@ Result<void> add_raw_layer(const std::string& path, const convert::SquashStats& 
   return {};
 }
 
-// A reference: pull it into the cache, then convert there (or reuse the conversion) and
-// copy the OCI-SIF out.
-Result<void> squash_image(const SquashCommandOptions& o, const convert::ConvertOptions& convert,
-                          const convert::SquashProgressCallback& progress, SquashSummary& summary) {
-  auto reference = registry::parse_reference(summary.source);
-  if (!reference) {
-    return std::unexpected(reference.error());
-  }
-  auto pull_options = registry::pull_options_for(*reference, o.platform);
-  if (!pull_options) {
-    return std::unexpected(pull_options.error());
-  }
-  auto cache = open_cache(o);
-  if (!cache) {
-    return std::unexpected(cache.error());
-  }
-  auto source = registry::open_source(*reference, {o.credentials, o.ca_cert, o.insecure});
-  auto pulled = source ? registry::pull_image(**source, *cache, *pull_options)
-                       : Result<registry::PullResult>(std::unexpected(source.error()));
-  Digest manifest;
-  if (pulled) {
-    manifest = pulled->manifest_digest;
-    summary.pull_time = pulled->total_time;
-  } else if (pulled.error().kind() == ErrorKind::network) {
-    // Offline, an image pulled before still converts from the cache.
-    auto cached = registry::find_pulled_manifest(*cache, *pull_options);
-    if (!cached || !*cached) {
-      return std::unexpected(pulled.error());
-    }
-    if (!o.quiet) {
-      fmt::print(stderr, "sif-squash: {}; using the cached image {}\n", pulled.error().what(),
-                 (*cached)->text());
-    }
-    manifest = **cached;
-  } else {
+// --format squashfs of a reference: pulled into the cache, squashed straight to the output
+// (a raw filesystem is not cached).
+Result<void> squash_image_raw(const SquashCommandOptions& o, const convert::ConvertOptions& convert,
+                              const convert::SquashProgressCallback& progress,
+                              SquashSummary& summary) {
+  auto options = source_options(o);
+  auto opened = convert::open_reference(summary.source, options);
+  auto pulled = opened ? convert::pull_reference(*opened, options)
+                       : Result<convert::PulledReference>(std::unexpected(opened.error()));
+  if (!pulled) {
     return std::unexpected(pulled.error());
   }
-  summary.manifest = manifest;
-  auto start = Clock::now();
-  if (o.format == "squashfs") {
-    convert::CacheBlobSource blobs(*cache);
-    auto stats = convert::squash_image(blobs, manifest, o.output, convert.squash, progress);
-    if (!stats) {
-      return std::unexpected(stats.error());
-    }
-    summary.convert_time = since(start);
-    return add_raw_layer(o.output, *stats, summary);
+  summary.manifest = pulled->manifest;
+  if (pulled->pulled) {
+    summary.pull_time = pulled->pulled->total_time;
   }
-  auto converted = convert::convert_cached(*cache, manifest, convert, progress);
+  auto start = Clock::now();
+  convert::CacheBlobSource blobs(opened->cache);
+  auto stats = convert::squash_image(blobs, pulled->manifest, o.output, convert.squash, progress);
+  if (!stats) {
+    return std::unexpected(stats.error());
+  }
+  summary.convert_time = since(start);
+  return add_raw_layer(o.output, *stats, summary);
+}
+
+// A reference: the cache's OCI-SIF (pulled and converted there, or found), copied out.
+Result<void> squash_image(const SquashCommandOptions& o, const convert::ConvertOptions& convert,
+                          const convert::SquashProgressCallback& progress, SquashSummary& summary) {
+  if (o.format == "squashfs") {
+    return squash_image_raw(o, convert, progress, summary);
+  }
+  convert::ReferenceSifOptions options;
+  options.source = source_options(o);
+  options.convert = convert;
+  options.progress = progress;
+  options.sif_files = convert::SifFiles::refuse;
+  auto converted = convert::reference_sif(summary.source, options);
   if (!converted) {
     return std::unexpected(converted.error());
   }
-  summary.convert_time = since(start);
+  summary.manifest = converted->manifest;
+  if (converted->pulled) {
+    summary.pull_time = converted->pulled->total_time;
+  }
+  summary.convert_time = converted->convert_time;
   summary.sif = converted->sif;
   summary.reused = converted->reused;
   if (converted->result) {
@@ -172,8 +152,8 @@ Result<void> squash_rootfs(const SquashCommandOptions& o, const SquashSource& so
     }
   } else {
     oci::Platform platform = oci::host_platform();
-    if (o.platform) {
-      auto parsed = oci::Platform::parse(*o.platform);
+    if (o.source_flags.platform) {
+      auto parsed = oci::Platform::parse(*o.source_flags.platform);
       if (!parsed) {
         return std::unexpected(parsed.error());
       }

@@ -1,7 +1,8 @@
 #pragma once
 
-// sif-squash's one command: classify the source, convert it (convert/oci_convert.h,
-// convert/cached_convert.h), write the output and print the summary. Argument parsing
+// sif-squash's one command: classify the source, convert it (a reference through
+// convert/reference_sif.h, a root filesystem through convert/oci_convert.h), write the
+// output and print the summary. Argument parsing
 // stays in main.cpp.
 #include <common/error.h>
 
@@ -9,6 +10,7 @@
 #include <string>
 
 #include <support/convert_flags.h>
+#include <support/reference_flags.h>
 
 namespace sifkit::tools {
 
@@ -17,11 +19,7 @@ struct SquashCommandOptions {
   std::string output;
   std::string format = "oci-sif"; // or "squashfs": the raw filesystem only
   ConvertFlags convert;
-  std::optional<std::string> platform;  // os/arch[/variant]
-  std::optional<std::string> cache_dir; // --cache
-  std::optional<std::string> credentials;
-  std::optional<std::string> ca_cert;
-  bool insecure = false;
+  ReferenceFlags source_flags; // --platform also names a root filesystem's platform
   bool quiet = false;
   bool json = false;
 };

@@ -18,8 +18,9 @@ inline constexpr const char* k_squash_footer = R"(Sources (SOURCE), in the order
                                   .wh.* names are ordinary files here)
   FILE.tar, .tar.gz, .tgz, .tar.zst  a root filesystem tar; other files are refused: an
                                   image archive needs its prefix (oci-archive:, docker-archive:)
-  any reference sif-pull accepts  oci:DIR[:TAG], oci-archive:FILE[:TAG],
-                                  docker-archive:FILE[:REF], docker://HOST/REPO[:TAG]
+  an image reference, as sif-pull  oci:DIR[:TAG], oci-archive:FILE[:TAG],
+                                  docker-archive:FILE[:REF], docker://HOST/REPO[:TAG],
+                                  docker-daemon:NAME[:TAG]
 
 Examples:
   sif-squash docker://docker.io/library/alpine:3.19 -o alpine.sif

@@ -35,19 +35,20 @@ int main(int argc, char** argv) {
   app.add_option("--format", o.format, "What to write (default: oci-sif)")
       ->type_name("oci-sif|squashfs");
   tools::add_convert_flags(app, o.convert);
-  app.add_option("--platform", o.platform,
+  app.add_option("--platform", o.source_flags.platform,
                  "Platform to select from an index; for a root filesystem, the one to record "
                  "(default: host)")
       ->type_name("OS/ARCH[/VARIANT]");
-  app.add_option("--cache", o.cache_dir, "Cache directory")->type_name("DIR");
+  app.add_option("--cache", o.source_flags.cache_dir, "Cache directory")->type_name("DIR");
   app.add_flag("-q,--quiet", o.quiet, "No progress or summary on stderr");
   app.add_flag("--json", o.json, "Print a JSON summary on stdout (fields below)");
-  app.add_option("--creds", o.credentials,
+  app.add_option("--creds", o.source_flags.credentials,
                  "Registry credentials (seen by other users until parsed: prefer an auth file)")
       ->type_name("USER[:PASS]");
-  app.add_option("--ca-cert", o.ca_cert, "Trust this CA bundle for registry TLS")
+  app.add_option("--ca-cert", o.source_flags.ca_cert, "Trust this CA bundle for registry TLS")
       ->type_name("FILE");
-  app.add_flag("--insecure", o.insecure, "Allow plain HTTP or unverified TLS to the registry");
+  app.add_flag("--insecure", o.source_flags.insecure,
+               "Allow plain HTTP or unverified TLS to the registry");
 
   try {
     app.parse(argc, argv);
