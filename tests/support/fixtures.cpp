@@ -56,6 +56,14 @@ CommandResult run_command(const std::string& command) {
   return result;
 }
 
+std::string shell_quote(const std::string& text) {
+  std::string out = "'";
+  for (char c : text) {
+    out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  }
+  return out + "'";
+}
+
 std::string tool(const std::string& name) {
   return std::string(SIFKIT_TOOLS_DIR) + "/" + name + "/" + name;
 }

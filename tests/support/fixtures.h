@@ -41,6 +41,9 @@ struct CommandResult {
 };
 CommandResult run_command(const std::string& command);
 
+// Single-quotes `text` for /bin/sh.
+std::string shell_quote(const std::string& text);
+
 // Path of the built tool `name` (e.g. "sif-inspect").
 std::string tool(const std::string& name);
 
