@@ -15,14 +15,14 @@ std::optional<ScenarioResult> run_scenario(const std::vector<Layer>& layers) {
 
   squash_files(image.layer_blobs, tmp.file("out.sqfs"));
   if (::geteuid() != 0) {
-    WARN("SKIPPED: reading the squashfs back with owners and devices needs root");
+    SIFKIT_SKIP(root, "reading the squashfs back with owners and devices needs root");
     return std::nullopt;
   }
   unsquash(tmp.file("out.sqfs"), tmp.file("ours"));
   result.ours = snapshot_tree(tmp.file("ours"));
 
   if (!have_program("umoci")) {
-    WARN("SKIPPED: umoci not installed (comparison with umoci unpack)");
+    SIFKIT_SKIP(program, "umoci not installed (comparison with umoci unpack)");
     return result;
   }
   umoci_unpack(image, tmp.file("bundle"));

@@ -17,33 +17,50 @@ namespace sifkit::test {
 
 namespace {
 
-// Why the kernel cannot mount squashfs loop devices here, or "" when it can.
-std::string kernel_mount_skip_reason() {
-  if (::geteuid() != 0)
-    return "kernel squashfs mount needs root";
-  if (!std::filesystem::exists("/dev/loop-control"))
-    return "no loop device (/dev/loop-control)";
+// True when the kernel can mount squashfs loop devices here; otherwise records a skip
+// naming what is missing and returns false.
+bool can_mount_squashfs_with_kernel() {
+  if (::geteuid() != 0) {
+    SIFKIT_SKIP(root, "kernel squashfs mount needs root");
+    return false;
+  }
+  if (!std::filesystem::exists("/dev/loop-control")) {
+    SIFKIT_SKIP(host, "no loop device (/dev/loop-control)");
+    return false;
+  }
   auto has_squashfs = [] {
     return run_command("grep -qw squashfs /proc/filesystems").exit_code == 0;
   };
-  if (!has_squashfs())
+  if (!has_squashfs()) {
     run_command("modprobe squashfs");
-  if (!has_squashfs())
-    return "the kernel has no squashfs support";
-  return "";
+  }
+  if (!has_squashfs()) {
+    SIFKIT_SKIP(host, "the kernel has no squashfs support");
+    return false;
+  }
+  return true;
 }
 
-// Why `program` (squashfuse or squashfuse_ll) cannot mount here, or "" when it can.
-std::string fuse_mount_skip_reason(const std::string& program) {
-  if (::geteuid() != 0)
-    return "comparing owners and devices with unsquashfs's extraction needs root";
-  if (!have_program(program))
-    return program + " not installed";
-  if (!std::filesystem::exists("/dev/fuse"))
-    return "no /dev/fuse";
-  if (!have_program("fusermount") && !have_program("fusermount3"))
-    return "no fusermount";
-  return "";
+// True when `program` (squashfuse or squashfuse_ll) can mount here; otherwise records a
+// skip naming what is missing and returns false.
+bool can_mount_squashfs_with(const std::string& program) {
+  if (::geteuid() != 0) {
+    SIFKIT_SKIP(root, "comparing owners and devices with unsquashfs's extraction needs root");
+    return false;
+  }
+  if (!have_program(program)) {
+    SIFKIT_SKIP(fuse, program << " not installed");
+    return false;
+  }
+  if (!std::filesystem::exists("/dev/fuse")) {
+    SIFKIT_SKIP(fuse, "no /dev/fuse");
+    return false;
+  }
+  if (!have_program("fusermount") && !have_program("fusermount3")) {
+    SIFKIT_SKIP(fuse, "no fusermount");
+    return false;
+  }
+  return true;
 }
 
 // A mount that is undone when the object goes out of scope (declare it after the
@@ -171,10 +188,7 @@ std::pair<std::string, std::int64_t> oci_sif(const TempDir& tmp) {
 } // namespace
 
 TEST_CASE("the kernel mounts our squashfs and shows what unsquashfs extracts", "[convert]") {
-  std::string skip = kernel_mount_skip_reason();
-  if (!skip.empty()) {
-    WARN("SKIPPED: " << skip);
-    SUCCEED();
+  if (!can_mount_squashfs_with_kernel()) {
     return;
   }
   TempDir tmp;
@@ -188,10 +202,7 @@ TEST_CASE("squashfuse and squashfuse_ll mount our squashfs and show what unsquas
           "[convert]") {
   for (std::string program : {"squashfuse", "squashfuse_ll"}) {
     DYNAMIC_SECTION(program) {
-      std::string skip = fuse_mount_skip_reason(program);
-      if (!skip.empty()) {
-        WARN("SKIPPED: " << skip);
-        SUCCEED();
+      if (!can_mount_squashfs_with(program)) {
         continue;
       }
       TempDir tmp;
@@ -207,10 +218,7 @@ TEST_CASE("squashfuse and squashfuse_ll mount our squashfs and show what unsquas
 }
 
 TEST_CASE("the kernel mounts the squashfs layer of an OCI-SIF at its offset", "[convert]") {
-  std::string skip = kernel_mount_skip_reason();
-  if (!skip.empty()) {
-    WARN("SKIPPED: " << skip);
-    SUCCEED();
+  if (!can_mount_squashfs_with_kernel()) {
     return;
   }
   TempDir tmp;
@@ -224,10 +232,7 @@ TEST_CASE("squashfuse and squashfuse_ll mount the squashfs layer of an OCI-SIF a
           "[convert]") {
   for (std::string program : {"squashfuse", "squashfuse_ll"}) {
     DYNAMIC_SECTION(program) {
-      std::string skip = fuse_mount_skip_reason(program);
-      if (!skip.empty()) {
-        WARN("SKIPPED: " << skip);
-        SUCCEED();
+      if (!can_mount_squashfs_with(program)) {
         continue;
       }
       TempDir tmp;

@@ -58,7 +58,7 @@ TEST_CASE("writes a pulled image as an OCI layout that reads back", "[pull]") {
     INFO(config.err);
     CHECK(config.exit_code == 0);
   } else {
-    WARN("skopeo not installed: skipping the skopeo read-back");
+    SIFKIT_SKIP(program, "skopeo not installed: the skopeo read-back");
   }
   if (have("umoci")) {
     auto ls = run_command("umoci ls --layout " + out);
@@ -66,6 +66,6 @@ TEST_CASE("writes a pulled image as an OCI layout that reads back", "[pull]") {
     CHECK(ls.exit_code == 0);
     CHECK_THAT(ls.out, Catch::Contains("v1") && Catch::Contains("many"));
   } else {
-    WARN("umoci not installed: skipping the umoci read-back");
+    SIFKIT_SKIP(program, "umoci not installed: the umoci read-back");
   }
 }

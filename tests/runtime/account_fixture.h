@@ -51,36 +51,47 @@ inline std::string as_account(const Account& account) {
          " --regid=" + std::to_string(account.gid) + " --init-groups ";
 }
 
-// Why runs from `account_name` cannot be tested here; empty when they can. Needs root (to
-// switch), setpriv, the account, user namespaces for it, /dev/fuse open to it, busybox.
-inline std::string account_blocker(const std::string& account_name) {
+// True when runs from `account_name` can be tested here; otherwise records a skip
+// (support/skip.h) naming what is missing and returns false. Needs root (to switch),
+// setpriv, the account, user namespaces for it, /dev/fuse open to it, busybox.
+inline bool can_run_as_account(const std::string& account_name) {
   if (::geteuid() != 0) {
-    return "the test switches to the account " + account_name + " and so must start as root";
+    SIFKIT_SKIP(root, "the test switches to the account " << account_name
+                                                          << " and so must start as root");
+    return false;
   }
   if (run_command("command -v setpriv").exit_code != 0) {
-    return "setpriv (util-linux) is missing";
+    SIFKIT_SKIP(program, "setpriv (util-linux) is missing");
+    return false;
   }
   auto account = find_account(account_name);
   if (!account) {
-    return "the test account " + account_name + " is missing: run scripts/setup.sh";
+    SIFKIT_SKIP(account,
+                "the test account " << account_name << " is missing: run scripts/setup.sh");
+    return false;
   }
   if (run_command(as_account(*account) + "unshare -Ur true").exit_code != 0) {
-    return "this kernel does not let unprivileged users create user namespaces";
+    SIFKIT_SKIP(host, "this kernel does not let unprivileged users create user namespaces");
+    return false;
   }
   if (run_command(as_account(*account) + "test -r /dev/fuse -a -w /dev/fuse").exit_code != 0) {
-    return "/dev/fuse is not open to unprivileged users here (" +
-           run_command("stat -c %A /dev/fuse").out.substr(0, 10) +
-           "): run scripts/setup.sh, which makes it 0666 as udev does";
+    SIFKIT_SKIP(fuse, "/dev/fuse is not open to unprivileged users here ("
+                          << run_command("stat -c %A /dev/fuse").out.substr(0, 10)
+                          << "): run scripts/setup.sh, which makes it 0666 as udev does");
+    return false;
   }
   if (run_command(as_account(*account) + "test -x " + shell_quote(tool("sif-run"))).exit_code !=
       0) {
-    return "the built sif-run (" + tool("sif-run") + ") is not reachable for " + account_name +
-           ": build in a world-readable directory";
+    SIFKIT_SKIP(account, "the built sif-run (" << tool("sif-run") << ") is not reachable for "
+                                               << account_name
+                                               << ": build in a world-readable directory");
+    return false;
   }
   if (!have_static_busybox()) {
-    return "/bin/busybox (Debian's busybox-static) is missing";
+    SIFKIT_SKIP(program, "/bin/busybox (Debian's busybox-static) is missing");
+    return false;
   }
-  return {};
+  return true;
 }
 
 // An image in a world-readable temporary directory and a home (with the state directory)

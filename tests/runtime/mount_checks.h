@@ -17,6 +17,7 @@
 #include "runtime/run_fixture.h"
 #include "support/fixtures.h"
 #include <catch2/catch.hpp>
+#include <unistd.h>
 
 namespace sifkit::test {
 
@@ -61,29 +62,40 @@ private:
   bool m_armed = true;
 };
 
-// Why kernel mounts cannot be tested here, or "" when they can.
-inline std::string kernel_mount_skip_reason() {
+// True when kernel mounts (loop devices) can be tested here; otherwise records a skip
+// (support/skip.h) naming what is missing and returns false.
+inline bool can_mount_with_kernel() {
+  if (::geteuid() != 0) {
+    SIFKIT_SKIP(root, "loop devices and kernel mounts need root");
+    return false;
+  }
   if (!have_static_busybox()) {
-    return "no static /bin/busybox (install busybox-static)";
+    SIFKIT_SKIP(program, "/bin/busybox (Debian's busybox-static) is missing");
+    return false;
   }
   if (!runtime::loop_devices_usable()) {
-    return "loop devices need root and /dev/loop-control";
+    SIFKIT_SKIP(host, "/dev/loop-control cannot be opened here (no loop devices)");
+    return false;
   }
-  return "";
+  return true;
 }
 
-// Why squashfuse_ll mounts cannot be tested here, or "" when they can.
-inline std::string fuse_mount_skip_reason() {
+// True when squashfuse_ll mounts can be tested here; otherwise records a skip naming what
+// is missing and returns false.
+inline bool can_mount_with_fuse() {
   if (!have_static_busybox()) {
-    return "no static /bin/busybox (install busybox-static)";
+    SIFKIT_SKIP(program, "/bin/busybox (Debian's busybox-static) is missing");
+    return false;
   }
   if (!std::filesystem::exists("/dev/fuse")) {
-    return "/dev/fuse is missing";
+    SIFKIT_SKIP(fuse, "/dev/fuse is missing");
+    return false;
   }
   if (run_command("command -v squashfuse_ll").exit_code != 0) {
-    return "squashfuse_ll is not installed (Debian's squashfuse)";
+    SIFKIT_SKIP(fuse, "squashfuse_ll is not installed (Debian's squashfuse)");
+    return false;
   }
-  return "";
+  return true;
 }
 
 // `losetup -j FILE`'s lines; autoclear releases a device asynchronously, so `expect_none`

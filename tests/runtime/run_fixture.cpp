@@ -141,14 +141,6 @@ std::vector<std::string> usable_runtimes() {
   return out;
 }
 
-std::string shell_quote(const std::string& text) {
-  std::string out = "'";
-  for (char c : text) {
-    out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  }
-  return out + "'";
-}
-
 CommandResult sif_run(const std::string& state_dir, const std::string& args) {
   return run_command("SIFKIT_STATE_DIR=" + shell_quote(state_dir) + " " + tool("sif-run") + " " +
                      args + " </dev/null");

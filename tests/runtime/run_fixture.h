@@ -36,7 +36,7 @@ void make_busybox_sif_with(const std::string& out_sif, const std::vector<TarEntr
 namespace sifkit::test {
 
 // The OCI runtimes the run tests use here: runc when installed, crun when installed and
-// usable on this host's cgroups. Each one missing is reported with WARN("SKIPPED: ...").
+// usable on this host's cgroups. Each one missing records a skip (support/skip.h).
 std::vector<std::string> usable_runtimes();
 
 // Runs `sif-run ARGS` (a shell fragment) with state directory `state_dir`
@@ -48,11 +48,8 @@ CommandResult sif_run(const std::string& state_dir, const std::string& args);
 // when nothing is left.
 std::string run_leftovers(const std::string& sif, const std::string& state_dir);
 
-// Single-quotes `text` for /bin/sh.
-std::string shell_quote(const std::string& text);
-
 // True when the run tests that need root can run here: the effective uid is 0 and the
-// static busybox the images are made from exists. Otherwise reports WARN("SKIPPED: ...")
+// static busybox the images are made from exists. Otherwise records a skip
 // with `why_root` (what root is needed for) or the missing busybox, and returns false.
 bool can_run_containers_as_root(const std::string& why_root);
 

@@ -28,37 +28,35 @@ for error in errors:
 sys.exit(1 if errors else 0)
 )PY";
 
-std::string shell_quote(const std::string& text) {
-  std::string out = "'";
-  for (char c : text) {
-    out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+// Why the schema or python3-jsonschema is not usable here; empty when both are.
+std::string validator_missing() {
+  std::string schema = std::string(k_runtime_spec_schema_dir) + "/config-schema.json";
+  if (!std::filesystem::exists(schema)) {
+    return schema + " is missing (install golang-github-opencontainers-specs-dev)";
   }
-  return out + "'";
+  if (!std::filesystem::exists("/usr/bin/python3")) {
+    return "/usr/bin/python3 is missing";
+  }
+  CommandResult probe = run_command("/usr/bin/python3 -c 'import jsonschema'");
+  if (probe.exit_code != 0) {
+    return "python3-jsonschema is not installed: " + probe.err;
+  }
+  return {};
 }
 
 } // namespace
 
-bool runtime_spec_validator_available(std::string& why) {
-  std::string schema = std::string(k_runtime_spec_schema_dir) + "/config-schema.json";
-  if (!std::filesystem::exists(schema)) {
-    why = schema + " is missing (install golang-github-opencontainers-specs-dev)";
-    return false;
-  }
-  if (!std::filesystem::exists("/usr/bin/python3")) {
-    why = "/usr/bin/python3 is missing";
-    return false;
-  }
-  CommandResult probe = run_command("/usr/bin/python3 -c 'import jsonschema'");
-  if (probe.exit_code != 0) {
-    why = "python3-jsonschema is not installed: " + probe.err;
+bool can_validate_runtime_spec() {
+  std::string why = validator_missing();
+  if (!why.empty()) {
+    SIFKIT_SKIP(program, "schema validation: " << why);
     return false;
   }
   return true;
 }
 
 std::string validate_runtime_spec(const std::string& config_json_path) {
-  std::string why;
-  if (!runtime_spec_validator_available(why)) {
+  if (std::string why = validator_missing(); !why.empty()) {
     return "validator unavailable: " + why;
   }
   TempDir dir;

@@ -10,9 +10,9 @@ namespace sifkit::test {
 inline constexpr const char* k_runtime_spec_schema_dir =
     "/usr/share/gocode/src/github.com/opencontainers/runtime-spec/schema";
 
-// True when the schema and python3-jsonschema are installed; otherwise false with the
-// reason in `why`.
-bool runtime_spec_validator_available(std::string& why);
+// True when the schema and python3-jsonschema are installed; otherwise records a skip
+// (support/skip.h) naming what is missing and returns false.
+bool can_validate_runtime_spec();
 
 // Validates the config.json at `config_json_path` against config-schema.json: "" when it
 // is valid, else the validator's messages (one per error) or why validation could not run.

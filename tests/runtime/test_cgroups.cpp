@@ -78,7 +78,7 @@ TEST_CASE("unified, legacy and cgroup-less hosts are told apart", "[runtime][cgr
 TEST_CASE("this host's cgroup layout agrees with findmnt's view of its mount table",
           "[runtime][cgroups]") {
   if (test::run_command("command -v findmnt").exit_code != 0) {
-    WARN("SKIPPED: findmnt (util-linux) is missing");
+    SIFKIT_SKIP(program, "findmnt (util-linux) is missing");
     return;
   }
   auto info = detect_cgroups();
@@ -114,7 +114,7 @@ TEST_CASE("this host's cgroup layout agrees with findmnt's view of its mount tab
 TEST_CASE("the automatic runtime is crun unless the host's cgroups stop it, then runc",
           "[runtime][launcher]") {
   if (!find_executable("crun") || !find_executable("runc")) {
-    WARN("SKIPPED: crun and runc are not both installed");
+    SIFKIT_SKIP(runtime, "crun and runc are not both installed");
     return;
   }
   CgroupInfo fine;

@@ -39,8 +39,7 @@ bool gone_soon(int pid) {
 } // namespace
 
 TEST_CASE("the FUSE method mounts a one-layer image with squashfuse_ll", "[mount]") {
-  if (auto reason = fuse_mount_skip_reason(); !reason.empty()) {
-    WARN("SKIPPED: " << reason);
+  if (!can_mount_with_fuse()) {
     return;
   }
   MountScene scene;
@@ -73,8 +72,7 @@ TEST_CASE("the FUSE method mounts a one-layer image with squashfuse_ll", "[mount
 }
 
 TEST_CASE("the FUSE method stacks several squashfuse layers with a writable overlay", "[mount]") {
-  if (auto reason = fuse_mount_skip_reason(); !reason.empty()) {
-    WARN("SKIPPED: " << reason);
+  if (!can_mount_with_fuse()) {
     return;
   }
   MountScene scene(3);
@@ -106,8 +104,7 @@ TEST_CASE("the FUSE method stacks several squashfuse layers with a writable over
 }
 
 TEST_CASE("the FUSE method stacks several layers read-only", "[mount]") {
-  if (auto reason = fuse_mount_skip_reason(); !reason.empty()) {
-    WARN("SKIPPED: " << reason);
+  if (!can_mount_with_fuse()) {
     return;
   }
   MountScene scene(3);
@@ -124,8 +121,7 @@ TEST_CASE("the FUSE method stacks several layers read-only", "[mount]") {
 }
 
 TEST_CASE("a squashfuse daemon dies with the process that mounted", "[mount]") {
-  if (auto reason = fuse_mount_skip_reason(); !reason.empty()) {
-    WARN("SKIPPED: " << reason);
+  if (!can_mount_with_fuse()) {
     return;
   }
   MountScene scene;
@@ -169,8 +165,7 @@ TEST_CASE("a squashfuse daemon dies with the process that mounted", "[mount]") {
 }
 
 TEST_CASE("a squashfuse daemon that cannot read the layer fails with its message", "[mount]") {
-  if (auto reason = fuse_mount_skip_reason(); !reason.empty()) {
-    WARN("SKIPPED: " << reason);
+  if (!can_mount_with_fuse()) {
     return;
   }
   MountScene scene(2);
@@ -187,12 +182,11 @@ TEST_CASE("a squashfuse daemon that cannot read the layer fails with its message
 }
 
 TEST_CASE("fuse-overlayfs stacks squashfuse layers", "[mount]") {
-  if (auto reason = fuse_mount_skip_reason(); !reason.empty()) {
-    WARN("SKIPPED: " << reason);
+  if (!can_mount_with_fuse()) {
     return;
   }
   if (!runtime::find_fuse_overlayfs()) {
-    WARN("SKIPPED: fuse-overlayfs is not installed");
+    SIFKIT_SKIP(fuse, "fuse-overlayfs is not installed");
     return;
   }
   // Layers through mount_image, the overlay by hand: mount_image uses fuse-overlayfs only

@@ -61,7 +61,7 @@ TEST_CASE("a real mkfs.ext3 image and a real squashfs image are recognised", "[o
   auto sqfs = test::run_command("{ mkdir " + dir.file("src") + " && mksquashfs " + dir.file("src") +
                                 " " + dir.file("b") + " -quiet -no-progress; }");
   if (ext.exit_code != 0 || sqfs.exit_code != 0) {
-    WARN("SKIPPED: mkfs.ext3 or mksquashfs is missing: " << ext.err << sqfs.err);
+    SIFKIT_SKIP(program, "mkfs.ext3 or mksquashfs is missing: " << ext.err << sqfs.err);
     return;
   }
   CHECK(detect_overlay_kind(dir.file("a")) == OverlayKind::ext3);

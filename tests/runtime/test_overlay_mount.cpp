@@ -21,7 +21,7 @@ namespace {
 
 bool have_mkfs_ext3() {
   if (run_command("PATH=$PATH:/sbin:/usr/sbin command -v mkfs.ext3").exit_code != 0) {
-    WARN("SKIPPED: mkfs.ext3 (e2fsprogs) is missing");
+    SIFKIT_SKIP(program, "mkfs.ext3 (e2fsprogs) is missing");
     return false;
   }
   return true;
@@ -141,7 +141,7 @@ TEST_CASE("a writable overlay directory of another account or behind a link is r
   }
   auto account = find_account("sifkit-test");
   if (!account) {
-    WARN("SKIPPED: the account sifkit-test is missing (scripts/setup.sh makes it)");
+    SIFKIT_SKIP(account, "the account sifkit-test is missing (scripts/setup.sh makes it)");
     return;
   }
   RunCase c;

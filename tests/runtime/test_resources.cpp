@@ -318,8 +318,12 @@ TEST_CASE("the --blkio-weight-device flag takes a block device path and a weight
   o.blkio_weight_device = {{"/dev/null", 100}};
   require_usage(resources_from_flags(o, 4), "/dev/null is not a block device");
   std::string device = make_block_device(dir);
+  if (device.empty() && ::geteuid() != 0) {
+    SIFKIT_SKIP(root, "making a block device node needs root");
+    return;
+  }
   if (device.empty()) {
-    WARN("SKIPPED: cannot make a block device node here (mknod needs CAP_MKNOD)");
+    SIFKIT_SKIP(host, "cannot make a block device node here (CAP_MKNOD is taken away)");
     return;
   }
   o.blkio_weight_device = {{device, 250}};
@@ -411,9 +415,7 @@ TEST_CASE("the limits land in linux.resources of a config that passes the schema
   o = ResourceOptions{};
   CHECK(find_mount(f.spec(), "/sys/fs/cgroup").is_null());
 
-  std::string why;
-  if (!runtime_spec_validator_available(why)) {
-    WARN("SKIPPED: " << why);
+  if (!can_validate_runtime_spec()) {
     return;
   }
   f.host.uid = 0;
@@ -488,13 +490,13 @@ TEST_CASE("the cgroup reader reads v1 hierarchies and v2 files", "[resources]") 
 TEST_CASE("a container's cgroup directories are removed from every hierarchy, never the parent",
           "[resources]") {
   if (::geteuid() != 0) {
-    WARN("SKIPPED: making cgroups needs root");
+    SIFKIT_SKIP(root, "making cgroups needs root");
     return;
   }
   auto info = detect_cgroups();
   REQUIRE(info);
   if (info->layout == CgroupLayout::none) {
-    WARN("SKIPPED: no cgroup filesystem here");
+    SIFKIT_SKIP(host, "no cgroup filesystem here");
     return;
   }
   std::string id = fmt::format("sifkit-test-{}", ::getpid());
@@ -527,7 +529,7 @@ TEST_CASE("a container's cgroup directories are removed from every hierarchy, ne
       run_command("sleep 0.05");
     }
   } else {
-    WARN("SKIPPED: the busy case: no pids controller here");
+    SIFKIT_SKIP(host, "the busy case: no pids controller here");
   }
   CHECK(remove_container_cgroup(*info, ""));
   CHECK(remove_container_cgroup(*info, "../x"));

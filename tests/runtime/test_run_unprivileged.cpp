@@ -19,8 +19,7 @@ uid_t owner_of(const std::string& path) {
 
 TEST_CASE("a plain account runs a container through squashfuse and a user namespace",
           "[run][unprivileged]") {
-  if (auto why = account_blocker("sifkit-test"); !why.empty()) {
-    WARN("SKIPPED: " << why);
+  if (!can_run_as_account("sifkit-test")) {
     return;
   }
   AccountRun c(*find_account("sifkit-test"),
@@ -37,8 +36,7 @@ TEST_CASE("a plain account runs a container through squashfuse and a user namesp
 
 TEST_CASE("exec from a plain account runs as the caller, writes as the caller, passes exit codes",
           "[run][unprivileged]") {
-  if (auto why = account_blocker("sifkit-test"); !why.empty()) {
-    WARN("SKIPPED: " << why);
+  if (!can_run_as_account("sifkit-test")) {
     return;
   }
   AccountRun c(*find_account("sifkit-test"), "{}");
@@ -67,12 +65,11 @@ TEST_CASE("exec from a plain account runs as the caller, writes as the caller, p
 
 TEST_CASE("a plain account without subid ranges runs as itself with crun and gets runc's limit",
           "[run][unprivileged]") {
-  if (auto why = account_blocker("sifkit-nosubid"); !why.empty()) {
-    WARN("SKIPPED: " << why);
+  if (!can_run_as_account("sifkit-nosubid")) {
     return;
   }
   if (!first_subid_range("/etc/subuid", "sifkit-nosubid").empty()) {
-    WARN("SKIPPED: sifkit-nosubid has a range in /etc/subuid here");
+    SIFKIT_SKIP(account, "sifkit-nosubid has a range in /etc/subuid here");
     return;
   }
   AccountRun c(*find_account("sifkit-nosubid"), R"({"User":"app"})");

@@ -127,7 +127,7 @@ TEST_CASE("Debian's containers profile becomes a filter that allows bpf only wit
           "[seccomp]") {
   const std::string path = "/usr/share/containers/seccomp.json";
   if (!std::filesystem::exists(path)) {
-    WARN("SKIPPED: " << path << " is missing (Debian's golang-github-containers-common)");
+    SIFKIT_SKIP(program, path << " is missing (Debian's golang-github-containers-common)");
     return;
   }
   auto profile = nlohmann::json::parse(test::file_bytes(path));

@@ -166,7 +166,7 @@ TEST_CASE("the --workdir directories refuse a planted link and leave its target 
 TEST_CASE("as root, --workdir must be root's and not open to other users' renames",
           "[spec][hostile]") {
   if (::geteuid() != 0) {
-    WARN("SKIPPED: changing a directory's owner needs root");
+    SIFKIT_SKIP(root, "changing a directory's owner needs root");
     return;
   }
   SpecFixture f;

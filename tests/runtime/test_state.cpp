@@ -40,9 +40,13 @@ TEST_CASE("the state directory is base/sifkit-UID, made private when missing", "
 
 TEST_CASE("a state directory another user made first is never used: a private one instead",
           "[run][state][hostile]") {
+  if (::geteuid() != 0) {
+    SIFKIT_SKIP(root, "another account's directory is made by root");
+    return;
+  }
   auto other = find_account("sifkit-test");
-  if (::geteuid() != 0 || !other) {
-    WARN("SKIPPED: needs root and the account sifkit-test (scripts/setup.sh)");
+  if (!other) {
+    SIFKIT_SKIP(account, "the account sifkit-test is missing: run scripts/setup.sh");
     return;
   }
   TempDir base;
@@ -84,13 +88,12 @@ TEST_CASE("a state directory another user made first is never used: a private on
 
 TEST_CASE("a plain account runs when another user took /tmp/sifkit-UID first",
           "[run][state][unprivileged][hostile]") {
-  if (auto why = account_blocker("sifkit-nosubid"); !why.empty()) {
-    WARN("SKIPPED: " << why);
+  if (!can_run_as_account("sifkit-nosubid")) {
     return;
   }
   auto squatter = find_account("sifkit-test");
   if (!squatter) {
-    WARN("SKIPPED: the account sifkit-test is missing: run scripts/setup.sh");
+    SIFKIT_SKIP(account, "the account sifkit-test is missing: run scripts/setup.sh");
     return;
   }
   auto runtimes = usable_runtimes();

@@ -58,6 +58,14 @@ CommandResult run_command(const std::string& command) {
   return result;
 }
 
+std::string shell_quote(const std::string& text) {
+  std::string out = "'";
+  for (char c : text) {
+    out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  }
+  return out + "'";
+}
+
 void make_older(const std::string& path, std::chrono::seconds age) {
   struct timespec times[2] = {{0, UTIME_OMIT}, {::time(nullptr) - age.count(), 0}};
   REQUIRE(::utimensat(AT_FDCWD, path.c_str(), times, AT_SYMLINK_NOFOLLOW) == 0);

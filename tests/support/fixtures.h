@@ -44,6 +44,9 @@ struct CommandResult {
 };
 CommandResult run_command(const std::string& command);
 
+// Single-quotes `text` for /bin/sh.
+std::string shell_quote(const std::string& text);
+
 // Path of the built tool `name` (e.g. "sif-inspect"). Linked into the integration test
 // binary only (support/tools.cpp): unit tests never spawn the tools.
 std::string tool(const std::string& name);

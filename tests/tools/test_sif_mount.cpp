@@ -40,15 +40,13 @@ struct UmountGuard {
 } // namespace
 
 TEST_CASE("sif-mount mounts an image that sif-umount removes without a trace", "[mount]") {
-  if (auto reason = kernel_mount_skip_reason(); !reason.empty()) {
-    WARN("SKIPPED: " << reason);
+  if (!can_mount_with_kernel()) {
     return;
   }
   MountScene scene;
   for (const char* method : {"--kernel", "--fuse"}) {
     INFO(method);
-    if (std::string(method) == "--fuse" && !fuse_mount_skip_reason().empty()) {
-      WARN("SKIPPED: " << fuse_mount_skip_reason());
+    if (std::string(method) == "--fuse" && !can_mount_with_fuse()) {
       continue;
     }
     auto mounted =
@@ -85,8 +83,7 @@ TEST_CASE("sif-umount of a directory sif-mount did not mount is not_found", "[mo
 }
 
 TEST_CASE("sif-mount refuses a directory that is not empty", "[mount]") {
-  if (auto reason = kernel_mount_skip_reason(); !reason.empty()) {
-    WARN("SKIPPED: " << reason);
+  if (!can_mount_with_kernel()) {
     return;
   }
   MountScene scene;
@@ -102,8 +99,7 @@ TEST_CASE("sif-mount refuses a directory that is not empty", "[mount]") {
 }
 
 TEST_CASE("sif-mount --json prints the mount record", "[mount]") {
-  if (auto reason = kernel_mount_skip_reason(); !reason.empty()) {
-    WARN("SKIPPED: " << reason);
+  if (!can_mount_with_kernel()) {
     return;
   }
   MountScene scene(2);
@@ -128,8 +124,7 @@ TEST_CASE("sif-mount --json prints the mount record", "[mount]") {
 }
 
 TEST_CASE("sif-mount --bundle writes config.json over a writable rootfs", "[mount]") {
-  if (auto reason = kernel_mount_skip_reason(); !reason.empty()) {
-    WARN("SKIPPED: " << reason);
+  if (!can_mount_with_kernel()) {
     return;
   }
   TempDir dir;
@@ -175,16 +170,14 @@ TEST_CASE("sif-mount without DIR or with DIR and --bundle is a usage error", "[m
 }
 
 TEST_CASE("every mount sif-mount makes is nosuid and nodev", "[mount][sif-mount][hostile]") {
-  if (auto reason = kernel_mount_skip_reason(); !reason.empty()) {
-    WARN("SKIPPED: " << reason);
+  if (!can_mount_with_kernel()) {
     return;
   }
   TempDir dir;
   std::string sif = dir.file("app.sif");
   make_busybox_sif(sif, R"({"Cmd": ["true"]})", 2); // a bundle's config needs a command
   for (const char* method : {"--kernel", "--fuse"}) {
-    if (std::string(method) == "--fuse" && !fuse_mount_skip_reason().empty()) {
-      WARN("SKIPPED: " << fuse_mount_skip_reason());
+    if (std::string(method) == "--fuse" && !can_mount_with_fuse()) {
       continue;
     }
     for (const char* mode : {"--read-only", "--writable", "--bundle"}) {
@@ -227,8 +220,7 @@ TEST_CASE("every mount sif-mount makes is nosuid and nodev", "[mount][sif-mount]
 
 TEST_CASE("sif-mount refuses a mount point or bundle rootfs that is a link and mounts nothing",
           "[mount][sif-mount][hostile]") {
-  if (auto reason = kernel_mount_skip_reason(); !reason.empty()) {
-    WARN("SKIPPED: " << reason);
+  if (!can_mount_with_kernel()) {
     return;
   }
   TempDir dir;
@@ -256,13 +248,12 @@ TEST_CASE("sif-mount refuses a mount point or bundle rootfs that is a link and m
 
 TEST_CASE("sif-mount as root refuses a directory another account owns",
           "[mount][sif-mount][hostile]") {
-  if (auto reason = kernel_mount_skip_reason(); !reason.empty()) {
-    WARN("SKIPPED: " << reason);
+  if (!can_mount_with_kernel()) {
     return;
   }
   auto account = find_account("sifkit-test");
   if (!account) {
-    WARN("SKIPPED: the account sifkit-test is missing (scripts/setup.sh makes it)");
+    SIFKIT_SKIP(account, "the account sifkit-test is missing (scripts/setup.sh makes it)");
     return;
   }
   TempDir dir;
@@ -287,8 +278,7 @@ TEST_CASE("sif-mount as root refuses a directory another account owns",
 
 TEST_CASE("sif-umount refuses a link to a sif-mount and leaves the mount",
           "[mount][sif-mount][hostile]") {
-  if (auto reason = kernel_mount_skip_reason(); !reason.empty()) {
-    WARN("SKIPPED: " << reason);
+  if (!can_mount_with_kernel()) {
     return;
   }
   MountScene scene;
@@ -310,8 +300,7 @@ TEST_CASE("sif-umount refuses a link to a sif-mount and leaves the mount",
 
 TEST_CASE("sif-umount never says unmounted when the mount was moved away under a renamed parent",
           "[mount][sif-mount][hostile]") {
-  if (auto reason = kernel_mount_skip_reason(); !reason.empty()) {
-    WARN("SKIPPED: " << reason);
+  if (!can_mount_with_kernel()) {
     return;
   }
   TempDir dir;

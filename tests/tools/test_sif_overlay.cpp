@@ -26,11 +26,11 @@ CommandResult inspect(const std::string& args) {
 
 bool have_mkfs_ext3() {
   if (run_command("PATH=$PATH:/sbin:/usr/sbin command -v mkfs.ext3").exit_code != 0) {
-    WARN("SKIPPED: mkfs.ext3 (e2fsprogs) is missing");
+    SIFKIT_SKIP(program, "mkfs.ext3 (e2fsprogs) is missing");
     return false;
   }
   if (!have_static_busybox()) {
-    WARN("SKIPPED: /bin/busybox (Debian's busybox-static) is missing");
+    SIFKIT_SKIP(program, "/bin/busybox (Debian's busybox-static) is missing");
     return false;
   }
   return true;
@@ -107,7 +107,7 @@ TEST_CASE("an embedded overlay is read-only unless sif-run --writable", "[sif-ov
     return;
   }
   if (::geteuid() != 0) {
-    WARN("SKIPPED: the run tests need root");
+    SIFKIT_SKIP(root, "the run tests need root");
     return;
   }
   TempDir dir;
@@ -166,7 +166,7 @@ TEST_CASE("sif-overlay create on a full disk leaves the file unchanged", "[sif-o
     return;
   }
   if (::geteuid() != 0) {
-    WARN("SKIPPED: mounting a small tmpfs needs root");
+    SIFKIT_SKIP(root, "mounting a small tmpfs needs root");
     return;
   }
   TempDir dir;

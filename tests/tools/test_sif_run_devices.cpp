@@ -105,7 +105,7 @@ TEST_CASE("sif-run --nv and --rocm without a GPU warn and run, SIFKIT_CONTAINLIB
     return;
   }
   if (std::filesystem::exists("/dev/nvidia0") || std::filesystem::exists("/dev/kfd")) {
-    WARN("SKIPPED: this host has a GPU");
+    SIFKIT_SKIP(host, "this host has a GPU");
     return;
   }
   DeviceCase c;
@@ -135,8 +135,7 @@ TEST_CASE("sif-run --nv and --rocm without a GPU warn and run, SIFKIT_CONTAINLIB
 
 TEST_CASE("a plain account gets CDI device nodes, env, mounts and hooks in its user namespace",
           "[devices][sif-run][unprivileged]") {
-  if (auto why = account_blocker("sifkit-test"); !why.empty()) {
-    WARN("SKIPPED: " << why);
+  if (!can_run_as_account("sifkit-test")) {
     return;
   }
   AccountRun c(*find_account("sifkit-test"), "{}");

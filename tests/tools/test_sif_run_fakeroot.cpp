@@ -17,23 +17,32 @@ using namespace sifkit::test;
 
 namespace {
 
-// Why --fakeroot from `account` cannot be tested; empty when it can.
-std::string fakeroot_blocker(const std::string& account, bool needs_ranges) {
-  if (auto why = account_blocker(account); !why.empty()) {
-    return why;
+// Whether the account of a --fakeroot case has subuid/subgid ranges.
+enum class SubidRanges { present, absent };
+
+// True when --fakeroot from `account` (with or without `ranges`) can be tested here;
+// otherwise records a skip naming what is missing and returns false.
+bool can_run_fakeroot_as(const std::string& account, SubidRanges ranges) {
+  if (!can_run_as_account(account)) {
+    return false;
   }
-  if (needs_ranges && first_subid_range("/etc/subuid", account).empty()) {
-    return account + " has no range in /etc/subuid: run scripts/setup.sh";
+  bool has_range = !first_subid_range("/etc/subuid", account).empty();
+  if (ranges == SubidRanges::present && !has_range) {
+    SIFKIT_SKIP(account, account << " has no range in /etc/subuid: run scripts/setup.sh");
+    return false;
   }
-  if (needs_ranges &&
+  if (ranges == SubidRanges::present &&
       run_command("command -v newuidmap >/dev/null && command -v newgidmap >/dev/null").exit_code !=
           0) {
-    return "newuidmap/newgidmap (Debian's uidmap) are missing";
+    SIFKIT_SKIP(program, "newuidmap/newgidmap (Debian's uidmap) are missing");
+    return false;
   }
-  if (!needs_ranges && !first_subid_range("/etc/subuid", account).empty()) {
-    return account + " has a range in /etc/subuid, so the single-id case cannot be shown";
+  if (ranges == SubidRanges::absent && has_range) {
+    SIFKIT_SKIP(account,
+                account << " has a range in /etc/subuid, so the single-id case cannot be shown");
+    return false;
   }
-  return {};
+  return true;
 }
 
 // SingularityCE's default capability set, as a CapEff mask (hex, as /proc shows it).
@@ -53,8 +62,7 @@ uid_t owner_of(const std::string& path) {
 
 TEST_CASE("sif-run --fakeroot from a plain account is root inside over the caller and its range",
           "[fakeroot]") {
-  if (auto why = fakeroot_blocker("sifkit-test", true); !why.empty()) {
-    WARN("SKIPPED: " << why);
+  if (!can_run_fakeroot_as("sifkit-test", SubidRanges::present)) {
     return;
   }
   AccountRun c(*find_account("sifkit-test"), R"({"User":"app"})");
@@ -82,8 +90,7 @@ TEST_CASE("sif-run --fakeroot from a plain account is root inside over the calle
 
 TEST_CASE("files --fakeroot root writes into a bound directory belong to the caller on the host",
           "[fakeroot]") {
-  if (auto why = fakeroot_blocker("sifkit-test", true); !why.empty()) {
-    WARN("SKIPPED: " << why);
+  if (!can_run_fakeroot_as("sifkit-test", SubidRanges::present)) {
     return;
   }
   AccountRun c(*find_account("sifkit-test"), "{}");
@@ -107,8 +114,7 @@ TEST_CASE("files --fakeroot root writes into a bound directory belong to the cal
 }
 
 TEST_CASE("sif-run --fakeroot without subid ranges maps the caller alone and warns", "[fakeroot]") {
-  if (auto why = fakeroot_blocker("sifkit-nosubid", false); !why.empty()) {
-    WARN("SKIPPED: " << why);
+  if (!can_run_fakeroot_as("sifkit-nosubid", SubidRanges::absent)) {
     return;
   }
   AccountRun c(*find_account("sifkit-nosubid"), "{}");
@@ -126,12 +132,7 @@ TEST_CASE("sif-run --fakeroot without subid ranges maps the caller alone and war
 }
 
 TEST_CASE("sif-run --fakeroot as root runs as root with home /root", "[fakeroot]") {
-  if (::geteuid() != 0) {
-    WARN("SKIPPED: the root case of --fakeroot needs root");
-    return;
-  }
-  if (!have_static_busybox()) {
-    WARN("SKIPPED: /bin/busybox (Debian's busybox-static) is missing");
+  if (!can_run_containers_as_root("the root case of --fakeroot needs root")) {
     return;
   }
   TempDir dir;
@@ -151,8 +152,7 @@ TEST_CASE("sif-run --fakeroot as root runs as root with home /root", "[fakeroot]
 
 TEST_CASE("what a SIGKILLed sif-run --fakeroot left dies with it or goes with the next run",
           "[fakeroot]") {
-  if (auto why = fakeroot_blocker("sifkit-test", true); !why.empty()) {
-    WARN("SKIPPED: " << why);
+  if (!can_run_fakeroot_as("sifkit-test", SubidRanges::present)) {
     return;
   }
   AccountRun c(*find_account("sifkit-test"), "{}");

@@ -22,7 +22,7 @@ bool can_run_oci() {
     return false;
   }
   if (run_command("command -v conmon").exit_code != 0) {
-    WARN("SKIPPED: conmon (Debian's conmon package) is not installed");
+    SIFKIT_SKIP(program, "conmon (Debian's conmon package) is not installed");
     return false;
   }
   return true;
@@ -216,7 +216,7 @@ TEST_CASE("sif-run oci attach joins the container's terminal when config.json as
     return;
   }
   if (run_command("command -v script").exit_code != 0) {
-    WARN("SKIPPED: script (util-linux) is missing: attach needs a terminal of its own here");
+    SIFKIT_SKIP(program, "script (util-linux) is missing: attach needs a terminal of its own here");
     return;
   }
   for (const auto& rt : usable_runtimes()) {
@@ -256,7 +256,7 @@ TEST_CASE("sif-run oci pause and resume freeze and thaw the container", "[oci][l
   bool v2_freeze = std::filesystem::exists("/sys/fs/cgroup/cgroup.subtree_control") &&
                    !std::filesystem::exists("/sys/fs/cgroup/freezer");
   if (!v1_freezer && !v2_freeze) {
-    WARN("SKIPPED: no freezer cgroup (v1 freezer or cgroup v2) on this host");
+    SIFKIT_SKIP(host, "no freezer cgroup (v1 freezer or cgroup v2) on this host");
     return;
   }
   for (const auto& rt : usable_runtimes()) {

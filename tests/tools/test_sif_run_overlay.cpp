@@ -79,7 +79,7 @@ TEST_CASE("a writable ext3 overlay image persists and a read-only one is never w
     INFO("runtime " << rt);
     std::string image = c.make_ext3("overlay-" + rt + ".img");
     if (image.empty()) {
-      WARN("SKIPPED: mkfs.ext3 (e2fsprogs) is missing");
+      SIFKIT_SKIP(program, "mkfs.ext3 (e2fsprogs) is missing");
       return;
     }
     auto write =
@@ -118,7 +118,7 @@ TEST_CASE("a squashfs overlay image shows its files inside the container", "[ove
                           c.dir.file("src/extra/file") + " && mksquashfs " + c.dir.file("src") +
                           " " + squashfs + " -quiet -no-progress -all-root; }");
   if (made.exit_code != 0) {
-    WARN("SKIPPED: mksquashfs failed: " << made.err);
+    SIFKIT_SKIP(program, "mksquashfs failed: " << made.err);
     return;
   }
   for (const auto& rt : usable_runtimes()) {
@@ -151,7 +151,7 @@ TEST_CASE("read-only overlays stack above the image and writes land in the writa
                   " && echo sq-top > " + c.dir.file("src/ro-dir-file") + " && mksquashfs " +
                   c.dir.file("src") + " " + squashfs + " -quiet -no-progress -all-root; }");
   if (made.exit_code != 0) {
-    WARN("SKIPPED: mksquashfs failed: " << made.err);
+    SIFKIT_SKIP(program, "mksquashfs failed: " << made.err);
     return;
   }
   for (const auto& rt : usable_runtimes()) {
@@ -180,7 +180,7 @@ TEST_CASE("a writable ext3 overlay mounted with fuse2fs persists", "[overlay][si
     return;
   }
   if (run_command("{ command -v fuse2fs && command -v fuse-overlayfs; }").exit_code != 0) {
-    WARN("SKIPPED: fuse2fs or fuse-overlayfs is missing");
+    SIFKIT_SKIP(fuse, "fuse2fs or fuse-overlayfs is missing");
     return;
   }
   OverlayCase c;

@@ -231,7 +231,7 @@ TEST_CASE("sif-run --apply-cgroups takes SingularityCE's TOML and the OCI JSON",
   }
   ResourceCase c;
   if (!memory_on_v1(host_cgroups())) {
-    WARN("SKIPPED: the checks read cgroup v1 files; this host's memory controller is on v2");
+    SIFKIT_SKIP(host, "the checks read cgroup v1 files; this host's memory controller is on v2");
     return;
   }
   std::ofstream(c.dir.file("limits.toml")) << "[memory]\n    limit = 33554432\n"
@@ -334,13 +334,13 @@ TEST_CASE("sif-run's blkio weight reaches the cgroup, or the runtime says why no
     c.check_clean_pid(pid);
     if (r.exit_code != 0 && rt == "crun" && r.err.find("blkio.weight") != std::string::npos) {
       // crun 1.8 writes only blkio.weight, which a kernel with BFQ alone lacks.
-      WARN("SKIPPED: crun cannot set the blkio weight here: /sys/fs/cgroup/blkio/blkio.weight "
-           "is missing (BFQ only, blkio.bfq.weight): "
-           << r.err);
+      SIFKIT_SKIP(host, "crun cannot set the blkio weight here: /sys/fs/cgroup/blkio/blkio.weight "
+                        "is missing (BFQ only, blkio.bfq.weight): "
+                            << r.err);
       continue;
     }
     if (r.out == "none\n") {
-      WARN("SKIPPED: the container has no blkio.weight, blkio.bfq.weight or io.weight file");
+      SIFKIT_SKIP(host, "the container has no blkio.weight, blkio.bfq.weight or io.weight file");
       continue;
     }
     CHECK(r.exit_code == 0);
@@ -373,7 +373,8 @@ TEST_CASE("sif-run applies --memory-reservation --memory-swap --oom-kill-disable
     INFO(r.err);
     CHECK(r.exit_code == 0);
     if (r.out.find("no-swap-accounting") != std::string::npos) {
-      WARN("SKIPPED: the swap limit check (no memory.memsw.limit_in_bytes: swap accounting off)");
+      SIFKIT_SKIP(host,
+                  "the swap limit check (no memory.memsw.limit_in_bytes: swap accounting off)");
       CHECK(r.out == "v1 33554432 no-swap-accounting oom_kill_disable 1 0\n");
     } else if (r.out.starts_with("v1")) {
       CHECK(r.out == "v1 33554432 268435456 oom_kill_disable 1 0\n");
@@ -403,7 +404,7 @@ TEST_CASE("sif-run's blkio weight for a device reaches the cgroup, or the runtim
     }
   }
   if (device.empty()) {
-    WARN("SKIPPED: no block device under /sys/block with a node in /dev");
+    SIFKIT_SKIP(host, "no block device under /sys/block with a node in /dev");
     return;
   }
   ResourceCase c;
@@ -422,8 +423,8 @@ TEST_CASE("sif-run's blkio weight for a device reaches the cgroup, or the runtim
       // fails writing the file, which shows the weight reached it.
       CHECK(r.exit_code == 5);
       CHECK_THAT(r.err, Catch::Contains("weight_device"));
-      WARN("SKIPPED: the per-device weight is not supported by " << device
-                                                                 << "'s I/O scheduler: " << r.err);
+      SIFKIT_SKIP(host, "the per-device weight is not supported by "
+                            << device << "'s I/O scheduler: " << r.err);
       continue;
     }
     CHECK_THAT(r.out, Catch::Contains(numbers + " 300"));
@@ -432,8 +433,7 @@ TEST_CASE("sif-run's blkio weight for a device reaches the cgroup, or the runtim
 }
 
 TEST_CASE("sif-run from a plain account refuses limits it cannot apply", "[resources][sif-run]") {
-  if (auto why = account_blocker("sifkit-test"); !why.empty()) {
-    WARN("SKIPPED: " << why);
+  if (!can_run_as_account("sifkit-test")) {
     return;
   }
   AccountRun c(*find_account("sifkit-test"), "{}");

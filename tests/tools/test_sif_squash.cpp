@@ -147,7 +147,7 @@ TEST_CASE("sif-squash --help teaches the sources by example", "[squash]") {
 TEST_CASE("sif-squash converts a pulled image from the cache when its registry is gone",
           "[squash]") {
   if (run_command("command -v skopeo").exit_code != 0) {
-    WARN("SKIPPED: skopeo (to push the test image) is not installed");
+    SIFKIT_SKIP(program, "skopeo (to push the test image) is not installed");
     return;
   }
   TempDir dir;

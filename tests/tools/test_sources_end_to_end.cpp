@@ -38,7 +38,7 @@ std::string squashfs_digest(const TempDir& dir, const std::string& source,
 
 TEST_CASE("every source type gives the same squashfs for the same image", "[squash]") {
   if (!have_program("skopeo")) {
-    WARN("SKIPPED: skopeo (to re-encode and push the test image) is not installed");
+    SIFKIT_SKIP(program, "skopeo (to re-encode and push the test image) is not installed");
     return;
   }
   TempDir dir;
