@@ -187,7 +187,7 @@ std::pair<std::string, std::int64_t> oci_sif(const TempDir& tmp) {
 
 } // namespace
 
-TEST_CASE("the kernel mounts our squashfs and shows what unsquashfs extracts", "[convert]") {
+TEST_CASE("the kernel mounts our squashfs and shows what unsquashfs extracts", "[convert][root]") {
   if (!can_mount_squashfs_with_kernel()) {
     return;
   }
@@ -199,7 +199,7 @@ TEST_CASE("the kernel mounts our squashfs and shows what unsquashfs extracts", "
 }
 
 TEST_CASE("squashfuse and squashfuse_ll mount our squashfs and show what unsquashfs extracts",
-          "[convert]") {
+          "[convert][root]") {
   for (std::string program : {"squashfuse", "squashfuse_ll"}) {
     DYNAMIC_SECTION(program) {
       if (!can_mount_squashfs_with(program)) {
@@ -217,7 +217,7 @@ TEST_CASE("squashfuse and squashfuse_ll mount our squashfs and show what unsquas
   }
 }
 
-TEST_CASE("the kernel mounts the squashfs layer of an OCI-SIF at its offset", "[convert]") {
+TEST_CASE("the kernel mounts the squashfs layer of an OCI-SIF at its offset", "[convert][root]") {
   if (!can_mount_squashfs_with_kernel()) {
     return;
   }
@@ -229,7 +229,7 @@ TEST_CASE("the kernel mounts the squashfs layer of an OCI-SIF at its offset", "[
 }
 
 TEST_CASE("squashfuse and squashfuse_ll mount the squashfs layer of an OCI-SIF at its offset",
-          "[convert]") {
+          "[convert][root]") {
   for (std::string program : {"squashfuse", "squashfuse_ll"}) {
     DYNAMIC_SECTION(program) {
       if (!can_mount_squashfs_with(program)) {

@@ -80,7 +80,7 @@ std::string pattern(std::size_t size, std::uint64_t seed) {
 } // namespace
 
 TEST_CASE("a layer for overlayfs turns whiteouts into 0:0 devices and opaque markers into xattrs",
-          "[convert]") {
+          "[convert][root]") {
   if (!can_extract_as_root()) {
     return;
   }

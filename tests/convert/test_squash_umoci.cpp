@@ -82,7 +82,7 @@ TEST_CASE("an opaque directory hides a lower directory's contents while the same
     CHECK(r.ours.at("o").mode == 0750);
 }
 
-TEST_CASE("hardlinks within one layer share an inode and its content", "[convert]") {
+TEST_CASE("hardlinks within one layer share an inode and its content", "[convert][root]") {
   Layer layer = {tar_dir("bin"),
                  tar_file("bin/tool", std::string(200000, 't'), 0755),
                  tar_hardlink("bin/tool-alias", "bin/tool"),
@@ -104,7 +104,8 @@ TEST_CASE("hardlinks within one layer share an inode and its content", "[convert
   CHECK(r.ours.at("bin/fifo-link").type == 'p');
 }
 
-TEST_CASE("a hardlink in an upper layer to a file of a lower layer shares its inode", "[convert]") {
+TEST_CASE("a hardlink in an upper layer to a file of a lower layer shares its inode",
+          "[convert][root]") {
   Layer lower = {tar_dir("usr"), tar_file("usr/lib.so", "library", 0755)};
   Layer upper = {tar_hardlink("usr/lib.so.1", "usr/lib.so")};
   SIFKIT_RUN_SCENARIO(r, {lower, upper});
@@ -115,7 +116,7 @@ TEST_CASE("a hardlink in an upper layer to a file of a lower layer shares its in
 }
 
 TEST_CASE("a hardlink keeps the old content when an upper layer whites out its target",
-          "[convert]") {
+          "[convert][root]") {
   // SingularityCE issue #2686: the link must survive with the content it was made with.
   Layer base = {tar_file("a", "old content")};
   Layer link = {tar_hardlink("b", "a")};
@@ -127,7 +128,8 @@ TEST_CASE("a hardlink keeps the old content when an upper layer whites out its t
   CHECK(r.ours.at("b").link_group.empty());
 }
 
-TEST_CASE("a hardlink keeps the old content when an upper layer replaces its target", "[convert]") {
+TEST_CASE("a hardlink keeps the old content when an upper layer replaces its target",
+          "[convert][root]") {
   // SingularityCE issue #2686, the replacement variant: "a" gets new content, "b" does not.
   Layer base = {file_at("a", "old content", 1600000000)};
   Layer link = {tar_hardlink("b", "a"), tar_hardlink("c", "a")};
@@ -176,7 +178,8 @@ TEST_CASE("a file an upper layer puts below a lower symlink to a directory lands
   CHECK(r.ours.count("usr/lib/libc.so") == 1);
 }
 
-TEST_CASE("a directory replaces a lower file and a file replaces a lower directory", "[convert]") {
+TEST_CASE("a directory replaces a lower file and a file replaces a lower directory",
+          "[convert][root]") {
   Layer lower = {tar_file("was-file", "f"), tar_dir("was-dir"), tar_dir("was-dir/sub"),
                  tar_file("was-dir/sub/x", "x"), tar_symlink("was-link", "elsewhere")};
   Layer upper = {tar_dir("was-file", 0711), tar_file("was-file/inside", "i"),
@@ -193,7 +196,7 @@ TEST_CASE("a directory replaces a lower file and a file replaces a lower directo
   CHECK(r.ours.at("was-link").type == 'd');
 }
 
-TEST_CASE("duplicate entries within one layer: the last one wins", "[convert]") {
+TEST_CASE("duplicate entries within one layer: the last one wins", "[convert][root]") {
   Layer layer = {file_at("dup", "first", 1600000000),
                  tar_dir("d", 0700),
                  file_at("dup", "second", 1600000001),
@@ -211,7 +214,7 @@ TEST_CASE("duplicate entries within one layer: the last one wins", "[convert]") 
 }
 
 TEST_CASE("a file replaced in an upper layer takes the upper content, mode, owner and mtime",
-          "[convert]") {
+          "[convert][root]") {
   TarEntry upper_file = file_at("etc/conf", "upper", 1700000123);
   upper_file.mode = 0600;
   upper_file.uid = 1000;
@@ -229,7 +232,7 @@ TEST_CASE("a file replaced in an upper layer takes the upper content, mode, owne
 }
 
 TEST_CASE("a file in an upper layer whose parent directories only a lower layer created",
-          "[convert]") {
+          "[convert][root]") {
   TarEntry dir = tar_dir("srv/data", 0700);
   dir.uid = 33;
   dir.gid = 33;

@@ -27,7 +27,7 @@ std::string oci_copy(const std::string& name, const std::string& dir) {
 
 } // namespace
 
-TEST_CASE("upstream's layer-conversion images squash to what umoci unpacks", "[convert]") {
+TEST_CASE("upstream's layer-conversion images squash to what umoci unpacks", "[convert][root]") {
   if (::geteuid() != 0) {
     SIFKIT_SKIP(root, "comparing with umoci needs root (owners and devices)");
     return;

@@ -35,7 +35,8 @@ int create_errno(const std::string& path) {
 
 } // namespace
 
-TEST_CASE("the kernel method mounts a one-layer image read-only over a loop device", "[mount]") {
+TEST_CASE("the kernel method mounts a one-layer image read-only over a loop device",
+          "[mount][root]") {
   if (!can_mount_with_kernel()) {
     return;
   }
@@ -66,7 +67,7 @@ TEST_CASE("the kernel method mounts a one-layer image read-only over a loop devi
   CHECK(std::filesystem::is_empty(scene.rootfs));
 }
 
-TEST_CASE("the kernel method stacks several layers with a read-only overlay", "[mount]") {
+TEST_CASE("the kernel method stacks several layers with a read-only overlay", "[mount][root]") {
   if (!can_mount_with_kernel()) {
     return;
   }
@@ -93,7 +94,8 @@ TEST_CASE("the kernel method stacks several layers with a read-only overlay", "[
   CHECK_FALSE(std::filesystem::exists(scene.work + "/layers"));
 }
 
-TEST_CASE("a writable tmpfs overlay keeps changes in work_dir and never in the SIF", "[mount]") {
+TEST_CASE("a writable tmpfs overlay keeps changes in work_dir and never in the SIF",
+          "[mount][root]") {
   if (!can_mount_with_kernel()) {
     return;
   }
@@ -124,7 +126,8 @@ TEST_CASE("a writable tmpfs overlay keeps changes in work_dir and never in the S
   CHECK(sha256_hex(file_bytes(scene.sif)) == before);
 }
 
-TEST_CASE("a layer at a wrong offset fails and leaves no mount and no loop device", "[mount]") {
+TEST_CASE("a layer at a wrong offset fails and leaves no mount and no loop device",
+          "[mount][root]") {
   if (!can_mount_with_kernel()) {
     return;
   }
@@ -152,7 +155,7 @@ TEST_CASE("mount_image refuses a rootfs that is not a directory", "[mount]") {
   CHECK(missing.error().kind() == ErrorKind::not_found);
 }
 
-TEST_CASE("the automatic method uses loop devices when it may", "[mount]") {
+TEST_CASE("the automatic method uses loop devices when it may", "[mount][root]") {
   if (!can_mount_with_kernel()) {
     return;
   }

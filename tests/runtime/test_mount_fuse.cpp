@@ -38,7 +38,7 @@ bool gone_soon(int pid) {
 
 } // namespace
 
-TEST_CASE("the FUSE method mounts a one-layer image with squashfuse_ll", "[mount]") {
+TEST_CASE("the FUSE method mounts a one-layer image with squashfuse_ll", "[mount][root]") {
   if (!can_mount_with_fuse()) {
     return;
   }
@@ -71,7 +71,8 @@ TEST_CASE("the FUSE method mounts a one-layer image with squashfuse_ll", "[mount
   CHECK_FALSE(mounted_below(scene.canonical()));
 }
 
-TEST_CASE("the FUSE method stacks several squashfuse layers with a writable overlay", "[mount]") {
+TEST_CASE("the FUSE method stacks several squashfuse layers with a writable overlay",
+          "[mount][root]") {
   if (!can_mount_with_fuse()) {
     return;
   }
@@ -103,7 +104,7 @@ TEST_CASE("the FUSE method stacks several squashfuse layers with a writable over
   CHECK_FALSE(mounted_below(scene.canonical()));
 }
 
-TEST_CASE("the FUSE method stacks several layers read-only", "[mount]") {
+TEST_CASE("the FUSE method stacks several layers read-only", "[mount][root]") {
   if (!can_mount_with_fuse()) {
     return;
   }
@@ -120,7 +121,7 @@ TEST_CASE("the FUSE method stacks several layers read-only", "[mount]") {
   CHECK_FALSE(mounted_below(scene.canonical()));
 }
 
-TEST_CASE("a squashfuse daemon dies with the process that mounted", "[mount]") {
+TEST_CASE("a squashfuse daemon dies with the process that mounted", "[mount][root]") {
   if (!can_mount_with_fuse()) {
     return;
   }
@@ -164,7 +165,8 @@ TEST_CASE("a squashfuse daemon dies with the process that mounted", "[mount]") {
   }
 }
 
-TEST_CASE("a squashfuse daemon that cannot read the layer fails with its message", "[mount]") {
+TEST_CASE("a squashfuse daemon that cannot read the layer fails with its message",
+          "[mount][root]") {
   if (!can_mount_with_fuse()) {
     return;
   }
@@ -181,7 +183,7 @@ TEST_CASE("a squashfuse daemon that cannot read the layer fails with its message
   CHECK_FALSE(std::filesystem::exists(scene.work + "/mounts.json"));
 }
 
-TEST_CASE("fuse-overlayfs stacks squashfuse layers", "[mount]") {
+TEST_CASE("fuse-overlayfs stacks squashfuse layers", "[mount][root]") {
   if (!can_mount_with_fuse()) {
     return;
   }

@@ -56,7 +56,7 @@ TEST_CASE("a malformed mount record is corrupt_input", "[mount]") {
   }
 }
 
-TEST_CASE("unmount_all skips entries that are already unmounted", "[mount]") {
+TEST_CASE("unmount_all skips entries that are already unmounted", "[mount][root]") {
   if (!can_mount_with_kernel()) {
     return;
   }
@@ -84,7 +84,7 @@ TEST_CASE("unmount_all skips entries that are already unmounted", "[mount]") {
   CHECK(runtime::unmount_all(*stored));
 }
 
-TEST_CASE("unmount_all never removes a scratch directory with a mount below it", "[mount]") {
+TEST_CASE("unmount_all never removes a scratch directory with a mount below it", "[mount][root]") {
   if (::geteuid() != 0) {
     SIFKIT_SKIP(root, "mounting a tmpfs needs root");
     return;

@@ -57,7 +57,7 @@ std::string make_linked_tree(const TempDir& dir, const std::string& name,
 } // namespace
 
 TEST_CASE("an ext3 overlay whose upper is a link never makes the link's host target a layer",
-          "[overlay][hostile]") {
+          "[overlay][hostile][root]") {
   if (!can_run_containers_as_root("the overlay run tests need root") || !have_mkfs_ext3()) {
     return;
   }
@@ -85,7 +85,7 @@ TEST_CASE("an ext3 overlay whose upper is a link never makes the link's host tar
 }
 
 TEST_CASE("an embedded ext3 overlay whose upper is a link is refused with or without --writable",
-          "[overlay][sif-overlay][hostile]") {
+          "[overlay][sif-overlay][hostile][root]") {
   if (!can_run_containers_as_root("the overlay run tests need root") || !have_mkfs_ext3()) {
     return;
   }
@@ -117,7 +117,7 @@ TEST_CASE("an embedded ext3 overlay whose upper is a link is refused with or wit
 }
 
 TEST_CASE("a writable overlay directory whose upper is a link is refused and the target kept",
-          "[overlay][hostile]") {
+          "[overlay][hostile][root]") {
   if (!can_run_containers_as_root("the overlay run tests need root")) {
     return;
   }
@@ -135,7 +135,7 @@ TEST_CASE("a writable overlay directory whose upper is a link is refused and the
 }
 
 TEST_CASE("a writable overlay directory of another account or behind a link is refused as root",
-          "[overlay][hostile]") {
+          "[overlay][hostile][root]") {
   if (!can_run_containers_as_root("the overlay run tests need root")) {
     return;
   }

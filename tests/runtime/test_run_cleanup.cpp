@@ -30,7 +30,7 @@ bool wait_until_clean(const std::string& sif, const std::string& state) {
 } // namespace
 
 TEST_CASE("a container killed from the host ends sif-run with 137 and leaves nothing mounted",
-          "[run][cleanup]") {
+          "[run][cleanup][root]") {
   if (!can_run_containers_as_root("the clean-up tests need root")) {
     return;
   }
@@ -58,7 +58,7 @@ TEST_CASE("a container killed from the host ends sif-run with 137 and leaves not
 }
 
 TEST_CASE("what a SIGKILLed sif-run left is cleaned by the next run and by sif-umount --stale",
-          "[run][cleanup]") {
+          "[run][cleanup][root]") {
   if (!can_run_containers_as_root("the clean-up tests need root")) {
     return;
   }
@@ -99,7 +99,7 @@ TEST_CASE("what a SIGKILLed sif-run left is cleaned by the next run and by sif-u
 }
 
 TEST_CASE("runs of a several-layer image and runs through squashfuse leave nothing behind",
-          "[run][cleanup]") {
+          "[run][cleanup][root]") {
   if (!can_run_containers_as_root("the clean-up tests need root")) {
     return;
   }
@@ -125,7 +125,7 @@ TEST_CASE("runs of a several-layer image and runs through squashfuse leave nothi
 }
 
 TEST_CASE("runs of one image started together all succeed and leave nothing behind",
-          "[run][cleanup][parallel]") {
+          "[run][cleanup][parallel][root]") {
   if (!can_run_containers_as_root("the clean-up tests need root")) {
     return;
   }
@@ -151,7 +151,7 @@ TEST_CASE("runs of one image started together all succeed and leave nothing behi
 }
 
 TEST_CASE("the root filesystem is writable through a tmpfs that goes with the run, or read-only",
-          "[run][cleanup]") {
+          "[run][cleanup][root]") {
   if (!can_run_containers_as_root("the clean-up tests need root")) {
     return;
   }

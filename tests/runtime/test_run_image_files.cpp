@@ -29,7 +29,7 @@ struct PlantedCase {
 } // namespace
 
 TEST_CASE("a root run shows no line of a host file the image's /etc/passwd links to",
-          "[run][hostile]") {
+          "[run][hostile][root]") {
   if (!can_run_containers_as_root(k_why_root)) {
     return;
   }
@@ -49,7 +49,7 @@ TEST_CASE("a root run shows no line of a host file the image's /etc/passwd links
 }
 
 TEST_CASE("a root --bind onto an image link to /etc leaves the host directory empty",
-          "[run][hostile]") {
+          "[run][hostile][root]") {
   if (!can_run_containers_as_root(k_why_root)) {
     return;
   }
@@ -65,7 +65,7 @@ TEST_CASE("a root --bind onto an image link to /etc leaves the host directory em
 }
 
 TEST_CASE("a root --workdir with a planted tmp link is refused and the link's target untouched",
-          "[run][hostile]") {
+          "[run][hostile][root]") {
   if (!can_run_containers_as_root(k_why_root)) {
     return;
   }

@@ -18,7 +18,7 @@ uid_t owner_of(const std::string& path) {
 } // namespace
 
 TEST_CASE("a plain account runs a container through squashfuse and a user namespace",
-          "[run][unprivileged]") {
+          "[run][unprivileged][root]") {
   if (!can_run_as_account("sifkit-test")) {
     return;
   }
@@ -35,7 +35,7 @@ TEST_CASE("a plain account runs a container through squashfuse and a user namesp
 }
 
 TEST_CASE("exec from a plain account runs as the caller, writes as the caller, passes exit codes",
-          "[run][unprivileged]") {
+          "[run][unprivileged][root]") {
   if (!can_run_as_account("sifkit-test")) {
     return;
   }
@@ -64,7 +64,7 @@ TEST_CASE("exec from a plain account runs as the caller, writes as the caller, p
 }
 
 TEST_CASE("a plain account without subid ranges runs as itself with crun and gets runc's limit",
-          "[run][unprivileged]") {
+          "[run][unprivileged][root]") {
   if (!can_run_as_account("sifkit-nosubid")) {
     return;
   }

@@ -39,7 +39,7 @@ TEST_CASE("the state directory is base/sifkit-UID, made private when missing", "
 }
 
 TEST_CASE("a state directory another user made first is never used: a private one instead",
-          "[run][state][hostile]") {
+          "[run][state][hostile][root]") {
   if (::geteuid() != 0) {
     SIFKIT_SKIP(root, "another account's directory is made by root");
     return;
@@ -87,7 +87,7 @@ TEST_CASE("a state directory another user made first is never used: a private on
 }
 
 TEST_CASE("a plain account runs when another user took /tmp/sifkit-UID first",
-          "[run][state][unprivileged][hostile]") {
+          "[run][state][unprivileged][hostile][root]") {
   if (!can_run_as_account("sifkit-nosubid")) {
     return;
   }

@@ -39,7 +39,7 @@ struct UmountGuard {
 
 } // namespace
 
-TEST_CASE("sif-mount mounts an image that sif-umount removes without a trace", "[mount]") {
+TEST_CASE("sif-mount mounts an image that sif-umount removes without a trace", "[mount][root]") {
   if (!can_mount_with_kernel()) {
     return;
   }
@@ -82,7 +82,7 @@ TEST_CASE("sif-umount of a directory sif-mount did not mount is not_found", "[mo
   CHECK_THAT(result.err, Catch::Contains("is not mounted by sif-mount"));
 }
 
-TEST_CASE("sif-mount refuses a directory that is not empty", "[mount]") {
+TEST_CASE("sif-mount refuses a directory that is not empty", "[mount][root]") {
   if (!can_mount_with_kernel()) {
     return;
   }
@@ -98,7 +98,7 @@ TEST_CASE("sif-mount refuses a directory that is not empty", "[mount]") {
   CHECK(sif_umount(sh_quote(scene.rootfs)).exit_code == exit_code(ErrorKind::not_found));
 }
 
-TEST_CASE("sif-mount --json prints the mount record", "[mount]") {
+TEST_CASE("sif-mount --json prints the mount record", "[mount][root]") {
   if (!can_mount_with_kernel()) {
     return;
   }
@@ -123,7 +123,7 @@ TEST_CASE("sif-mount --json prints the mount record", "[mount]") {
   CHECK(std::filesystem::is_empty(scene.rootfs));
 }
 
-TEST_CASE("sif-mount --bundle writes config.json over a writable rootfs", "[mount]") {
+TEST_CASE("sif-mount --bundle writes config.json over a writable rootfs", "[mount][root]") {
   if (!can_mount_with_kernel()) {
     return;
   }
@@ -169,7 +169,7 @@ TEST_CASE("sif-mount without DIR or with DIR and --bundle is a usage error", "[m
   CHECK_THAT(help.out, Catch::Contains("Examples:"));
 }
 
-TEST_CASE("every mount sif-mount makes is nosuid and nodev", "[mount][sif-mount][hostile]") {
+TEST_CASE("every mount sif-mount makes is nosuid and nodev", "[mount][sif-mount][hostile][root]") {
   if (!can_mount_with_kernel()) {
     return;
   }
@@ -219,7 +219,7 @@ TEST_CASE("every mount sif-mount makes is nosuid and nodev", "[mount][sif-mount]
 }
 
 TEST_CASE("sif-mount refuses a mount point or bundle rootfs that is a link and mounts nothing",
-          "[mount][sif-mount][hostile]") {
+          "[mount][sif-mount][hostile][root]") {
   if (!can_mount_with_kernel()) {
     return;
   }
@@ -247,7 +247,7 @@ TEST_CASE("sif-mount refuses a mount point or bundle rootfs that is a link and m
 }
 
 TEST_CASE("sif-mount as root refuses a directory another account owns",
-          "[mount][sif-mount][hostile]") {
+          "[mount][sif-mount][hostile][root]") {
   if (!can_mount_with_kernel()) {
     return;
   }
@@ -277,7 +277,7 @@ TEST_CASE("sif-mount as root refuses a directory another account owns",
 }
 
 TEST_CASE("sif-umount refuses a link to a sif-mount and leaves the mount",
-          "[mount][sif-mount][hostile]") {
+          "[mount][sif-mount][hostile][root]") {
   if (!can_mount_with_kernel()) {
     return;
   }
@@ -299,7 +299,7 @@ TEST_CASE("sif-umount refuses a link to a sif-mount and leaves the mount",
 }
 
 TEST_CASE("sif-umount never says unmounted when the mount was moved away under a renamed parent",
-          "[mount][sif-mount][hostile]") {
+          "[mount][sif-mount][hostile][root]") {
   if (!can_mount_with_kernel()) {
     return;
   }

@@ -102,7 +102,7 @@ TEST_CASE("sif-overlay create appends an ext3 layer that sif-inspect lists", "[s
   CHECK_THAT(again.err, Catch::Contains("overlay already"));
 }
 
-TEST_CASE("an embedded overlay is read-only unless sif-run --writable", "[sif-overlay]") {
+TEST_CASE("an embedded overlay is read-only unless sif-run --writable", "[sif-overlay][root]") {
   if (!have_mkfs_ext3()) {
     return;
   }
@@ -161,7 +161,7 @@ TEST_CASE("sif-overlay create refuses bad input and leaves the file unchanged", 
   CHECK(hidden_files(dir.path().string()).empty());
 }
 
-TEST_CASE("sif-overlay create on a full disk leaves the file unchanged", "[sif-overlay]") {
+TEST_CASE("sif-overlay create on a full disk leaves the file unchanged", "[sif-overlay][root]") {
   if (!have_mkfs_ext3()) {
     return;
   }

@@ -32,7 +32,7 @@ std::uint64_t host_bounding_set() {
 
 } // namespace
 
-TEST_CASE("sif-run runs as the image's USER in its WORKDIR", "[run][sif-run]") {
+TEST_CASE("sif-run runs as the image's USER in its WORKDIR", "[run][sif-run][root]") {
   if (!can_run_containers_as_root(
           "the run tests as root need root (the unprivileged case has its own test)")) {
     return;
@@ -53,7 +53,7 @@ TEST_CASE("sif-run runs as the image's USER in its WORKDIR", "[run][sif-run]") {
 }
 
 TEST_CASE("sif-run puts ENTRYPOINT before CMD, ARGS replace CMD, exec replaces both",
-          "[run][sif-run]") {
+          "[run][sif-run][root]") {
   if (!can_run_containers_as_root(
           "the run tests as root need root (the unprivileged case has its own test)")) {
     return;
@@ -76,7 +76,7 @@ TEST_CASE("sif-run puts ENTRYPOINT before CMD, ARGS replace CMD, exec replaces b
 }
 
 TEST_CASE("sif-run merges the environment: image, then SIFKIT_ENV_, then --env-file, then --env",
-          "[run][sif-run]") {
+          "[run][sif-run][root]") {
   if (!can_run_containers_as_root(
           "the run tests as root need root (the unprivileged case has its own test)")) {
     return;
@@ -99,7 +99,7 @@ TEST_CASE("sif-run merges the environment: image, then SIFKIT_ENV_, then --env-f
   }
 }
 
-TEST_CASE("sif-run binds host directories read-write and read-only", "[run][sif-run]") {
+TEST_CASE("sif-run binds host directories read-write and read-only", "[run][sif-run][root]") {
   if (!can_run_containers_as_root(
           "the run tests as root need root (the unprivileged case has its own test)")) {
     return;
@@ -194,7 +194,7 @@ TEST_CASE("sif-run gives SingularityCE's default capabilities, changed by --add-
 }
 
 TEST_CASE("sif-run sets the host name with --hostname and isolates the network with --net",
-          "[run][sif-run]") {
+          "[run][sif-run][root]") {
   if (!can_run_containers_as_root(
           "the run tests as root need root (the unprivileged case has its own test)")) {
     return;
@@ -214,7 +214,7 @@ TEST_CASE("sif-run sets the host name with --hostname and isolates the network w
 }
 
 TEST_CASE("sif-run exits with the container's exit code, and 128+N when signal N ended it",
-          "[run][sif-run]") {
+          "[run][sif-run][root]") {
   if (!can_run_containers_as_root(
           "the run tests as root need root (the unprivileged case has its own test)")) {
     return;
@@ -234,7 +234,7 @@ TEST_CASE("sif-run exits with the container's exit code, and 128+N when signal N
   c.check_clean();
 }
 
-TEST_CASE("sif-run forwards SIGTERM and SIGINT to the container", "[run][sif-run]") {
+TEST_CASE("sif-run forwards SIGTERM and SIGINT to the container", "[run][sif-run][root]") {
   if (!can_run_containers_as_root(
           "the run tests as root need root (the unprivileged case has its own test)")) {
     return;
@@ -290,7 +290,7 @@ TEST_CASE("sif-run refuses an unknown runtime and a SIF that holds no OCI image"
 }
 
 TEST_CASE("sif-run shell gives an interactive shell on a terminal, and its exit code",
-          "[run][sif-run]") {
+          "[run][sif-run][root]") {
   if (!can_run_containers_as_root(
           "the run tests as root need root (the unprivileged case has its own test)")) {
     return;
@@ -317,7 +317,7 @@ TEST_CASE("sif-run shell gives an interactive shell on a terminal, and its exit 
 }
 
 TEST_CASE("sif-run takes an image reference, converts it through the cache once and runs it",
-          "[run][sif-run]") {
+          "[run][sif-run][root]") {
   if (!can_run_containers_as_root(
           "the run tests as root need root (the unprivileged case has its own test)")) {
     return;

@@ -37,7 +37,7 @@ std::vector<std::string> processes_showing(const std::string& marker) {
 } // namespace
 
 TEST_CASE("sif-run instance start --creds leaves no password in any process's command line",
-          "[instance][hostile]") {
+          "[instance][hostile][root]") {
   if (!can_run_containers_as_root("the instance tests run as root (as the run tests do)")) {
     return;
   }
@@ -73,7 +73,7 @@ TEST_CASE("sif-run instance start --creds leaves no password in any process's co
 // recorded ("parent ... is not in the cache") while clean and gc run, about once in 20
 // runs under load. Until that is fixed it would make the suite fail at random.
 TEST_CASE("sif-run of a reference keeps working while sif-cache clean and gc run at once",
-          "[.][race][run][sif-run][hostile]") {
+          "[.][race][run][sif-run][hostile][root]") {
   if (!can_run_containers_as_root("the run tests as root need root")) {
     return;
   }

@@ -48,7 +48,7 @@ std::string device_spec(const std::string& share, const std::string& markers) {
 } // namespace
 
 TEST_CASE("sif-run --device applies a CDI spec's nodes, env, mounts and hooks",
-          "[devices][sif-run]") {
+          "[devices][sif-run][root]") {
   if (!can_run_containers_as_root("the device run tests need root (device nodes and hooks)")) {
     return;
   }
@@ -78,7 +78,7 @@ TEST_CASE("sif-run --device applies a CDI spec's nodes, env, mounts and hooks",
 }
 
 TEST_CASE("sif-run --device with an unknown or malformed device fails naming it",
-          "[devices][sif-run]") {
+          "[devices][sif-run][root]") {
   if (!can_run_containers_as_root("the device run tests need root (device nodes and hooks)")) {
     return;
   }
@@ -100,7 +100,7 @@ TEST_CASE("sif-run --device with an unknown or malformed device fails naming it"
 }
 
 TEST_CASE("sif-run --nv and --rocm without a GPU warn and run, SIFKIT_CONTAINLIBS unchanged",
-          "[devices][sif-run]") {
+          "[devices][sif-run][root]") {
   if (!can_run_containers_as_root("the device run tests need root (device nodes and hooks)")) {
     return;
   }
@@ -134,7 +134,7 @@ TEST_CASE("sif-run --nv and --rocm without a GPU warn and run, SIFKIT_CONTAINLIB
 }
 
 TEST_CASE("a plain account gets CDI device nodes, env, mounts and hooks in its user namespace",
-          "[devices][sif-run][unprivileged]") {
+          "[devices][sif-run][unprivileged][root]") {
   if (!can_run_as_account("sifkit-test")) {
     return;
   }

@@ -61,7 +61,7 @@ uid_t owner_of(const std::string& path) {
 } // namespace
 
 TEST_CASE("sif-run --fakeroot from a plain account is root inside over the caller and its range",
-          "[fakeroot]") {
+          "[fakeroot][root]") {
   if (!can_run_fakeroot_as("sifkit-test", SubidRanges::present)) {
     return;
   }
@@ -89,7 +89,7 @@ TEST_CASE("sif-run --fakeroot from a plain account is root inside over the calle
 }
 
 TEST_CASE("files --fakeroot root writes into a bound directory belong to the caller on the host",
-          "[fakeroot]") {
+          "[fakeroot][root]") {
   if (!can_run_fakeroot_as("sifkit-test", SubidRanges::present)) {
     return;
   }
@@ -113,7 +113,8 @@ TEST_CASE("files --fakeroot root writes into a bound directory belong to the cal
   }
 }
 
-TEST_CASE("sif-run --fakeroot without subid ranges maps the caller alone and warns", "[fakeroot]") {
+TEST_CASE("sif-run --fakeroot without subid ranges maps the caller alone and warns",
+          "[fakeroot][root]") {
   if (!can_run_fakeroot_as("sifkit-nosubid", SubidRanges::absent)) {
     return;
   }
@@ -131,7 +132,7 @@ TEST_CASE("sif-run --fakeroot without subid ranges maps the caller alone and war
   }
 }
 
-TEST_CASE("sif-run --fakeroot as root runs as root with home /root", "[fakeroot]") {
+TEST_CASE("sif-run --fakeroot as root runs as root with home /root", "[fakeroot][root]") {
   if (!can_run_containers_as_root("the root case of --fakeroot needs root")) {
     return;
   }
@@ -151,7 +152,7 @@ TEST_CASE("sif-run --fakeroot as root runs as root with home /root", "[fakeroot]
 }
 
 TEST_CASE("what a SIGKILLed sif-run --fakeroot left dies with it or goes with the next run",
-          "[fakeroot]") {
+          "[fakeroot][root]") {
   if (!can_run_fakeroot_as("sifkit-test", SubidRanges::present)) {
     return;
   }

@@ -47,7 +47,8 @@ struct InstanceCase : RunCase {
 
 } // namespace
 
-TEST_CASE("sif-run instance runs a container in the background until it is stopped", "[instance]") {
+TEST_CASE("sif-run instance runs a container in the background until it is stopped",
+          "[instance][root]") {
   if (!can_run_containers_as_root("the instance tests run as root (as the run tests do)")) {
     return;
   }
@@ -94,7 +95,7 @@ TEST_CASE("sif-run instance runs a container in the background until it is stopp
   }
 }
 
-TEST_CASE("sif-run instance stop --all stops every instance", "[instance]") {
+TEST_CASE("sif-run instance stop --all stops every instance", "[instance][root]") {
   if (!can_run_containers_as_root("the instance tests run as root (as the run tests do)")) {
     return;
   }
@@ -120,7 +121,7 @@ TEST_CASE("sif-run instance stop --all stops every instance", "[instance]") {
 }
 
 TEST_CASE("sif-run instance refuses a running name and reports unknown and bad names",
-          "[instance]") {
+          "[instance][root]") {
   if (!can_run_containers_as_root("the instance tests run as root (as the run tests do)")) {
     return;
   }
@@ -183,7 +184,7 @@ TEST_CASE("sif-run instance list forgets an instance whose supervisor was killed
   CHECK(c.leftovers() == "");
 }
 
-TEST_CASE("a plain account runs an instance and execs into it", "[instance]") {
+TEST_CASE("a plain account runs an instance and execs into it", "[instance][root]") {
   if (!can_run_as_account("sifkit-test")) {
     return;
   }

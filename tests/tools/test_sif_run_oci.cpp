@@ -93,7 +93,7 @@ std::string real(const std::string& path) {
 } // namespace
 
 TEST_CASE("sif-run oci takes a container from created to running to stopped to deleted",
-          "[oci][lifecycle]") {
+          "[oci][lifecycle][root]") {
   if (!can_run_oci()) {
     return;
   }
@@ -142,7 +142,7 @@ TEST_CASE("sif-run oci takes a container from created to running to stopped to d
 }
 
 TEST_CASE("sif-run oci exec runs a command inside the running container with its exit code",
-          "[oci][lifecycle]") {
+          "[oci][lifecycle][root]") {
   if (!can_run_oci()) {
     return;
   }
@@ -173,7 +173,7 @@ TEST_CASE("sif-run oci exec runs a command inside the running container with its
 }
 
 TEST_CASE("sif-run oci attach passes stdin to the container and its output back",
-          "[oci][lifecycle]") {
+          "[oci][lifecycle][root]") {
   if (!can_run_oci()) {
     return;
   }
@@ -211,7 +211,7 @@ TEST_CASE("sif-run oci attach passes stdin to the container and its output back"
 }
 
 TEST_CASE("sif-run oci attach joins the container's terminal when config.json asks for one",
-          "[oci][lifecycle]") {
+          "[oci][lifecycle][root]") {
   if (!can_run_oci()) {
     return;
   }
@@ -247,7 +247,7 @@ TEST_CASE("sif-run oci attach joins the container's terminal when config.json as
   }
 }
 
-TEST_CASE("sif-run oci pause and resume freeze and thaw the container", "[oci][lifecycle]") {
+TEST_CASE("sif-run oci pause and resume freeze and thaw the container", "[oci][lifecycle][root]") {
   if (!can_run_oci()) {
     return;
   }
@@ -281,7 +281,7 @@ TEST_CASE("sif-run oci pause and resume freeze and thaw the container", "[oci][l
 }
 
 TEST_CASE("sif-run oci reports unknown ids as not found and taken ids or busy bundles as conflicts",
-          "[oci][lifecycle]") {
+          "[oci][lifecycle][root]") {
   if (!can_run_oci()) {
     return;
   }

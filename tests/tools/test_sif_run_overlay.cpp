@@ -43,7 +43,7 @@ std::string sha256(const std::string& path) {
 } // namespace
 
 TEST_CASE("a writable overlay directory keeps what a run wrote for the next run",
-          "[overlay][sif-run]") {
+          "[overlay][sif-run][root]") {
   if (!can_run_containers_as_root(
           "the overlay run tests need root (loop devices, kernel overlayfs)")) {
     return;
@@ -69,7 +69,7 @@ TEST_CASE("a writable overlay directory keeps what a run wrote for the next run"
 }
 
 TEST_CASE("a writable ext3 overlay image persists and a read-only one is never written",
-          "[overlay][sif-run]") {
+          "[overlay][sif-run][root]") {
   if (!can_run_containers_as_root(
           "the overlay run tests need root (loop devices, kernel overlayfs)")) {
     return;
@@ -107,7 +107,8 @@ TEST_CASE("a writable ext3 overlay image persists and a read-only one is never w
   }
 }
 
-TEST_CASE("a squashfs overlay image shows its files inside the container", "[overlay][sif-run]") {
+TEST_CASE("a squashfs overlay image shows its files inside the container",
+          "[overlay][sif-run][root]") {
   if (!can_run_containers_as_root(
           "the overlay run tests need root (loop devices, kernel overlayfs)")) {
     return;
@@ -135,7 +136,7 @@ TEST_CASE("a squashfs overlay image shows its files inside the container", "[ove
 }
 
 TEST_CASE("read-only overlays stack above the image and writes land in the writable one",
-          "[overlay][sif-run]") {
+          "[overlay][sif-run][root]") {
   if (!can_run_containers_as_root(
           "the overlay run tests need root (loop devices, kernel overlayfs)")) {
     return;
@@ -174,7 +175,7 @@ TEST_CASE("read-only overlays stack above the image and writes land in the writa
   }
 }
 
-TEST_CASE("a writable ext3 overlay mounted with fuse2fs persists", "[overlay][sif-run]") {
+TEST_CASE("a writable ext3 overlay mounted with fuse2fs persists", "[overlay][sif-run][root]") {
   if (!can_run_containers_as_root(
           "the overlay run tests need root (loop devices, kernel overlayfs)")) {
     return;
@@ -201,7 +202,8 @@ TEST_CASE("a writable ext3 overlay mounted with fuse2fs persists", "[overlay][si
   }
 }
 
-TEST_CASE("sif-run --writable needs an image with an embedded overlay", "[overlay][sif-run]") {
+TEST_CASE("sif-run --writable needs an image with an embedded overlay",
+          "[overlay][sif-run][root]") {
   if (!can_run_containers_as_root(
           "the overlay run tests need root (loop devices, kernel overlayfs)")) {
     return;

@@ -14,7 +14,7 @@
 using namespace sifkit::test;
 
 TEST_CASE("sif-run runs a docker-daemon: image exported through the daemon socket",
-          "[run][sif-run][docker-daemon]") {
+          "[run][sif-run][docker-daemon][root]") {
   if (!can_run_containers_as_root(
           "the run tests as root need root (the unprivileged case has its own test)")) {
     return;

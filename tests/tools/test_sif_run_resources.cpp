@@ -174,7 +174,7 @@ TEST_CASE("sif-run applies --memory --pids-limit --cpus --cpuset-cpus --cpu-shar
   }
 }
 
-TEST_CASE("sif-run's pids limit stops the container's forks", "[resources][sif-run]") {
+TEST_CASE("sif-run's pids limit stops the container's forks", "[resources][sif-run][root]") {
   if (!can_run_containers_as_root("limits need root (the unprivileged refusal has its own test)")) {
     return;
   }
@@ -202,7 +202,8 @@ TEST_CASE("sif-run's pids limit stops the container's forks", "[resources][sif-r
   c.check_clean();
 }
 
-TEST_CASE("sif-run's memory limit kills a process that goes over it", "[resources][sif-run]") {
+TEST_CASE("sif-run's memory limit kills a process that goes over it",
+          "[resources][sif-run][root]") {
   if (!can_run_containers_as_root("limits need root (the unprivileged refusal has its own test)")) {
     return;
   }
@@ -225,7 +226,7 @@ TEST_CASE("sif-run's memory limit kills a process that goes over it", "[resource
 }
 
 TEST_CASE("sif-run --apply-cgroups takes SingularityCE's TOML and the OCI JSON",
-          "[resources][sif-run]") {
+          "[resources][sif-run][root]") {
   if (!can_run_containers_as_root("limits need root (the unprivileged refusal has its own test)")) {
     return;
   }
@@ -316,7 +317,7 @@ TEST_CASE("sif-run refuses bad limits with a usage error before starting anythin
 }
 
 TEST_CASE("sif-run's blkio weight reaches the cgroup, or the runtime says why not",
-          "[resources][sif-run]") {
+          "[resources][sif-run][root]") {
   if (!can_run_containers_as_root("limits need root (the unprivileged refusal has its own test)")) {
     return;
   }
@@ -386,7 +387,7 @@ TEST_CASE("sif-run applies --memory-reservation --memory-swap --oom-kill-disable
 }
 
 TEST_CASE("sif-run's blkio weight for a device reaches the cgroup, or the runtime says why not",
-          "[resources][sif-run]") {
+          "[resources][sif-run][root]") {
   if (!can_run_containers_as_root("limits need root (the unprivileged refusal has its own test)")) {
     return;
   }
@@ -432,7 +433,8 @@ TEST_CASE("sif-run's blkio weight for a device reaches the cgroup, or the runtim
   c.check_clean();
 }
 
-TEST_CASE("sif-run from a plain account refuses limits it cannot apply", "[resources][sif-run]") {
+TEST_CASE("sif-run from a plain account refuses limits it cannot apply",
+          "[resources][sif-run][root]") {
   if (!can_run_as_account("sifkit-test")) {
     return;
   }

@@ -22,7 +22,7 @@ constexpr const char* k_no_mkdir_profile = R"({
 } // namespace
 
 TEST_CASE("sif-run filters syscalls with the default profile unless told otherwise",
-          "[run][sif-run][seccomp]") {
+          "[run][sif-run][seccomp][root]") {
   if (!can_run_containers_as_root("the run tests as root need root")) {
     return;
   }
@@ -56,7 +56,7 @@ TEST_CASE("sif-run filters syscalls with the default profile unless told otherwi
 }
 
 TEST_CASE("sif-run refuses other --security labels and unreadable profiles",
-          "[run][sif-run][seccomp]") {
+          "[run][sif-run][seccomp][root]") {
   if (!can_run_containers_as_root("the run tests as root need root")) {
     return;
   }
@@ -77,7 +77,7 @@ TEST_CASE("sif-run refuses other --security labels and unreadable profiles",
 }
 
 TEST_CASE("sif-run -u as root runs in a user namespace that maps every id to itself",
-          "[run][sif-run][userns]") {
+          "[run][sif-run][userns][root]") {
   if (!can_run_containers_as_root("a user namespace owned by root needs root")) {
     return;
   }
