@@ -1,10 +1,8 @@
 // libFuzzer target: the OCI JSON parsers that read registry and archive input (index,
-// manifest, image config, config platform, media type sniffing) and the config rewrite of
-// a conversion, all on every input. Each either fails with the kinds its header names or
-// returns a model that keeps its contract: schema version 2, sizes not negative, digests
-// valid, serialising and parsing again gives the same bytes, and the parsers that read
-// the same fields agree on them.
-#include <convert/oci_rewrite.h>
+// manifest, image config, config platform, media type sniffing), all on every input. Each either
+// fails with the kinds its header names or returns a model that keeps its contract: schema version
+// 2, sizes not negative, digests valid, serialising and parsing again gives the same bytes, and the
+// parsers that read the same fields agree on them.
 #include <sif/oci_config.h>
 #include <sif/oci_json.h>
 #include <sif/oci_parse.h>
@@ -68,9 +66,19 @@ void check_manifest(std::string_view json) {
   for (const Descriptor& d : manifest->layers) {
     check_descriptor(d);
   }
-  std::string bytes = convert::serialize_manifest(*manifest);
+  // Its descriptors, written as Go writes them into a minimal manifest, read back the same.
+  std::string bytes =
+      "{\"schemaVersion\":2,\"config\":" + serialize_descriptor(manifest->config) + ",\"layers\":[";
+  for (std::size_t i = 0; i < manifest->layers.size(); ++i) {
+    bytes += (i == 0 ? "" : ",") + serialize_descriptor(manifest->layers[i]);
+  }
+  bytes += "]}";
   auto again = parse_manifest(bytes);
-  FUZZ_CHECK(again && convert::serialize_manifest(*again) == bytes);
+  FUZZ_CHECK(again && again->layers.size() == manifest->layers.size());
+  FUZZ_CHECK(serialize_descriptor(again->config) == serialize_descriptor(manifest->config));
+  for (std::size_t i = 0; i < manifest->layers.size(); ++i) {
+    FUZZ_CHECK(serialize_descriptor(again->layers[i]) == serialize_descriptor(manifest->layers[i]));
+  }
 
   auto sniffed = sniff_media_type(json);
   FUZZ_CHECK(sniffed && (manifest->media_type.empty() || *sniffed == manifest->media_type));
@@ -96,19 +104,6 @@ void check_config(std::string_view json) {
                platform->os_features == config->platform.os_features &&
                platform->variant == config->platform.variant);
   }
-
-  // A conversion rewrites what parse_image_config accepted; the result still parses, with
-  // the new diff IDs and the source's platform and runtime defaults.
-  const Digest layer = Digest::of("layer");
-  auto rewritten = convert::rewrite_config(json, {layer}, Digest::of("manifest"));
-  FUZZ_CHECK(rewritten);
-  auto reread = parse_image_config(*rewritten);
-  FUZZ_CHECK(reread);
-  FUZZ_CHECK(reread->diff_ids.size() == 1 && reread->diff_ids.front() == layer);
-  FUZZ_CHECK(reread->history.size() == 1);
-  FUZZ_CHECK(reread->platform == config->platform);
-  FUZZ_CHECK(reread->config.entrypoint == config->config.entrypoint &&
-             reread->config.cmd == config->config.cmd && reread->config.env == config->config.env);
 }
 
 } // namespace
