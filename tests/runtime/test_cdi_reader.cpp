@@ -31,8 +31,8 @@ TEST_CASE("a YAML CDI spec may reuse a value through an alias", "[cdi][hostile]"
   CHECK(spec->devices[1].edits.env == std::vector<std::string>{"A=1", "B=2"});
 }
 
-TEST_CASE("a YAML CDI spec with an alias inside its own anchor is corrupt_input, not endless "
-          "recursion",
+TEST_CASE("a YAML CDI spec with an alias inside its own anchor is corrupt_input and does not "
+          "recurse for ever",
           "[cdi][hostile]") {
   std::string text = std::string(k_header) + R"(devices: &devices
 - name: loop
