@@ -21,9 +21,15 @@ struct FreeInode {
 };
 using InodePtr = std::unique_ptr<sqfs_inode_generic_t, FreeInode>;
 
+// A name in one of squashfs's namespaces, with a name after the prefix: "user." alone can
+// exist on no filesystem, and libsquashfs refuses it.
 bool squashfs_can_store(std::string_view xattr_name) {
-  return xattr_name.starts_with("user.") || xattr_name.starts_with("trusted.") ||
-         xattr_name.starts_with("security.");
+  for (std::string_view prefix : {"user.", "trusted.", "security."}) {
+    if (xattr_name.starts_with(prefix)) {
+      return xattr_name.size() > prefix.size();
+    }
+  }
+  return false;
 }
 
 // Numbers objects so that every directory comes after everything it lists (its inode

@@ -59,28 +59,66 @@ json yaml_scalar(const YAML::Node& node) {
   return text;
 }
 
-json yaml_to_json(const YAML::Node& node) {
-  switch (node.Type()) {
-  case YAML::NodeType::Scalar:
-    return yaml_scalar(node);
-  case YAML::NodeType::Sequence: {
-    json out = json::array();
-    for (const auto& item : node) {
-      out.push_back(yaml_to_json(item));
+// Aliases make a YAML document a graph: an anchor may be used many times ("billion
+// laughs") or inside its own value. The JSON copy is a tree, so the copy is bounded; real
+// specs nest a few levels and hold thousands of values.
+constexpr int k_max_yaml_depth = 64;
+constexpr std::size_t k_max_yaml_values = 1'000'000;
+
+// Copies a YAML document into JSON within the bounds above.
+class YamlToJson {
+public:
+  explicit YamlToJson(const std::string& file) : m_file(file) {}
+
+  // `node` at nesting `depth` as JSON; `corrupt_input` when a bound is passed.
+  Result<json> copy(const YAML::Node& node, int depth) {
+    if (depth > k_max_yaml_depth) {
+      return too_large(fmt::format("nested more than {} levels deep (an alias inside its own "
+                                   "anchor?)",
+                                   k_max_yaml_depth));
     }
-    return out;
-  }
-  case YAML::NodeType::Map: {
-    json out = json::object();
-    for (const auto& item : node) {
-      out[item.first.Scalar()] = yaml_to_json(item.second);
+    if (++m_values > k_max_yaml_values) {
+      return too_large(
+          fmt::format("more than {} values once its aliases are expanded", k_max_yaml_values));
     }
-    return out;
+    switch (node.Type()) {
+    case YAML::NodeType::Scalar:
+      return yaml_scalar(node);
+    case YAML::NodeType::Sequence: {
+      json out = json::array();
+      for (const auto& item : node) {
+        auto value = copy(item, depth + 1);
+        if (!value) {
+          return value;
+        }
+        out.push_back(std::move(*value));
+      }
+      return out;
+    }
+    case YAML::NodeType::Map: {
+      json out = json::object();
+      for (const auto& item : node) {
+        auto value = copy(item.second, depth + 1);
+        if (!value) {
+          return value;
+        }
+        out[item.first.Scalar()] = std::move(*value);
+      }
+      return out;
+    }
+    default:
+      return nullptr;
+    }
   }
-  default:
-    return nullptr;
+
+private:
+  std::unexpected<Error> too_large(const std::string& problem) const {
+    return fail(ErrorKind::corrupt_input, fmt::format("CDI spec {}: {}", m_file, problem));
   }
-}
+
+  const std::string& m_file;
+  std::size_t m_values = 0;
+};
 
 } // namespace
 
@@ -93,7 +131,7 @@ Result<json> parse_document(std::string_view text, const std::string& file) {
     return doc;
   }
   try {
-    return yaml_to_json(YAML::Load(std::string(text)));
+    return YamlToJson(file).copy(YAML::Load(std::string(text)), 0);
   } catch (const YAML::Exception& e) {
     return fail(ErrorKind::corrupt_input,
                 fmt::format("CDI spec {}: not valid YAML: {}", file, e.what()));

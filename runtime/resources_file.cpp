@@ -277,7 +277,7 @@ Result<json> parse_toml(const std::string& text, const std::string& name) {
 Result<json> parse_json(const std::string& text, const std::string& name) {
   try {
     return json::parse(text);
-  } catch (const json::parse_error& error) {
+  } catch (const json::exception& error) { // parse_error, and out_of_range for 1e400
     return fail(ErrorKind::usage, fmt::format("{}: not valid JSON: {}", name, error.what()));
   }
 }

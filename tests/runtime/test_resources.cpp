@@ -186,6 +186,13 @@ TEST_CASE("a limits file with an unknown key, a wrong type or bad syntax is a us
   require_usage(resources_from_text("{\"swap\": 1}", "l.json"), "unknown key 'swap'");
 }
 
+TEST_CASE("a JSON limits file with a number beyond any double is a usage error naming the file",
+          "[resources][hostile]") {
+  // nlohmann reports such a number with out_of_range, not parse_error.
+  require_usage(resources_from_text("{\"memory\": {\"limit\": 1e400}}", "big.json"),
+                "big.json: not valid JSON");
+}
+
 TEST_CASE("an unreadable --apply-cgroups file is a usage error naming it", "[resources]") {
   require_usage(resources_from_file("/no/such/limits.toml"), "/no/such/limits.toml");
   TempDir dir;
