@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <climits>
 #include <csignal>
+#include <cstring>
 
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -72,8 +73,10 @@ public:
     sigset_t none;
     sigemptyset(&none);
     posix_spawnattr_setsigmask(&m_attr, &none);
+    // Every bit set, not sigfillset: that leaves out glibc's two internal signals, which
+    // posix_spawn would then hand to the program ignored.
     sigset_t all;
-    sigfillset(&all);
+    std::memset(&all, 0xff, sizeof all);
     posix_spawnattr_setsigdefault(&m_attr, &all);
     short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
     if (group == ProcessGroup::own) {

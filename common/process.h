@@ -78,8 +78,9 @@ struct SpawnOptions {
   ProcessGroup group = ProcessGroup::inherit;
   // Runs in a forked child after the streams and descriptors are in place and before
   // exec (with signals still blocked); a non-zero return ends the child with that exit
-  // status instead. Async-signal-safe calls only (prctl, setns, chdir, ...). When set,
-  // the child is forked rather than posix_spawned.
+  // status instead. Async-signal-safe calls only (prctl, setns, chdir, ...), and nothing
+  // that waits for the caller: spawn returns only once the child has exec'd or ended. When
+  // set, the child is forked rather than posix_spawned.
   std::function<int()> child_setup;
 };
 

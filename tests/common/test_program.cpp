@@ -2,6 +2,7 @@
 // after it, never a relative entry.
 #include <common/program.h>
 
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -9,6 +10,7 @@
 #include <string>
 
 #include <catch2/catch.hpp>
+#include <fcntl.h>
 #include <support/fixtures.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -87,4 +89,29 @@ TEST_CASE("a relative PATH entry is never searched", "[common][process][hostile]
   auto found = find_program("sifkit-planted");
   std::filesystem::current_path(here);
   CHECK_FALSE(found);
+}
+
+TEST_CASE("a system program runs with no signal blocked and none of the caller's descriptors",
+          "[common][process]") {
+  sigset_t blocked;
+  sigemptyset(&blocked);
+  sigaddset(&blocked, SIGUSR1);
+  sigset_t original;
+  ::pthread_sigmask(SIG_BLOCK, &blocked, &original);
+  int leaked = ::fcntl(STDERR_FILENO, F_DUPFD, 20); // not close-on-exec
+  REQUIRE(leaked >= 20);
+  std::string script = "grep -q '^SigBlk:[[:space:]]*0*$' /proc/self/status && [ ! -e "
+                       "/proc/self/fd/" +
+                       std::to_string(leaked) + " ]";
+  auto ran = run_program({"/bin/sh", "-c", script});
+  ::close(leaked);
+  ::pthread_sigmask(SIG_SETMASK, &original, nullptr);
+  CHECK(ran);
+}
+
+TEST_CASE("a system program's failure carries its own words", "[common][process]") {
+  auto ran = run_program({"/bin/sh", "-c", "echo 'no space left' >&2; exit 4"});
+  REQUIRE_FALSE(ran);
+  CHECK(ran.error().kind() == ErrorKind::io);
+  CHECK(ran.error().message() == "/bin/sh exited with status 4: no space left");
 }
