@@ -21,7 +21,7 @@ TEST_CASE("a captured helper program starts with default signals and no stray de
   REQUIRE(leaked >= 20);
   std::string script = "grep '^SigIgn' /proc/self/status; [ -e /proc/self/fd/" +
                        std::to_string(leaked) + " ] && echo leaked; true";
-  auto captured = run_captured({"/bin/sh", "-c", script});
+  auto captured = runtime::run_captured({"/bin/sh", "-c", script});
   ::close(leaked);
   ::signal(SIGALRM, old_alarm);
   REQUIRE(captured);
