@@ -125,13 +125,4 @@ Result<std::optional<BlobLock>> BlobLock::try_acquire(const Layout& layout, cons
   return *held ? std::optional<BlobLock>(std::move(lock)) : std::nullopt;
 }
 
-BlobLock::BlobLock(BlobLock&& other) noexcept
-    : m_digest(other.m_digest), m_fd(std::exchange(other.m_fd, -1)) {}
-
-BlobLock::~BlobLock() {
-  if (m_fd >= 0) {
-    ::close(m_fd); // releases the record lock
-  }
-}
-
 } // namespace sifkit::cache

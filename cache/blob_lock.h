@@ -11,9 +11,10 @@
 // first 60 bits agree (about 1 in 10^18 for two random digests), and then only wait for
 // each other; correctness never depends on the offsets being distinct.
 
-#include <common/digest.h>
 #include <cache/layout.h>
+#include <common/digest.h>
 #include <common/error.h>
+#include <common/unique_fd.h>
 
 #include <chrono>
 #include <functional>
@@ -49,10 +50,9 @@ public:
   // Takes the lock only if it is free right now; nullopt when another holder has it.
   static Result<std::optional<BlobLock>> try_acquire(const Layout& layout, const Digest& digest);
 
-  BlobLock(BlobLock&& other) noexcept;
+  BlobLock(BlobLock&& other) noexcept = default;
   BlobLock& operator=(BlobLock&&) = delete;
   BlobLock(const BlobLock&) = delete;
-  ~BlobLock();
 
   const Digest& digest() const { return m_digest; }
 
@@ -60,7 +60,7 @@ private:
   BlobLock(Digest digest, int fd) : m_digest(std::move(digest)), m_fd(fd) {}
 
   Digest m_digest;
-  int m_fd = -1;
+  UniqueFd m_fd; // closing it releases the record lock
 };
 
 } // namespace sifkit::cache

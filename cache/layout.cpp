@@ -1,4 +1,5 @@
 #include <cache/layout.h>
+#include <common/unique_fd.h>
 
 #include <atomic>
 #include <cerrno>
@@ -30,11 +31,10 @@ Result<void> Layout::create_directories() const {
     }
   }
   std::string locks = lock_file(DigestAlgorithm::sha256);
-  int fd = ::open(locks.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) {
+  UniqueFd fd(::open(locks.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  if (!fd) {
     return fail_errno("cannot create " + locks, errno);
   }
-  ::close(fd);
   return {};
 }
 

@@ -2,8 +2,9 @@
 
 #include <cerrno>
 #include <cstdio>
-#include <fcntl.h>
 #include <filesystem>
+
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -69,13 +70,12 @@ Result<void> AtomicFile::commit(Durability durability) {
 
 Result<void> sync_parent_directory(const std::string& path) {
   std::string dir = parent_of(path);
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) {
+  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd) {
     return fail_errno("cannot open directory " + dir, errno);
   }
-  int rc = ::fsync(fd);
+  int rc = ::fsync(fd.get());
   int saved = errno;
-  ::close(fd);
   if (rc != 0) {
     return fail_errno("cannot sync directory " + dir, saved);
   }

@@ -12,26 +12,6 @@
 
 namespace sifkit {
 
-File::~File() {
-  if (m_fd >= 0) {
-    ::close(m_fd);
-  }
-}
-
-File::File(File&& other) noexcept
-    : m_fd(std::exchange(other.m_fd, -1)), m_path(std::move(other.m_path)) {}
-
-File& File::operator=(File&& other) noexcept {
-  if (this != &other) {
-    if (m_fd >= 0) {
-      ::close(m_fd);
-    }
-    m_fd = std::exchange(other.m_fd, -1);
-    m_path = std::move(other.m_path);
-  }
-  return *this;
-}
-
 namespace {
 
 // `usage` unless the open descriptor `fd` (known as `path`) is a regular file.
@@ -76,14 +56,14 @@ Result<File> File::create_exclusive(const std::string& path, unsigned mode) {
 
 File File::adopt(int fd, std::string path) {
   File f;
-  f.m_fd = fd;
+  f.m_fd.reset(fd);
   f.m_path = std::move(path);
   return f;
 }
 
 Result<std::int64_t> File::size() const {
   struct stat st {};
-  if (::fstat(m_fd, &st) != 0) {
+  if (::fstat(m_fd.get(), &st) != 0) {
     return fail_errno("cannot stat " + m_path, errno);
   }
   return static_cast<std::int64_t>(st.st_size);
@@ -92,7 +72,7 @@ Result<std::int64_t> File::size() const {
 Result<void> File::pread_exact(std::span<std::byte> out, std::int64_t offset) const {
   std::size_t done = 0;
   while (done < out.size()) {
-    ssize_t n = ::pread(m_fd, out.data() + done, out.size() - done,
+    ssize_t n = ::pread(m_fd.get(), out.data() + done, out.size() - done,
                         static_cast<off_t>(offset + static_cast<std::int64_t>(done)));
     if (n < 0) {
       if (errno == EINTR) {
@@ -113,7 +93,7 @@ Result<void> File::pread_exact(std::span<std::byte> out, std::int64_t offset) co
 Result<void> File::pwrite_all(std::span<const std::byte> data, std::int64_t offset) {
   std::size_t done = 0;
   while (done < data.size()) {
-    ssize_t n = ::pwrite(m_fd, data.data() + done, data.size() - done,
+    ssize_t n = ::pwrite(m_fd.get(), data.data() + done, data.size() - done,
                          static_cast<off_t>(offset + static_cast<std::int64_t>(done)));
     if (n < 0) {
       if (errno == EINTR) {
@@ -127,24 +107,24 @@ Result<void> File::pwrite_all(std::span<const std::byte> data, std::int64_t offs
 }
 
 Result<void> File::truncate(std::int64_t length) {
-  if (::ftruncate(m_fd, static_cast<off_t>(length)) != 0) {
+  if (::ftruncate(m_fd.get(), static_cast<off_t>(length)) != 0) {
     return fail_errno("cannot truncate " + m_path, errno);
   }
   return {};
 }
 
 Result<void> File::sync() {
-  if (::fsync(m_fd) != 0) {
+  if (::fsync(m_fd.get()) != 0) {
     return fail_errno("cannot sync " + m_path, errno);
   }
   return {};
 }
 
 Result<void> File::close() {
-  if (m_fd < 0) {
+  if (!m_fd) {
     return {};
   }
-  int fd = std::exchange(m_fd, -1);
+  int fd = m_fd.release();
   if (::close(fd) != 0) {
     return fail_errno("cannot close " + m_path, errno);
   }
@@ -161,17 +141,16 @@ Result<std::string> real_path(const std::string& path) {
   return text;
 }
 
-Result<int> take_ofd_lock(const std::string& path, bool create) {
-  int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0), 0600);
-  if (fd < 0) {
+Result<UniqueFd> take_ofd_lock(const std::string& path, bool create) {
+  UniqueFd fd(::open(path.c_str(), O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0), 0600));
+  if (!fd) {
     return fail_errno("opening " + path, errno);
   }
   struct flock lock {};
   lock.l_type = F_WRLCK;
   lock.l_whence = SEEK_SET;
-  if (::fcntl(fd, F_OFD_SETLK, &lock) != 0) {
+  if (::fcntl(fd.get(), F_OFD_SETLK, &lock) != 0) {
     int error = errno;
-    ::close(fd);
     if (error == EAGAIN || error == EACCES) {
       return fail(ErrorKind::conflict, path + " is locked");
     }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <common/error.h>
+#include <common/unique_fd.h>
 
 #include <cstddef>
 #include <cstdint>
@@ -16,9 +17,8 @@ enum class OpenMode { read_only, read_write };
 class File {
 public:
   File() = default;
-  ~File();
-  File(File&& other) noexcept;
-  File& operator=(File&& other) noexcept;
+  File(File&& other) noexcept = default;
+  File& operator=(File&& other) noexcept = default;
   File(const File&) = delete;
   File& operator=(const File&) = delete;
 
@@ -31,8 +31,8 @@ public:
   // Adopts an already open descriptor `fd` known by `path` (for messages).
   static File adopt(int fd, std::string path);
 
-  bool is_open() const { return m_fd >= 0; }
-  int fd() const { return m_fd; }
+  bool is_open() const { return m_fd.valid(); }
+  int fd() const { return m_fd.get(); }
   const std::string& path() const { return m_path; }
 
   // Current size in bytes (fstat).
@@ -49,7 +49,7 @@ public:
   Result<void> close();
 
 private:
-  int m_fd = -1;
+  UniqueFd m_fd;
   std::string m_path;
 };
 
@@ -59,9 +59,9 @@ Result<std::string> real_path(const std::string& path);
 
 // Takes an OFD write lock on the file `path` (created with mode 0600 when `create`) and
 // returns its close-on-exec descriptor: the lock is held while that open file description
-// lives, so children never inherit it. `conflict` when another holder has it, `not_found`
-// / `io` when the file cannot be opened.
-Result<int> take_ofd_lock(const std::string& path, bool create);
+// lives (closed with the returned owner), so children never inherit it. `conflict` when another
+// holder has it, `not_found` / `io` when the file cannot be opened.
+Result<UniqueFd> take_ofd_lock(const std::string& path, bool create);
 
 // The most read_file reads when its caller names no other limit.
 inline constexpr std::size_t k_read_file_default_max = std::size_t{16} << 20;

@@ -107,30 +107,6 @@ Result<void> remove_lock_last(const std::string& dir, const std::string& lock) {
 
 } // namespace
 
-OfdLock::~OfdLock() {
-  reset();
-}
-
-OfdLock::OfdLock(OfdLock&& other) noexcept : m_fd(std::exchange(other.m_fd, -1)) {}
-
-OfdLock& OfdLock::operator=(OfdLock&& other) noexcept {
-  if (this != &other) {
-    reset();
-    m_fd = std::exchange(other.m_fd, -1);
-  }
-  return *this;
-}
-
-int OfdLock::release() {
-  return std::exchange(m_fd, -1);
-}
-
-void OfdLock::reset() {
-  if (m_fd >= 0) {
-    ::close(std::exchange(m_fd, -1));
-  }
-}
-
 Result<OfdLock> create_locked_file(const std::string& dir, const std::string& name) {
   std::string path = dir + "/" + name;
   OfdLock lock(::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600));
@@ -159,16 +135,15 @@ Result<OfdLock> create_locked_file(const std::string& dir, const std::string& na
 }
 
 Result<bool> ofd_lock_held(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-  if (fd < 0) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+  if (!fd) {
     return fail_errno("opening " + path, errno);
   }
   struct flock range {};
   range.l_type = F_WRLCK;
   range.l_whence = SEEK_SET;
-  int asked = ::fcntl(fd, F_OFD_GETLK, &range);
+  int asked = ::fcntl(fd.get(), F_OFD_GETLK, &range);
   int error = errno;
-  ::close(fd);
   if (asked != 0) {
     return fail_errno("asking for the lock on " + path, error);
   }

@@ -10,6 +10,7 @@
 //                             or when it has no lock and is older than the minimum age
 //   parent/.dead-NAME.XXXXXX  being removed (renamed first; the lock file goes last)
 #include <common/error.h>
+#include <common/unique_fd.h>
 
 #include <chrono>
 #include <string>
@@ -25,23 +26,19 @@ inline constexpr std::chrono::seconds k_sweep_min_age{60};
 class OfdLock {
 public:
   OfdLock() = default;
+  // Owns `fd`, whose open file description holds (or is about to hold) the lock.
   explicit OfdLock(int fd) : m_fd(fd) {}
-  ~OfdLock();
-  OfdLock(OfdLock&& other) noexcept;
-  OfdLock& operator=(OfdLock&& other) noexcept;
-  OfdLock(const OfdLock&) = delete;
-  OfdLock& operator=(const OfdLock&) = delete;
 
-  bool held() const { return m_fd >= 0; }
+  bool held() const { return m_fd.valid(); }
   // The close-on-exec descriptor that holds the lock; -1 when none.
-  int fd() const { return m_fd; }
+  int fd() const { return m_fd.get(); }
   // Hands the descriptor (and the lock) to the caller.
-  int release();
+  int release() { return m_fd.release(); }
   // Drops the lock now.
-  void reset();
+  void reset() { m_fd.reset(); }
 
 private:
-  int m_fd = -1;
+  UniqueFd m_fd;
 };
 
 // Creates the file `dir`/`name` (mode 0600) already locked: an unnamed O_TMPFILE locked,

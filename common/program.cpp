@@ -1,18 +1,27 @@
 #include "program.h"
 
 #include <common/file.h>
+#include <common/process.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 
-#include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/mman.h>
-#include <sys/wait.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace sifkit {
+
+namespace {
+
+bool is_executable(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(path.c_str(), X_OK) == 0;
+}
+
+} // namespace
 
 std::string read_program_messages(int fd) {
   std::string text;
@@ -29,20 +38,27 @@ std::string read_program_messages(int fd) {
   return text;
 }
 
-Result<std::string> find_system_program(const std::string& name) {
+Result<std::string> find_program(const std::string& name) {
+  if (name.find('/') != std::string::npos) {
+    if (is_executable(name)) {
+      return name;
+    }
+    return fail(ErrorKind::not_found, name + " is not an executable file");
+  }
   const char* path = std::getenv("PATH");
-  std::string dirs = std::string(path != nullptr ? path : "/usr/bin:/bin") + ":/usr/sbin:/sbin";
+  std::string dirs =
+      std::string(path != nullptr ? path : k_default_path) + ":" + k_system_program_dirs;
   std::size_t start = 0;
   while (start <= dirs.size()) {
     std::size_t end = std::min(dirs.find(':', start), dirs.size());
     std::string dir = dirs.substr(start, end - start);
-    std::string candidate = dir + "/" + name;
-    if (!dir.empty() && ::access(candidate.c_str(), X_OK) == 0) {
-      return candidate;
+    if (!dir.empty() && dir[0] == '/' && is_executable(dir + "/" + name)) {
+      return dir + "/" + name;
     }
     start = end + 1;
   }
-  return fail(ErrorKind::not_found, name + " is not on PATH, in /usr/sbin or in /sbin");
+  return fail(ErrorKind::not_found,
+              fmt::format("{} is not on PATH or in {}", name, k_system_program_dirs));
 }
 
 Result<void> run_program(const std::vector<std::string>& argv) {
@@ -51,39 +67,24 @@ Result<void> run_program(const std::vector<std::string>& argv) {
     return fail_errno("creating a buffer for " + argv[0] + "'s messages", errno);
   }
   File log_file = File::adopt(log, "program-stderr");
-  std::vector<char*> args;
-  for (const auto& arg : argv) {
-    args.push_back(const_cast<char*>(arg.c_str()));
+  SpawnOptions options;
+  options.in = Redirect::null();
+  options.out = Redirect::null();
+  options.err = Redirect::to(log);
+  auto child = spawn(argv, options);
+  if (!child) {
+    return std::unexpected(child.error());
   }
-  args.push_back(nullptr);
-  pid_t pid = ::fork();
-  if (pid < 0) {
-    return fail_errno("starting " + argv[0], errno);
+  auto status = child->wait();
+  if (!status) {
+    return std::unexpected(status.error());
   }
-  if (pid == 0) {
-    int null = ::open("/dev/null", O_RDWR);
-    if (null >= 0) {
-      ::dup2(null, 0);
-      ::dup2(null, 1);
-    }
-    ::dup2(log, 2);
-    ::execv(args[0], args.data());
-    ::_exit(127);
-  }
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) {
-      return fail_errno("waiting for " + argv[0], errno);
-    }
-  }
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+  if (status->success()) {
     return {};
   }
   std::string message = read_program_messages(log);
-  std::string how = WIFEXITED(status) ? fmt::format("exited with status {}", WEXITSTATUS(status))
-                                      : fmt::format("was killed by signal {}", WTERMSIG(status));
-  return fail(ErrorKind::io,
-              fmt::format("{} {}{}", argv[0], how, message.empty() ? "" : ": " + message));
+  return fail(ErrorKind::io, fmt::format("{} {}{}", argv[0], status->describe(),
+                                         message.empty() ? "" : ": " + message));
 }
 
 } // namespace sifkit

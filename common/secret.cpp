@@ -70,16 +70,13 @@ Result<std::string> read_secret(int fd, SecretEnd end) {
   return secret;
 }
 
-Result<int> secret_file(std::string_view secret) {
-  int memfd = ::memfd_create("sifkit-secret", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-  if (memfd < 0) {
+Result<UniqueFd> secret_file(std::string_view secret) {
+  UniqueFd owner(::memfd_create("sifkit-secret", MFD_CLOEXEC | MFD_ALLOW_SEALING));
+  if (!owner) {
     return fail_errno("memfd_create", errno);
   }
-  auto failed = [memfd](const char* what) {
-    int saved = errno;
-    ::close(memfd);
-    return fail_errno(what, saved);
-  };
+  int memfd = owner.get();
+  auto failed = [](const char* what) { return fail_errno(what, errno); };
   for (std::size_t done = 0; done < secret.size();) {
     ssize_t n = ::write(memfd, secret.data() + done, secret.size() - done);
     if (n < 0 && errno == EINTR) {
@@ -94,12 +91,11 @@ Result<int> secret_file(std::string_view secret) {
       ::fcntl(memfd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) != 0) {
     return failed("sealing a secret's memory file");
   }
-  int fd = ::fcntl(memfd, F_DUPFD_CLOEXEC, 10);
-  if (fd < 0) {
+  UniqueFd moved(::fcntl(memfd, F_DUPFD_CLOEXEC, 10));
+  if (!moved) {
     return failed("moving a secret's memory file");
   }
-  ::close(memfd);
-  return fd;
+  return moved;
 }
 
 } // namespace sifkit

@@ -5,6 +5,7 @@
 // once parsed, and secrets travel to child processes through an inherited file
 // descriptor instead.
 #include <common/error.h>
+#include <common/unique_fd.h>
 
 #include <initializer_list>
 #include <string>
@@ -33,6 +34,6 @@ Result<std::string> read_secret(int fd, SecretEnd end);
 // A new sealed, close-on-exec memory file holding `secret`, positioned at its start, for
 // a child process to inherit (dup2 it in the child) and read with read_secret. Its
 // descriptor number is at least 10, so dup2 onto 3..9 always makes a new descriptor.
-Result<int> secret_file(std::string_view secret);
+Result<UniqueFd> secret_file(std::string_view secret);
 
 } // namespace sifkit

@@ -31,8 +31,6 @@ class DirReader : public EntryReader {
 public:
   explicit DirReader(std::string root) : m_root(std::move(root)), m_buffer(k_read_buffer) {}
 
-  ~DirReader() override { close_file(); }
-
   Result<void> start() {
     struct stat st{};
     if (::stat(m_root.c_str(), &st) != 0) return fail_errno(m_root, errno);
@@ -61,10 +59,10 @@ public:
   }
 
   Result<std::optional<DataPiece>> read_data() override {
-    if (m_fd < 0 || m_offset >= m_size) return std::nullopt;
+    if (!m_fd || m_offset >= m_size) return std::nullopt;
     std::size_t want = static_cast<std::size_t>(
         std::min<std::int64_t>(m_size - m_offset, static_cast<std::int64_t>(m_buffer.size())));
-    ssize_t got = ::pread(m_fd, m_buffer.data(), want, m_offset);
+    ssize_t got = ::pread(m_fd.get(), m_buffer.data(), want, m_offset);
     if (got < 0) return fail_errno("read " + m_current, errno);
     if (got == 0) {
       return fail(ErrorKind::io, fmt::format("{} shrank while it was read ({} of {} bytes)",
@@ -177,10 +175,10 @@ private:
   Result<void> open_file(const std::string& full, std::int64_t size) {
     // O_NONBLOCK and the type check: the entry was a regular file when listed, but may have
     // been swapped for a FIFO since, which would block the open.
-    m_fd = ::open(full.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-    if (m_fd < 0) return fail_errno("open " + full, errno);
+    m_fd.reset(::open(full.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
+    if (!m_fd) return fail_errno("open " + full, errno);
     struct stat st {};
-    if (::fstat(m_fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (::fstat(m_fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
       close_file();
       return fail(ErrorKind::corrupt_input,
                   full + " changed to something that is not a regular file");
@@ -191,16 +189,13 @@ private:
     return {};
   }
 
-  void close_file() {
-    if (m_fd >= 0) ::close(m_fd);
-    m_fd = -1;
-  }
+  void close_file() { m_fd.reset(); }
 
   std::string m_root;
   std::vector<std::byte> m_buffer;
   std::vector<Level> m_stack;
   std::map<std::pair<dev_t, ino_t>, std::string> m_inodes;
-  int m_fd = -1;
+  UniqueFd m_fd;
   std::string m_current;
   std::int64_t m_size = 0;
   std::int64_t m_offset = 0;

@@ -170,7 +170,7 @@ Result<void> make_ext3(ScratchFile& file, const std::string& content,
   } else if (int rc = ::posix_fallocate(file.file().fd(), 0, bytes); rc != 0) {
     return fail_errno(fmt::format("allocating {} MiB for the overlay", options.size_mb), rc);
   }
-  auto mkfs = find_system_program("mkfs.ext3");
+  auto mkfs = find_program("mkfs.ext3");
   if (!mkfs) {
     return fail(ErrorKind::unsupported,
                 "mkfs.ext3 is not on PATH (nor in /sbin, /usr/sbin): install Debian's e2fsprogs");

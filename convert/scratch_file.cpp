@@ -16,13 +16,12 @@ Result<ScratchFile> ScratchFile::create(const std::string& dir, const std::strin
   std::string pattern = dir + "/." + stem + ".XXXXXX";
   std::vector<char> buffer(pattern.begin(), pattern.end());
   buffer.push_back('\0');
-  int fd = ::mkstemp(buffer.data());
-  if (fd < 0) {
+  UniqueFd fd(::mkstemp(buffer.data()));
+  if (!fd) {
     return fail_errno("cannot create a temporary file in " + dir, errno);
   }
   // The file may become the output itself (commit), readable like any new file.
-  ::fchmod(fd, 0644);
-  ::close(fd);
+  ::fchmod(fd.get(), 0644);
   return ScratchFile(std::string(buffer.data()));
 }
 

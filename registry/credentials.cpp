@@ -1,4 +1,6 @@
 #include <common/file.h>
+#include <common/process.h>
+#include <common/program.h>
 #include <registry/credentials.h>
 
 #include <algorithm>
@@ -11,12 +13,8 @@
 #include <fcntl.h>
 #include <nlohmann/json.hpp>
 #include <openssl/evp.h>
-#include <spawn.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
-
-extern char** environ;
 
 namespace sifkit::registry {
 
@@ -163,15 +161,6 @@ std::string helper_server(std::string_view domain) {
   return domain == "docker.io" ? "https://index.docker.io/v1/" : std::string(domain);
 }
 
-struct Fd {
-  int fd = -1;
-  ~Fd() {
-    if (fd >= 0) {
-      ::close(fd);
-    }
-  }
-};
-
 } // namespace
 
 Result<Credentials> parse_credentials(std::string_view text) {
@@ -225,42 +214,40 @@ Result<std::optional<Credentials>> run_credential_helper(const std::string& help
   if (helper.empty() || helper.find('/') != std::string::npos) {
     return fail(ErrorKind::usage, "invalid credential helper name \"" + helper + "\"");
   }
+  auto path = find_program(program);
+  if (!path) {
+    return fail(ErrorKind::auth,
+                "cannot run credential helper " + program + ": " + path.error().message());
+  }
   // A socket pair, not a pipe, for stdin: send() with MSG_NOSIGNAL cannot raise SIGPIPE
   // when the helper exits without reading.
-  int in_pair[2];
-  int out_pipe[2];
-  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, in_pair) != 0) {
-    return fail_errno("socketpair", errno);
+  auto in_pair = make_socket_pair(SOCK_STREAM);
+  if (!in_pair) {
+    return std::unexpected(in_pair.error());
   }
-  Fd in_parent{in_pair[0]}, in_child{in_pair[1]};
-  if (::pipe2(out_pipe, O_CLOEXEC) != 0) {
-    return fail_errno("pipe", errno);
+  auto& [in_parent, in_child] = *in_pair;
+  auto out_pipe = make_pipe();
+  if (!out_pipe) {
+    return std::unexpected(out_pipe.error());
   }
-  Fd out_parent{out_pipe[0]}, out_child{out_pipe[1]};
-
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, in_child.fd, 0);
-  posix_spawn_file_actions_adddup2(&actions, out_child.fd, 1);
-  posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
-  std::string verb = "get";
-  char* argv[] = {program.data(), verb.data(), nullptr};
-  pid_t pid = -1;
-  int rc = ::posix_spawnp(&pid, program.c_str(), &actions, nullptr, argv, environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) {
+  SpawnOptions options;
+  options.in = Redirect::to(in_child.get());
+  options.out = Redirect::to(out_pipe->write.get());
+  options.err = Redirect::null();
+  auto child = spawn({*path, "get"}, options);
+  if (!child) {
     return fail(ErrorKind::auth,
-                "cannot run credential helper " + program + ": " + std::string(std::strerror(rc)));
+                "cannot run credential helper " + program + ": " + child.error().message());
   }
-  ::close(std::exchange(in_child.fd, -1));
-  ::close(std::exchange(out_child.fd, -1));
-  ::send(in_parent.fd, server.data(), server.size(), MSG_NOSIGNAL);
-  ::shutdown(in_parent.fd, SHUT_WR);
+  in_child.reset();
+  out_pipe->write.reset();
+  ::send(in_parent.get(), server.data(), server.size(), MSG_NOSIGNAL);
+  ::shutdown(in_parent.get(), SHUT_WR);
 
   std::string output;
   char buf[4096];
   while (true) {
-    ssize_t n = ::read(out_parent.fd, buf, sizeof buf);
+    ssize_t n = ::read(out_pipe->read.get(), buf, sizeof buf);
     if (n < 0 && errno == EINTR) {
       continue;
     }
@@ -271,10 +258,8 @@ Result<std::optional<Credentials>> run_credential_helper(const std::string& help
       output.append(buf, static_cast<std::size_t>(n));
     }
   }
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+  auto status = child->wait();
+  if (!status || !status->success()) {
     if (output.find("credentials not found") != std::string::npos) {
       return std::optional<Credentials>(); // the helper protocol's "no entry" answer
     }

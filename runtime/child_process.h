@@ -5,6 +5,7 @@
 // session of their own. Everything is spawned with a clean signal mask and default
 // dispositions, whatever the caller blocked.
 #include <common/error.h>
+#include <common/process.h>
 
 #include <optional>
 #include <string>
@@ -22,10 +23,11 @@ struct Captured {
 // and stderr are captured. `io` when it cannot be started.
 Result<Captured> run_captured(const std::vector<std::string>& args);
 
-// Runs `args` with our stdin, stdout and stderr and waits, forwarding SIGINT, SIGTERM,
-// SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 to it. Returns its exit status (128+N for signal
-// N). `io` when it cannot be started.
-Result<int> run_foreground(const std::vector<std::string>& args);
+// Runs `args` with our stdin, stdout and stderr (and `pass` handed on) and waits,
+// forwarding SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 to it. Returns its
+// exit status (128+N for signal N). `io` when it cannot be started.
+Result<int> run_foreground(const std::vector<std::string>& args,
+                           const std::vector<PassedFd>& pass = {});
 
 struct DetachedSpawn {
   std::vector<std::string> args;
@@ -34,12 +36,9 @@ struct DetachedSpawn {
   std::vector<std::string> env;  // added to our environment ("K=V")
 };
 
-// Starts `spawn` in a new session with stdin from /dev/null and returns its pid; the
-// caller waits for it. `io` when it cannot be started.
-Result<int> spawn_detached(const DetachedSpawn& spawn);
-
-// Waits for child `pid` and returns its exit status (128+N for signal N).
-int wait_exit_status(int pid);
+// Starts `spawn` in a new session with stdin from /dev/null; the caller waits for it (a
+// dropped Child is killed). `io` when it cannot be started.
+Result<Child> spawn_detached(const DetachedSpawn& spawn);
 
 // A one-line summary of `captured`'s stderr (then stdout) for error messages: trimmed,
 // newlines joined with "; ", at most a few hundred characters.

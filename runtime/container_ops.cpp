@@ -67,21 +67,19 @@ Result<nlohmann::json> exec_process(const ContainerHandle& handle, const ExecReq
 
 // An anonymous file holding `text`, inherited by the runtime, which reads it as
 // /proc/self/fd/N: nothing to clean up when we are killed.
-Result<int> memory_file(const std::string& text) {
-  int fd = ::memfd_create("process.json", 0);
-  if (fd < 0) {
+Result<UniqueFd> memory_file(const std::string& text) {
+  UniqueFd fd(::memfd_create("process.json", MFD_CLOEXEC));
+  if (!fd) {
     return fail_errno("creating the exec process file", errno);
   }
   std::size_t done = 0;
   while (done < text.size()) {
-    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    ssize_t n = ::write(fd.get(), text.data() + done, text.size() - done);
     if (n < 0 && errno == EINTR) {
       continue;
     }
     if (n <= 0) {
-      int error = errno;
-      ::close(fd);
-      return fail_errno("writing the exec process file", error);
+      return fail_errno("writing the exec process file", errno);
     }
     done += static_cast<std::size_t>(n);
   }
@@ -223,10 +221,9 @@ Result<int> exec_in_container(const ContainerHandle& handle, const ExecRequest& 
   if (!fd) {
     return std::unexpected(fd.error());
   }
-  auto code = run_foreground(
-      runtime_args(handle, {"exec", "--process", fmt::format("/proc/self/fd/{}", *fd), handle.id}));
-  ::close(*fd);
-  return code;
+  // Handed on as the runtime's descriptor 3: it opens /proc/self/fd/3.
+  return run_foreground(runtime_args(handle, {"exec", "--process", "/proc/self/fd/3", handle.id}),
+                        {PassedFd{fd->get(), 3}});
 }
 
 } // namespace sifkit::runtime

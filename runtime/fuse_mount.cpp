@@ -1,6 +1,7 @@
 #include "fuse_mount.h"
 
 #include <common/file.h>
+#include <common/process.h>
 #include <common/program.h>
 
 #include <cerrno>
@@ -28,103 +29,17 @@ constexpr auto k_mount_timeout = std::chrono::seconds(5);
 constexpr auto k_exit_timeout = std::chrono::seconds(2);
 constexpr auto k_poll = std::chrono::milliseconds(10);
 
-// Everything the child needs, prepared before fork: after it only async-signal-safe calls.
-struct ChildSetup {
-  std::vector<std::string> argv;
-  int stderr_fd = -1;
-  bool die_with_parent = false;
-  pid_t parent = 0;
-};
-
-[[noreturn]] void exec_child(const ChildSetup& setup, char* const* argv) {
-  if (setup.die_with_parent) {
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != setup.parent) {
-      ::_exit(127); // the parent died before prctl took effect
-    }
-  }
-  ::setsid(); // terminal signals go to the caller, which unmounts in order
-  sigset_t none;
-  sigemptyset(&none);
-  ::sigprocmask(SIG_SETMASK, &none, nullptr);
-  ::signal(SIGPIPE, SIG_DFL);
-  int null = ::open("/dev/null", O_RDWR);
-  if (null >= 0) {
-    ::dup2(null, 0);
-    ::dup2(null, 1);
-  }
-  if (setup.stderr_fd >= 0) {
-    ::dup2(setup.stderr_fd, 2);
-  }
-  ::execv(argv[0], argv);
-  ::_exit(127);
-}
-
-// Starts `setup.argv` as a child; returns its pid.
-Result<pid_t> spawn(const ChildSetup& setup) {
-  std::vector<char*> argv;
-  for (const auto& arg : setup.argv) {
-    argv.push_back(const_cast<char*>(arg.c_str()));
-  }
-  argv.push_back(nullptr);
-  pid_t pid = ::fork();
-  if (pid < 0) {
-    return fail_errno("starting " + setup.argv[0], errno);
-  }
-  if (pid == 0) {
-    exec_child(setup, argv.data());
-  }
-  return pid;
-}
-
-std::string describe_exit(int status) {
-  if (WIFEXITED(status)) {
-    return fmt::format("exited with status {}", WEXITSTATUS(status));
-  }
-  if (WIFSIGNALED(status)) {
-    return fmt::format("was killed by signal {}", WTERMSIG(status));
-  }
-  return "stopped";
-}
-
-// Runs `argv` to completion; returns its wait status.
-Result<int> run_to_completion(const std::vector<std::string>& argv) {
-  ChildSetup setup{argv, -1, false, ::getpid()};
-  auto pid = spawn(setup);
-  if (!pid) {
-    return std::unexpected(pid.error());
-  }
-  int status = 0;
-  while (::waitpid(*pid, &status, 0) < 0) {
-    if (errno != EINTR) {
-      return fail_errno("waiting for " + argv[0], errno);
-    }
-  }
-  return status;
+// A FUSE daemon or fusermount: its own session (terminal signals go to the caller, which
+// unmounts in order), nothing on stdin and stdout.
+SpawnOptions fuse_options() {
+  SpawnOptions options;
+  options.in = Redirect::null();
+  options.out = Redirect::null();
+  options.group = ProcessGroup::new_session;
+  return options;
 }
 
 } // namespace
-
-Result<std::string> find_program(const std::string& name) {
-  const char* path = std::getenv("PATH");
-  std::string dirs = path != nullptr ? path : "/usr/local/bin:/usr/bin:/bin";
-  std::size_t start = 0;
-  while (start <= dirs.size()) {
-    std::size_t end = dirs.find(':', start);
-    if (end == std::string::npos) {
-      end = dirs.size();
-    }
-    std::string dir = dirs.substr(start, end - start);
-    if (!dir.empty()) {
-      std::string candidate = dir + "/" + name;
-      if (::access(candidate.c_str(), X_OK) == 0) {
-        return candidate;
-      }
-    }
-    start = end + 1;
-  }
-  return fail(ErrorKind::not_found, name + " is not on PATH");
-}
 
 Result<std::string> find_squashfuse() {
   if (::access("/dev/fuse", F_OK) != 0) {
@@ -167,27 +82,31 @@ Result<int> start_fuse_daemon(const std::vector<std::string>& argv, const std::s
     return fail_errno("creating a buffer for " + argv[0] + "'s messages", errno);
   }
   File log_file = File::adopt(log, "fuse-stderr");
-  ChildSetup setup{argv, log, lifetime == FuseLifetime::with_caller, ::getpid()};
-  auto pid = spawn(setup);
-  if (!pid) {
-    return std::unexpected(pid.error());
+  SpawnOptions options = fuse_options();
+  options.err = Redirect::to(log);
+  if (lifetime == FuseLifetime::with_caller) {
+    options.child_setup = [parent = ::getpid()] {
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      return ::getppid() == parent ? 0 : 127; // 127: the parent died before prctl took effect
+    };
+  }
+  auto child = spawn(argv, options);
+  if (!child) {
+    return std::unexpected(child.error());
   }
   auto deadline = Clock::now() + k_mount_timeout;
   while (true) {
-    int status = 0;
-    pid_t done = ::waitpid(*pid, &status, WNOHANG);
-    if (done == *pid) {
+    if (auto status = child->try_wait()) {
       std::string message = read_program_messages(log);
-      return fail(ErrorKind::io, fmt::format("{} {}{}", argv[0], describe_exit(status),
+      return fail(ErrorKind::io, fmt::format("{} {}{}", argv[0], status->describe(),
                                              message.empty() ? "" : ": " + message));
     }
     struct stat now {};
     if (::stat(target.c_str(), &now) == 0 && now.st_dev != before.st_dev) {
-      return static_cast<int>(*pid);
+      return static_cast<int>(child->release());
     }
     if (Clock::now() > deadline) {
-      ::kill(*pid, SIGKILL);
-      ::waitpid(*pid, &status, 0);
+      child = Child();                       // killed and reaped
       ::umount2(target.c_str(), MNT_DETACH); // in case it mounted just now; else EINVAL
       std::string message = read_program_messages(log);
       return fail(ErrorKind::io,
@@ -251,11 +170,15 @@ Result<void> fusermount_unmount(const std::string& target) {
                 "no fusermount3 or fusermount on PATH to unmount " + target + ": install fuse3");
   }
   for (const char* mode : {"-u", "-uz"}) {
-    auto status = run_to_completion({*program, "-q", mode, target});
+    auto child = spawn({*program, "-q", mode, target}, fuse_options());
+    if (!child) {
+      return std::unexpected(child.error());
+    }
+    auto status = child->wait();
     if (!status) {
       return std::unexpected(status.error());
     }
-    if (WIFEXITED(*status) && WEXITSTATUS(*status) == 0) {
+    if (status->success()) {
       return {};
     }
   }

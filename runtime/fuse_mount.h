@@ -10,9 +10,6 @@
 
 namespace sifkit::runtime {
 
-// The full path of `name` on $PATH; `not_found` when it is not there.
-Result<std::string> find_program(const std::string& name);
-
 // squashfuse_ll, else squashfuse, on $PATH. `unsupported` naming the package when neither
 // is there or when /dev/fuse is missing.
 Result<std::string> find_squashfuse();

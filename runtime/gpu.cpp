@@ -1,4 +1,5 @@
 // GPU driver discovery (--nv, --rocm) and the binds it produces.
+#include <common/process.h>
 #include <runtime/environment.h>
 #include <runtime/gpu.h>
 
@@ -8,14 +9,10 @@
 #include <sstream>
 
 #include <fcntl.h>
-#include <spawn.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/utsname.h>
-#include <sys/wait.h>
 #include <unistd.h>
-
-extern char** environ;
 
 namespace fs = std::filesystem;
 
@@ -198,41 +195,15 @@ std::vector<GpuBind> find_ipc(GpuVendor vendor, const GpuHost& host) {
 }
 
 // Runs `argv` and returns its standard output; nullopt when it cannot run or fails.
-std::optional<std::string> capture(const std::vector<const char*>& argv) {
-  int pipe_fds[2];
-  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
+std::optional<std::string> capture(const std::vector<std::string>& argv) {
+  SpawnOptions options = capture_options();
+  options.in = Redirect::inherit();
+  options.err = Redirect::null();
+  auto captured = run_captured(argv, options);
+  if (!captured || !captured->status.success()) {
     return std::nullopt;
   }
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], 1);
-  posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
-  std::vector<char*> args;
-  for (const char* arg : argv) {
-    args.push_back(const_cast<char*>(arg));
-  }
-  args.push_back(nullptr);
-  pid_t pid = 0;
-  int spawned = posix_spawn(&pid, argv[0], &actions, nullptr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  ::close(pipe_fds[1]);
-  std::string out;
-  if (spawned == 0) {
-    char buffer[65536];
-    for (ssize_t n; (n = ::read(pipe_fds[0], buffer, sizeof buffer)) != 0;) {
-      if (n < 0 && errno != EINTR) {
-        break;
-      }
-      out.append(buffer, n > 0 ? static_cast<std::size_t>(n) : 0);
-    }
-  }
-  ::close(pipe_fds[0]);
-  int status = 0;
-  if (spawned != 0 || ::waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
-      WEXITSTATUS(status) != 0) {
-    return std::nullopt;
-  }
-  return out;
+  return std::move(captured->out);
 }
 
 std::string native_abi() {

@@ -1,5 +1,7 @@
 #include "image_ref.h"
 
+#include <common/process.h>
+#include <common/program.h>
 #include <common/secret.h>
 #include <runtime/launcher.h>
 
@@ -11,21 +13,12 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
-#include <spawn.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
-
-extern char** environ;
 
 namespace sifkit::runtime {
 
 namespace {
-
-bool is_executable(const std::string& path) {
-  struct stat st {};
-  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(path.c_str(), X_OK) == 0;
-}
 
 // sif-pull beside this program (installed), in the build tree's sibling directory, or on
 // PATH.
@@ -36,12 +29,13 @@ std::optional<std::string> find_sif_pull() {
     std::string dir(self.data(), static_cast<std::size_t>(n));
     dir.resize(dir.rfind('/'));
     for (const std::string& candidate : {dir + "/sif-pull", dir + "/../sif-pull/sif-pull"}) {
-      if (is_executable(candidate)) {
+      if (find_program(candidate)) {
         return candidate;
       }
     }
   }
-  return find_executable("sif-pull");
+  auto found = find_program("sif-pull");
+  return found ? std::optional(*found) : std::nullopt;
 }
 
 // The descriptor sif-pull reads the credentials from (a memory file, never its argv).
@@ -91,65 +85,29 @@ ErrorKind kind_of_exit_code(int code) {
 // returns its output, or its failure.
 Result<std::string> run_capturing(const std::vector<std::string>& args,
                                   const std::optional<std::string>& secret) {
-  int secret_fd = -1;
+  UniqueFd secret_fd;
   if (secret) {
     auto made = secret_file(*secret);
     if (!made) {
       return std::unexpected(made.error());
     }
-    secret_fd = *made;
+    secret_fd = std::move(*made);
   }
-  int out[2];
-  if (::pipe2(out, O_CLOEXEC) != 0) {
-    int saved = errno;
-    if (secret_fd >= 0) {
-      ::close(secret_fd);
-    }
-    return fail_errno("pipe", saved);
+  SpawnOptions spawn_options;
+  spawn_options.out = Redirect::capture();
+  if (secret_fd) {
+    spawn_options.pass = {PassedFd{secret_fd.get(), k_creds_fd}};
   }
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, out[1], 1);
-  if (secret_fd >= 0) {
-    posix_spawn_file_actions_adddup2(&actions, secret_fd, k_creds_fd);
+  auto captured = sifkit::run_captured(args, spawn_options);
+  if (!captured) {
+    return std::unexpected(captured.error());
   }
-  std::vector<char*> argv;
-  for (const auto& arg : args) {
-    argv.push_back(const_cast<char*>(arg.c_str()));
+  const ExitStatus& status = captured->status;
+  if (status.success()) {
+    return std::move(captured->out);
   }
-  argv.push_back(nullptr);
-  pid_t pid = 0;
-  int rc = ::posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  ::close(out[1]);
-  if (secret_fd >= 0) {
-    ::close(secret_fd);
-  }
-  if (rc != 0) {
-    ::close(out[0]);
-    return fail_errno("starting " + args[0], rc);
-  }
-  std::string text;
-  std::array<char, 4096> buffer{};
-  for (;;) {
-    ssize_t n = ::read(out[0], buffer.data(), buffer.size());
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n <= 0) {
-      break;
-    }
-    text.append(buffer.data(), static_cast<std::size_t>(n));
-  }
-  ::close(out[0]);
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-    return text;
-  }
-  int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  return fail(WIFEXITED(status) ? kind_of_exit_code(code) : ErrorKind::internal,
+  int code = status.shell_code();
+  return fail(status.exited() ? kind_of_exit_code(code) : ErrorKind::internal,
               fmt::format("sif-pull exit status {}", code));
 }
 

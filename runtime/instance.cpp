@@ -70,13 +70,12 @@ Result<void> join_namespaces_of(int pid) {
   }
   for (const char* ns : {"user", "mnt"}) {
     std::string path = fmt::format("/proc/{}/ns/{}", pid, ns);
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) {
       return fail_errno("opening " + path, errno);
     }
-    int joined = ::setns(fd, 0);
+    int joined = ::setns(fd.get(), 0);
     int error = errno;
-    ::close(fd);
     if (joined != 0) {
       return fail_errno("joining the namespace " + path, error);
     }
@@ -90,7 +89,7 @@ std::string instance_dir(const std::string& root, const std::string& name) {
   return root + "/instances/" + name;
 }
 
-Result<int> take_instance_lock(const std::string& dir, bool create) {
+Result<UniqueFd> take_instance_lock(const std::string& dir, bool create) {
   auto fd = take_ofd_lock(dir + "/lock", create);
   if (!fd && fd.error().kind() == ErrorKind::conflict) {
     return fail(ErrorKind::conflict, dir + "/lock is held by a running supervisor");
@@ -190,7 +189,6 @@ Result<std::vector<InstanceListing>> list_instances() {
           if (std::filesystem::exists(dir + "/instance.json")) {
             clean_dead_instance(*root, dir);
           }
-          ::close(*lock);
         }
       }
       continue;

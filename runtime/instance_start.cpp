@@ -62,9 +62,9 @@ std::string now_rfc3339() {
   ::_exit(code);
 }
 
-Result<int> open_log(const std::string& path) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) {
+Result<UniqueFd> open_log(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  if (!fd) {
     return fail_errno("opening " + path, errno);
   }
   return fd;
@@ -136,23 +136,24 @@ Result<InstanceRecord> start_instance(const std::string& name, RunRequest reques
                         dir + "/out.log",
                         dir + "/err.log"};
   auto out_fd = open_log(record.out_log);
-  auto err_fd = out_fd ? open_log(record.err_log) : out_fd;
-  if (!out_fd || !err_fd) {
-    ::close(*lock);
-    if (out_fd) {
-      ::close(*out_fd);
-    }
-    return std::unexpected(out_fd ? err_fd.error() : out_fd.error());
+  if (!out_fd) {
+    return std::unexpected(out_fd.error());
+  }
+  auto err_fd = open_log(record.err_log);
+  if (!err_fd) {
+    return std::unexpected(err_fd.error());
   }
   std::fflush(nullptr);
+  // Forked, not spawned: the supervisor runs the container in this program, and outlives
+  // this process.
   pid_t pid = ::fork();
   if (pid == 0) {
-    supervise(dir, record, std::move(request), *lock, *out_fd, *err_fd);
+    supervise(dir, record, std::move(request), lock->get(), out_fd->get(), err_fd->get());
   }
   int fork_error = errno;
-  ::close(*out_fd);
-  ::close(*err_fd);
-  ::close(*lock); // the supervisor's copy keeps the lock
+  out_fd->reset();
+  err_fd->reset();
+  lock->reset(); // the supervisor's copy keeps the lock
   if (pid < 0) {
     return fail_errno("starting the supervisor of instance " + name, fork_error);
   }

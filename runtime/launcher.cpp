@@ -1,6 +1,8 @@
 #include "launcher.h"
 
 #include <common/file.h>
+#include <common/process.h>
+#include <common/program.h>
 
 #include <array>
 #include <cerrno>
@@ -13,12 +15,8 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
-#include <spawn.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
-
-extern char** environ;
 
 namespace sifkit::runtime {
 
@@ -26,7 +24,6 @@ namespace {
 
 constexpr std::array k_forwarded{SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
 
-sigset_t g_original_mask;
 bool g_blocked = false;
 
 sigset_t forwarded_set() {
@@ -38,79 +35,25 @@ sigset_t forwarded_set() {
   return set;
 }
 
-bool is_executable(const std::string& path) {
-  struct stat st {};
-  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(path.c_str(), X_OK) == 0;
-}
-
-// Spawns `args` with the signal mask and dispositions a fresh program expects; stdio
-// inherited unless `quiet` (then /dev/null). `own_group`: in a new process group.
-Result<pid_t> spawn(const std::vector<std::string>& args, bool own_group, bool quiet) {
-  std::vector<char*> argv;
-  for (const auto& a : args) {
-    argv.push_back(const_cast<char*>(a.c_str()));
-  }
-  argv.push_back(nullptr);
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
-  if (own_group) {
-    flags |= POSIX_SPAWN_SETPGROUP;
-    posix_spawnattr_setpgroup(&attr, 0);
-  }
-  posix_spawnattr_setflags(&attr, flags);
-  sigset_t mask;
-  if (g_blocked) {
-    mask = g_original_mask;
-  } else {
-    sigprocmask(SIG_SETMASK, nullptr, &mask);
-  }
-  sigdelset(&mask, SIGCHLD);
-  for (int s : k_forwarded) {
-    sigdelset(&mask, s);
-  }
-  posix_spawnattr_setsigmask(&attr, &mask);
-  sigset_t defaults = forwarded_set();
-  sigaddset(&defaults, SIGCHLD);
-  sigaddset(&defaults, SIGPIPE);
-  posix_spawnattr_setsigdefault(&attr, &defaults);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
+// Starts `args` with our stdio, or /dev/null for it when `quiet`; `own_group`: in a new
+// process group.
+Result<Child> start(const std::vector<std::string>& args, bool own_group, bool quiet) {
+  SpawnOptions options;
   if (quiet) {
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+    options.in = Redirect::null();
+    options.out = Redirect::null();
+    options.err = Redirect::null();
   }
-  pid_t pid = -1;
-  int rc = posix_spawn(&pid, argv[0], &actions, &attr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
-  if (rc != 0) {
-    return fail_errno("starting " + args[0], rc);
-  }
-  return pid;
-}
-
-int wait_status(pid_t pid) {
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  return status;
-}
-
-int exit_status(int status) {
-  if (WIFSIGNALED(status)) {
-    return 128 + WTERMSIG(status);
-  }
-  return WEXITSTATUS(status);
+  options.group = own_group ? ProcessGroup::own : ProcessGroup::inherit;
+  return sifkit::spawn(args, options);
 }
 
 void send_signal(const Launch& launch, int signal) {
-  auto pid = spawn(
+  auto child = start(
       {launch.runtime.path, "--root", launch.state_dir, "kill", launch.id, std::to_string(signal)},
       true, true);
-  if (pid) {
-    wait_status(*pid);
+  if (child) {
+    (void)child->wait();
   }
 }
 
@@ -138,28 +81,12 @@ std::string runtime_errors(const std::string& log_file) {
 
 } // namespace
 
-std::optional<std::string> find_executable(const std::string& name) {
-  if (name.find('/') != std::string::npos) {
-    return is_executable(name) ? std::optional(name) : std::nullopt;
-  }
-  const char* path = std::getenv("PATH");
-  std::string dirs = std::string(path != nullptr ? path : "/usr/local/bin:/usr/bin:/bin") +
-                     ":/usr/local/sbin:/usr/sbin:/sbin";
-  std::istringstream in(dirs);
-  for (std::string dir; std::getline(in, dir, ':');) {
-    if (!dir.empty() && dir[0] == '/' && is_executable(dir + "/" + name)) {
-      return dir + "/" + name;
-    }
-  }
-  return std::nullopt;
-}
-
 Result<OciRuntime> select_runtime(const std::optional<std::string>& requested,
                                   const CgroupInfo& cgroups,
                                   const std::function<void(std::string_view)>& note) {
   auto problem = crun_cgroup_problem(cgroups);
   if (requested && !requested->empty()) {
-    auto path = find_executable(*requested);
+    auto path = find_program(*requested);
     if (!path) {
       return fail(ErrorKind::not_found,
                   fmt::format("--runtime {}: not found (install Debian's {} package, or give "
@@ -175,11 +102,11 @@ Result<OciRuntime> select_runtime(const std::optional<std::string>& requested,
     }
     return OciRuntime{name, *path};
   }
-  auto crun = find_executable("crun");
+  auto crun = find_program("crun");
   if (crun && !problem) {
     return OciRuntime{"crun", *crun};
   }
-  if (auto runc = find_executable("runc"); runc) {
+  if (auto runc = find_program("runc"); runc) {
     if (crun && note) {
       note("using runc: crun cannot run containers on this host's hybrid cgroups (see "
            "--runtime crun for what to change)");
@@ -198,7 +125,7 @@ void block_forwarded_signals() {
   }
   sigset_t set = forwarded_set();
   sigaddset(&set, SIGCHLD);
-  sigprocmask(SIG_BLOCK, &set, &g_original_mask);
+  sigprocmask(SIG_BLOCK, &set, nullptr);
   g_blocked = true;
 }
 
@@ -221,17 +148,17 @@ Result<int> run_runtime(const Launch& launch) {
     args.insert(args.end(), {"--log", launch.log_file, "--log-format", "json"});
   }
   args.insert(args.end(), {"run", "--bundle", launch.bundle, launch.id});
-  auto pid = spawn(args, !launch.terminal, false);
-  if (!pid) {
-    return std::unexpected(pid.error());
+  auto child = start(args, !launch.terminal, false);
+  if (!child) {
+    return std::unexpected(child.error());
   }
   sigset_t wait_set = forwarded_set();
   sigaddset(&wait_set, SIGCHLD);
   int interrupts = 0;
-  int status = 0;
+  ExitStatus status;
   for (;;) {
-    pid_t done = ::waitpid(*pid, &status, WNOHANG);
-    if (done == *pid) {
+    if (auto done = child->try_wait()) {
+      status = *done;
       break;
     }
     timespec timeout{1, 0};
@@ -246,7 +173,7 @@ Result<int> run_runtime(const Launch& launch) {
     }
     send_signal(launch, signal);
   }
-  int code = exit_status(status);
+  int code = status.shell_code();
   if (code != 0 && !launch.log_file.empty()) {
     if (auto errors = runtime_errors(launch.log_file); !errors.empty()) {
       return fail(ErrorKind::io,
@@ -262,8 +189,8 @@ void force_delete_container(const OciRuntime& runtime, const std::string& state_
                     std::vector<std::string>{"delete", "--force", id}}) {
     std::vector<std::string> args{runtime.path, "--root", state_dir};
     args.insert(args.end(), verb.begin(), verb.end());
-    if (auto pid = spawn(args, true, true); pid) {
-      wait_status(*pid);
+    if (auto child = start(args, true, true); child) {
+      (void)child->wait();
     }
   }
 }

@@ -28,9 +28,6 @@ Result<OciRuntime> select_runtime(const std::optional<std::string>& requested,
                                   const CgroupInfo& cgroups,
                                   const std::function<void(std::string_view)>& note = {});
 
-// Searches $PATH (then /usr/sbin, /sbin) for the executable `name`; nullopt if absent.
-std::optional<std::string> find_executable(const std::string& name);
-
 struct Launch {
   OciRuntime runtime;
   std::string state_dir; // the runtime's --root

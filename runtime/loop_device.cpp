@@ -33,20 +33,6 @@ void back_off(int attempt) {
   std::this_thread::sleep_for(std::chrono::microseconds(pause_us(random)));
 }
 
-// A descriptor closed on scope exit.
-struct Fd {
-  int fd = -1;
-  explicit Fd(int value) : fd(value) {}
-  ~Fd() {
-    if (fd >= 0) {
-      ::close(fd);
-    }
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int release() { return std::exchange(fd, -1); }
-};
-
 std::unexpected<Error> loop_failure(const std::string& what, int errno_value) {
   if (errno_value == EPERM || errno_value == EACCES) {
     return fail(ErrorKind::unsupported,
@@ -96,39 +82,16 @@ int configure(int loop, int backing, const loop_info64& info) {
 
 } // namespace
 
-LoopDevice::~LoopDevice() {
-  close();
-}
-
-LoopDevice::LoopDevice(LoopDevice&& other) noexcept
-    : m_fd(std::exchange(other.m_fd, -1)), m_path(std::move(other.m_path)) {}
-
-LoopDevice& LoopDevice::operator=(LoopDevice&& other) noexcept {
-  if (this != &other) {
-    close();
-    m_fd = std::exchange(other.m_fd, -1);
-    m_path = std::move(other.m_path);
-  }
-  return *this;
-}
-
 void LoopDevice::close() {
-  if (m_fd >= 0) {
-    ::close(m_fd);
-    m_fd = -1;
-  }
+  m_fd.reset();
 }
 
 bool loop_devices_usable() {
   if (::geteuid() != 0) {
     return false;
   }
-  int control = ::open("/dev/loop-control", O_RDWR | O_CLOEXEC);
-  if (control < 0) {
-    return false;
-  }
-  ::close(control);
-  return true;
+  UniqueFd control(::open("/dev/loop-control", O_RDWR | O_CLOEXEC));
+  return control.valid();
 }
 
 Result<LoopDevice> attach_loop_device(const std::string& file, std::int64_t offset,
@@ -139,12 +102,12 @@ Result<LoopDevice> attach_loop_device(const std::string& file, std::int64_t offs
 Result<LoopDevice> attach_loop_device(const std::string& file, std::int64_t offset,
                                       std::int64_t size, LoopAccess access) {
   int backing_mode = access == LoopAccess::read_only ? O_RDONLY : O_RDWR;
-  Fd backing(::open(file.c_str(), backing_mode | O_CLOEXEC));
-  if (backing.fd < 0) {
+  UniqueFd backing(::open(file.c_str(), backing_mode | O_CLOEXEC));
+  if (!backing) {
     return fail_errno("opening " + file, errno);
   }
-  Fd control(::open("/dev/loop-control", O_RDWR | O_CLOEXEC));
-  if (control.fd < 0) {
+  UniqueFd control(::open("/dev/loop-control", O_RDWR | O_CLOEXEC));
+  if (!control) {
     if (errno == ENOENT) {
       return fail(ErrorKind::unsupported,
                   "/dev/loop-control is missing (load the loop module, or use the FUSE method)");
@@ -158,22 +121,22 @@ Result<LoopDevice> attach_loop_device(const std::string& file, std::int64_t offs
     if (attempt > 0) {
       back_off(attempt);
     }
-    int number = ::ioctl(control.fd, LOOP_CTL_GET_FREE);
+    int number = ::ioctl(control.get(), LOOP_CTL_GET_FREE);
     if (number < 0) {
       return loop_failure("finding a free loop device", errno);
     }
     std::string path = fmt::format("/dev/loop{}", number);
-    Fd loop(::open(path.c_str(), O_RDWR | O_CLOEXEC));
-    if (loop.fd < 0 && (errno == EACCES || errno == EROFS)) {
-      loop.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    UniqueFd loop(::open(path.c_str(), O_RDWR | O_CLOEXEC));
+    if (!loop && (errno == EACCES || errno == EROFS)) {
+      loop.reset(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     }
-    if (loop.fd < 0) {
+    if (!loop) {
       if (errno == ENXIO) {
         continue; // the device went away again
       }
       return loop_failure("opening " + path, errno);
     }
-    int result = configure(loop.fd, backing.fd, info);
+    int result = configure(loop.get(), backing.get(), info);
     if (result == EBUSY) {
       continue; // another process took it between GET_FREE and our configure
     }
@@ -182,7 +145,7 @@ Result<LoopDevice> attach_loop_device(const std::string& file, std::int64_t offs
                           result);
     }
     LoopDevice device;
-    device.m_fd = loop.release();
+    device.m_fd = std::move(loop);
     device.m_path = std::move(path);
     return device;
   }

@@ -3,6 +3,7 @@
 // Loop devices for the kernel mount method: a read-only view of one byte range of a file
 // (a squashfs layer inside an OCI-SIF) as a block device. Needs CAP_SYS_ADMIN.
 #include <common/error.h>
+#include <common/unique_fd.h>
 
 #include <cstdint>
 #include <string>
@@ -19,11 +20,6 @@ enum class LoopAccess { read_only, read_write };
 class LoopDevice {
 public:
   LoopDevice() = default;
-  ~LoopDevice();
-  LoopDevice(LoopDevice&& other) noexcept;
-  LoopDevice& operator=(LoopDevice&& other) noexcept;
-  LoopDevice(const LoopDevice&) = delete;
-  LoopDevice& operator=(const LoopDevice&) = delete;
 
   // "/dev/loopN".
   const std::string& path() const { return m_path; }
@@ -33,7 +29,7 @@ public:
 private:
   friend Result<LoopDevice> attach_loop_device(const std::string&, std::int64_t, std::int64_t,
                                                LoopAccess);
-  int m_fd = -1;
+  UniqueFd m_fd;
   std::string m_path;
 };
 

@@ -49,16 +49,15 @@ Result<MountTarget> open_mount_target_in(const MountTarget& parent, const std::s
 }
 
 Result<void> require_empty(const MountTarget& target) {
-  int fd = ::openat(target.handle.fd(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) {
+  UniqueFd fd(::openat(target.handle.fd(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd) {
     return fail_errno("reading " + target.path, errno);
   }
-  DIR* dir = ::fdopendir(fd);
+  DIR* dir = ::fdopendir(fd.get());
   if (dir == nullptr) {
-    int saved = errno;
-    ::close(fd);
-    return fail_errno("reading " + target.path, saved);
+    return fail_errno("reading " + target.path, errno);
   }
+  fd.release(); // closedir closes it
   bool empty = true;
   while (const dirent* entry = ::readdir(dir)) {
     std::string name = entry->d_name;

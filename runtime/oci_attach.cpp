@@ -1,6 +1,8 @@
 // `sif-run oci attach`: our stdio joined to a container's through conmon's attach socket
 // (<bundle>/attach, SOCK_SEQPACKET). conmon prefixes each message it sends with the
 // stream it came from (2 stdout, 3 stderr); what we send is the container's stdin.
+#include <common/unique_fd.h>
+
 #include <array>
 #include <cerrno>
 #include <cstring>
@@ -66,24 +68,22 @@ bool write_all(int fd, const char* data, std::size_t size) {
 
 // Connects to the attach socket `path` through /proc/self/fd, since bundle paths can
 // exceed a socket address's 108 bytes.
-Result<int> connect_attach(const std::string& bundle, const std::string& id) {
-  int dir = ::open(bundle.c_str(), O_PATH | O_CLOEXEC);
-  if (dir < 0) {
+Result<UniqueFd> connect_attach(const std::string& bundle, const std::string& id) {
+  UniqueFd dir(::open(bundle.c_str(), O_PATH | O_CLOEXEC));
+  if (!dir) {
     return fail_errno("opening the bundle " + bundle, errno);
   }
   sockaddr_un address{};
   address.sun_family = AF_UNIX;
-  std::string path = fmt::format("/proc/self/fd/{}/attach", dir);
+  std::string path = fmt::format("/proc/self/fd/{}/attach", dir.get());
   std::strncpy(address.sun_path, path.c_str(), sizeof address.sun_path - 1);
-  int fd = ::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-  int error = fd < 0 ? errno : 0;
-  if (fd >= 0 && ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+  UniqueFd fd(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
+  int error = !fd ? errno : 0;
+  if (fd && ::connect(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
     error = errno;
-    ::close(fd);
-    fd = -1;
+    fd.reset();
   }
-  ::close(dir);
-  if (fd < 0) {
+  if (!fd) {
     if (error == ENOENT || error == ECONNREFUSED) {
       return fail(
           ErrorKind::conflict,
@@ -153,7 +153,7 @@ Result<void> oci_attach(const std::string& id) {
   bool stdin_open = true;
   bool saw_first_key = false;
   for (;;) {
-    std::array<pollfd, 2> fds{pollfd{*socket, POLLIN, 0},
+    std::array<pollfd, 2> fds{pollfd{socket->get(), POLLIN, 0},
                               pollfd{stdin_open ? STDIN_FILENO : -1, POLLIN, 0}};
     if (::poll(fds.data(), fds.size(), -1) < 0) {
       if (errno == EINTR) {
@@ -161,18 +161,17 @@ Result<void> oci_attach(const std::string& id) {
       }
       break;
     }
-    if (fds[0].revents != 0 && !forward_output(*socket)) {
+    if (fds[0].revents != 0 && !forward_output(socket->get())) {
       break;
     }
     if (fds[1].revents != 0) {
-      Input input = forward_input(*socket, terminal.active(), saw_first_key);
+      Input input = forward_input(socket->get(), terminal.active(), saw_first_key);
       if (input == Input::detach) {
         break;
       }
       stdin_open = input == Input::more;
     }
   }
-  ::close(*socket);
   return {};
 }
 

@@ -1,6 +1,7 @@
 #include "oci_conmon.h"
 
 #include <common/file.h>
+#include <common/program.h>
 #include <runtime/child_process.h>
 
 #include <cerrno>
@@ -94,28 +95,28 @@ std::unexpected<Error> conmon_failure(const OciContainer& c, int status) {
 } // namespace
 
 Result<int> start_conmon(const OciContainer& c, bool terminal) {
-  auto conmon = find_executable("conmon");
+  auto conmon = find_program("conmon");
   if (!conmon) {
     return fail(ErrorKind::not_found, "conmon is not installed (Debian package conmon)");
   }
-  int pair[2];
-  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
-    return fail_errno("creating conmon's sync socket", errno);
+  auto pair = make_socket_pair(SOCK_SEQPACKET);
+  if (!pair) {
+    return std::unexpected(std::move(pair.error()).with_context("creating conmon's sync socket"));
   }
-  DetachedSpawn spawn{
-      conmon_args(*conmon, c, terminal), c.state_dir + "/conmon.log", pair[1], {"_OCI_SYNCPIPE=3"}};
-  auto pid = spawn_detached(spawn);
-  ::close(pair[1]);
-  if (!pid) {
-    ::close(pair[0]);
-    return std::unexpected(pid.error());
+  DetachedSpawn spawn{conmon_args(*conmon, c, terminal),
+                      c.state_dir + "/conmon.log",
+                      pair->second.get(),
+                      {"_OCI_SYNCPIPE=3"}};
+  auto child = spawn_detached(spawn);
+  pair->second.reset();
+  if (!child) {
+    return std::unexpected(child.error());
   }
   // conmon forks its monitor and exits; the monitor reports on the sync socket.
-  int status = wait_exit_status(*pid);
-  auto reported =
-      status == 0 ? read_sync_message(pair[0], c.handle.runtime.name) : conmon_failure(c, status);
-  ::close(pair[0]);
-  return reported;
+  auto exited = child->wait();
+  int status = exited ? exited->shell_code() : 128 + SIGKILL;
+  return status == 0 ? read_sync_message(pair->first.get(), c.handle.runtime.name)
+                     : conmon_failure(c, status);
 }
 
 void wait_for_conmon(const std::string& state_dir) {

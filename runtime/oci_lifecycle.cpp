@@ -22,38 +22,17 @@ std::string oci_dir(const std::string& root) {
   return root + "/oci";
 }
 
-// Closes a descriptor when it goes out of scope.
-class Fd {
-public:
-  explicit Fd(int fd = -1) : m_fd(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() { reset(); }
-  int get() const { return m_fd; }
-  void reset() {
-    if (m_fd >= 0) {
-      ::close(m_fd);
-    }
-    m_fd = -1;
-  }
-
-private:
-  int m_fd;
-};
-
 // Serialises the creates under `root`/oci, so that the check that a bundle is free and
 // the claim of an id happen together.
-Result<int> lock_creates(const std::string& dir) {
+Result<UniqueFd> lock_creates(const std::string& dir) {
   std::string path = dir + "/.lock";
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) {
+  UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  if (!fd) {
     return fail_errno("opening " + path, errno);
   }
-  while (::flock(fd, LOCK_EX) != 0) {
+  while (::flock(fd.get(), LOCK_EX) != 0) {
     if (errno != EINTR) {
-      int error = errno;
-      ::close(fd);
-      return fail_errno("locking " + path, error);
+      return fail_errno("locking " + path, errno);
     }
   }
   return fd;
@@ -167,11 +146,10 @@ Result<OciContainer> create(const OciCreateRequest& request) {
   if (auto made = make_private_dirs(oci_dir(*root)); !made) {
     return std::unexpected(made.error());
   }
-  auto lock = lock_creates(oci_dir(*root));
+  auto lock = lock_creates(oci_dir(*root)); // held until the container is created
   if (!lock) {
     return std::unexpected(lock.error());
   }
-  Fd held(*lock);
   if (auto claimed = claim(*c); !claimed) {
     if (claimed.error().kind() != ErrorKind::conflict) {
       remove_state(c->state_dir);

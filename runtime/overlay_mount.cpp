@@ -1,6 +1,7 @@
 #include "overlay_mount.h"
 
 #include <common/path_fd.h>
+#include <common/program.h>
 #include <runtime/fuse_mount.h>
 #include <runtime/loop_device.h>
 #include <runtime/overlay_items.h>

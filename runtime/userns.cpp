@@ -1,7 +1,8 @@
 #include "userns.h"
 
 #include <common/file.h>
-#include <runtime/fuse_mount.h>
+#include <common/process.h>
+#include <common/program.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -22,72 +23,30 @@ namespace sifkit::runtime {
 
 namespace {
 
-// A pipe's two ends, closed when it goes.
-struct Pipe {
-  int read = -1;
-  int write = -1;
-  Pipe() {
-    int fds[2];
-    if (::pipe2(fds, O_CLOEXEC) == 0) {
-      read = fds[0];
-      write = fds[1];
-    }
+// In the helper: runs `args` and returns its exit code (127: it could not start).
+int run_helper_program(const std::vector<std::string>& args) {
+  auto child = spawn(args);
+  if (!child) {
+    return 127;
   }
-  Pipe(const Pipe&) = delete;
-  Pipe& operator=(const Pipe&) = delete;
-  ~Pipe() {
-    close_read();
-    close_write();
-  }
-  void close_read() {
-    if (read >= 0) {
-      ::close(read);
-      read = -1;
-    }
-  }
-  void close_write() {
-    if (write >= 0) {
-      ::close(write);
-      write = -1;
-    }
-  }
-};
-
-std::vector<char*> c_argv(std::vector<std::string>& args) {
-  std::vector<char*> argv;
-  for (auto& arg : args) {
-    argv.push_back(arg.data());
-  }
-  argv.push_back(nullptr);
-  return argv;
-}
-
-// In the helper: runs `argv` and returns its exit code (127: it could not start).
-int run_helper_program(char* const* argv) {
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    ::execv(argv[0], argv);
-    ::_exit(127);
-  }
-  int status = 0;
-  while (pid > 0 && ::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  return pid > 0 && WIFEXITED(status) ? WEXITSTATUS(status) : 127;
+  auto status = child->wait();
+  return status && status->exited() ? status->code() : 127;
 }
 
 // The helper, outside the namespace: waits until the parent has unshared (one byte on
 // `go`; end of file means the parent gave up), then maps it. Its exit code says which
 // step failed.
-[[noreturn]] void map_from_helper(int go, int log, char* const* uid_argv, char* const* gid_argv) {
+[[noreturn]] void map_from_helper(int go, int log, const std::vector<std::string>& uid_args,
+                                  const std::vector<std::string>& gid_args) {
   ::dup2(log, 2);
   char byte = 0;
   if (::read(go, &byte, 1) != 1) {
     ::_exit(0);
   }
-  if (run_helper_program(uid_argv) != 0) {
+  if (run_helper_program(uid_args) != 0) {
     ::_exit(1);
   }
-  ::_exit(run_helper_program(gid_argv) != 0 ? 2 : 0);
+  ::_exit(run_helper_program(gid_args) != 0 ? 2 : 0);
 }
 
 std::string read_log(int fd) {
@@ -135,41 +94,41 @@ Result<void> unshare_with_helpers(const FakerootPlan& plan, const FakerootSource
   for (auto& arg : map_arguments(plan.gids)) {
     gid_args.push_back(std::move(arg));
   }
-  auto uid_argv = c_argv(uid_args);
-  auto gid_argv = c_argv(gid_args);
   int log = ::memfd_create("newuidmap-stderr", MFD_CLOEXEC);
   if (log < 0) {
     return fail_errno("creating a buffer for newuidmap's messages", errno);
   }
   File log_file = File::adopt(log, "newuidmap-stderr");
-  Pipe go;
-  if (go.read < 0) {
-    return fail_errno("creating a pipe for newuidmap", errno);
+  auto go = make_pipe();
+  if (!go) {
+    return std::unexpected(std::move(go.error()).with_context("starting newuidmap"));
   }
-  pid_t helper = ::fork();
-  if (helper < 0) {
+  // A forked helper rather than a spawned program: it must exist before unshare (a
+  // process inside the new namespace cannot map itself) and run two programs after it.
+  pid_t forked = ::fork();
+  if (forked < 0) {
     return fail_errno("starting the newuidmap helper", errno);
   }
-  if (helper == 0) {
-    go.close_write();
-    map_from_helper(go.read, log, uid_argv.data(), gid_argv.data());
+  if (forked == 0) {
+    go->write.reset();
+    map_from_helper(go->read.get(), log, uid_args, gid_args);
   }
-  go.close_read();
+  Child helper(forked);
+  go->read.reset();
   int unshared = ::unshare(CLONE_NEWUSER | CLONE_NEWNS);
   int unshare_error = errno;
-  if (unshared == 0 && ::write(go.write, "x", 1) != 1) {
+  if (unshared == 0 && ::write(go->write.get(), "x", 1) != 1) {
     unshare_error = errno;
     unshared = -1;
   }
-  go.close_write();
-  int status = 0;
-  while (::waitpid(helper, &status, 0) < 0 && errno == EINTR) {
-  }
+  go->write.reset();
+  auto waited = helper.wait();
   if (unshared != 0) {
     return unshare_failure(unshare_error);
   }
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    bool uids = WIFEXITED(status) && WEXITSTATUS(status) == 1;
+  ExitStatus status = waited ? *waited : ExitStatus{SIGKILL};
+  if (!status.success()) {
+    bool uids = status.code() == 1;
     std::string message = read_log(log);
     return fail(ErrorKind::io,
                 fmt::format("{} could not map the user namespace's {} ({}){}",
@@ -192,12 +151,10 @@ Result<void> unshare_single_mapping(const FakerootPlan& plan) {
       {"/proc/self/gid_map", map_text(plan.gids)},
   };
   for (const auto& [path, text] : writes) {
-    int fd = ::open(path, O_WRONLY | O_CLOEXEC);
-    bool ok = fd >= 0 && ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+    UniqueFd fd(::open(path, O_WRONLY | O_CLOEXEC));
+    bool ok =
+        fd && ::write(fd.get(), text.data(), text.size()) == static_cast<ssize_t>(text.size());
     int error = errno;
-    if (fd >= 0) {
-      ::close(fd);
-    }
     if (!ok) {
       return fail_errno(fmt::format("writing '{}' to {}", text.substr(0, text.size() - 1), path),
                         error);

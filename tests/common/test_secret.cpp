@@ -28,9 +28,8 @@ TEST_CASE("a secret handed over in a memory file reads back whole, without a fin
           "[common]") {
   auto fd = secret_file("user:pa:ss\n");
   REQUIRE(fd);
-  CHECK(*fd >= 10);
-  auto read = read_secret(*fd, SecretEnd::end_of_file);
-  ::close(*fd);
+  CHECK(fd->get() >= 10);
+  auto read = read_secret(fd->get(), SecretEnd::end_of_file);
   REQUIRE(read);
   CHECK(*read == "user:pa:ss");
 
@@ -49,8 +48,7 @@ TEST_CASE("a secret handed over in a memory file reads back whole, without a fin
 
   auto empty = secret_file("");
   REQUIRE(empty);
-  auto nothing = read_secret(*empty, SecretEnd::end_of_file);
-  ::close(*empty);
+  auto nothing = read_secret(empty->get(), SecretEnd::end_of_file);
   REQUIRE_FALSE(nothing);
   CHECK(nothing.error().kind() == ErrorKind::usage);
 }

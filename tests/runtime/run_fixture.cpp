@@ -1,5 +1,6 @@
 #include "runtime/run_fixture.h"
 
+#include <common/program.h>
 #include <convert/image_builder.h>
 #include <convert/oci_convert.h>
 #include <runtime/cgroups.h>
@@ -125,7 +126,7 @@ namespace sifkit::test {
 std::vector<std::string> usable_runtimes() {
   std::vector<std::string> out;
   auto cgroups = runtime::detect_cgroups();
-  if (!runtime::find_executable("crun")) {
+  if (!find_program("crun")) {
     SIFKIT_SKIP(runtime, "crun is not installed; crun cases not run");
   } else if (cgroups && runtime::crun_cgroup_problem(*cgroups)) {
     SIFKIT_SKIP(runtime, "crun cannot run on this host's cgroups: "
@@ -133,7 +134,7 @@ std::vector<std::string> usable_runtimes() {
   } else {
     out.push_back("crun");
   }
-  if (!runtime::find_executable("runc")) {
+  if (!find_program("runc")) {
     SIFKIT_SKIP(runtime, "runc is not installed; runc cases not run");
   } else {
     out.push_back("runc");

@@ -1,3 +1,4 @@
+#include <common/program.h>
 #include <runtime/cgroups.h>
 #include <runtime/launcher.h>
 
@@ -113,7 +114,7 @@ TEST_CASE("this host's cgroup layout agrees with findmnt's view of its mount tab
 
 TEST_CASE("the automatic runtime is crun unless the host's cgroups stop it, then runc",
           "[runtime][launcher]") {
-  if (!find_executable("crun") || !find_executable("runc")) {
+  if (!find_program("crun") || !find_program("runc")) {
     SIFKIT_SKIP(runtime, "crun and runc are not both installed");
     return;
   }
@@ -138,7 +139,7 @@ TEST_CASE("the automatic runtime is crun unless the host's cgroups stop it, then
   CHECK(forced.error().kind() == ErrorKind::unsupported);
   CHECK_THAT(forced.error().what(), Catch::Contains("mount -t cgroup -o hugetlb"));
 
-  auto by_path = select_runtime(*find_executable("runc"), hybrid);
+  auto by_path = select_runtime(*find_program("runc"), hybrid);
   REQUIRE(by_path);
   CHECK(by_path->name == "runc");
 
