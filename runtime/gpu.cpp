@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include <fcntl.h>
+#include <nlohmann/json.hpp>
 #include <spawn.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>

@@ -18,6 +18,7 @@
 #include "source.h"
 #include "summary.h"
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 #include <support/squash_progress.h>
 #include <sys/stat.h>
 
