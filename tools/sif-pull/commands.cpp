@@ -127,8 +127,8 @@ Result<void> run_pull(const PullCommandOptions& options) {
   if (registry::is_sif_reference(*reference)) {
     return run_pull_sif(options, *reference, *cache);
   }
-  registry::RegistryOptions registry_options{options.credentials, options.ca_cert, options.insecure,
-                                             cache->layout().root()};
+  registry::RegistryOptions registry_options = options.registry;
+  registry_options.work_cache = cache->layout().root();
   auto source = registry::open_source(*reference, registry_options);
   if (!source) {
     return std::unexpected(source.error());
@@ -172,7 +172,7 @@ Result<void> print_sif_path(const PullCommandOptions& options) {
   convert::ReferenceSifOptions o;
   o.cache_dir = options.cache_dir;
   o.platform = options.platform;
-  o.registry = {options.credentials, options.ca_cert, options.insecure, std::nullopt};
+  o.registry = options.registry;
   if (options.lease_parent) {
     o.lease_holder = cache::process_holder(::getppid());
   }

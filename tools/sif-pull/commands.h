@@ -4,6 +4,7 @@
 // optionally convert it to an OCI-SIF (convert/cached_convert.h) and write an OCI
 // layout, and print the result. Argument parsing stays in main.cpp.
 #include <common/error.h>
+#include <registry/registry_options.h>
 
 #include <optional>
 #include <string>
@@ -19,9 +20,8 @@ struct PullCommandOptions {
   std::optional<std::string> oci_layout; // --oci-layout DIR
   std::optional<std::string> platform;   // os/arch[/variant]
   std::optional<std::string> cache_dir;  // --cache
-  std::optional<std::string> credentials;
-  std::optional<std::string> ca_cert;
-  bool insecure = false;
+  // --creds, --ca-cert, --insecure, and the first retry's back-off ($SIFKIT_RETRY_DELAY_MS)
+  registry::RegistryOptions registry;
   bool quiet = false;
   bool json = false;
   bool sif_path = false;     // --sif-path: print the cache's OCI-SIF path, nothing else

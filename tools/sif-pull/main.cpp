@@ -3,10 +3,16 @@
 // oci_layout_writer.h) and convert/ (cached_convert.h, copy_out.h); commands.cpp
 // wires them together; this file only parses the command line.
 
+#include <common/error.h>
 #include <common/secret.h>
 
+#include <charconv>
+#include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "commands.h"
 #include "help.h"
@@ -17,6 +23,24 @@
 namespace {
 
 constexpr std::string_view k_tool = "sif-pull";
+constexpr const char* k_retry_delay_variable = "SIFKIT_RETRY_DELAY_MS";
+
+// The first retry's back-off from $SIFKIT_RETRY_DELAY_MS (whole milliseconds, 0 allowed);
+// nullopt when it is unset or empty, `usage` for other text.
+sifkit::Result<std::optional<std::chrono::milliseconds>> retry_delay_from_environment() {
+  const char* text = std::getenv(k_retry_delay_variable);
+  if (text == nullptr || *text == '\0') {
+    return std::nullopt;
+  }
+  std::string_view digits(text);
+  unsigned value = 0;
+  auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+  if (error != std::errc() || end != digits.data() + digits.size()) {
+    return sifkit::fail(sifkit::ErrorKind::usage, std::string(k_retry_delay_variable) +
+                                                      " must be a whole number of milliseconds");
+  }
+  return std::chrono::milliseconds(value);
+}
 
 } // namespace
 
@@ -36,7 +60,7 @@ int main(int argc, char** argv) {
   app.add_option("--cache", o.cache_dir, "Cache directory")->type_name("DIR");
   app.add_flag("-q,--quiet", o.quiet, "No progress on stderr");
   app.add_flag("--json", o.json, "Print a JSON summary on stdout (fields below)");
-  auto* creds = app.add_option("--creds", o.credentials,
+  auto* creds = app.add_option("--creds", o.registry.credentials,
                                "Registry credentials (seen by other users "
                                "until parsed: prefer --creds-stdin)")
                     ->type_name("USER[:PASS]");
@@ -48,9 +72,10 @@ int main(int argc, char** argv) {
       ->excludes(creds)
       ->excludes("--creds-stdin")
       ->group("");
-  app.add_option("--ca-cert", o.ca_cert, "Trust this CA bundle for registry TLS")
+  app.add_option("--ca-cert", o.registry.ca_cert, "Trust this CA bundle for registry TLS")
       ->type_name("FILE");
-  app.add_flag("--insecure", o.insecure, "Allow plain HTTP or unverified TLS to the registry");
+  app.add_flag("--insecure", o.registry.insecure,
+               "Allow plain HTTP or unverified TLS to the registry");
   app.add_flag("--sif-path", o.sif_path,
                "Print only the path of the image's OCI-SIF in the cache (converted as needed)")
       ->excludes("-o")
@@ -68,6 +93,11 @@ int main(int argc, char** argv) {
     return e.get_exit_code() == 0 ? app.exit(e) : tools::report_usage(k_tool, e.what());
   }
   hide_option_values(argc, argv, {"--creds"});
+  auto retry_delay = retry_delay_from_environment();
+  if (!retry_delay) {
+    return tools::report_failure(k_tool, retry_delay.error());
+  }
+  o.registry.retry_delay = retry_delay->value_or(o.registry.retry_delay);
   if (creds_stdin || creds_fd) {
     auto secret = read_secret(creds_fd.value_or(STDIN_FILENO), SecretEnd::end_of_file);
     if (creds_fd) {
@@ -76,7 +106,7 @@ int main(int argc, char** argv) {
     if (!secret) {
       return tools::report_failure(k_tool, secret.error());
     }
-    o.credentials = std::move(*secret);
+    o.registry.credentials = std::move(*secret);
   }
   if (auto done = o.sif_path ? tools::print_sif_path(o) : tools::run_pull(o); !done) {
     return tools::report_failure(k_tool, done.error());

@@ -39,7 +39,7 @@ Result<void> run_pull_sif(const PullCommandOptions& options,
                 "--oci-layout: " + reference.canonical() + " names a SIF file, not an OCI image");
   }
   registry::SifFetchOptions fetch_options;
-  fetch_options.registry = {options.credentials, options.ca_cert, options.insecure, std::nullopt};
+  fetch_options.registry = options.registry;
   bool show = !options.quiet && ::isatty(STDERR_FILENO) == 1;
   auto fetched =
       registry::fetch_sif(reference, cache, fetch_options, show ? line_progress() : nullptr);
