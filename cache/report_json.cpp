@@ -1,5 +1,7 @@
 #include <cache/report.h>
 
+#include <nlohmann/json.hpp>
+
 namespace sifkit::cache {
 
 namespace {

@@ -6,6 +6,7 @@
 #include <registry/docker_reference.h>
 #include <registry/http.h>
 #include <registry/image_source.h>
+#include <registry/registry_options.h>
 
 #include <chrono>
 #include <memory>
@@ -23,8 +24,8 @@ struct DockerOptions {
   bool insecure = false;                  // skip TLS verification, and fall back to plain http
   std::string auth_file; // credentials file instead of $REGISTRY_AUTH_FILE / Docker's
   int max_attempts = 5;  // per request, for 5xx/429 answers and dropped connections
-  std::chrono::milliseconds retry_delay{500};       // first backoff, doubled each time
-  std::chrono::milliseconds max_retry_delay{10000}; // cap, also for Retry-After
+  std::chrono::milliseconds retry_delay = k_default_retry_delay; // first backoff, doubled each time
+  std::chrono::milliseconds max_retry_delay{10000};              // cap, also for Retry-After
   long connect_timeout_s = 30;
   LowSpeed low_speed = default_low_speed();
 };

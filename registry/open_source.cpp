@@ -37,6 +37,7 @@ Result<std::unique_ptr<ImageSource>> open_source(const ImageReference& reference
     docker.credentials = options.credentials;
     docker.ca_cert = options.ca_cert.value_or("");
     docker.insecure = options.insecure;
+    docker.retry_delay = options.retry_delay;
     return open_docker_source(reference.location, docker);
   }
   case Transport::docker_daemon: {

@@ -27,9 +27,9 @@ inline constexpr std::string_view k_media_sif_layer = "application/vnd.sylabs.si
 inline constexpr std::string_view k_media_sif_config = "application/vnd.sylabs.sif.config.v1+json";
 
 struct SifFetchOptions {
-  RegistryOptions registry; // TLS (--ca-cert, --insecure) and, for oras://, credentials
-  int max_attempts = 5;     // per request: dropped connections, 5xx and 429 answers
-  std::chrono::milliseconds retry_delay{500}; // first backoff, doubled each time
+  // TLS (--ca-cert, --insecure), the first retry's back-off and, for oras://, credentials
+  RegistryOptions registry;
+  int max_attempts = 5; // per request: dropped connections, 5xx and 429 answers
 };
 
 struct SifPullResult {

@@ -122,7 +122,7 @@ Result<Download> download(const HttpClient& http, const std::string& url, File& 
       return std::unexpected(http_status_error(*response, "GET " + url));
     }
     if (retry) {
-      auto delay = options.retry_delay * (1LL << std::min(attempt - 1, 10));
+      auto delay = options.registry.retry_delay * (1LL << std::min(attempt - 1, 10));
       std::this_thread::sleep_for(
           std::min<std::chrono::milliseconds>(delay, std::chrono::seconds(10)));
     }

@@ -73,7 +73,7 @@ Result<SifPullResult> fetch_oras_sif(const ImageReference& reference, cache::Cac
   docker.ca_cert = options.registry.ca_cert.value_or("");
   docker.insecure = options.registry.insecure;
   docker.max_attempts = options.max_attempts;
-  docker.retry_delay = options.retry_delay;
+  docker.retry_delay = options.registry.retry_delay;
   auto source = open_docker_source(reference.location, docker);
   if (!source) {
     return std::unexpected(source.error());

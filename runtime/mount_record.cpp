@@ -2,6 +2,8 @@
 
 #include <common/file.h>
 
+#include <nlohmann/json.hpp>
+
 namespace sifkit::runtime {
 
 namespace {

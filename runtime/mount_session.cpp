@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <optional>
 
+#include <nlohmann/json.hpp>
 #include <sys/stat.h>
 #include <unistd.h>
 

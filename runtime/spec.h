@@ -8,9 +8,10 @@
 #include <sif/oci_config.h>
 
 #include <functional>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
+
+#include <nlohmann/json_fwd.hpp>
 
 namespace sifkit::runtime {
 

@@ -3,6 +3,7 @@
 #include <runtime/spec_parts.h>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 namespace sifkit::runtime::detail {
 

@@ -3,6 +3,8 @@
 #include <runtime/resources.h>
 #include <runtime/spec_parts.h>
 
+#include <nlohmann/json.hpp>
+
 namespace sifkit::runtime::detail {
 
 Result<void> add_resources(const SpecInputs& inputs, nlohmann::json& spec) {

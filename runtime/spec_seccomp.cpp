@@ -5,6 +5,7 @@
 #include <runtime/spec_parts.h>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 namespace sifkit::runtime::detail {
 

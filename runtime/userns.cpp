@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <grp.h>
+#include <nlohmann/json.hpp>
 #include <pwd.h>
 #include <sched.h>
 #include <sys/mman.h>

@@ -1,5 +1,7 @@
 #include <sif/inspect.h>
 
+#include <nlohmann/json.hpp>
+
 namespace sifkit::sif {
 
 namespace {

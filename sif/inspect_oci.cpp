@@ -5,6 +5,7 @@
 #include <sif/oci_sif.h>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 namespace sifkit::sif {
 

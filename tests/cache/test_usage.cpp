@@ -3,6 +3,7 @@
 
 #include "cache/cache_support.h"
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 using namespace sifkit;
 using namespace sifkit::cache;

@@ -56,7 +56,7 @@ Response serve_file(const Request& r, const std::string& bytes) {
 registry::SifFetchOptions fast_options() {
   registry::SifFetchOptions options;
   options.max_attempts = 3;
-  options.retry_delay = std::chrono::milliseconds(5);
+  options.registry.retry_delay = std::chrono::milliseconds(5);
   options.registry.insecure = true;
   return options;
 }

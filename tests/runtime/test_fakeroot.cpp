@@ -5,6 +5,7 @@
 #include <runtime/userns.h>
 
 #include "runtime/spec_fixture.h"
+#include <nlohmann/json.hpp>
 
 using namespace sifkit;
 using namespace sifkit::runtime;

@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "runtime/mount_checks.h"
+#include <nlohmann/json.hpp>
 #include <sys/mount.h>
 
 using namespace sifkit;

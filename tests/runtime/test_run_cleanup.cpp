@@ -11,6 +11,7 @@
 
 #include <catch2/catch.hpp>
 #include <support/fixtures.h>
+#include <support/processes.h>
 #include <unistd.h>
 
 using namespace sifkit::test;
@@ -78,7 +79,7 @@ TEST_CASE("what a SIGKILLed sif-run left is cleaned by the next run and by sif-u
       int container_pid = wait_for_process(sleep);
       REQUIRE(container_pid != 0);
       ::kill(sif_run_pid, SIGKILL);
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      REQUIRE(wait_until_gone(sif_run_pid));
       CHECK(!run_leftovers(sif, state).empty()); // the session is still there
       if (cleaner == "run") {
         auto next = sif_run(state, "--runtime " + rt + " exec " + sif + " true");
@@ -90,8 +91,7 @@ TEST_CASE("what a SIGKILLed sif-run left is cleaned by the next run and by sif-u
         INFO(swept.err);
         CHECK(swept.exit_code == 0);
       }
-      CHECK(wait_for_process(sleep) == 0);
-      CHECK(::kill(container_pid, 0) != 0);
+      CHECK(wait_until_gone(container_pid));
       INFO(run_leftovers(sif, state));
       CHECK(wait_until_clean(sif, state));
     }

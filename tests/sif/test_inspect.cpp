@@ -10,6 +10,7 @@
 
 #include "support/fixtures.h"
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 using namespace sifkit;
 using namespace sifkit::sif;

@@ -5,6 +5,7 @@
 #include <sif/oci_config.h>
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 using namespace sifkit;
 using namespace sifkit::sif;

@@ -21,9 +21,10 @@ std::string images(const std::string& name) {
   return sifkit::test::fixture("oci-sif-upstream/test/images/" + name);
 }
 
+// sif-pull with the cache in `dir`; requests that fail are retried at once.
 CommandResult sif_pull(const TempDir& dir, const std::string& arguments) {
-  return run_command("'" + sifkit::test::tool("sif-pull") + "' --cache '" + dir.file("cache") +
-                     "' " + arguments + " </dev/null");
+  return run_command("SIFKIT_RETRY_DELAY_MS=0 '" + sifkit::test::tool("sif-pull") + "' --cache '" +
+                     dir.file("cache") + "' " + arguments + " </dev/null");
 }
 
 } // namespace
@@ -130,6 +131,23 @@ TEST_CASE("sif-pull exits with the code of the failure", "[pull]") {
     CHECK(result.exit_code == row.exit_code);
     CHECK_THAT(result.err, Catch::Contains(row.message));
   }
+}
+
+TEST_CASE("sif-pull refuses a SIFKIT_RETRY_DELAY_MS that is not a whole number of milliseconds",
+          "[pull]") {
+  TempDir dir;
+  std::string reference = "oci:" + images("hello-world-docker-v2-manifest");
+  for (std::string value : {"fast", "-5", "10ms", "99999999999"}) {
+    INFO(value);
+    auto result = run_command("SIFKIT_RETRY_DELAY_MS=" + value + " '" +
+                              sifkit::test::tool("sif-pull") + "' --cache '" + dir.file("cache") +
+                              "' " + reference + " </dev/null");
+    CHECK(result.exit_code == 2);
+    CHECK_THAT(result.err, Catch::Contains("SIFKIT_RETRY_DELAY_MS"));
+  }
+  auto accepted = sif_pull(dir, "--quiet " + reference);
+  INFO(accepted.err);
+  CHECK(accepted.exit_code == 0);
 }
 
 TEST_CASE("sif-pull --help teaches the sources and exit codes", "[pull]") {

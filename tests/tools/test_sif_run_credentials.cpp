@@ -62,7 +62,7 @@ TEST_CASE("sif-run instance start --creds leaves no password in any process's co
   }
   INFO(lines);
   CHECK(showing.empty());
-  auto stopped = sif_run(c.state, "instance stop -t 2 credsinst");
+  auto stopped = sif_run(c.state, "instance stop -t 1 credsinst");
   INFO(stopped.err);
   CHECK(stopped.exit_code == 0);
   CHECK(settled_leftovers(c.sif, c.state) == "");

@@ -12,6 +12,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 #include <support/fixtures.h>
+#include <support/processes.h>
 #include <tools/lifecycle_checks.h>
 
 using namespace sifkit::test;
@@ -84,7 +85,7 @@ TEST_CASE("sif-run instance runs a container in the background until it is stopp
     CHECK_THAT(c.log("web1", "out.log"), Catch::Contains("instance-output"));
     CHECK_THAT(c.log("web1", "err.log"), Catch::Contains("instance-error"));
 
-    auto stopped = c.run("instance stop -t 2 web1");
+    auto stopped = c.run("instance stop -t 1 web1");
     INFO(stopped.err);
     CHECK(stopped.exit_code == 0);
     CHECK(c.listed("web1").is_null());
@@ -170,10 +171,8 @@ TEST_CASE("sif-run instance list forgets an instance whose supervisor was killed
   int supervisor = entry.value("supervisor_pid", 0);
   REQUIRE(supervisor > 0);
   REQUIRE(::kill(supervisor, SIGKILL) == 0);
-  // The supervisor is not our child: wait for its lock, not its pid.
-  for (int i = 0; i < 200 && ::kill(supervisor, 0) == 0; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+  // The supervisor is not our child: its lock goes when it exits, before anyone reaps it.
+  REQUIRE(wait_until_gone(supervisor));
   CHECK(c.listed("killed1").is_null());
   CHECK_FALSE(std::filesystem::exists(c.state + "/instances/killed1/instance.json"));
   CHECK(c.leftovers() == "");

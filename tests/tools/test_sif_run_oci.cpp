@@ -100,7 +100,7 @@ TEST_CASE("sif-run oci takes a container from created to running to stopped to d
   for (const auto& rt : usable_runtimes()) {
     INFO("runtime " << rt);
     OciCase c;
-    c.mount("trap 'exit 0' TERM; echo ready; while :; do sleep 1; done");
+    c.mount("trap 'exit 0' TERM; echo ready; while :; do sleep 1 & wait $!; done");
     auto created = c.oci("create --runtime " + rt + " -b " + c.bundle + " life1");
     INFO(created.err);
     REQUIRE(created.exit_code == 0);

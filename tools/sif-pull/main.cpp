@@ -17,6 +17,24 @@
 namespace {
 
 constexpr std::string_view k_tool = "sif-pull";
+constexpr const char* k_retry_delay_variable = "SIFKIT_RETRY_DELAY_MS";
+
+// The first retry's back-off from $SIFKIT_RETRY_DELAY_MS (whole milliseconds, 0 allowed);
+// nullopt when it is unset or empty, `usage` for other text.
+sifkit::Result<std::optional<std::chrono::milliseconds>> retry_delay_from_environment() {
+  const char* text = std::getenv(k_retry_delay_variable);
+  if (text == nullptr || *text == '\0') {
+    return std::nullopt;
+  }
+  std::string_view digits(text);
+  unsigned value = 0;
+  auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+  if (error != std::errc() || end != digits.data() + digits.size()) {
+    return sifkit::fail(sifkit::ErrorKind::usage, std::string(k_retry_delay_variable) +
+                                                      " must be a whole number of milliseconds");
+  }
+  return std::chrono::milliseconds(value);
+}
 
 } // namespace
 
@@ -80,6 +98,11 @@ int main(int argc, char** argv) {
     }
     o.source_flags.credentials = std::move(*secret);
   }
+  auto retry_delay = retry_delay_from_environment();
+  if (!retry_delay) {
+    return tools::report_failure(k_tool, retry_delay.error());
+  }
+  o.source_flags.retry_delay = *retry_delay;
   if (auto done = o.sif_path ? tools::print_sif_path(o) : tools::run_pull(o); !done) {
     return tools::report_failure(k_tool, done.error());
   }

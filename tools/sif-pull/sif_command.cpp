@@ -39,8 +39,7 @@ Result<void> run_pull_sif(const PullCommandOptions& options,
                 "--oci-layout: " + reference.canonical() + " names a SIF file, not an OCI image");
   }
   registry::SifFetchOptions fetch_options;
-  const ReferenceFlags& flags = options.source_flags;
-  fetch_options.registry = {flags.credentials, flags.ca_cert, flags.insecure, std::nullopt};
+  fetch_options.registry = registry_options(options.source_flags);
   bool show = !options.quiet && ::isatty(STDERR_FILENO) == 1;
   auto fetched =
       registry::fetch_sif(reference, cache, fetch_options, show ? line_progress() : nullptr);

@@ -2,6 +2,7 @@
 
 #include <runtime/resources.h>
 
+#include <nlohmann/json.hpp>
 #include <unistd.h>
 
 namespace sifkit::tools {

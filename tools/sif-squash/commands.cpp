@@ -13,6 +13,7 @@
 
 #include "source.h"
 #include "summary.h"
+#include <nlohmann/json.hpp>
 #include <support/squash_progress.h>
 #include <sys/stat.h>
 

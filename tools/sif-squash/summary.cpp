@@ -5,6 +5,7 @@
 #include <sif/oci_sif.h>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 #include <support/squash_progress.h>
 
 namespace sifkit::tools {

@@ -4,12 +4,21 @@
 
 namespace sifkit::tools {
 
+registry::RegistryOptions registry_options(const ReferenceFlags& flags) {
+  registry::RegistryOptions options;
+  options.credentials = flags.credentials;
+  options.ca_cert = flags.ca_cert;
+  options.insecure = flags.insecure;
+  options.retry_delay = flags.retry_delay.value_or(registry::k_default_retry_delay);
+  return options;
+}
+
 convert::ReferenceOptions reference_options(const ReferenceFlags& flags, std::string_view tool,
                                             ReferenceNotes notes, convert::WhenOffline offline) {
   convert::ReferenceOptions options;
   options.cache_dir = flags.cache_dir;
   options.platform = flags.platform;
-  options.registry = {flags.credentials, flags.ca_cert, flags.insecure, std::nullopt};
+  options.registry = registry_options(flags);
   options.offline = offline;
   if (notes == ReferenceNotes::none) {
     return options;

@@ -5,6 +5,7 @@
 // convert/reference_sif.h, with the tool's notes on stderr.
 #include <convert/reference_sif.h>
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -17,7 +18,12 @@ struct ReferenceFlags {
   std::optional<std::string> credentials;
   std::optional<std::string> ca_cert;
   bool insecure = false;
+  // the first retry's back-off (sif-pull: $SIFKIT_RETRY_DELAY_MS); the registry default if unset
+  std::optional<std::chrono::milliseconds> retry_delay;
 };
+
+// The registry options `flags` ask for.
+registry::RegistryOptions registry_options(const ReferenceFlags& flags);
 
 // What a tool tells on stderr while it resolves a reference.
 enum class ReferenceNotes {
