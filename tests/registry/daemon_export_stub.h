@@ -8,8 +8,8 @@
 #include <string>
 
 #include "registry/archive_support.h"
-#include "registry/http_file_server.h"
 #include "support/fixtures.h"
+#include "support/http_server.h"
 
 namespace sifkit::test {
 
@@ -54,17 +54,16 @@ private:
     return out;
   }
 
-  std::string answer(const Request& r) const {
-    bool found = r.method == "GET" && r.target == m_target;
-    std::string body = found ? m_saved : R"({"message":"No such image"})";
-    return std::string("HTTP/1.1 ") + (found ? "200 OK" : "404 Not Found") +
-           "\r\nContent-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" +
-           body;
+  Response answer(const Request& r) const {
+    if (r.method == "GET" && r.target == m_target) {
+      return reply(200, m_saved);
+    }
+    return reply(404, R"({"message":"No such image"})");
   }
 
   std::string m_target;
   std::string m_saved;
-  FileServer m_server;
+  HttpServer m_server;
 };
 
 } // namespace sifkit::test

@@ -25,7 +25,7 @@ TEST_CASE("sif-run runs a docker-daemon: image exported through the daemon socke
   }
   TempDir dir;
   std::string layout = dir.file("layout");
-  std::string scripts = std::filesystem::path(SIFKIT_FIXTURES).parent_path() / "scripts";
+  std::string scripts = source_file("scripts");
   auto made = run_command("bash " + scripts + "/busybox-image.sh " + layout);
   INFO(made.err);
   REQUIRE(made.exit_code == 0);

@@ -3,10 +3,16 @@
 // oci_layout_writer.h) and convert/ (cached_convert.h, copy_out.h); commands.cpp
 // wires them together; this file only parses the command line.
 
+#include <common/error.h>
 #include <common/secret.h>
 
+#include <charconv>
+#include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "commands.h"
 #include "help.h"
