@@ -6,7 +6,7 @@ set -euo pipefail
 
 packages=(
   # toolchain
-  build-essential cmake ninja-build pkg-config clang-16 libclang-rt-16-dev llvm-16 clang-format git
+  build-essential cmake ninja-build pkg-config clang-16 libclang-rt-16-dev llvm-16 clang-format git ccache
   # libraries
   catch2 libcli11-dev nlohmann-json3-dev libfmt-dev libssl-dev libarchive-dev
   libsquashfs-dev libzstd-dev libdeflate-dev libcurl4-openssl-dev libsqlite3-dev sqlite3
