@@ -347,6 +347,14 @@ Result<Child> spawn(const std::vector<std::string>& argv, const SpawnOptions& op
   return Child(*pid);
 }
 
+Result<ExitStatus> run_to_exit(const std::vector<std::string>& argv, const SpawnOptions& options) {
+  auto child = spawn(argv, options);
+  if (!child) {
+    return std::unexpected(child.error());
+  }
+  return child->wait();
+}
+
 std::vector<std::string> environment_with(const std::vector<std::string>& extra) {
   std::vector<std::string> env;
   for (char** entry = environ; *entry != nullptr; ++entry) {

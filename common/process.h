@@ -118,6 +118,10 @@ private:
 // cannot be started otherwise (exec's reason included).
 Result<Child> spawn(const std::vector<std::string>& argv, const SpawnOptions& options = {});
 
+// Runs `argv` like spawn and waits for it to end. Errors as spawn's and Child::wait's.
+Result<ExitStatus> run_to_exit(const std::vector<std::string>& argv,
+                               const SpawnOptions& options = {});
+
 // What run_captured collected.
 struct CapturedOutput {
   ExitStatus status;

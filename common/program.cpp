@@ -71,11 +71,7 @@ Result<void> run_program(const std::vector<std::string>& argv) {
   options.in = Redirect::null();
   options.out = Redirect::null();
   options.err = Redirect::to(log);
-  auto child = spawn(argv, options);
-  if (!child) {
-    return std::unexpected(child.error());
-  }
-  auto status = child->wait();
+  auto status = run_to_exit(argv, options);
   if (!status) {
     return std::unexpected(status.error());
   }

@@ -170,11 +170,7 @@ Result<void> fusermount_unmount(const std::string& target) {
                 "no fusermount3 or fusermount on PATH to unmount " + target + ": install fuse3");
   }
   for (const char* mode : {"-u", "-uz"}) {
-    auto child = spawn({*program, "-q", mode, target}, fuse_options());
-    if (!child) {
-      return std::unexpected(child.error());
-    }
-    auto status = child->wait();
+    auto status = run_to_exit({*program, "-q", mode, target}, fuse_options());
     if (!status) {
       return std::unexpected(status.error());
     }

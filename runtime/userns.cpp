@@ -26,11 +26,7 @@ namespace {
 
 // In the helper: runs `args` and returns its exit code (127: it could not start).
 int run_helper_program(const std::vector<std::string>& args) {
-  auto child = spawn(args);
-  if (!child) {
-    return 127;
-  }
-  auto status = child->wait();
+  auto status = run_to_exit(args);
   return status && status->exited() ? status->code() : 127;
 }
 

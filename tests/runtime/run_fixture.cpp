@@ -123,6 +123,13 @@ void make_busybox_sif_with(const std::string& out_sif, const std::vector<TarEntr
 
 namespace sifkit::test {
 
+void make_busybox_layout(const std::string& layout) {
+  auto made = run_command("bash " + shell_quote(source_file("scripts/busybox-image.sh")) + " " +
+                          shell_quote(layout));
+  INFO(made.err);
+  REQUIRE(made.exit_code == 0);
+}
+
 std::vector<std::string> usable_runtimes() {
   std::vector<std::string> out;
   auto cgroups = runtime::detect_cgroups();

@@ -35,6 +35,10 @@ void make_busybox_sif_with(const std::string& out_sif, const std::vector<TarEntr
 
 namespace sifkit::test {
 
+// Writes an OCI layout of the static busybox image at `layout` (scripts/busybox-image.sh,
+// tag latest); fails the test when it cannot.
+void make_busybox_layout(const std::string& layout);
+
 // The OCI runtimes the run tests use here: runc when installed, crun when installed and
 // usable on this host's cgroups. Each one missing records a skip (support/skip.h).
 std::vector<std::string> usable_runtimes();

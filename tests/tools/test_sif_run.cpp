@@ -324,10 +324,7 @@ TEST_CASE("sif-run takes an image reference, converts it through the cache once 
   }
   TempDir dir;
   std::string layout = dir.file("layout");
-  std::string scripts = source_file("scripts");
-  auto made = run_command("bash " + scripts + "/busybox-image.sh " + layout);
-  INFO(made.err);
-  REQUIRE(made.exit_code == 0);
+  make_busybox_layout(layout);
   std::string state = dir.file("state");
   std::string args = "--runtime runc --cache " + dir.file("cache") + " exec oci:" + layout +
                      ":latest cat /etc/motd";

@@ -83,10 +83,7 @@ TEST_CASE("sif-run of a reference keeps working while sif-cache clean and gc run
   }
   TempDir dir;
   std::string layout = dir.file("layout");
-  std::string scripts = source_file("scripts");
-  auto made = run_command("bash " + scripts + "/busybox-image.sh " + layout);
-  INFO(made.err);
-  REQUIRE(made.exit_code == 0);
+  make_busybox_layout(layout);
   std::string cache = dir.file("cache");
   std::atomic<bool> done = false;
   std::atomic<int> sweeps = 0;

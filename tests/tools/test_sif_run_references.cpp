@@ -25,10 +25,7 @@ TEST_CASE("sif-run runs a docker-daemon: image exported through the daemon socke
   }
   TempDir dir;
   std::string layout = dir.file("layout");
-  std::string scripts = source_file("scripts");
-  auto made = run_command("bash " + scripts + "/busybox-image.sh " + layout);
-  INFO(made.err);
-  REQUIRE(made.exit_code == 0);
+  make_busybox_layout(layout);
   auto saved = run_command("skopeo copy -q oci:" + layout +
                            ":latest docker-archive:" + dir.file("save.tar") + ":sifkit/busybox:1");
   INFO(saved.err);
