@@ -1,9 +1,11 @@
+#include <common/text.h>
 #include <common/text_escape.h>
 #include <registry/auth.h>
 
 #include <algorithm>
 #include <cctype>
 
+#include "registry/json_member.h"
 #include <nlohmann/json.hpp>
 
 namespace sifkit::registry {
@@ -13,18 +15,6 @@ namespace {
 using json = nlohmann::json;
 
 constexpr auto k_token_margin = std::chrono::seconds(10);
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
-// The string member `key` of object `obj`, or empty.
-std::string string_member(const json& obj, const char* key) {
-  auto it = obj.find(key);
-  return it != obj.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
 
 } // namespace
 
@@ -84,9 +74,9 @@ Result<std::vector<AuthChallenge>> parse_www_authenticate(std::string_view heade
       } else {
         value = token();
       }
-      out.back().params[lower(word)] = value;
+      out.back().params[ascii_lower(word)] = value;
     } else {
-      out.push_back(AuthChallenge{lower(word), {}});
+      out.push_back(AuthChallenge{ascii_lower(word), {}});
     }
   }
   if (out.empty()) {

@@ -1,6 +1,7 @@
 #include <common/file.h>
 #include <common/process.h>
 #include <common/program.h>
+#include <common/text.h>
 #include <registry/credentials.h>
 
 #include <algorithm>
@@ -10,6 +11,7 @@
 #include <cstring>
 #include <utility>
 
+#include "registry/json_member.h"
 #include <fcntl.h>
 #include <nlohmann/json.hpp>
 #include <openssl/evp.h>
@@ -24,12 +26,6 @@ using json = nlohmann::json;
 
 constexpr std::int64_t k_max_auth_file = 1024 * 1024;
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
 // An auths/credHelpers key ("https://index.docker.io/v1/", "host:5000") as a domain.
 std::string normalise_key(std::string_view key) {
   for (std::string_view scheme : {"https://", "http://"}) {
@@ -38,7 +34,7 @@ std::string normalise_key(std::string_view key) {
     }
   }
   key = key.substr(0, key.find('/'));
-  std::string out = lower(std::string(key));
+  std::string out = ascii_lower(std::string(key));
   if (out == "index.docker.io" || out == "registry-1.docker.io") {
     out = "docker.io";
   }
@@ -110,12 +106,6 @@ Result<json> read_auth_file(const std::string& path) {
     return fail(ErrorKind::corrupt_input, path + " is not a JSON object");
   }
   return doc;
-}
-
-// The string member `key` of object `obj`, or empty.
-std::string string_member(const json& obj, const char* key) {
-  auto it = obj.find(key);
-  return it != obj.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
 // Looks `domain` up in a member of `doc` keyed by registry (auths, credHelpers).

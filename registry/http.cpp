@@ -1,3 +1,4 @@
+#include <common/text.h>
 #include <common/text_escape.h>
 #include <registry/http.h>
 
@@ -39,17 +40,6 @@ bool iequals(std::string_view a, std::string_view b) {
          });
 }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() &&
-         (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
-
 // State one transfer's callbacks share.
 struct Transfer {
   CURL* handle = nullptr;
@@ -66,8 +56,8 @@ std::size_t on_header(char* data, std::size_t size, std::size_t count, void* use
   if (line.starts_with("HTTP/")) { // a new response (redirect hop or 100 Continue)
     t->response->headers.clear();
   } else if (auto colon = line.find(':'); colon != std::string_view::npos) {
-    t->response->headers.emplace_back(std::string(trim(line.substr(0, colon))),
-                                      std::string(trim(line.substr(colon + 1))));
+    t->response->headers.emplace_back(std::string(trim_space(line.substr(0, colon))),
+                                      std::string(trim_space(line.substr(colon + 1))));
   }
   return size * count;
 }
@@ -240,7 +230,7 @@ Result<HttpResponse> HttpClient::perform(const HttpRequest& request, const BodyS
                                "SIFKIT_LOW_SPEED_TIME seconds)"
                              : "";
       return fail(ErrorKind::network, what + ": " + (is_tls_error(rc) ? "TLS error: " : "") +
-                                          escape_control(trim(detail)) + hint);
+                                          escape_control(trim_space(detail)) + hint);
     }
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &response.status);
     response.effective_url = url;

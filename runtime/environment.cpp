@@ -1,4 +1,5 @@
 #include <common/file.h>
+#include <common/text.h>
 #include <runtime/environment.h>
 
 #include <algorithm>
@@ -29,16 +30,6 @@ bool valid_name(std::string_view name) {
   return std::all_of(name.begin(), name.end(), [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
   });
-}
-
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) {
-    text.remove_prefix(1);
-  }
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) {
-    text.remove_suffix(1);
-  }
-  return text;
 }
 
 // Keys in order of first appearance; setting a key again replaces its value in place.
@@ -92,7 +83,7 @@ Result<EnvPairs> parse_env_file(std::string_view text, const std::string& source
   std::size_t start = 0;
   while (start <= text.size()) {
     std::size_t end = text.find('\n', start);
-    std::string_view line = trim(
+    std::string_view line = trim_space(
         text.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
     start = end == std::string_view::npos ? text.size() + 1 : end + 1;
     ++line_number;
@@ -100,7 +91,7 @@ Result<EnvPairs> parse_env_file(std::string_view text, const std::string& source
       continue;
     }
     if (line.starts_with("export ")) {
-      line = trim(line.substr(7));
+      line = trim_space(line.substr(7));
     }
     auto pair = split_assignment(line, fmt::format("{} line {}", source, line_number));
     if (!pair) {

@@ -1,5 +1,6 @@
 // GPU driver discovery (--nv, --rocm) and the binds it produces.
 #include <common/process.h>
+#include <common/text.h>
 #include <runtime/environment.h>
 #include <runtime/gpu.h>
 
@@ -87,12 +88,6 @@ bool exists_as_file(const std::string& path) {
 // "libcuda.so" stands for libcuda.so and libcuda.so.<anything>.
 bool library_matches(std::string_view file, std::string_view name) {
   return file == name || (file.starts_with(name) && file[name.size()] == '.');
-}
-
-std::string trim(std::string_view text) {
-  std::size_t begin = text.find_first_not_of(" \t");
-  std::size_t end = text.find_last_not_of(" \t");
-  return begin == std::string_view::npos ? "" : std::string(text.substr(begin, end - begin + 1));
 }
 
 void add_library(std::vector<GpuBind>& out, std::set<std::string>& names, const std::string& file,
@@ -231,8 +226,9 @@ std::vector<LdconfigEntry> parse_ldconfig(std::string_view text) {
     if (open == std::string::npos || close == std::string::npos) {
       continue;
     }
-    LdconfigEntry entry{trim(std::string_view(line).substr(0, open)),
-                        line.substr(open + 2, close - open - 2), trim(line.substr(close + 5))};
+    LdconfigEntry entry{std::string(trim_space(std::string_view(line).substr(0, open))),
+                        line.substr(open + 2, close - open - 2),
+                        std::string(trim_space(line.substr(close + 5)))};
     if (!entry.name.empty() && entry.path.starts_with("/")) {
       out.push_back(std::move(entry));
     }
@@ -246,7 +242,7 @@ bool ldconfig_abi_matches(std::string_view flags, std::string_view abi) {
   }
   std::istringstream in{std::string(flags)};
   for (std::string token; std::getline(in, token, ',');) {
-    if (trim(token) == abi) {
+    if (trim_space(token) == abi) {
       return true;
     }
   }

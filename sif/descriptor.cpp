@@ -1,7 +1,6 @@
-#include <sif/descriptor.h>
-
 #include <common/bytes.h>
 #include <common/digest.h>
+#include <sif/descriptor.h>
 
 #include <algorithm>
 #include <cstring>
@@ -27,7 +26,9 @@ enum : std::size_t {
   off_extra = 201,
 };
 
-std::span<const std::byte> extra_view(const Extra& e) { return std::span(e); }
+std::span<const std::byte> extra_view(const Extra& e) {
+  return std::span(e);
+}
 
 } // namespace
 
@@ -185,6 +186,10 @@ Result<std::string> parse_oci_digest(std::string_view text) {
     return std::unexpected(digest.error());
   }
   return digest->text();
+}
+
+bool is_oci_object(const Descriptor& d) {
+  return d.type() == DataType::oci_root_index || d.type() == DataType::oci_blob;
 }
 
 } // namespace sifkit::sif

@@ -85,6 +85,9 @@ Extra crypto_message_extra(FormatType format, MessageType message);
 Extra sbom_extra(SbomFormat format);
 Extra digest_extra(std::string_view digest_text);
 
+// True for the objects of an OCI-SIF: its root index and its blobs.
+bool is_oci_object(const Descriptor& d);
+
 // Validates an OCI digest `sha256:<64 lower-case hex>`; `corrupt_input` otherwise.
 Result<std::string> parse_oci_digest(std::string_view text);
 

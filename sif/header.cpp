@@ -15,19 +15,19 @@ constexpr std::array<char, 10> k_magic{'S', 'I', 'F', '_', 'M', 'A', 'G', 'I', '
 
 // Byte offsets of the header fields (spec §3).
 enum : std::size_t {
-  off_launch = 0,
-  off_magic = 32,
-  off_version = 42,
-  off_arch = 45,
-  off_id = 48,
-  off_created = 64,
-  off_modified = 72,
-  off_desc_free = 80,
-  off_desc_total = 88,
-  off_desc_offset = 96,
-  off_desc_size = 104,
-  off_data_offset = 112,
-  off_data_size = 120,
+  header_off_launch = 0,
+  header_off_magic = 32,
+  header_off_version = 42,
+  header_off_arch = 45,
+  header_off_id = 48,
+  header_off_created = 64,
+  header_off_modified = 72,
+  header_off_desc_free = 80,
+  header_off_desc_total = 88,
+  header_off_desc_offset = 96,
+  header_off_desc_size = 104,
+  header_off_data_offset = 112,
+  header_off_data_size = 120,
 };
 
 } // namespace
@@ -51,43 +51,43 @@ bool Header::is_deterministic() const {
 std::array<std::byte, k_header_size> encode_header(const Header& h) {
   std::array<std::byte, k_header_size> out{};
   std::span<std::byte> buf(out);
-  std::memcpy(buf.data() + off_launch, h.launch_script.data(), h.launch_script.size());
-  std::memcpy(buf.data() + off_magic, k_magic.data(), k_magic.size());
-  std::memcpy(buf.data() + off_version, h.version.data(), h.version.size());
-  std::memcpy(buf.data() + off_arch, h.arch.data(), h.arch.size());
-  std::memcpy(buf.data() + off_id, h.id.data(), h.id.size());
-  store_le(buf, off_created, h.created_at);
-  store_le(buf, off_modified, h.modified_at);
-  store_le(buf, off_desc_free, h.descriptors_free);
-  store_le(buf, off_desc_total, h.descriptors_total);
-  store_le(buf, off_desc_offset, h.descriptors_offset);
-  store_le(buf, off_desc_size, h.descriptors_size);
-  store_le(buf, off_data_offset, h.data_offset);
-  store_le(buf, off_data_size, h.data_size);
+  std::memcpy(buf.data() + header_off_launch, h.launch_script.data(), h.launch_script.size());
+  std::memcpy(buf.data() + header_off_magic, k_magic.data(), k_magic.size());
+  std::memcpy(buf.data() + header_off_version, h.version.data(), h.version.size());
+  std::memcpy(buf.data() + header_off_arch, h.arch.data(), h.arch.size());
+  std::memcpy(buf.data() + header_off_id, h.id.data(), h.id.size());
+  store_le(buf, header_off_created, h.created_at);
+  store_le(buf, header_off_modified, h.modified_at);
+  store_le(buf, header_off_desc_free, h.descriptors_free);
+  store_le(buf, header_off_desc_total, h.descriptors_total);
+  store_le(buf, header_off_desc_offset, h.descriptors_offset);
+  store_le(buf, header_off_desc_size, h.descriptors_size);
+  store_le(buf, header_off_data_offset, h.data_offset);
+  store_le(buf, header_off_data_size, h.data_size);
   return out;
 }
 
 Result<Header> decode_header(std::span<const std::byte, k_header_size> bytes) {
   std::span<const std::byte> buf(bytes);
-  if (std::memcmp(buf.data() + off_magic, k_magic.data(), k_magic.size()) != 0) {
+  if (std::memcmp(buf.data() + header_off_magic, k_magic.data(), k_magic.size()) != 0) {
     return fail(ErrorKind::corrupt_input, "invalid SIF magic (not a SIF file)");
   }
   Header h;
-  std::memcpy(h.version.data(), buf.data() + off_version, h.version.size());
+  std::memcpy(h.version.data(), buf.data() + header_off_version, h.version.size());
   if (h.version != std::array<char, 3>{'0', '1', '\0'}) {
     return fail(ErrorKind::unsupported, "incompatible SIF version (only version 01 is known)");
   }
-  std::memcpy(h.launch_script.data(), buf.data() + off_launch, h.launch_script.size());
-  std::memcpy(h.arch.data(), buf.data() + off_arch, h.arch.size());
-  std::memcpy(h.id.data(), buf.data() + off_id, h.id.size());
-  h.created_at = load_le<std::int64_t>(buf, off_created);
-  h.modified_at = load_le<std::int64_t>(buf, off_modified);
-  h.descriptors_free = load_le<std::int64_t>(buf, off_desc_free);
-  h.descriptors_total = load_le<std::int64_t>(buf, off_desc_total);
-  h.descriptors_offset = load_le<std::int64_t>(buf, off_desc_offset);
-  h.descriptors_size = load_le<std::int64_t>(buf, off_desc_size);
-  h.data_offset = load_le<std::int64_t>(buf, off_data_offset);
-  h.data_size = load_le<std::int64_t>(buf, off_data_size);
+  std::memcpy(h.launch_script.data(), buf.data() + header_off_launch, h.launch_script.size());
+  std::memcpy(h.arch.data(), buf.data() + header_off_arch, h.arch.size());
+  std::memcpy(h.id.data(), buf.data() + header_off_id, h.id.size());
+  h.created_at = load_le<std::int64_t>(buf, header_off_created);
+  h.modified_at = load_le<std::int64_t>(buf, header_off_modified);
+  h.descriptors_free = load_le<std::int64_t>(buf, header_off_desc_free);
+  h.descriptors_total = load_le<std::int64_t>(buf, header_off_desc_total);
+  h.descriptors_offset = load_le<std::int64_t>(buf, header_off_desc_offset);
+  h.descriptors_size = load_le<std::int64_t>(buf, header_off_desc_size);
+  h.data_offset = load_le<std::int64_t>(buf, header_off_data_offset);
+  h.data_size = load_le<std::int64_t>(buf, header_off_data_size);
   return h;
 }
 

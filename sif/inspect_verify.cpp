@@ -10,10 +10,6 @@ namespace sifkit::sif {
 
 namespace {
 
-bool is_oci_object(const Descriptor& d) {
-  return d.type() == DataType::oci_root_index || d.type() == DataType::oci_blob;
-}
-
 // `sha256:<hex>` of the bytes of `d`, read in chunks so that large layers never sit in
 // memory.
 Result<std::string> object_digest(const Image& image, const Descriptor& d) {

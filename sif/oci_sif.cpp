@@ -1,21 +1,14 @@
-#include <sif/oci_sif.h>
-
 #include <sif/oci_parse.h>
+#include <sif/oci_sif.h>
 
 namespace sifkit::oci {
 
-namespace {
-
-bool is_oci_object(const sif::Descriptor& d) {
-  return d.type() == sif::DataType::oci_blob || d.type() == sif::DataType::oci_root_index;
-}
-
-} // namespace
-
 bool is_oci_sif(const sif::Image& image) {
-  return !image.select([](const sif::Descriptor& d) {
-                 return d.type() == sif::DataType::oci_root_index;
-               }).empty();
+  return !image
+              .select([](const sif::Descriptor& d) {
+                return d.type() == sif::DataType::oci_root_index;
+              })
+              .empty();
 }
 
 Result<OciSif> OciSif::open(const sif::Image& image) {
@@ -39,17 +32,16 @@ Result<OciSif> OciSif::open(const sif::Image& image) {
     return in_root(digest.error());
   }
   if (root.size > k_max_manifest_size) {
-    return in_root(Error(ErrorKind::corrupt_input, "larger than " +
-                                                       std::to_string(k_max_manifest_size) +
-                                                       " bytes"));
+    return in_root(Error(ErrorKind::corrupt_input,
+                         "larger than " + std::to_string(k_max_manifest_size) + " bytes"));
   }
   auto bytes = image.read_object(root, k_max_manifest_size);
   if (!bytes) {
     return in_root(bytes.error());
   }
   if (Digest::of(*bytes) != *digest) {
-    return in_root(Error(ErrorKind::corrupt_input, "content does not match digest " +
-                                                       digest->text()));
+    return in_root(
+        Error(ErrorKind::corrupt_input, "content does not match digest " + digest->text()));
   }
   auto index = parse_index(*bytes);
   if (!index) {
@@ -60,7 +52,7 @@ Result<OciSif> OciSif::open(const sif::Image& image) {
 
 Result<const sif::Descriptor*> OciSif::find_blob(const Digest& digest) const {
   auto matches = m_image->select([&](const sif::Descriptor& d) {
-    return is_oci_object(d) && d.oci_digest_text() == digest.text();
+    return sif::is_oci_object(d) && d.oci_digest_text() == digest.text();
   });
   if (matches.empty()) {
     return fail(ErrorKind::not_found, m_image->path() + ": blob " + digest.text() + " not found");
@@ -90,8 +82,8 @@ Result<BlobStream> OciSif::open_blob(const Digest& digest) const {
   if (!raw) {
     return raw;
   }
-  raw->source = verified_source(std::move(raw->source), digest, raw->size,
-                                m_image->path() + ": blob");
+  raw->source =
+      verified_source(std::move(raw->source), digest, raw->size, m_image->path() + ": blob");
   return raw;
 }
 

@@ -1,8 +1,7 @@
-#include <sif/oci_update.h>
-
 #include <sif/oci_json.h>
 #include <sif/oci_parse.h>
 #include <sif/oci_sif.h>
+#include <sif/oci_update.h>
 #include <sif/oci_walk.h>
 #include <sif/oci_write.h>
 
@@ -13,16 +12,11 @@ namespace sifkit::oci {
 
 namespace {
 
-bool is_oci_object(const sif::Descriptor& d) {
-  return d.type() == sif::DataType::oci_blob || d.type() == sif::DataType::oci_root_index;
-}
-
 // Reads `blob` to its end through the verifying stream, discarding the bytes.
 Result<void> verify_blob(const BlobSource& blobs, const Descriptor& d) {
   auto blob = blobs.open_blob(d.digest);
   if (!blob) {
-    return std::unexpected(std::move(blob.error()).with_context("opening blob " +
-                                                                 d.digest.text()));
+    return std::unexpected(std::move(blob.error()).with_context("opening blob " + d.digest.text()));
   }
   ByteSource in = verified_source(std::move(blob->source), d.digest, d.size, "blob");
   std::vector<std::byte> buf(1 << 20);
@@ -39,13 +33,12 @@ Result<void> verify_blob(const BlobSource& blobs, const Descriptor& d) {
 
 // The plan of an update, computed before the image is touched.
 struct UpdatePlan {
-  std::set<std::string> keep;   // digests of stored blobs still referenced
-  std::vector<WalkEntry> add;   // blobs to add, in walk order
-  std::size_t deletions = 0;    // objects that will be deleted
+  std::set<std::string> keep; // digests of stored blobs still referenced
+  std::vector<WalkEntry> add; // blobs to add, in walk order
+  std::size_t deletions = 0;  // objects that will be deleted
 };
 
-Result<UpdatePlan> plan_update(const OciSif& current, const Index& index,
-                               const BlobSource& blobs) {
+Result<UpdatePlan> plan_update(const OciSif& current, const Index& index, const BlobSource& blobs) {
   std::set<std::string> stored;
   for (const sif::Descriptor* d : current.image().select(
            [](const sif::Descriptor& d) { return d.type() == sif::DataType::oci_blob; })) {
@@ -67,7 +60,7 @@ Result<UpdatePlan> plan_update(const OciSif& current, const Index& index,
   }
   plan.deletions = current.image()
                        .select([&](const sif::Descriptor& d) {
-                         return is_oci_object(d) && !plan.keep.contains(*d.oci_digest_text());
+                         return sif::is_oci_object(d) && !plan.keep.contains(*d.oci_digest_text());
                        })
                        .size();
   return plan;
@@ -78,7 +71,7 @@ Result<void> apply_update(sif::Image& image, const UpdatePlan& plan, std::string
   sif::DeleteOptions erase{sif::Zero::yes, sif::Compact::yes, std::nullopt};
   auto deleted = image.delete_objects(
       [&](const sif::Descriptor& d) {
-        return is_oci_object(d) && !plan.keep.contains(*d.oci_digest_text());
+        return sif::is_oci_object(d) && !plan.keep.contains(*d.oci_digest_text());
       },
       erase);
   if (!deleted) {
@@ -87,8 +80,8 @@ Result<void> apply_update(sif::Image& image, const UpdatePlan& plan, std::string
   for (const WalkEntry& entry : plan.add) {
     auto id = image.add_object(blob_object(entry, blobs));
     if (!id) {
-      return std::unexpected(std::move(id.error()).with_context("adding blob " +
-                                                                 entry.descriptor.digest.text()));
+      return std::unexpected(
+          std::move(id.error()).with_context("adding blob " + entry.descriptor.digest.text()));
     }
   }
   auto id = image.add_object(root_index_object(std::string(new_index)));
@@ -163,9 +156,9 @@ Result<void> update_root_index(sif::Image& image, std::string_view new_index,
   auto free_after = image.header().descriptors_free + static_cast<std::int64_t>(plan->deletions);
   auto needed = static_cast<std::int64_t>(plan->add.size()) + 1;
   if (free_after < needed) {
-    return in_image(Error(ErrorKind::capacity,
-                          "insufficient descriptor capacity: " + std::to_string(needed) +
-                              " objects to add, " + std::to_string(free_after) + " free"));
+    return in_image(
+        Error(ErrorKind::capacity, "insufficient descriptor capacity: " + std::to_string(needed) +
+                                       " objects to add, " + std::to_string(free_after) + " free"));
   }
   if (auto ok = apply_update(image, *plan, new_index, blobs); !ok) {
     return in_image(ok.error());
@@ -207,7 +200,7 @@ Result<void> remove_blob(sif::Image& image, const Digest& digest) {
   sif::DeleteOptions erase{sif::Zero::yes, sif::Compact::yes, std::nullopt};
   return image.delete_objects(
       [&](const sif::Descriptor& d) {
-        return is_oci_object(d) && d.oci_digest_text() == digest.text();
+        return sif::is_oci_object(d) && d.oci_digest_text() == digest.text();
       },
       erase);
 }

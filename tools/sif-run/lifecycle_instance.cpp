@@ -18,15 +18,15 @@ namespace sifkit::tools {
 
 namespace {
 
-constexpr std::string_view k_tool = "sif-run instance";
+constexpr std::string_view k_instance_tool = "sif-run instance";
 constexpr std::chrono::seconds k_start_timeout{60};
 
-int parse(CLI::App& app, const std::vector<std::string>& words) {
-  return parse_words(app, words, k_tool);
+int parse_instance(CLI::App& app, const std::vector<std::string>& words) {
+  return parse_words(app, words, k_instance_tool);
 }
 
-int finish(const Result<void>& done) {
-  return finish_command(done, k_tool);
+int finish_instance(const Result<void>& done) {
+  return finish_command(done, k_instance_tool);
 }
 
 int start_command(std::vector<std::string> words) {
@@ -41,16 +41,16 @@ int start_command(std::vector<std::string> words) {
     args.assign(words.begin() + static_cast<long>(image) + 2, words.end());
     words.resize(image + 2);
   }
-  if (int code = parse(app, words); code >= 0) {
+  if (int code = parse_instance(app, words); code >= 0) {
     return code;
   }
   auto options = run_options(flags, runtime::Action::run, std::move(args));
   if (!options) {
-    return finish(std::unexpected(options.error()));
+    return finish_instance(std::unexpected(options.error()));
   }
   auto ref_options = image_ref_options(flags);
   if (!ref_options) {
-    return finish(std::unexpected(ref_options.error()));
+    return finish_instance(std::unexpected(ref_options.error()));
   }
   ref_options->note = [&flags](std::string_view text) {
     if (!flags.quiet) {
@@ -59,7 +59,7 @@ int start_command(std::vector<std::string> words) {
   };
   auto resolved = runtime::resolve_image(flags.image, *ref_options);
   if (!resolved) {
-    return finish(std::unexpected(resolved.error()));
+    return finish_instance(std::unexpected(resolved.error()));
   }
   runtime::RunRequest request;
   request.image = *resolved;
@@ -68,12 +68,12 @@ int start_command(std::vector<std::string> words) {
   request.method = flags.fuse ? runtime::MountMethod::fuse : runtime::MountMethod::automatic;
   auto started = runtime::start_instance(name, std::move(request), k_start_timeout);
   if (!started) {
-    return finish(std::unexpected(started.error()));
+    return finish_instance(std::unexpected(started.error()));
   }
   if (!flags.quiet) {
     fmt::print("{}\n", name);
   }
-  return finish({});
+  return finish_instance({});
 }
 
 nlohmann::ordered_json listing_json(const runtime::InstanceListing& l) {
@@ -93,12 +93,12 @@ int list_command(const std::vector<std::string>& words) {
   CLI::App app(k_instance_list_help, "sif-run instance list");
   bool json = false;
   app.add_flag("--json", json, "Print a JSON array");
-  if (int code = parse(app, words); code >= 0) {
+  if (int code = parse_instance(app, words); code >= 0) {
     return code;
   }
   auto listed = runtime::list_instances();
   if (!listed) {
-    return finish(std::unexpected(listed.error()));
+    return finish_instance(std::unexpected(listed.error()));
   }
   if (json) {
     auto array = nlohmann::ordered_json::array();
@@ -106,14 +106,14 @@ int list_command(const std::vector<std::string>& words) {
       array.push_back(listing_json(l));
     }
     fmt::print("{}\n", array.dump(2));
-    return finish({});
+    return finish_instance({});
   }
   fmt::print("{:<20} {:>8} {:<8} {:<20} {}\n", "NAME", "PID", "STATUS", "CREATED", "IMAGE");
   for (const auto& l : *listed) {
     fmt::print("{:<20} {:>8} {:<8} {:<20} {}\n", l.record.name, l.pid, l.status, l.record.created,
                l.record.image);
   }
-  return finish({});
+  return finish_instance({});
 }
 
 int stop_command(const std::vector<std::string>& words) {
@@ -128,20 +128,20 @@ int stop_command(const std::vector<std::string>& words) {
   app.add_option("-t,--timeout", seconds, "Seconds before KILL (default 10)")
       ->check(CLI::Range(0, 3600))
       ->type_name("SECONDS");
-  if (int code = parse(app, words); code >= 0) {
+  if (int code = parse_instance(app, words); code >= 0) {
     return code;
   }
   if (all == !names.empty()) {
-    return report_usage(k_tool, all ? "give NAME or --all, not both" : "give NAME, or --all");
+    return report_usage(k_instance_tool, all ? "give NAME or --all, not both" : "give NAME, or --all");
   }
   auto signal = runtime::parse_signal(signal_text);
   if (!signal) {
-    return finish(std::unexpected(signal.error()));
+    return finish_instance(std::unexpected(signal.error()));
   }
   if (all) {
     auto listed = runtime::list_instances();
     if (!listed) {
-      return finish(std::unexpected(listed.error()));
+      return finish_instance(std::unexpected(listed.error()));
     }
     for (const auto& l : *listed) {
       names.push_back(l.record.name);
@@ -152,13 +152,13 @@ int stop_command(const std::vector<std::string>& words) {
     if (auto stopped = runtime::stop_instance(name, *signal, std::chrono::seconds(seconds));
         !stopped) {
       outcome = std::unexpected(stopped.error());
-      report_failure(k_tool, stopped.error());
+      report_failure(k_instance_tool, stopped.error());
     }
   }
   if (!outcome) {
     return exit_code(outcome.error().kind());
   }
-  return finish({});
+  return finish_instance({});
 }
 
 } // namespace
@@ -178,7 +178,7 @@ int instance_main(const std::vector<std::string>& words) {
   if (words[0] == "stop") {
     return stop_command(rest);
   }
-  return report_usage(k_tool, "unknown command " + words[0] + " (start, list, stop)");
+  return report_usage(k_instance_tool, "unknown command " + words[0] + " (start, list, stop)");
 }
 
 int exec_in_instance(const std::vector<std::string>& words) {
@@ -197,7 +197,7 @@ int exec_in_instance(const std::vector<std::string>& words) {
   request.args.assign(target + 1, words.end());
   CLI::App app(k_oci_exec_help, "sif-run exec instance://NAME");
   add_exec_flags(app, request);
-  if (int code = parse(app, flag_words); code >= 0) {
+  if (int code = parse_instance(app, flag_words); code >= 0) {
     return code;
   }
   if (request.args.empty()) {

@@ -19,14 +19,14 @@ namespace sifkit::tools {
 
 namespace {
 
-constexpr std::string_view k_tool = "sif-run oci";
+constexpr std::string_view k_oci_tool = "sif-run oci";
 
-int parse(CLI::App& app, const std::vector<std::string>& words) {
-  return parse_words(app, words, k_tool);
+int parse_oci(CLI::App& app, const std::vector<std::string>& words) {
+  return parse_words(app, words, k_oci_tool);
 }
 
-int finish(const Result<void>& done) {
-  return finish_command(done, k_tool);
+int finish_oci(const Result<void>& done) {
+  return finish_command(done, k_oci_tool);
 }
 
 int mount_command(const std::vector<std::string>& words) {
@@ -40,30 +40,30 @@ int mount_command(const std::vector<std::string>& words) {
       ->required()
       ->type_name("");
   app.add_flag("--fuse", fuse, "Mount with squashfuse even as root");
-  if (int code = parse(app, words); code >= 0) {
+  if (int code = parse_oci(app, words); code >= 0) {
     return code;
   }
   request.mount.method = fuse ? runtime::MountMethod::fuse : runtime::MountMethod::automatic;
   auto session = runtime::start_mount_session(request);
   if (!session) {
-    return finish(std::unexpected(session.error()));
+    return finish_oci(std::unexpected(session.error()));
   }
   fmt::print("mounted {} on {}\nwrote {}\n", request.image, session->record.rootfs,
              session->config);
-  return finish({});
+  return finish_oci({});
 }
 
 int umount_command(const std::vector<std::string>& words) {
   CLI::App app(k_oci_umount_help, "sif-run oci umount");
   std::string bundle;
   app.add_option("BUNDLE", bundle, "The bundle sif-run oci mount made")->required()->type_name("");
-  if (int code = parse(app, words); code >= 0) {
+  if (int code = parse_oci(app, words); code >= 0) {
     return code;
   }
   auto target = runtime::session_target(bundle);
   if (target) {
     if (auto user = runtime::oci_container_of_bundle(*target); user) {
-      return finish(fail(ErrorKind::conflict,
+      return finish_oci(fail(ErrorKind::conflict,
                          fmt::format("{} is the bundle of container {}: sif-run oci delete {} "
                                      "first",
                                      bundle, *user, *user)));
@@ -71,10 +71,10 @@ int umount_command(const std::vector<std::string>& words) {
   }
   auto record = runtime::end_mount_session(bundle);
   if (!record) {
-    return finish(std::unexpected(record.error()));
+    return finish_oci(std::unexpected(record.error()));
   }
   fmt::print("unmounted {}\n", bundle);
-  return finish({});
+  return finish_oci({});
 }
 
 int create_command(const std::vector<std::string>& words) {
@@ -97,17 +97,17 @@ int create_command(const std::vector<std::string>& words) {
       ->type_name("RUNTIME");
   bool quiet = false;
   app.add_flag("-q,--quiet", quiet, "Print nothing on success");
-  if (int code = parse(app, words); code >= 0) {
+  if (int code = parse_oci(app, words); code >= 0) {
     return code;
   }
   auto created = runtime::oci_create(request);
   if (!created) {
-    return finish(std::unexpected(created.error()));
+    return finish_oci(std::unexpected(created.error()));
   }
   if (!quiet) {
     fmt::print(stderr, "sif-run: container {} created with pid {}\n", request.id, created->pid);
   }
-  return finish({});
+  return finish_oci({});
 }
 
 // start, state, pause, resume: `<runtime> VERB ID`.
@@ -115,26 +115,26 @@ int simple_command(const std::string& verb, const std::vector<std::string>& word
   CLI::App app(fmt::format(k_oci_simple_help, verb), std::string("sif-run oci ") + verb);
   std::string id;
   app.add_option("ID", id, "The container's id")->required()->type_name("");
-  if (int code = parse(app, words); code >= 0) {
+  if (int code = parse_oci(app, words); code >= 0) {
     return code;
   }
   auto c = runtime::oci_find(id);
   if (!c) {
-    return finish(std::unexpected(c.error()));
+    return finish_oci(std::unexpected(c.error()));
   }
   if (verb == "state") {
     auto state = runtime::container_state_text(c->handle);
     if (!state) {
-      return finish(std::unexpected(state.error()));
+      return finish_oci(std::unexpected(state.error()));
     }
     std::fwrite(state->data(), 1, state->size(), stdout);
     if (!state->empty() && state->back() != '\n') {
       std::fputc('\n', stdout);
     }
-    return finish({});
+    return finish_oci({});
   }
   auto done = runtime::runtime_verb(c->handle, {verb, id});
-  return finish(done ? Result<void>() : std::unexpected(done.error()));
+  return finish_oci(done ? Result<void>() : std::unexpected(done.error()));
 }
 
 int kill_command(const std::vector<std::string>& words) {
@@ -146,20 +146,20 @@ int kill_command(const std::vector<std::string>& words) {
   app.add_option("SIGNAL", signal_word, "A signal name or number (default TERM)")->type_name("");
   app.add_option("-s,--signal", signal_option, "The signal (as SIGNAL)")->type_name("SIGNAL");
   app.add_flag("-f,--force", force, "Send KILL");
-  if (int code = parse(app, words); code >= 0) {
+  if (int code = parse_oci(app, words); code >= 0) {
     return code;
   }
   std::string text = force ? "KILL" : signal_word.value_or(signal_option.value_or("TERM"));
   auto signal = runtime::parse_signal(text);
   if (!signal) {
-    return finish(std::unexpected(signal.error()));
+    return finish_oci(std::unexpected(signal.error()));
   }
   auto c = runtime::oci_find(id);
   if (!c) {
-    return finish(std::unexpected(c.error()));
+    return finish_oci(std::unexpected(c.error()));
   }
   auto done = runtime::runtime_verb(c->handle, {"kill", id, std::to_string(*signal)});
-  return finish(done ? Result<void>() : std::unexpected(done.error()));
+  return finish_oci(done ? Result<void>() : std::unexpected(done.error()));
 }
 
 int delete_command(const std::vector<std::string>& words) {
@@ -168,20 +168,20 @@ int delete_command(const std::vector<std::string>& words) {
   bool force = false;
   app.add_option("ID", id, "The container's id")->required()->type_name("");
   app.add_flag("-f,--force", force, "Kill it first when it still runs");
-  if (int code = parse(app, words); code >= 0) {
+  if (int code = parse_oci(app, words); code >= 0) {
     return code;
   }
-  return finish(runtime::oci_delete(id, force));
+  return finish_oci(runtime::oci_delete(id, force));
 }
 
 int attach_command(const std::vector<std::string>& words) {
   CLI::App app(k_oci_attach_help, "sif-run oci attach");
   std::string id;
   app.add_option("ID", id, "The container's id")->required()->type_name("");
-  if (int code = parse(app, words); code >= 0) {
+  if (int code = parse_oci(app, words); code >= 0) {
     return code;
   }
-  return finish(runtime::oci_attach(id));
+  return finish_oci(runtime::oci_attach(id));
 }
 
 int exec_command(const std::vector<std::string>& words) {
@@ -193,19 +193,19 @@ int exec_command(const std::vector<std::string>& words) {
   // Everything after ID is the command, options included.
   std::vector<std::string> own;
   split_exec_words(words, own, request.args);
-  if (int code = parse(app, own); code >= 0) {
+  if (int code = parse_oci(app, own); code >= 0) {
     return code;
   }
   if (request.args.empty()) {
-    return report_usage(k_tool, "exec needs a command after ID");
+    return report_usage(k_oci_tool, "exec needs a command after ID");
   }
   auto c = runtime::oci_find(id);
   if (!c) {
-    return finish(std::unexpected(c.error()));
+    return finish_oci(std::unexpected(c.error()));
   }
   auto status = runtime::exec_in_container(c->handle, request);
   if (!status) {
-    return finish(std::unexpected(status.error()));
+    return finish_oci(std::unexpected(status.error()));
   }
   std::fflush(stdout);
   return *status;
@@ -232,7 +232,7 @@ int oci_main(const std::vector<std::string>& words) {
   if (verb == "start" || verb == "state" || verb == "pause" || verb == "resume") {
     return simple_command(verb, rest);
   }
-  return report_usage(k_tool, "unknown command " + verb +
+  return report_usage(k_oci_tool, "unknown command " + verb +
                                   " (mount, create, start, state, kill, delete, attach, exec, "
                                   "pause, resume, umount)");
 }

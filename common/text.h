@@ -1,0 +1,15 @@
+#pragma once
+
+// Small text helpers for ASCII protocol and file text (header names, keys, lines).
+#include <string>
+#include <string_view>
+
+namespace sifkit {
+
+// `text` with A-Z turned to a-z; other bytes unchanged.
+std::string ascii_lower(std::string text);
+
+// `text` without leading and trailing white space (space, \t, \n, \v, \f, \r).
+std::string_view trim_space(std::string_view text);
+
+} // namespace sifkit
