@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "registry/registry_fixture.h"
+#include "support/http_server.h"
 #include <catch2/catch.hpp>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -20,19 +21,6 @@ namespace sifkit::test {
 namespace {
 
 constexpr const char* k_registry_binary = "/usr/bin/docker-registry";
-
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  REQUIRE(fd >= 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-  socklen_t len = sizeof addr;
-  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
 
 void write_file(const std::string& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary);
@@ -80,7 +68,7 @@ std::unique_ptr<TestRegistry> TestRegistry::start(RegistryMode mode, std::string
   }
   std::unique_ptr<TestRegistry> reg(new TestRegistry(mode));
   const TempDir& dir = reg->m_dir;
-  reg->m_port = free_port();
+  reg->m_port = free_loopback_port();
   std::string extra;
   registry::HttpOptions http_options;
   if (mode == RegistryMode::tls_htpasswd) {

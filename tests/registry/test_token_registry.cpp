@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "registry/token_server.h"
+#include "support/http_server.h"
 #include <catch2/catch.hpp>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -19,19 +20,6 @@ namespace {
 
 constexpr const char* k_registry_binary = "/usr/bin/docker-registry";
 
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  REQUIRE(fd >= 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-  socklen_t len = sizeof addr;
-  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
 } // namespace
 
 std::unique_ptr<TokenRegistry> TokenRegistry::start(std::string& skip_reason) {
@@ -43,7 +31,7 @@ std::unique_ptr<TokenRegistry> TokenRegistry::start(std::string& skip_reason) {
   std::unique_ptr<TokenRegistry> reg(new TokenRegistry());
   const TempDir& dir = reg->m_dir;
   reg->m_tokens = std::make_unique<TokenServer>(dir.file("token.crt"));
-  reg->m_port = free_port();
+  reg->m_port = free_loopback_port();
   {
     std::ofstream config(dir.file("config.yml"));
     config << "version: 0.1\nlog:\n  level: info\nstorage:\n  filesystem:\n    rootdirectory: "

@@ -146,8 +146,7 @@ Response reply(int status, std::string body, std::string headers) {
   return out;
 }
 
-HttpServer::HttpServer(Handler handler, HandlerCalls calls)
-    : m_handler(std::move(handler)), m_calls(calls) {
+LoopbackSocket bind_loopback() {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   REQUIRE(fd >= 0);
   sockaddr_in addr{};
@@ -155,10 +154,22 @@ HttpServer::HttpServer(Handler handler, HandlerCalls calls)
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
   socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  m_port = ntohs(addr.sin_port);
+  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+  return {fd, ntohs(addr.sin_port)};
+}
+
+int free_loopback_port() {
+  LoopbackSocket socket = bind_loopback();
+  ::close(socket.fd);
+  return socket.port;
+}
+
+HttpServer::HttpServer(Handler handler, HandlerCalls calls)
+    : m_handler(std::move(handler)), m_calls(calls) {
+  LoopbackSocket socket = bind_loopback();
+  m_port = socket.port;
   m_url = "http://" + host();
-  start(fd);
+  start(socket.fd);
 }
 
 HttpServer::HttpServer(Handler handler, const std::string& unix_path)

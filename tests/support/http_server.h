@@ -18,6 +18,17 @@
 
 namespace sifkit::test {
 
+// A TCP socket bound to 127.0.0.1 on a port the kernel chose (close-on-exec, not yet
+// listening), and that port; fails the test when it cannot be made.
+struct LoopbackSocket {
+  int fd = -1;
+  int port = 0;
+};
+LoopbackSocket bind_loopback();
+
+// A port on 127.0.0.1 that was free a moment ago, for a server started by another process.
+int free_loopback_port();
+
 // One request as the server read it.
 struct Request {
   std::string method;
