@@ -90,7 +90,9 @@ public:
 private:
   Result<void> add(MountEntry entry) {
     // Known when the target can be opened (unmounting then checks it); else 0, unchecked.
-    entry.mount_id = mount_id_at(entry.target).value_or(0);
+    auto id = mount_id_at(entry.target).value_or(MountId{});
+    entry.mount_id = id.value;
+    entry.mount_id_unique = id.unique;
     m_record.entries.push_back(std::move(entry));
     return write_mount_record(m_record);
   }

@@ -46,8 +46,9 @@ struct MountEntry {
   std::string target;      // the mount point, absolute
   std::string loop_device; // "squashfs", "ext4": /dev/loopN (autoclear: released at unmount)
   int fuse_pid = 0;        // FUSE kinds: the daemon's pid (0: not known)
-  std::uint64_t mount_id = 0; // the kernel's id of the mount (mountinfo's first field; 0:
-                              // not known): unmounting checks it is still what `target` has
+  std::uint64_t mount_id = 0;  // the kernel's id of the mount (0: not known): unmounting
+                               // checks it is still what `target` has
+  bool mount_id_unique = false; // the unique kind of id (runtime/mountinfo.h's MountId)
 };
 
 // The mounts of one image: its root filesystem at `rootfs`, scratch state in `work_dir`.

@@ -34,6 +34,9 @@ Result<MountEntry> parse_entry(const nlohmann::json& item) {
   if (auto id = item.value("mount_id", nlohmann::json()); id.is_number_unsigned()) {
     entry.mount_id = id.get<std::uint64_t>();
   }
+  if (auto unique = item.value("mount_id_unique", nlohmann::json()); unique.is_boolean()) {
+    entry.mount_id_unique = unique.get<bool>();
+  }
   return entry;
 }
 
@@ -50,7 +53,8 @@ nlohmann::ordered_json mount_record_json(const MountRecord& record) {
                        {"target", entry.target},
                        {"loop_device", entry.loop_device},
                        {"fuse_pid", entry.fuse_pid},
-                       {"mount_id", entry.mount_id}});
+                       {"mount_id", entry.mount_id},
+                       {"mount_id_unique", entry.mount_id_unique}});
   }
   return {{"image", record.image},
           {"rootfs", record.rootfs},

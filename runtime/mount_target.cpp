@@ -84,11 +84,12 @@ Result<void> attach_root_mount(MountRecord& record, const MountTarget& target) {
                    MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0) {
     return fail_errno("attaching the image's root mount to " + target.path, errno);
   }
-  auto id = mount_id_of(tree).value_or(0);
+  auto id = mount_id_of(tree).value_or(MountId{});
   for (auto& entry : record.entries) {
     if (entry.target == staging) {
       entry.target = target.path;
-      entry.mount_id = id;
+      entry.mount_id = id.value;
+      entry.mount_id_unique = id.unique;
     }
   }
   record.rootfs = target.path;

@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <optional>
 #include <sstream>
@@ -11,6 +12,16 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+// Linux 6.8 and later; Debian 12's headers predate them.
+#ifndef STATX_MNT_ID_UNIQUE
+#define STATX_MNT_ID_UNIQUE 0x00004000U
+#endif
+#ifndef SYS_statmount
+#define SYS_statmount 457
+#endif
 
 namespace sifkit::runtime {
 
@@ -30,6 +41,48 @@ std::string decode_octal(const std::string& text) {
     }
   }
   return out;
+}
+
+// statmount(2)'s request and the fixed part of its answer, as <linux/mount.h> of Linux
+// 6.8 has them; the strings follow the fixed part (512 bytes).
+struct MountIdRequest {
+  std::uint32_t size = sizeof(MountIdRequest);
+  std::uint32_t spare = 0;
+  std::uint64_t mnt_id = 0;
+  std::uint64_t param = 0;
+};
+constexpr std::uint64_t statmount_mount_point = 0x10;
+constexpr std::size_t statmount_fixed_size = 512;
+constexpr std::size_t statmount_mask_offset = 8;
+constexpr std::size_t statmount_mount_point_offset = 108;
+
+Result<std::optional<std::string>> unique_mount_point_of(std::uint64_t id) {
+  MountIdRequest request;
+  request.mnt_id = id;
+  request.param = statmount_mount_point;
+  std::vector<char> buffer(statmount_fixed_size + 8192);
+  for (;;) {
+    if (::syscall(SYS_statmount, &request, buffer.data(), buffer.size(), 0) == 0) {
+      break;
+    }
+    if (errno == ENOENT) {
+      return std::optional<std::string>();
+    }
+    if (errno != EOVERFLOW || buffer.size() > (1U << 20)) {
+      return fail_errno("asking the kernel where mount " + std::to_string(id) + " is", errno);
+    }
+    buffer.resize(buffer.size() * 4);
+  }
+  std::uint64_t mask = 0;
+  std::uint32_t offset = 0;
+  std::memcpy(&mask, buffer.data() + statmount_mask_offset, sizeof mask);
+  std::memcpy(&offset, buffer.data() + statmount_mount_point_offset, sizeof offset);
+  std::size_t strings = buffer.size() - statmount_fixed_size;
+  if ((mask & statmount_mount_point) == 0 || offset >= strings) {
+    return fail(ErrorKind::io, "the kernel did not say where mount " + std::to_string(id) + " is");
+  }
+  const char* point = buffer.data() + statmount_fixed_size + offset;
+  return std::optional<std::string>(std::string(point, ::strnlen(point, strings - offset)));
 }
 
 bool is_at_or_below(const std::string& mount, const std::string& path) {
@@ -93,18 +146,40 @@ Result<std::vector<std::string>> mount_points() {
   return points;
 }
 
-Result<std::uint64_t> mount_id_of(int fd) {
+Result<MountId> mount_id_of(int fd) {
   struct statx sx {};
+  if (::statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID_UNIQUE, &sx) != 0) {
+    return fail_errno("reading the mount id", errno);
+  }
+  if ((sx.stx_mask & STATX_MNT_ID_UNIQUE) != 0) {
+    return MountId{sx.stx_mnt_id, true};
+  }
   if (::statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &sx) != 0) {
     return fail_errno("reading the mount id", errno);
   }
   if ((sx.stx_mask & STATX_MNT_ID) == 0) {
     return fail(ErrorKind::unsupported, "the kernel reports no mount id (Linux 5.8 or later)");
   }
-  return sx.stx_mnt_id;
+  return MountId{sx.stx_mnt_id, false};
 }
 
-Result<std::uint64_t> mount_id_at(const std::string& path) {
+Result<std::optional<std::string>> mount_point_of(const MountId& id) {
+  if (id.unique) {
+    return unique_mount_point_of(id.value);
+  }
+  auto table = read_mount_table();
+  if (!table) {
+    return std::unexpected(table.error());
+  }
+  for (auto& mount : *table) {
+    if (mount.id == id.value) {
+      return std::optional(std::move(mount.mount_point));
+    }
+  }
+  return std::optional<std::string>();
+}
+
+Result<MountId> mount_id_at(const std::string& path) {
   int fd = ::open(path.c_str(), O_PATH | O_CLOEXEC);
   if (fd < 0) {
     return fail_errno("opening " + path, errno);

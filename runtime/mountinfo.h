@@ -5,6 +5,7 @@
 #include <common/error.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,13 +28,25 @@ read_mount_table(const std::string& path = "/proc/self/mountinfo");
 // \040 decoded). `io` when /proc/self/mountinfo cannot be read.
 Result<std::vector<std::string>> mount_points();
 
-// The id of the mount `fd` (a descriptor, O_PATH ones too) lies on (statx STATX_MNT_ID).
-// `io` with the system's reason.
-Result<std::uint64_t> mount_id_of(int fd);
+// A mount's id: the kernel's unique id (statx STATX_MNT_ID_UNIQUE, Linux 6.8 and later),
+// never given to another mount, where the kernel has one; else mountinfo's id, which a
+// later mount may get once this one is gone.
+struct MountId {
+  std::uint64_t value = 0;
+  bool unique = false;
+};
+
+// The id of the mount `fd` (a descriptor, O_PATH ones too) lies on: the unique one where
+// the kernel has it. `io` with the system's reason.
+Result<MountId> mount_id_of(int fd);
 
 // The id of the mount on `path`, the mount point itself (mount_id_of after opening it
 // O_PATH). Errors of open and statx.
-Result<std::uint64_t> mount_id_at(const std::string& path);
+Result<MountId> mount_id_at(const std::string& path);
+
+// Where the mount `id` is now in this mount namespace (statmount for a unique id, the
+// mount table for the other kind); nothing when it is gone. `io` when neither can be read.
+Result<std::optional<std::string>> mount_point_of(const MountId& id);
 
 // True when `path` (absolute, normalised) or anything below it is a mount point.
 Result<bool> has_mount_at_or_below(const std::string& path);

@@ -32,16 +32,16 @@ std::string random_suffix() {
 // Kills and deletes the container recorded in the session `dir` and undoes its mounts.
 Result<void> clean_session(const std::string& dir) {
   if (auto run = read_file(dir + "/run.json"); run) {
-    auto json = nlohmann::json::parse(*run, nullptr, false);
-    if (json.is_object()) {
-      OciRuntime runtime{json.value("runtime", ""), json.value("runtime_path", "")};
+    auto saved = nlohmann::json::parse(*run, nullptr, false);
+    if (saved.is_object()) {
+      OciRuntime runtime{saved.value("runtime", ""), saved.value("runtime_path", "")};
       if (!runtime.path.empty()) {
-        force_delete_container(runtime, json.value("runtime_root", ""), json.value("id", ""));
+        force_delete_container(runtime, saved.value("runtime_root", ""), saved.value("id", ""));
       }
       // Best effort, as root only (the runs that get a cgroup of their own): a container
       // the runtime failed to start can leave its cgroup even after a delete.
       if (auto cgroups = detect_cgroups(); cgroups && ::geteuid() == 0) {
-        (void)remove_container_cgroup(*cgroups, json.value("id", ""), std::chrono::seconds(2));
+        (void)remove_container_cgroup(*cgroups, saved.value("id", ""), std::chrono::seconds(2));
       }
     }
   }

@@ -30,20 +30,6 @@ Result<bool> is_mount_point(const std::string& path) {
   return std::find(points->begin(), points->end(), path) != points->end();
 }
 
-// Where the mount `id` is now, when it is still in the mount table.
-Result<std::optional<std::string>> mount_point_of(std::uint64_t id) {
-  auto table = read_mount_table();
-  if (!table) {
-    return std::unexpected(table.error());
-  }
-  for (const auto& mount : *table) {
-    if (mount.id == id) {
-      return std::optional(mount.mount_point);
-    }
-  }
-  return std::optional<std::string>();
-}
-
 // Unmounts the mount of `entry` on its target (a canonical path, as records hold them):
 // opened without following any link, so that a link planted on the way since the mount
 // is refused rather than followed; the mount found there must be the recorded one (its
@@ -56,9 +42,13 @@ Result<void> unmount_through_descriptor(const MountEntry& entry) {
   if (!handle && handle.error().kind() == ErrorKind::io) {
     return std::unexpected(handle.error());
   }
-  std::uint64_t found = handle ? mount_id_of(handle->fd()).value_or(0) : 0;
-  if (entry.mount_id != 0 && found != entry.mount_id) {
-    auto moved = mount_point_of(entry.mount_id);
+  MountId recorded{entry.mount_id, entry.mount_id_unique};
+  MountId found = handle ? mount_id_of(handle->fd()).value_or(MountId{}) : MountId{};
+  // A record of another kind of id (written by a kernel or sifkit without unique ids)
+  // cannot be compared with what the kernel gives now.
+  bool comparable = recorded.value != 0 && (found.value == 0 || found.unique == recorded.unique);
+  if (comparable && found.value != recorded.value) {
+    auto moved = mount_point_of(recorded);
     if (!moved) {
       return std::unexpected(moved.error());
     }

@@ -3,6 +3,7 @@
 #include <common/file.h>
 #include <runtime/mount.h>
 #include <runtime/mount_record.h>
+#include <runtime/mountinfo.h>
 
 #include <filesystem>
 
@@ -103,4 +104,39 @@ TEST_CASE("unmount_all never removes a scratch directory with a mount below it",
   }
   CHECK(std::filesystem::exists(work + "/layers/0/keep"));
   REQUIRE(::umount2((work + "/layers/0").c_str(), 0) == 0);
+}
+
+TEST_CASE("a mount's id finds the mount until it is gone, and is never another mount's",
+          "[mount][root]") {
+  if (::geteuid() != 0) {
+    SIFKIT_SKIP(root, "mounting a tmpfs needs root");
+    return;
+  }
+  TempDir dir;
+  std::string base = std::filesystem::canonical(dir.path()).string();
+  std::filesystem::create_directories(base + "/a");
+  std::filesystem::create_directories(base + "/b");
+  REQUIRE(::mount("tmpfs", (base + "/a").c_str(), "tmpfs", 0, "size=1m") == 0);
+  auto first = runtime::mount_id_at(base + "/a");
+  REQUIRE(first);
+  auto where = runtime::mount_point_of(*first);
+  REQUIRE(where);
+  REQUIRE(where->has_value());
+  CHECK(**where == base + "/a");
+  REQUIRE(::umount2((base + "/a").c_str(), 0) == 0);
+
+  // The next mount may take the freed id of the other kind; never a unique one.
+  REQUIRE(::mount("tmpfs", (base + "/b").c_str(), "tmpfs", 0, "size=1m") == 0);
+  auto second = runtime::mount_id_at(base + "/b");
+  auto gone = runtime::mount_point_of(*first);
+  REQUIRE(::umount2((base + "/b").c_str(), 0) == 0);
+  REQUIRE(second);
+  REQUIRE(gone);
+  if (!first->unique) {
+    SIFKIT_SKIP(host, "this kernel has no unique mount ids (Linux 6.8 and later)");
+    return;
+  }
+  CHECK(second->unique);
+  CHECK(second->value != first->value);
+  CHECK_FALSE(gone->has_value());
 }
