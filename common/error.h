@@ -72,3 +72,25 @@ Result<T> with_context(Result<T>&& result, std::string line) {
 }
 
 } // namespace sifkit
+
+// Passing an error on, as ccache's TRY does. In a function that returns a Result:
+//   SIFKIT_TRY(write_file_atomic(path, text));        // returns its error, if any
+//   SIFKIT_TRY_ASSIGN(auto header, read_header(file)); // declares `header` from the value
+//   SIFKIT_TRY(with_context(open_layer(n), "layer 2")); // the error with a line of context
+#define SIFKIT_TRY(expr)                                                                   \
+  do {                                                                                     \
+    if (auto&& sifkit_try_result = (expr); !sifkit_try_result) {                           \
+      return std::unexpected(std::move(sifkit_try_result).error());                        \
+    }                                                                                      \
+  } while (false)
+
+#define SIFKIT_TRY_ASSIGN(declaration, expr)                                               \
+  SIFKIT_TRY_ASSIGN_WITH(SIFKIT_TRY_JOIN(sifkit_try_, __LINE__), declaration, expr)
+#define SIFKIT_TRY_ASSIGN_WITH(result, declaration, expr)                                  \
+  auto result = (expr);                                                                    \
+  if (!result) {                                                                           \
+    return std::unexpected(std::move(result).error());                                     \
+  }                                                                                        \
+  declaration = std::move(*result)
+#define SIFKIT_TRY_JOIN(a, b) SIFKIT_TRY_JOIN_TOKENS(a, b)
+#define SIFKIT_TRY_JOIN_TOKENS(a, b) a##b

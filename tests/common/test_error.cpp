@@ -46,3 +46,54 @@ TEST_CASE("ENOENT maps to not_found and other errno values to io", "[common]") {
   CHECK(fail_errno("open a", EACCES).error().message().find("Permission denied") !=
         std::string::npos);
 }
+
+namespace {
+
+Result<int> number_or_error(bool ok) {
+  if (!ok) {
+    return fail(ErrorKind::not_found, "no number");
+  }
+  return 42;
+}
+
+Result<std::string> doubled(bool ok, int& reached) {
+  SIFKIT_TRY_ASSIGN(int number, number_or_error(ok));
+  reached = number;
+  SIFKIT_TRY(with_context(number_or_error(ok), "the second number"));
+  return std::to_string(number * 2);
+}
+
+Result<void> passed_on(bool ok) {
+  SIFKIT_TRY(doubled(ok, *std::make_unique<int>(0)));
+  return {};
+}
+
+Result<void> with_a_line(bool ok) {
+  SIFKIT_TRY(with_context(number_or_error(ok), "the number"));
+  return {};
+}
+
+} // namespace
+
+TEST_CASE("SIFKIT_TRY and SIFKIT_TRY_ASSIGN pass errors on and values through", "[error]") {
+  int reached = 0;
+  auto value = doubled(true, reached);
+  REQUIRE(value);
+  CHECK(*value == "84");
+  CHECK(reached == 42);
+
+  reached = 0;
+  auto failed = doubled(false, reached);
+  REQUIRE_FALSE(failed);
+  CHECK(failed.error().kind() == ErrorKind::not_found);
+  CHECK(failed.error().what() == "no number");
+  CHECK(reached == 0); // returned before the next statement
+
+  CHECK(passed_on(true));
+  auto passed = passed_on(false);
+  REQUIRE_FALSE(passed);
+  CHECK(passed.error().kind() == ErrorKind::not_found);
+  auto with_line = with_a_line(false);
+  REQUIRE_FALSE(with_line);
+  CHECK(with_line.error().what() == "the number: no number");
+}
