@@ -1,5 +1,6 @@
 #include <cache/holder.h>
 #include <common/file.h>
+#include <common/text.h>
 
 #include <charconv>
 #include <sstream>
@@ -51,18 +52,6 @@ std::string start_time(long pid) {
     }
   }
   return {};
-}
-
-std::vector<std::string_view> split(std::string_view text, char separator) {
-  std::vector<std::string_view> parts;
-  for (;;) {
-    auto at = text.find(separator);
-    parts.push_back(text.substr(0, at));
-    if (at == std::string_view::npos) {
-      return parts;
-    }
-    text.remove_prefix(at + 1);
-  }
 }
 
 } // namespace

@@ -1,15 +1,12 @@
 #include "run.h"
 
 #include <common/file.h>
-#include <runtime/cgroups.h>
-#include <runtime/container_cgroup.h>
-#include <runtime/host.h>
-#include <runtime/image.h>
-#include <runtime/launcher.h>
-#include <runtime/run_session.h>
-#include <runtime/spec.h>
-#include <runtime/state.h>
-#include <runtime/userns.h>
+#include <runtime/cgroup/cgroup.h>
+#include <runtime/identity/identity.h>
+#include <runtime/image/image.h>
+#include <runtime/launch/launch.h>
+#include <runtime/session/session.h>
+#include <runtime/spec/spec.h>
 
 #include <cerrno>
 #include <cstring>
@@ -97,7 +94,7 @@ void map_caller_into_user_namespace(nlohmann::json& spec) {
 }
 
 // Where run_image mounts and runs: a private mount namespace (root), a user namespace of
-// the caller's (runtime/userns.h) where the caller is root and the container is root
+// the caller's (runtime/identity/identity.h) where the caller is root and the container is root
 // (--fakeroot) or the caller again (a container user namespace inside), or the host's
 // namespaces when a plain account cannot have a user namespace of its own.
 enum class RunNamespace { host, private_mounts, fakeroot, caller };

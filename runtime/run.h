@@ -4,9 +4,9 @@
 // namespace (when privileged), generate config.json, run it with crun or runc in the
 // foreground, and undo every mount on every way out.
 #include <common/error.h>
-#include <runtime/container_ops.h>
-#include <runtime/mount.h>
-#include <runtime/run_options.h>
+#include <runtime/launch/launch.h>
+#include <runtime/mount/mount.h>
+#include <runtime/spec/spec.h>
 
 #include <functional>
 #include <optional>

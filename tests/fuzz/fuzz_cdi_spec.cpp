@@ -4,7 +4,7 @@
 // least one device, valid device names, and edits whose device types, cgroup access,
 // hook names and paths, timeouts and env entries are the checked ones. Resolving every
 // device of the spec by name then finds each of them.
-#include <runtime/cdi.h>
+#include <runtime/devices/devices.h>
 
 #include <algorithm>
 #include <cstdint>

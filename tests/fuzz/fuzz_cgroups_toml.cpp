@@ -2,14 +2,13 @@
 // cgroups TOML, or JSON when it starts with '{') either fails with `usage` or yields a
 // linux.resources object that serialises (as config.json does) and reads back, as JSON,
 // to the same object.
-#include <runtime/resources.h>
+#include <runtime/cgroup/cgroup.h>
 
 #include <cstdint>
 #include <string>
 
-#include <nlohmann/json.hpp>
-
 #include "memfd_input.h"
+#include <nlohmann/json.hpp>
 
 using namespace sifkit;
 using namespace sifkit::runtime;

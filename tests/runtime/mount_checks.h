@@ -2,10 +2,10 @@
 
 // Helpers of the mount tests: a busybox OCI-SIF with scratch directories, a guard that
 // unmounts whatever a failed test left mounted, and probes of loop devices and mounts.
-#include <runtime/image.h>
-#include <runtime/loop_device.h>
-#include <runtime/mount.h>
-#include <runtime/mountinfo.h>
+#include <common/mountinfo.h>
+#include <runtime/image/image.h>
+#include <runtime/mount/loop_device.h>
+#include <runtime/mount/mount.h>
 
 #include <chrono>
 #include <filesystem>
@@ -114,7 +114,7 @@ inline std::string loop_devices_of(const std::string& file, bool expect_none = f
 
 // True when something is mounted at or below `path`.
 inline bool mounted_below(const std::string& path) {
-  auto mounted = runtime::has_mount_at_or_below(path);
+  auto mounted = has_mount_at_or_below(path);
   REQUIRE(mounted);
   return *mounted;
 }

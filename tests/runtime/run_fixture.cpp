@@ -3,8 +3,8 @@
 #include <common/program.h>
 #include <convert/image_builder.h>
 #include <convert/oci_convert.h>
-#include <runtime/cgroups.h>
-#include <runtime/launcher.h>
+#include <runtime/cgroup/cgroup.h>
+#include <runtime/launch/launch.h>
 #include <sif/oci_layout.h>
 
 #include <chrono>

@@ -2,7 +2,7 @@
 
 // Test support for the spec generator: a fake root filesystem (etc/passwd, etc/group), a
 // hand-made HostContext (no probing), and lookups into the generated config.json.
-#include <runtime/spec.h>
+#include <runtime/spec/spec.h>
 
 #include <filesystem>
 #include <fstream>

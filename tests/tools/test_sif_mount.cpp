@@ -195,7 +195,7 @@ TEST_CASE("every mount sif-mount makes is nosuid and nodev", "[mount][sif-mount]
       REQUIRE(mounted.exit_code == 0);
       UmountGuard guard{target};
       auto record = nlohmann::json::parse(mounted.out);
-      auto table = runtime::read_mount_table();
+      auto table = read_mount_table();
       REQUIRE(table);
       REQUIRE(record["entries"].size() >= 3); // two layers and the overlay, at least
       for (const auto& entry : record["entries"]) {

@@ -1,7 +1,7 @@
 // sif-overlay create on real OCI-SIFs: the ext3 layer it appends (checked with sif-inspect
 // and the library's reader), running with it (read-only, then --writable), and refusals
 // that leave the file as it was.
-#include <runtime/image.h>
+#include <runtime/image/image.h>
 #include <runtime/run_fixture.h>
 
 #include <filesystem>

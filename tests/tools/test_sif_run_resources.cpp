@@ -1,9 +1,7 @@
 // sif-run's resource limits with real crun and runc: the limits read back inside the
 // container (its read-only /sys/fs/cgroup) and from the host while it runs, a pids limit
 // that stops forks, --apply-cgroups files in TOML and JSON, and no cgroup left behind.
-#include <runtime/cgroups.h>
-#include <runtime/container_cgroup.h>
-#include <runtime/resources.h>
+#include <runtime/cgroup/cgroup.h>
 #include <runtime/run_fixture.h>
 
 #include <chrono>

@@ -1,9 +1,7 @@
 #include "commands.h"
 
-#include <runtime/mount_record.h>
-#include <runtime/mount_session.h>
-#include <runtime/run_session.h>
-#include <runtime/state.h>
+#include <runtime/mount/mount.h>
+#include <runtime/session/session.h>
 
 #include <cerrno>
 #include <cstdio>

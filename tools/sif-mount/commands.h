@@ -1,9 +1,9 @@
 #pragma once
 
-// sif-mount's and sif-umount's commands: a mount session (runtime/mount_session.h)
+// sif-mount's and sif-umount's commands: a mount session (runtime/session/session.h)
 // started or ended, and what to print. Argument parsing stays in the *_main.cpp files.
 #include <common/error.h>
-#include <runtime/mount.h>
+#include <runtime/mount/mount.h>
 
 #include <optional>
 #include <string>
@@ -32,7 +32,7 @@ struct UmountCommandOptions {
 };
 
 // Unmounts the session of `options.dir` and prints "unmounted DIR" unless quiet; with
-// `stale`, first cleans the sessions of dead sif-run processes (runtime/run_session.h)
+// `stale`, first cleans the sessions of dead sif-run processes (runtime/session/session.h)
 // and reports how many. `usage` for neither DIR nor --stale.
 Result<void> run_umount(const UmountCommandOptions& options);
 

@@ -1,7 +1,7 @@
 #include "flags.h"
 
 #include <common/secret.h>
-#include <runtime/options_parse.h>
+#include <runtime/spec/spec.h>
 
 #include <sstream>
 

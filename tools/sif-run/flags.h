@@ -1,9 +1,9 @@
 #pragma once
 
 // sif-run's flags: registered on each action's parser, then turned into the library's
-// RunRequest (runtime/run.h) and ImageRefOptions (runtime/image_ref.h).
+// RunRequest (runtime/run.h) and ImageRefOptions (runtime/image/image.h).
 #include <common/error.h>
-#include <runtime/image_ref.h>
+#include <runtime/image/image.h>
 #include <runtime/run.h>
 
 #include <optional>

@@ -1,7 +1,7 @@
 // sif-run's devices flags: --nv, --rocm, --device and --cdi-dirs.
 #include "flags_devices.h"
 
-#include <runtime/cdi.h>
+#include <runtime/devices/devices.h>
 
 #include <sstream>
 

@@ -1,9 +1,9 @@
 #pragma once
 
 // sif-run's devices flags (--nv, --rocm, --device, --cdi-dirs): registered on the parser,
-// then turned into the library's options (runtime/run_options.h).
+// then turned into the library's options (runtime/spec/spec.h).
 #include <common/error.h>
-#include <runtime/run_options.h>
+#include <runtime/spec/spec.h>
 
 #include <string>
 #include <vector>

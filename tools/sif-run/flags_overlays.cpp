@@ -1,6 +1,6 @@
 #include "flags_overlays.h"
 
-#include <runtime/overlay_items.h>
+#include <runtime/mount/mount.h>
 
 namespace sifkit::tools {
 

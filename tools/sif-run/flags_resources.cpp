@@ -1,6 +1,6 @@
 #include "flags_resources.h"
 
-#include <runtime/resources.h>
+#include <runtime/cgroup/cgroup.h>
 
 #include <nlohmann/json.hpp>
 #include <unistd.h>

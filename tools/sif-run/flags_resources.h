@@ -1,9 +1,9 @@
 #pragma once
 
 // sif-run's resources flags: registered on the parser, then turned into the library's
-// options (runtime/run_options.h).
+// options (runtime/spec/spec.h).
 #include <common/error.h>
-#include <runtime/run_options.h>
+#include <runtime/spec/spec.h>
 
 #include <cstdint>
 #include <optional>

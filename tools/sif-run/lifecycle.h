@@ -3,7 +3,7 @@
 // sif-run's command groups beside run/exec/shell: `sif-run oci ...` (the OCI lifecycle
 // over a bundle, lifecycle_oci.cpp) and `sif-run instance ...` (background containers,
 // lifecycle_instance.cpp), and `sif-run exec instance://NAME CMD...`.
-#include <runtime/container_ops.h>
+#include <runtime/launch/launch.h>
 
 #include <string>
 #include <vector>

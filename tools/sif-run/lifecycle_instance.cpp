@@ -1,7 +1,7 @@
 // `sif-run instance start|list|stop` and `sif-run exec instance://NAME CMD`: background
-// containers. The work is in runtime/instance.h; starting reuses sif-run's flags
+// containers. The work is in runtime/instance/instance.h; starting reuses sif-run's flags
 // (flags.h) and run path (runtime/run.h).
-#include <runtime/instance.h>
+#include <runtime/instance/instance.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -132,7 +132,8 @@ int stop_command(const std::vector<std::string>& words) {
     return code;
   }
   if (all == !names.empty()) {
-    return report_usage(k_instance_tool, all ? "give NAME or --all, not both" : "give NAME, or --all");
+    return report_usage(k_instance_tool,
+                        all ? "give NAME or --all, not both" : "give NAME, or --all");
   }
   auto signal = runtime::parse_signal(signal_text);
   if (!signal) {

@@ -1,8 +1,8 @@
 // `sif-run oci VERB ...`: the OCI lifecycle over a bundle, with the arguments of
 // `singularity oci`. A dispatch table of small parsers; the work is in runtime/
 // (oci_lifecycle.h, container_ops.h, mount_session.h).
-#include <runtime/mount_session.h>
-#include <runtime/oci_lifecycle.h>
+#include <runtime/oci/oci.h>
+#include <runtime/session/session.h>
 
 #include <cstdio>
 #include <functional>
@@ -64,9 +64,9 @@ int umount_command(const std::vector<std::string>& words) {
   if (target) {
     if (auto user = runtime::oci_container_of_bundle(*target); user) {
       return finish_oci(fail(ErrorKind::conflict,
-                         fmt::format("{} is the bundle of container {}: sif-run oci delete {} "
-                                     "first",
-                                     bundle, *user, *user)));
+                             fmt::format("{} is the bundle of container {}: sif-run oci delete {} "
+                                         "first",
+                                         bundle, *user, *user)));
     }
   }
   auto record = runtime::end_mount_session(bundle);
@@ -233,8 +233,8 @@ int oci_main(const std::vector<std::string>& words) {
     return simple_command(verb, rest);
   }
   return report_usage(k_oci_tool, "unknown command " + verb +
-                                  " (mount, create, start, state, kill, delete, attach, exec, "
-                                  "pause, resume, umount)");
+                                      " (mount, create, start, state, kill, delete, attach, exec, "
+                                      "pause, resume, umount)");
 }
 
 } // namespace sifkit::tools

@@ -3,7 +3,7 @@
 // through the cache); this file picks the action and parses the flags.
 
 #include <common/secret.h>
-#include <runtime/image_ref.h>
+#include <runtime/image/image.h>
 #include <runtime/run.h>
 
 #include <cstdio>

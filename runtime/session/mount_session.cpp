@@ -1,0 +1,214 @@
+#include <common/file.h>
+#include <common/mountinfo.h>
+#include <runtime/mount/mount.h>
+#include <runtime/spec/spec.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <filesystem>
+#include <optional>
+
+#include "session.h"
+#include <nlohmann/json.hpp>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace sifkit::runtime {
+
+namespace {
+
+// Creates the session directory exclusively: two sif-mounts of one directory race here.
+Result<std::string> claim_session(const std::string& target, const std::string& shown) {
+  auto root = state_root();
+  if (!root) {
+    return std::unexpected(root.error());
+  }
+  std::string session = mount_session_dir(*root, target);
+  if (auto made = make_private_dirs(*root + "/mounts"); !made) {
+    return std::unexpected(made.error());
+  }
+  if (::mkdir(session.c_str(), 0700) == 0) {
+    return session;
+  }
+  if (errno != EEXIST) {
+    return fail_errno("creating " + session, errno);
+  }
+  if (::access(mount_record_path(session).c_str(), F_OK) == 0) {
+    return fail(ErrorKind::conflict, shown + " is already a sif-mount; sif-umount it first");
+  }
+  return fail(ErrorKind::conflict, "a sif-mount of " + shown +
+                                       " is in progress or was "
+                                       "interrupted (its state is in " +
+                                       session + "; remove that when no sif-mount runs)");
+}
+
+Result<std::string> write_bundle_config(const RunImage& image, const std::string& bundle,
+                                        const std::string& session) {
+  std::string files = session + "/files";
+  if (auto made = make_private_dirs(files); !made) {
+    return std::unexpected(made.error());
+  }
+  auto host = probe_host();
+  if (!host) {
+    return std::unexpected(host.error());
+  }
+  RunOptions options;
+  SpecInputs inputs{&image.config, &options, &*host, bundle + "/rootfs", files};
+  auto spec = build_spec(inputs);
+  if (!spec) {
+    return std::unexpected(std::move(spec.error()).with_context("generating config.json"));
+  }
+  std::string config = bundle + "/config.json";
+  if (auto written = write_file_atomic(config, spec->dump(2) + "\n"); !written) {
+    return std::unexpected(written.error());
+  }
+  return config;
+}
+
+// Mounts the image on `rootfs`: as root in the session directory first, then attached
+// to the descriptor checked before (runtime/mount/mount.h); without privilege (FUSE,
+// through fusermount3's own checks of the mount point) on its path.
+Result<MountRecord> mount_on(const RunImage& image, const MountTarget& rootfs,
+                             const std::string& session_dir, MountOptions options) {
+  options.fuse_lifetime = FuseLifetime::detached;
+  if (::geteuid() != 0) {
+    return mount_image(image, rootfs.path, session_dir, options);
+  }
+  std::string staging = session_dir + "/root";
+  if (::mkdir(staging.c_str(), 0700) != 0) {
+    return fail_errno("creating " + staging, errno);
+  }
+  auto record = mount_image(image, staging, session_dir, options);
+  if (!record) {
+    return record;
+  }
+  if (auto attached = attach_root_mount(*record, rootfs); !attached) {
+    (void)unmount_all(*record);
+    return std::unexpected(attached.error());
+  }
+  ::rmdir(staging.c_str()); // empty now; unmount_all never removes it
+  return record;
+}
+
+Result<MountSession> mount_in(const RunImage& image, const SessionRequest& request,
+                              const MountTarget& target, MountSession session) {
+  bool bundle = request.kind == SessionKind::bundle;
+  std::optional<MountTarget> bundle_rootfs;
+  if (bundle) {
+    auto opened = open_mount_target_in(target, "rootfs");
+    if (!opened) {
+      return std::unexpected(opened.error());
+    }
+    bundle_rootfs = std::move(*opened);
+  }
+  const MountTarget& rootfs = bundle ? *bundle_rootfs : target;
+  if (auto empty = require_empty(rootfs); !empty) {
+    return std::unexpected(empty.error());
+  }
+  auto record = mount_on(image, rootfs, session.session_dir, request.mount);
+  if (!record) {
+    return std::unexpected(record.error());
+  }
+  session.record = std::move(*record);
+  if (bundle) {
+    auto config = write_bundle_config(image, session.target, session.session_dir);
+    if (!config) {
+      (void)unmount_all(session.record);
+      return std::unexpected(config.error());
+    }
+    session.config = std::move(*config);
+  }
+  return session;
+}
+
+Result<MountSession> mount_session(const SessionRequest& request) {
+  auto image = open_run_image(request.image);
+  if (!image) {
+    return std::unexpected(image.error());
+  }
+  bool bundle = request.kind == SessionKind::bundle;
+  if (bundle && ::mkdir(request.target.c_str(), 0755) != 0 && errno != EEXIST) {
+    return fail_errno("creating the bundle directory " + request.target, errno);
+  }
+  auto target =
+      open_mount_target(request.target, bundle ? "the bundle directory" : "the mount point");
+  if (!target) {
+    return std::unexpected(target.error());
+  }
+  auto session_dir = claim_session(target->path, request.target);
+  if (!session_dir) {
+    return std::unexpected(session_dir.error());
+  }
+  auto session =
+      mount_in(*image, request, *target, MountSession{target->path, *session_dir, "", {}});
+  if (!session) {
+    (void)remove_tree_unless_mounted(*session_dir);
+  }
+  return session;
+}
+
+} // namespace
+
+Result<std::string> session_target(const std::string& dir) {
+  auto resolved = real_path(dir);
+  if (resolved || resolved.error().kind() == ErrorKind::not_found) {
+    return resolved;
+  }
+  // A dead FUSE mount point cannot be stat'ed (ENOTCONN): resolve its parent instead.
+  std::filesystem::path path(dir);
+  if (path.has_relative_path() && !path.has_filename()) {
+    path = path.parent_path();
+  }
+  std::string name = path.filename().string();
+  if (name.empty() || name == "." || name == "..") {
+    return resolved;
+  }
+  auto parent = real_path(path.has_parent_path() ? path.parent_path().string() : ".");
+  if (!parent) {
+    return resolved;
+  }
+  return (*parent == "/" ? "" : *parent) + "/" + name;
+}
+
+Result<MountSession> start_mount_session(const SessionRequest& request) {
+  auto session = mount_session(request);
+  if (!session) {
+    return std::unexpected(
+        std::move(session.error())
+            .with_context("mounting " + request.image + " on " + request.target));
+  }
+  return session;
+}
+
+Result<MountRecord> end_mount_session(const std::string& dir) {
+  struct stat st {};
+  if (::lstat(dir.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
+    // sif-mount never mounts on a link: whatever it names is not this session's.
+    return fail(ErrorKind::usage, dir + " is a symbolic link; give the directory itself");
+  }
+  auto target = session_target(dir);
+  if (!target) {
+    return std::unexpected(target.error());
+  }
+  auto root = state_root();
+  if (!root) {
+    return std::unexpected(root.error());
+  }
+  std::string session = mount_session_dir(*root, *target);
+  auto record = read_mount_record(session);
+  if (!record) {
+    if (record.error().kind() == ErrorKind::not_found) {
+      return fail(ErrorKind::not_found, dir + " is not mounted by sif-mount");
+    }
+    return std::unexpected(record.error());
+  }
+  if (auto undone = unmount_all(*record); !undone) {
+    return std::unexpected(std::move(undone.error()).with_context("unmounting " + dir));
+  }
+  if (auto removed = remove_tree_unless_mounted(session); !removed) {
+    return std::unexpected(removed.error());
+  }
+  return record;
+}
+
+} // namespace sifkit::runtime
