@@ -54,8 +54,7 @@ public:
       if (!entry)
         return std::unexpected(entry.error());
       if (entry->type == EntryType::directory) {
-        if (auto r = push_level(rel); !r)
-          return std::unexpected(r.error());
+        SIFKIT_TRY(push_level(rel));
       }
       return entry;
     }
@@ -127,8 +126,7 @@ private:
     case S_IFREG:
       e.type = EntryType::file;
       e.size = st.st_size;
-      if (auto r = open_file(full, st.st_size); !r)
-        return std::unexpected(r.error());
+      SIFKIT_TRY(open_file(full, st.st_size));
       break;
     case S_IFDIR:
       e.type = EntryType::directory;
@@ -158,10 +156,8 @@ private:
     default:
       return fail(ErrorKind::unsupported, full + " has an unknown file type");
     }
-    auto xattrs = read_xattrs(full);
-    if (!xattrs)
-      return std::unexpected(xattrs.error());
-    e.xattrs = std::move(*xattrs);
+    SIFKIT_TRY_ASSIGN(auto xattrs, read_xattrs(full));
+    e.xattrs = std::move(xattrs);
     return e;
   }
 
@@ -230,8 +226,7 @@ private:
 
 Result<std::unique_ptr<EntryReader>> open_directory(const std::string& root) {
   auto reader = std::make_unique<DirReader>(root);
-  if (auto r = reader->start(); !r)
-    return std::unexpected(r.error());
+  SIFKIT_TRY(reader->start());
   return std::unique_ptr<EntryReader>(std::move(reader));
 }
 

@@ -55,20 +55,15 @@ SquashfsWriter::~SquashfsWriter() {
 
 Result<SquashfsWriter> SquashfsWriter::create(const std::string& path,
                                               const SquashOptions& options) {
-  if (auto valid = validate(options); !valid)
-    return std::unexpected(valid.error());
+  SIFKIT_TRY(validate(options));
   auto s = std::make_unique<SquashfsWriterState>();
   s->path = path;
   s->options = options;
 
-  auto cmp = make_compressor(options);
-  if (!cmp)
-    return std::unexpected(cmp.error());
-  s->cmp = std::move(*cmp);
-  auto uncmp = make_decompressor(options);
-  if (!uncmp)
-    return std::unexpected(uncmp.error());
-  s->uncmp = std::move(*uncmp);
+  SIFKIT_TRY_ASSIGN(auto cmp, make_compressor(options));
+  s->cmp = std::move(cmp);
+  SIFKIT_TRY_ASSIGN(auto uncmp, make_decompressor(options));
+  s->uncmp = std::move(uncmp);
 
   s->file.reset(sqfs_open_file(path.c_str(), SQFS_FILE_OPEN_OVERWRITE));
   if (!s->file)
@@ -141,19 +136,16 @@ Result<void> SquashfsWriter::add_file(Inode& inode, EntryReader& reader, std::in
     return {};
   };
   for (;;) {
-    auto piece = reader.read_data();
+    SIFKIT_TRY_ASSIGN(auto piece, reader.read_data());
     if (!piece)
-      return std::unexpected(piece.error());
-    if (!*piece)
       break;
-    const DataPiece& p = **piece;
+    const DataPiece& p = *piece;
     if (p.offset < at || p.offset + static_cast<std::int64_t>(p.bytes.size()) > size) {
       return fail(ErrorKind::corrupt_input,
                   fmt::format("{}: file data at offset {} ({} bytes) outside its declared size {}",
                               reader.name(), p.offset, p.bytes.size(), size));
     }
-    if (auto r = append_zeros(p.offset - at); !r)
-      return r;
+    SIFKIT_TRY(append_zeros(p.offset - at));
     if (!p.bytes.empty()) {
       rc = sqfs_block_processor_append(s.processor.get(), p.bytes.data(), p.bytes.size());
       if (rc != 0)
@@ -161,8 +153,7 @@ Result<void> SquashfsWriter::add_file(Inode& inode, EntryReader& reader, std::in
     }
     at = p.offset + static_cast<std::int64_t>(p.bytes.size());
   }
-  if (auto r = append_zeros(size - at); !r)
-    return r;
+  SIFKIT_TRY(append_zeros(size - at));
   s.file_open = false;
   if ((rc = sqfs_block_processor_end_file(s.processor.get())) != 0) {
     return sqfs_fail(rc, "writing file data");
