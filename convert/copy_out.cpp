@@ -38,12 +38,8 @@ Result<void> copy_range(const File& from, File& to, std::int64_t size) {
     while (in_offset < size) {
       auto chunk = std::min<std::int64_t>(size - in_offset, std::ssize(buffer));
       std::span<std::byte> piece(buffer.data(), static_cast<std::size_t>(chunk));
-      if (auto r = from.pread_exact(piece, in_offset); !r) {
-        return r;
-      }
-      if (auto w = to.pwrite_all(piece, out_offset); !w) {
-        return w;
-      }
+      SIFKIT_TRY(from.pread_exact(piece, in_offset));
+      SIFKIT_TRY(to.pwrite_all(piece, out_offset));
       in_offset += chunk;
       out_offset += chunk;
     }
@@ -57,30 +53,22 @@ Result<CopyResult> copy_file_contents(const File& from, File& to, std::int64_t s
   CopyResult result{CopyMethod::clone, size};
   if (::ioctl(to.fd(), FICLONE, from.fd()) != 0) {
     result.method = CopyMethod::copy;
-    if (auto copied = copy_range(from, to, size); !copied) {
-      return std::unexpected(copied.error());
-    }
+    SIFKIT_TRY(copy_range(from, to, size));
   }
   return result;
 }
 
 Result<CopyResult> copy_file_atomic(const std::string& from, const std::string& to) {
-  auto source = File::open(from, OpenMode::read_only);
-  auto size = source ? source->size() : std::unexpected(source.error());
-  auto target = size ? AtomicFile::create(to) : std::unexpected(size.error());
-  if (!target) {
-    return std::unexpected(std::move(target.error()).with_context("copying " + from));
-  }
-  CopyResult result{CopyMethod::clone, *size};
-  if (::ioctl(target->file().fd(), FICLONE, source->fd()) != 0) {
+  SIFKIT_TRY_ASSIGN(auto source,
+                    with_context(File::open(from, OpenMode::read_only), "copying " + from));
+  SIFKIT_TRY_ASSIGN(auto size, with_context(source.size(), "copying " + from));
+  SIFKIT_TRY_ASSIGN(auto target, with_context(AtomicFile::create(to), "copying " + from));
+  CopyResult result{CopyMethod::clone, size};
+  if (::ioctl(target.file().fd(), FICLONE, source.fd()) != 0) {
     result.method = CopyMethod::copy;
-    if (auto copied = copy_range(*source, target->file(), *size); !copied) {
-      return std::unexpected(copied.error());
-    }
+    SIFKIT_TRY(copy_range(source, target.file(), size));
   }
-  if (auto committed = target->commit(); !committed) {
-    return std::unexpected(committed.error());
-  }
+  SIFKIT_TRY(target.commit());
   return result;
 }
 

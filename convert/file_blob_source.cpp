@@ -15,11 +15,8 @@ Result<oci::BlobStream> FileBlobSource::open_blob(const Digest& digest) const {
   if (::stat(found->second.c_str(), &st) != 0) {
     return fail_errno("stat " + found->second, errno);
   }
-  auto source = source_from_path(found->second);
-  if (!source) {
-    return std::unexpected(source.error());
-  }
-  return oci::BlobStream{std::move(*source), static_cast<std::int64_t>(st.st_size)};
+  SIFKIT_TRY_ASSIGN(auto source, source_from_path(found->second));
+  return oci::BlobStream{std::move(source), static_cast<std::int64_t>(st.st_size)};
 }
 
 } // namespace sifkit::convert

@@ -38,42 +38,33 @@ struct SourceImage {
 };
 
 Result<SourceImage> read_source(const std::string& path) {
-  auto sif = sif::Image::open(path);
-  if (!sif) {
-    return std::unexpected(sif.error());
-  }
-  if (!oci::is_oci_sif(*sif)) {
+  SIFKIT_TRY_ASSIGN(auto sif, sif::Image::open(path));
+  if (!oci::is_oci_sif(sif)) {
     return fail(ErrorKind::unsupported, path + " is a SIF without an OCI image (not an "
                                                "OCI-SIF); sif-overlay adds overlays to OCI-SIFs");
   }
-  if (!sif->select([](const sif::Descriptor& d) {
+  if (!sif.select([](const sif::Descriptor& d) {
             return d.data_type == static_cast<std::int32_t>(sif::DataType::signature);
           })
            .empty()) {
     return fail(ErrorKind::unsupported, path + " is signed: adding an overlay would invalidate "
                                                "its signatures");
   }
-  auto oci_sif = oci::OciSif::open(*sif);
-  if (!oci_sif) {
-    return std::unexpected(oci_sif.error());
-  }
-  const auto& entries = oci_sif->root_index().manifests;
+  SIFKIT_TRY_ASSIGN(auto oci_sif, oci::OciSif::open(sif));
+  const auto& entries = oci_sif.root_index().manifests;
   if (entries.size() != 1 || !oci::is_image_media_type(entries.front().media_type)) {
     return fail(ErrorKind::unsupported,
                 fmt::format("{} holds {} root index entries; an overlay can only be added to "
                             "an OCI-SIF holding one image",
                             path, entries.size()));
   }
-  auto image = oci::resolve_image(*oci_sif, entries.front());
-  if (!image) {
-    return std::unexpected(image.error());
-  }
-  const auto& layers = image->manifest.layers;
+  SIFKIT_TRY_ASSIGN(auto image, oci::resolve_image(oci_sif, entries.front()));
+  const auto& layers = image.manifest.layers;
   if (!layers.empty() && layers.back().media_type == oci::k_media_ext3_layer) {
     return fail(ErrorKind::conflict, path + " has an ext3 overlay already (its last layer " +
                                          layers.back().digest.text() + ")");
   }
-  return SourceImage{oci_sif->root_index(), std::move(*image)};
+  return SourceImage{oci_sif.root_index(), std::move(image)};
 }
 
 // A scratch file next to `near`, removed when this object goes.
@@ -164,9 +155,7 @@ Result<void> make_ext3(ScratchFile& file, const std::string& content,
                        const OverlayCreateOptions& options) {
   std::int64_t bytes = options.size_mb * 1024 * 1024;
   if (options.sparse) {
-    if (auto sized = file.file().truncate(bytes); !sized) {
-      return sized;
-    }
+    SIFKIT_TRY(file.file().truncate(bytes));
   } else if (int rc = ::posix_fallocate(file.file().fd(), 0, bytes); rc != 0) {
     return fail_errno(fmt::format("allocating {} MiB for the overlay", options.size_mb), rc);
   }
@@ -192,9 +181,7 @@ Result<Digest> digest_of(const File& file, std::int64_t size) {
   for (std::int64_t at = 0; at < size;) {
     auto chunk = std::min<std::int64_t>(size - at, std::ssize(buffer));
     std::span<std::byte> piece(buffer.data(), static_cast<std::size_t>(chunk));
-    if (auto read = file.pread_exact(piece, at); !read) {
-      return std::unexpected(read.error());
-    }
+    SIFKIT_TRY(file.pread_exact(piece, at));
     hash.update(piece);
     at += chunk;
   }
@@ -236,13 +223,10 @@ struct Update {
 
 Result<void> build_update(const SourceImage& source, const Digest& layer, std::int64_t size,
                           const std::string& layer_path, std::int64_t size_mb, Update& update) {
-  auto config = config_with_layer(source.image.config_bytes, layer, size_mb);
-  if (!config) {
-    return std::unexpected(config.error());
-  }
+  SIFKIT_TRY_ASSIGN(auto config, config_with_layer(source.image.config_bytes, layer, size_mb));
   oci::Manifest manifest = source.image.manifest;
-  manifest.config.size = static_cast<std::int64_t>(config->size());
-  manifest.config.digest = update.memory.add(std::move(*config));
+  manifest.config.size = static_cast<std::int64_t>(config.size());
+  manifest.config.digest = update.memory.add(std::move(config));
   oci::Descriptor descriptor;
   descriptor.media_type = std::string(oci::k_media_ext3_layer);
   descriptor.size = size;
@@ -251,53 +235,35 @@ Result<void> build_update(const SourceImage& source, const Digest& layer, std::i
   update.files.add(layer, layer_path);
 
   std::string manifest_bytes = serialize_manifest(manifest);
-  auto entry = oci::describe_manifest(manifest_bytes);
-  if (!entry) {
-    return std::unexpected(entry.error());
-  }
+  SIFKIT_TRY_ASSIGN(auto entry, oci::describe_manifest(manifest_bytes));
   update.manifest = update.memory.add(std::move(manifest_bytes));
   // The entry keeps what the old one said about the image (platform, ref.name).
   oci::Index index = source.root;
-  entry->platform = index.manifests.front().platform;
-  entry->annotations = index.manifests.front().annotations;
-  index.manifests.front() = *entry;
+  entry.platform = index.manifests.front().platform;
+  entry.annotations = index.manifests.front().annotations;
+  index.manifests.front() = entry;
   update.root_index = oci::serialize_index(index);
   return {};
 }
 
 // Copies `path` next to itself, applies `update` to the copy and renames it over `path`.
 Result<std::string> update_in_copy(const std::string& path, const Update& update) {
-  auto original = File::open(path, OpenMode::read_only);
-  if (!original) {
-    return std::unexpected(original.error());
-  }
+  SIFKIT_TRY_ASSIGN(auto original, File::open(path, OpenMode::read_only));
   struct stat st {};
-  if (::fstat(original->fd(), &st) != 0) {
+  if (::fstat(original.fd(), &st) != 0) {
     return fail_errno(path, errno);
   }
-  auto copy = AtomicFile::create(path);
-  if (!copy) {
-    return std::unexpected(copy.error());
-  }
-  auto copied = copy_file_contents(*original, copy->file(), static_cast<std::int64_t>(st.st_size));
-  if (!copied) {
-    return std::unexpected(copied.error());
-  }
-  ::fchmod(copy->file().fd(), st.st_mode & 07777);
+  SIFKIT_TRY_ASSIGN(auto copy, AtomicFile::create(path));
+  SIFKIT_TRY_ASSIGN(auto copied, copy_file_contents(original, copy.file(),
+                                                    static_cast<std::int64_t>(st.st_size)));
+  ::fchmod(copy.file().fd(), st.st_mode & 07777);
   {
-    auto sif = sif::Image::open(copy->temp_path(), OpenMode::read_write);
-    if (!sif) {
-      return std::unexpected(sif.error());
-    }
+    SIFKIT_TRY_ASSIGN(auto sif, sif::Image::open(copy.temp_path(), OpenMode::read_write));
     oci::ChainBlobSource blobs({&update.memory, &update.files});
-    if (auto updated = oci::update_root_index(*sif, update.root_index, blobs); !updated) {
-      return std::unexpected(updated.error());
-    }
+    SIFKIT_TRY(oci::update_root_index(sif, update.root_index, blobs));
   }
-  if (auto committed = copy->commit(Durability::synced); !committed) {
-    return std::unexpected(committed.error());
-  }
-  return copied->method == CopyMethod::clone ? "clone" : "copy";
+  SIFKIT_TRY(copy.commit(Durability::synced));
+  return copied.method == CopyMethod::clone ? "clone" : "copy";
 }
 
 } // namespace
@@ -308,49 +274,24 @@ Result<OverlayCreateResult> add_image_overlay(const std::string& image,
     return fail(ErrorKind::usage, fmt::format("--size {}: an overlay must be at least {} MiB",
                                               options.size_mb, k_min_overlay_size_mb));
   }
-  auto path = real_path(image);
-  if (!path) {
-    return std::unexpected(path.error());
+  SIFKIT_TRY_ASSIGN(auto path, real_path(image));
+  SIFKIT_TRY_ASSIGN(auto source, with_context(read_source(path), "reading " + image));
+  SIFKIT_TRY_ASSIGN(auto content, ScratchDir::create());
+  SIFKIT_TRY(populate(content.path(), options.create_dirs));
+  SIFKIT_TRY_ASSIGN(auto scratch, ScratchFile::create(path));
+  SIFKIT_TRY(with_context(make_ext3(scratch, content.path(), options), "making the ext3 overlay"));
+  SIFKIT_TRY_ASSIGN(auto size, scratch.file().size());
+  if (!is_ext_file_system(scratch.file())) {
+    return fail(ErrorKind::io, "mkfs.ext3 did not make an ext3 file system in " + scratch.path());
   }
-  auto source = read_source(*path);
-  if (!source) {
-    return std::unexpected(std::move(source.error()).with_context("reading " + image));
-  }
-  auto content = ScratchDir::create();
-  auto populated = content ? populate(content->path(), options.create_dirs)
-                           : Result<void>(std::unexpected(content.error()));
-  if (!populated) {
-    return std::unexpected(populated.error());
-  }
-  auto scratch = ScratchFile::create(*path);
-  if (!scratch) {
-    return std::unexpected(scratch.error());
-  }
-  if (auto made = make_ext3(*scratch, content->path(), options); !made) {
-    return std::unexpected(std::move(made.error()).with_context("making the ext3 overlay"));
-  }
-  auto size = scratch->file().size();
-  if (!size) {
-    return std::unexpected(size.error());
-  }
-  if (!is_ext_file_system(scratch->file())) {
-    return fail(ErrorKind::io, "mkfs.ext3 did not make an ext3 file system in " + scratch->path());
-  }
-  auto digest = digest_of(scratch->file(), *size);
-  if (!digest) {
-    return std::unexpected(digest.error());
-  }
+  SIFKIT_TRY_ASSIGN(auto digest, digest_of(scratch.file(), size));
   Update update;
-  if (auto built = build_update(*source, *digest, *size, scratch->path(), options.size_mb, update);
-      !built) {
-    return std::unexpected(std::move(built.error()).with_context("updating " + image));
-  }
-  auto method = update_in_copy(*path, update);
-  if (!method) {
-    return std::unexpected(std::move(method.error()).with_context("updating " + image));
-  }
-  return OverlayCreateResult{*path,           *digest, *size, std::string(oci::k_media_ext3_layer),
-                             update.manifest, *method};
+  SIFKIT_TRY(
+      with_context(build_update(source, digest, size, scratch.path(), options.size_mb, update),
+                   "updating " + image));
+  SIFKIT_TRY_ASSIGN(auto method, with_context(update_in_copy(path, update), "updating " + image));
+  return OverlayCreateResult{
+      path, digest, size, std::string(oci::k_media_ext3_layer), update.manifest, method};
 }
 
 } // namespace sifkit::convert

@@ -150,8 +150,7 @@ Result<Node*> MergeState::place(const Entry& e) {
   }
   if (node.layer > layer) {
     if (e.type == EntryType::symlink && node.is_dir() && node.implicit) {
-      if (auto moved = rehome_below_symlink(node, e); !moved)
-        return std::unexpected(moved.error());
+      SIFKIT_TRY(rehome_below_symlink(node, e));
       node.inode = nullptr;
       node.implicit = false;
       node.layer = layer;
@@ -184,12 +183,10 @@ Result<Node*> MergeState::place(const Entry& e) {
 Result<void> MergeState::whiteout(const Entry& e, const std::string& target) {
   index[layer].whiteouts.insert(target);
   auto parts = split_path(target);
-  auto parent = walk_to_parent(e.path, parts);
-  if (!parent)
-    return std::unexpected(parent.error());
-  if (*parent == nullptr)
+  SIFKIT_TRY_ASSIGN(auto parent, walk_to_parent(e.path, parts));
+  if (parent == nullptr)
     return {};
-  Node& dir = **parent;
+  Node& dir = *parent;
   auto it = dir.children.find(parts.back());
   if (it == dir.children.end()) {
     if (dir.opaque_layer > layer)
@@ -210,16 +207,14 @@ Result<void> MergeState::make_opaque(const Entry& e, const std::string& dir_path
   Node* node = &tree.root();
   if (!dir_path.empty()) {
     auto parts = split_path(dir_path);
-    auto parent = walk_to_parent(e.path, parts);
-    if (!parent)
-      return std::unexpected(parent.error());
-    if (*parent == nullptr)
+    SIFKIT_TRY_ASSIGN(auto parent, walk_to_parent(e.path, parts));
+    if (parent == nullptr)
       return {};
-    auto it = (*parent)->children.find(parts.back());
-    if (it == (*parent)->children.end()) {
-      if ((*parent)->opaque_layer > layer)
+    auto it = parent->children.find(parts.back());
+    if (it == parent->children.end()) {
+      if (parent->opaque_layer > layer)
         return {};
-      node = &add_implicit_dir(**parent, parts.back(), layer);
+      node = &add_implicit_dir(*parent, parts.back(), layer);
     } else {
       node = it->second.get();
     }
@@ -261,10 +256,7 @@ Result<void> handle_entry(MergeState& m, std::uint32_t position, Entry& e, Entry
   Record& record = m.index[m.layer].records[e.path];
   record = Record{position, e.type,  e.type == EntryType::hardlink ? e.link_target : std::string(),
                   nullptr,  nullptr, false};
-  auto placed = m.place(e);
-  if (!placed)
-    return std::unexpected(placed.error());
-  Node* node = *placed;
+  SIFKIT_TRY_ASSIGN(Node * node, m.place(e));
   if (node != nullptr)
     ++node->serial;
   if (node == nullptr) {
@@ -297,18 +289,17 @@ Result<void> handle_entry(MergeState& m, std::uint32_t position, Entry& e, Entry
 
 Result<void> read_layer(MergeState& m) {
   const LayerInput& input = m.layers[m.layer];
-  auto reader = input.open();
-  if (!reader)
-    return std::unexpected(std::move(reader.error()).with_context(input.name));
+  SIFKIT_TRY_ASSIGN(auto reader, with_context(input.open(), input.name));
   for (std::uint32_t position = 0;; ++position) {
-    auto entry = (*reader)->next();
+    // Once per entry: the context line is added on failure only (with_context copies it
+    // every time).
+    auto entry = reader->next();
     if (!entry)
       return std::unexpected(std::move(entry.error()).with_context(input.name));
     if (!*entry)
       break;
     m.tree.add_input(input_bytes(**entry));
-    if (auto r = handle_entry(m, position, **entry, **reader); !r)
-      return r;
+    SIFKIT_TRY(handle_entry(m, position, **entry, *reader));
     if (auto room = m.tree.check_capacity(); !room)
       return std::unexpected(std::move(room.error()).with_context(input.name));
   }
@@ -353,8 +344,7 @@ Result<void> LayerMerger::run() {
   MergeState& m = *m_state;
   for (int layer = static_cast<int>(m.layers.size()) - 1; layer >= 0; --layer) {
     m.layer = layer;
-    if (auto r = read_layer(m); !r)
-      return r;
+    SIFKIT_TRY(read_layer(m));
     m.report(true);
   }
   return resolve_links(m);

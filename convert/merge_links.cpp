@@ -89,22 +89,17 @@ Result<void> fetch_hidden_content(MergeState& m, int layer) {
   if (fetch.empty())
     return {};
   m.layer = layer;
-  auto reader = m.layers[layer].open();
-  if (!reader)
-    return std::unexpected(reader.error());
+  SIFKIT_TRY_ASSIGN(auto reader, m.layers[layer].open());
   for (std::uint32_t position = 0; !fetch.empty(); ++position) {
-    auto entry = (*reader)->next();
-    if (!entry)
-      return std::unexpected(entry.error());
-    if (!*entry) {
+    SIFKIT_TRY_ASSIGN(auto entry, reader->next());
+    if (!entry) {
       return fail(ErrorKind::corrupt_input,
                   fmt::format("{}: changed between two reads", m.layers[layer].name));
     }
     auto it = fetch.find(position);
     if (it == fetch.end())
       continue;
-    if (auto r = m.writer.add_file(*it->second.inode, **reader, it->second.size); !r)
-      return r;
+    SIFKIT_TRY(m.writer.add_file(*it->second.inode, *reader, it->second.size));
     fetch.erase(it);
   }
   return {};
@@ -128,8 +123,7 @@ Result<void> resolve_links(MergeState& m) {
     ++m.stats.hardlinks;
   }
   for (int layer = 0; layer < static_cast<int>(m.layers.size()); ++layer) {
-    if (auto r = fetch_hidden_content(m, layer); !r)
-      return r;
+    SIFKIT_TRY(fetch_hidden_content(m, layer));
   }
   return {};
 }

@@ -35,12 +35,9 @@ Result<std::int64_t> file_size(const std::string& path) {
 }
 
 Result<void> add_layer(SquashedLayers& out, ScratchFile file, const SquashStats& stats) {
-  auto digest = digest_of_file(file.path());
-  auto size = digest ? file_size(file.path()) : std::unexpected(digest.error());
-  if (!size) {
-    return std::unexpected(size.error());
-  }
-  out.layers.push_back(ConvertedLayer{*digest, *size, stats});
+  SIFKIT_TRY_ASSIGN(auto digest, digest_of_file(file.path()));
+  SIFKIT_TRY_ASSIGN(auto size, file_size(file.path()));
+  out.layers.push_back(ConvertedLayer{digest, size, stats});
   out.files.push_back(std::move(file));
   return {};
 }
@@ -51,15 +48,9 @@ Result<SquashedLayers> squash_to_scratch(std::span<const LayerInput> inputs, con
                                          const SquashProgressCallback& progress) {
   SquashedLayers out;
   if (options.layers == LayerMode::squash || inputs.size() <= 1) {
-    auto file = ScratchFile::create(dir, "squashfs");
-    auto stats = file ? squash_layers(inputs, file->path(), options.squash, progress)
-                      : std::unexpected(file.error());
-    if (!stats) {
-      return std::unexpected(stats.error());
-    }
-    if (auto ok = add_layer(out, std::move(*file), *stats); !ok) {
-      return std::unexpected(ok.error());
-    }
+    SIFKIT_TRY_ASSIGN(auto file, ScratchFile::create(dir, "squashfs"));
+    SIFKIT_TRY_ASSIGN(auto stats, squash_layers(inputs, file.path(), options.squash, progress));
+    SIFKIT_TRY(add_layer(out, std::move(file), stats));
     return out;
   }
   SquashProgress done; // totals of the layers already written
@@ -72,17 +63,12 @@ Result<SquashedLayers> squash_to_scratch(std::span<const LayerInput> inputs, con
                                 static_cast<int>(i), done.layer_count});
       };
     }
-    auto file = ScratchFile::create(dir, "squashfs");
-    auto stats = file ? squash_layer_for_overlay(inputs[i], file->path(), options.squash, each)
-                      : std::unexpected(file.error());
-    if (!stats) {
-      return std::unexpected(stats.error());
-    }
-    done.bytes_in += stats->bytes_in;
-    done.bytes_out += stats->image_size;
-    if (auto ok = add_layer(out, std::move(*file), *stats); !ok) {
-      return std::unexpected(ok.error());
-    }
+    SIFKIT_TRY_ASSIGN(auto file, ScratchFile::create(dir, "squashfs"));
+    SIFKIT_TRY_ASSIGN(auto stats,
+                      squash_layer_for_overlay(inputs[i], file.path(), options.squash, each));
+    done.bytes_in += stats.bytes_in;
+    done.bytes_out += stats.image_size;
+    SIFKIT_TRY(add_layer(out, std::move(file), stats));
   }
   return out;
 }
@@ -113,14 +99,9 @@ Result<void> write_sif(const std::string& out_sif, oci::Manifest manifest, std::
   result.manifest = memory.add(serialize_manifest(manifest));
   oci::ChainBlobSource chain({&memory, &files});
   oci::WriteOptions write{oci::k_singularity_spare_descriptors};
-  if (auto ok = oci::write_oci_sif_around(out_sif, result.manifest, chain, write); !ok) {
-    return ok;
-  }
-  auto size = file_size(out_sif);
-  if (!size) {
-    return std::unexpected(size.error());
-  }
-  result.sif_size = *size;
+  SIFKIT_TRY(oci::write_oci_sif_around(out_sif, result.manifest, chain, write));
+  SIFKIT_TRY_ASSIGN(auto size, file_size(out_sif));
+  result.sif_size = size;
   return {};
 }
 
@@ -131,43 +112,31 @@ Result<ConvertResult> convert_image(const oci::BlobSource& blobs, const Digest& 
                                     const SquashProgressCallback& progress) {
   auto start = Clock::now();
   std::string what = "converting " + manifest_digest.text() + " to " + out_sif;
-  if (auto valid = validate(options.squash); !valid) {
-    return std::unexpected(valid.error());
-  }
-  auto source = read_source_image(blobs, manifest_digest);
-  if (!source) {
-    return std::unexpected(std::move(source.error()).with_context(what));
-  }
+  SIFKIT_TRY(validate(options.squash));
+  SIFKIT_TRY_ASSIGN(auto source, with_context(read_source_image(blobs, manifest_digest), what));
   // Read as sif-run reads it, before any layer: a field of the wrong type ("User": 5) is
   // refused here rather than by every run of the converted image.
-  if (auto parsed = oci::parse_image_config(source->config_bytes); !parsed) {
-    return std::unexpected(std::move(parsed.error())
-                               .with_context("config " + source->manifest.config.digest.text())
-                               .with_context(what));
-  }
-  auto squashed = squash_to_scratch(source->layers, directory_of(out_sif), options, progress);
-  if (!squashed) {
-    return std::unexpected(std::move(squashed.error()).with_context(what));
-  }
+  SIFKIT_TRY(with_context(with_context(oci::parse_image_config(source.config_bytes),
+                                       "config " + source.manifest.config.digest.text()),
+                          what));
+  SIFKIT_TRY_ASSIGN(
+      auto squashed,
+      with_context(squash_to_scratch(source.layers, directory_of(out_sif), options, progress),
+                   what));
   ConvertResult result;
   result.source_manifest = manifest_digest;
   result.squash_time = since(start);
   auto write_start = Clock::now();
   std::vector<Digest> diff_ids;
-  for (const ConvertedLayer& layer : squashed->layers) {
+  for (const ConvertedLayer& layer : squashed.layers) {
     diff_ids.push_back(layer.digest);
   }
-  auto config = rewrite_config(source->config_bytes, diff_ids, manifest_digest);
-  if (!config) {
-    return std::unexpected(
-        std::move(config.error()).with_context("config " + source->manifest.config.digest.text()));
-  }
-  auto written =
-      write_sif(out_sif, std::move(source->manifest), std::move(*config), *squashed, result);
-  if (!written) {
-    return std::unexpected(std::move(written.error()).with_context(what));
-  }
-  result.layers = std::move(squashed->layers);
+  SIFKIT_TRY_ASSIGN(auto config,
+                    with_context(rewrite_config(source.config_bytes, diff_ids, manifest_digest),
+                                 "config " + source.manifest.config.digest.text()));
+  SIFKIT_TRY(with_context(
+      write_sif(out_sif, std::move(source.manifest), std::move(config), squashed, result), what));
+  result.layers = std::move(squashed.layers);
   result.write_time = since(write_start);
   result.total_time = since(start);
   return result;
@@ -178,25 +147,21 @@ Result<ConvertResult> convert_rootfs(const LayerInput& input, const std::string&
                                      const SquashProgressCallback& progress) {
   auto start = Clock::now();
   std::string what = "converting " + input.name + " to " + out_sif;
-  if (auto valid = validate(options.squash); !valid) {
-    return std::unexpected(valid.error());
-  }
-  auto squashed = squash_to_scratch(std::span(&input, 1), directory_of(out_sif), options, progress);
-  if (!squashed) {
-    return std::unexpected(std::move(squashed.error()).with_context(what));
-  }
+  SIFKIT_TRY(validate(options.squash));
+  SIFKIT_TRY_ASSIGN(
+      auto squashed,
+      with_context(
+          squash_to_scratch(std::span(&input, 1), directory_of(out_sif), options, progress), what));
   ConvertResult result;
   result.squash_time = since(start);
   auto write_start = Clock::now();
   oci::Manifest manifest;
   manifest.media_type = std::string(oci::k_media_oci_manifest);
   manifest.config.media_type = std::string(oci::k_media_oci_config);
-  std::string config = rootfs_config(platform, {squashed->layers.front().digest});
-  if (auto ok = write_sif(out_sif, std::move(manifest), std::move(config), *squashed, result);
-      !ok) {
-    return std::unexpected(std::move(ok.error()).with_context(what));
-  }
-  result.layers = std::move(squashed->layers);
+  std::string config = rootfs_config(platform, {squashed.layers.front().digest});
+  SIFKIT_TRY(with_context(
+      write_sif(out_sif, std::move(manifest), std::move(config), squashed, result), what));
+  result.layers = std::move(squashed.layers);
   result.write_time = since(write_start);
   result.total_time = since(start);
   return result;
@@ -206,20 +171,13 @@ Result<SquashStats> squash_image(const oci::BlobSource& blobs, const Digest& man
                                  const std::string& out_path, const SquashOptions& options,
                                  const SquashProgressCallback& progress) {
   std::string what = "squashing " + manifest_digest.text() + " to " + out_path;
-  if (auto valid = validate(options); !valid) {
-    return std::unexpected(valid.error());
-  }
-  auto source = read_source_image(blobs, manifest_digest);
-  if (!source) {
-    return std::unexpected(std::move(source.error()).with_context(what));
-  }
-  auto file = ScratchFile::create(directory_of(out_path), "squashfs");
-  auto stats = file ? squash_layers(source->layers, file->path(), options, progress)
-                    : std::unexpected(file.error());
-  auto done = stats ? file->commit(out_path) : std::unexpected(stats.error());
-  if (!done) {
-    return std::unexpected(std::move(done.error()).with_context(what));
-  }
+  SIFKIT_TRY(validate(options));
+  SIFKIT_TRY_ASSIGN(auto source, with_context(read_source_image(blobs, manifest_digest), what));
+  SIFKIT_TRY_ASSIGN(auto file,
+                    with_context(ScratchFile::create(directory_of(out_path), "squashfs"), what));
+  SIFKIT_TRY_ASSIGN(
+      auto stats, with_context(squash_layers(source.layers, file.path(), options, progress), what));
+  SIFKIT_TRY(with_context(file.commit(out_path), what));
   return stats;
 }
 
@@ -227,16 +185,13 @@ Result<SquashStats> squash_rootfs(const LayerInput& input, const std::string& ou
                                   const SquashOptions& options,
                                   const SquashProgressCallback& progress) {
   std::string what = "squashing " + input.name + " to " + out_path;
-  if (auto valid = validate(options); !valid) {
-    return std::unexpected(valid.error());
-  }
-  auto file = ScratchFile::create(directory_of(out_path), "squashfs");
-  auto stats = file ? squash_layers(std::span(&input, 1), file->path(), options, progress)
-                    : std::unexpected(file.error());
-  auto done = stats ? file->commit(out_path) : std::unexpected(stats.error());
-  if (!done) {
-    return std::unexpected(std::move(done.error()).with_context(what));
-  }
+  SIFKIT_TRY(validate(options));
+  SIFKIT_TRY_ASSIGN(auto file,
+                    with_context(ScratchFile::create(directory_of(out_path), "squashfs"), what));
+  SIFKIT_TRY_ASSIGN(
+      auto stats,
+      with_context(squash_layers(std::span(&input, 1), file.path(), options, progress), what));
+  SIFKIT_TRY(with_context(file.commit(out_path), what));
   return stats;
 }
 

@@ -43,14 +43,11 @@ Result<ReferenceSif> fetched_sif(OpenedReference& opened, const std::string& tex
   tell(options.source, Note::step, "fetching " + text);
   registry::SifFetchOptions fetch;
   fetch.registry = registry_options(options.source, opened.cache);
-  auto fetched = registry::fetch_sif(opened.reference, opened.cache, fetch);
-  if (!fetched) {
-    return std::unexpected(fetched.error());
-  }
+  SIFKIT_TRY_ASSIGN(auto fetched, registry::fetch_sif(opened.reference, opened.cache, fetch));
   ReferenceSif sif;
-  sif.path = fetched->path;
-  sif.sif = fetched->digest;
-  sif.reused = fetched->reused;
+  sif.path = fetched.path;
+  sif.sif = fetched.digest;
+  sif.reused = fetched.reused;
   return sif;
 }
 
@@ -58,26 +55,21 @@ Result<ReferenceSif> fetched_sif(OpenedReference& opened, const std::string& tex
 Result<ReferenceSif> converted_image(OpenedReference& opened, const std::string& text,
                                      const ReferenceSifOptions& options) {
   tell(options.source, Note::step, "pulling " + text);
-  auto pulled = pull_reference(opened, options.source);
-  if (!pulled) {
-    return std::unexpected(pulled.error());
-  }
+  SIFKIT_TRY_ASSIGN(auto pulled, pull_reference(opened, options.source));
   auto start = Clock::now();
-  auto converted =
-      convert_cached(opened.cache, pulled->manifest, options.convert, options.progress);
-  if (!converted) {
-    return std::unexpected(std::move(converted.error()).with_context("converting " + text));
-  }
-  if (!converted->reused) {
-    tell(options.source, Note::step, "converted " + text + " to OCI-SIF " + converted->sif.text());
+  SIFKIT_TRY_ASSIGN(auto converted, with_context(convert_cached(opened.cache, pulled.manifest,
+                                                                options.convert, options.progress),
+                                                 "converting " + text));
+  if (!converted.reused) {
+    tell(options.source, Note::step, "converted " + text + " to OCI-SIF " + converted.sif.text());
   }
   ReferenceSif sif;
-  sif.path = converted->path;
-  sif.sif = converted->sif;
-  sif.manifest = pulled->manifest;
-  sif.pulled = std::move(pulled->pulled);
-  sif.reused = converted->reused;
-  sif.result = std::move(converted->result);
+  sif.path = converted.path;
+  sif.sif = converted.sif;
+  sif.manifest = pulled.manifest;
+  sif.pulled = std::move(pulled.pulled);
+  sif.reused = converted.reused;
+  sif.result = std::move(converted.result);
   sif.convert_time = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
   return sif;
 }
@@ -85,25 +77,13 @@ Result<ReferenceSif> converted_image(OpenedReference& opened, const std::string&
 } // namespace
 
 Result<OpenedReference> open_reference(const std::string& text, const ReferenceOptions& options) {
-  auto reference = registry::parse_reference(text);
-  if (!reference) {
-    return std::unexpected(std::move(reference.error()));
-  }
-  auto pull = registry::pull_options_for(*reference, options.platform);
-  if (!pull) {
-    return std::unexpected(pull.error());
-  }
-  auto root = cache::resolve_cache_directory(options.cache_dir);
-  if (!root) {
-    return std::unexpected(root.error());
-  }
+  SIFKIT_TRY_ASSIGN(auto reference, registry::parse_reference(text));
+  SIFKIT_TRY_ASSIGN(auto pull, registry::pull_options_for(reference, options.platform));
+  SIFKIT_TRY_ASSIGN(auto root, cache::resolve_cache_directory(options.cache_dir));
   cache::CacheOptions cache_options;
   cache_options.on_wait = options.on_wait;
-  auto cache = cache::Cache::open(*root, std::move(cache_options));
-  if (!cache) {
-    return std::unexpected(cache.error());
-  }
-  return OpenedReference{std::move(*reference), std::move(*pull), std::move(*cache)};
+  SIFKIT_TRY_ASSIGN(auto cache, cache::Cache::open(root, std::move(cache_options)));
+  return OpenedReference{std::move(reference), std::move(pull), std::move(cache)};
 }
 
 Result<PulledReference> pull_reference(OpenedReference& opened, const ReferenceOptions& options) {
@@ -128,19 +108,13 @@ Result<PulledReference> pull_reference(OpenedReference& opened, const ReferenceO
 }
 
 Result<ReferenceSif> reference_sif(const std::string& text, const ReferenceSifOptions& options) {
-  auto opened = open_reference(text, options.source);
-  if (!opened) {
-    return std::unexpected(opened.error());
-  }
-  bool fetch =
-      options.sif_files == SifFiles::fetch && registry::is_sif_reference(opened->reference);
-  auto sif = fetch ? fetched_sif(*opened, text, options) : converted_image(*opened, text, options);
+  SIFKIT_TRY_ASSIGN(auto opened, open_reference(text, options.source));
+  bool fetch = options.sif_files == SifFiles::fetch && registry::is_sif_reference(opened.reference);
+  auto sif = fetch ? fetched_sif(opened, text, options) : converted_image(opened, text, options);
   if (!sif) {
     return sif;
   }
-  if (auto leased = hand_over(opened->cache, sif->sif, options); !leased) {
-    return std::unexpected(leased.error());
-  }
+  SIFKIT_TRY(hand_over(opened.cache, sif->sif, options));
   return sif;
 }
 

@@ -25,9 +25,7 @@ public:
     auto entry = m_inner->next();
     if (entry && !*entry && !m_drained) {
       m_drained = true;
-      if (auto rest = drain(); !rest) {
-        return std::unexpected(std::move(rest.error()).with_context(name()));
-      }
+      SIFKIT_TRY(with_context(drain(), name()));
     }
     return entry;
   }
@@ -38,11 +36,8 @@ private:
   Result<void> drain() {
     std::vector<std::byte> buffer(64 * 1024);
     for (;;) {
-      auto n = (*m_source)(buffer);
-      if (!n) {
-        return std::unexpected(n.error());
-      }
-      if (*n == 0) {
+      SIFKIT_TRY_ASSIGN(auto n, (*m_source)(buffer));
+      if (n == 0) {
         return {};
       }
     }
@@ -57,21 +52,16 @@ LayerInput tar_layer(const oci::BlobSource& blobs, const oci::Descriptor& layer,
                      std::size_t index) {
   std::string name = layer_name(index, layer.digest);
   auto open = [&blobs, layer, name]() -> Result<std::unique_ptr<EntryReader>> {
-    auto stream = blobs.open_blob(layer.digest);
-    if (!stream) {
-      return std::unexpected(std::move(stream.error()).with_context(name));
-    }
+    SIFKIT_TRY_ASSIGN(auto stream, with_context(blobs.open_blob(layer.digest), name));
     // The tar reader sees only verified bytes: a layer that does not match its digest
     // fails the conversion instead of becoming part of the image.
     auto verified = std::make_shared<ByteSource>(
-        oci::verified_source(std::move(stream->source), layer.digest, layer.size, name));
-    auto reader =
-        open_tar_stream([verified](std::span<std::byte> buf) { return (*verified)(buf); }, name);
-    if (!reader) {
-      return std::unexpected(reader.error());
-    }
+        oci::verified_source(std::move(stream.source), layer.digest, layer.size, name));
+    SIFKIT_TRY_ASSIGN(
+        auto reader,
+        open_tar_stream([verified](std::span<std::byte> buf) { return (*verified)(buf); }, name));
     return std::unique_ptr<EntryReader>(
-        std::make_unique<VerifiedLayerReader>(std::move(*reader), std::move(verified)));
+        std::make_unique<VerifiedLayerReader>(std::move(reader), std::move(verified)));
   };
   return LayerInput{name, std::move(open), Whiteouts::interpret};
 }
@@ -104,38 +94,30 @@ bool is_tar_layer_media_type(std::string_view media_type) {
 
 Result<SourceImage> read_source_image(const oci::BlobSource& blobs, const Digest& manifest_digest) {
   std::string what = "manifest " + manifest_digest.text();
-  auto bytes = oci::read_verified_blob(blobs, manifest_digest, std::nullopt);
-  auto media_type = bytes ? oci::sniff_media_type(*bytes) : std::unexpected(bytes.error());
-  if (!media_type) {
-    return std::unexpected(std::move(media_type.error()).with_context(what));
-  }
-  if (oci::is_index_media_type(*media_type)) {
+  SIFKIT_TRY_ASSIGN(
+      auto bytes,
+      with_context(oci::read_verified_blob(blobs, manifest_digest, std::nullopt), what));
+  SIFKIT_TRY_ASSIGN(auto media_type, with_context(oci::sniff_media_type(bytes), what));
+  if (oci::is_index_media_type(media_type)) {
     return fail(ErrorKind::unsupported,
-                what + " is an image index (" + *media_type + "): convert one of its images");
+                what + " is an image index (" + media_type + "): convert one of its images");
   }
-  if (!oci::is_image_media_type(*media_type)) {
+  if (!oci::is_image_media_type(media_type)) {
     return fail(ErrorKind::unsupported,
-                what + " has media type \"" + *media_type + "\", not an image manifest");
+                what + " has media type \"" + media_type + "\", not an image manifest");
   }
-  auto manifest = oci::parse_manifest(*bytes);
-  if (!manifest) {
-    return std::unexpected(std::move(manifest.error()).with_context(what));
-  }
-  SourceImage image{manifest_digest, std::move(*manifest), {}, {}};
-  image.manifest.media_type = *media_type;
+  SIFKIT_TRY_ASSIGN(auto manifest, with_context(oci::parse_manifest(bytes), what));
+  SourceImage image{manifest_digest, std::move(manifest), {}, {}};
+  image.manifest.media_type = media_type;
   for (std::size_t i = 0; i < image.manifest.layers.size(); ++i) {
-    if (auto ok = check_layer(image.manifest.layers[i], i); !ok) {
-      return std::unexpected(std::move(ok.error()).with_context(what));
-    }
+    SIFKIT_TRY(with_context(check_layer(image.manifest.layers[i], i), what));
     image.layers.push_back(tar_layer(blobs, image.manifest.layers[i], i));
   }
   const oci::Descriptor& config = image.manifest.config;
-  auto config_bytes = oci::read_verified_blob(blobs, config.digest, config.size);
-  if (!config_bytes) {
-    return std::unexpected(
-        std::move(config_bytes.error()).with_context("config " + config.digest.text()));
-  }
-  image.config_bytes = std::move(*config_bytes);
+  SIFKIT_TRY_ASSIGN(auto config_bytes,
+                    with_context(oci::read_verified_blob(blobs, config.digest, config.size),
+                                 "config " + config.digest.text()));
+  image.config_bytes = std::move(config_bytes);
   return image;
 }
 

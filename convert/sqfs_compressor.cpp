@@ -55,9 +55,7 @@ SQFS_COMPRESSOR sqfs_id(Compressor compressor) {
 }
 
 Result<SqfsPtr<sqfs_compressor_t>> make_compressor(const SquashOptions& options) {
-  if (auto valid = validate(options); !valid) {
-    return std::unexpected(std::move(valid.error()));
-  }
+  SIFKIT_TRY(validate(options));
   int level = options.level.value_or(default_level(options.compressor));
   switch (options.compressor) {
   case Compressor::gzip: {
@@ -77,9 +75,7 @@ Result<SqfsPtr<sqfs_compressor_t>> make_compressor(const SquashOptions& options)
 }
 
 Result<SqfsPtr<sqfs_compressor_t>> make_decompressor(const SquashOptions& options) {
-  if (auto valid = validate(options); !valid) {
-    return std::unexpected(std::move(valid.error()));
-  }
+  SIFKIT_TRY(validate(options));
   // gzip included: our blocks are plain zlib streams, which libsquashfs's inflate reads.
   return make_library_compressor(options.compressor, options.block_size, SQFS_COMP_FLAG_UNCOMPRESS,
                                  std::nullopt);

@@ -30,20 +30,15 @@ Result<SquashStats> squash(std::span<const LayerInput> layers, std::span<const W
   // The tree outlives the writer: until the block processor is finished (also when a
   // failure abandons the image) it writes into the tree's file records.
   FsTree tree(options.tree_limits);
-  auto writer = SquashfsWriter::create(out_path, options);
-  if (!writer)
-    return std::unexpected(writer.error());
-  LayerMerger merger(layers, modes, tree, *writer, progress);
-  if (auto merged = merger.run(); !merged)
-    return std::unexpected(merged.error());
-  auto size = writer->finish(tree);
-  if (!size)
-    return std::unexpected(size.error());
+  SIFKIT_TRY_ASSIGN(auto writer, SquashfsWriter::create(out_path, options));
+  LayerMerger merger(layers, modes, tree, writer, progress);
+  SIFKIT_TRY(merger.run());
+  SIFKIT_TRY_ASSIGN(auto size, writer.finish(tree));
 
   SquashStats stats = merger.stats();
-  stats.bytes_in = writer->bytes_in();
-  stats.image_size = *size;
-  stats.xattrs_dropped = writer->xattrs_dropped();
+  stats.bytes_in = writer.bytes_in();
+  stats.image_size = size;
+  stats.xattrs_dropped = writer.xattrs_dropped();
   stats.tree_nodes = tree.node_count();
   std::unordered_set<const Inode*> seen{tree.root().inode};
   stats.directories = 1;

@@ -77,9 +77,7 @@ public:
 
     m_s.super.inode_table_start = m_s.file->get_size(m_s.file.get());
     for (Inode* inode : order) {
-      auto r = write_inode(*inode);
-      if (!r)
-        return r;
+      SIFKIT_TRY(write_inode(*inode));
     }
     int rc = sqfs_meta_writer_flush(m_s.inode_meta.get());
     if (rc == 0)
@@ -205,10 +203,8 @@ private:
   }
 
   Result<void> write_inode(Inode& inode) {
-    auto made = make_inode(inode);
-    if (!made)
-      return std::unexpected(made.error());
-    sqfs_inode_generic_t* out = made->get();
+    SIFKIT_TRY_ASSIGN(auto made, make_inode(inode));
+    sqfs_inode_generic_t* out = made.get();
     out->base.mode = static_cast<sqfs_u16>(type_bits(inode.type) | inode.mode);
     out->base.mod_time = clamp_time(inode.mtime);
     out->base.inode_number = inode.number;
@@ -217,10 +213,8 @@ private:
       rc = sqfs_id_table_id_to_index(m_s.id_table.get(), inode.gid, &out->base.gid_idx);
     if (rc != 0)
       return sqfs_fail(rc, "recording owners (more than 65536 distinct ids?)");
-    auto xattr = xattr_index(inode);
-    if (!xattr)
-      return std::unexpected(xattr.error());
-    if (*xattr != k_no_xattr && (rc = sqfs_inode_set_xattr_index(out, *xattr)) != 0) {
+    SIFKIT_TRY_ASSIGN(auto xattr, xattr_index(inode));
+    if (xattr != k_no_xattr && (rc = sqfs_inode_set_xattr_index(out, xattr)) != 0) {
       return sqfs_fail(rc, "recording extended attributes");
     }
     sqfs_u64 block = 0;
@@ -245,8 +239,7 @@ Result<std::int64_t> SquashfsWriter::finish(FsTree& tree) {
   if (rc != 0)
     return sqfs_fail(rc, "writing the last data blocks of " + s.path);
   tree.prune();
-  if (auto r = TreeSerialiser(s).write(tree); !r)
-    return std::unexpected(r.error());
+  SIFKIT_TRY(TreeSerialiser(s).write(tree));
 
   sqfs_file_t* file = s.file.get();
   if ((rc = sqfs_frag_table_write(s.frag_table.get(), file, &s.super, s.cmp.get())) != 0) {

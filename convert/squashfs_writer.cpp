@@ -1,10 +1,6 @@
-#include <convert/squashfs_writer.h>
-
 #include <convert/sqfs_compressor.h>
+#include <convert/squashfs_writer.h>
 #include <convert/squashfs_writer_state.h>
-
-#include <fmt/format.h>
-#include <sys/sysmacros.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -12,20 +8,31 @@
 #include <limits>
 #include <vector>
 
+#include <fmt/format.h>
+#include <sys/sysmacros.h>
+
 namespace sifkit::convert {
 
 std::unexpected<Error> sqfs_fail(int code, std::string_view doing) {
   ErrorKind kind = ErrorKind::internal;
   switch (code) {
-  case SQFS_ERROR_IO: kind = ErrorKind::io; break;
-  case SQFS_ERROR_ALLOC: kind = ErrorKind::capacity; break;
-  case SQFS_ERROR_UNSUPPORTED: kind = ErrorKind::unsupported; break;
-  case SQFS_ERROR_OVERFLOW: kind = ErrorKind::capacity; break;
-  default: break;
+  case SQFS_ERROR_IO:
+    kind = ErrorKind::io;
+    break;
+  case SQFS_ERROR_ALLOC:
+    kind = ErrorKind::capacity;
+    break;
+  case SQFS_ERROR_UNSUPPORTED:
+    kind = ErrorKind::unsupported;
+    break;
+  case SQFS_ERROR_OVERFLOW:
+    kind = ErrorKind::capacity;
+    break;
+  default:
+    break;
   }
   return fail(kind, fmt::format("{} (libsquashfs error {})", doing, code));
 }
-
 
 SquashfsWriter::SquashfsWriter(std::unique_ptr<SquashfsWriterState> state)
     : m_state(std::move(state)) {}
@@ -33,12 +40,14 @@ SquashfsWriter::SquashfsWriter(SquashfsWriter&&) noexcept = default;
 SquashfsWriter& SquashfsWriter::operator=(SquashfsWriter&&) noexcept = default;
 
 SquashfsWriter::~SquashfsWriter() {
-  if (!m_state || !m_state->processor) return;
+  if (!m_state || !m_state->processor)
+    return;
   // Abandoned midway (an error): libsquashfs 1.2 frees the block being filled and the
   // blocks in flight only when the processor finishes, so finish it (into the output the
   // caller discards) before its workers stop and the objects they use go away.
   if (!m_state->finished) {
-    if (m_state->file_open) (void)sqfs_block_processor_end_file(m_state->processor.get());
+    if (m_state->file_open)
+      (void)sqfs_block_processor_end_file(m_state->processor.get());
     (void)sqfs_block_processor_finish(m_state->processor.get());
   }
   m_state->processor.reset();
@@ -46,30 +55,32 @@ SquashfsWriter::~SquashfsWriter() {
 
 Result<SquashfsWriter> SquashfsWriter::create(const std::string& path,
                                               const SquashOptions& options) {
-  if (auto valid = validate(options); !valid) return std::unexpected(valid.error());
+  SIFKIT_TRY(validate(options));
   auto s = std::make_unique<SquashfsWriterState>();
   s->path = path;
   s->options = options;
 
-  auto cmp = make_compressor(options);
-  if (!cmp) return std::unexpected(cmp.error());
-  s->cmp = std::move(*cmp);
-  auto uncmp = make_decompressor(options);
-  if (!uncmp) return std::unexpected(uncmp.error());
-  s->uncmp = std::move(*uncmp);
+  SIFKIT_TRY_ASSIGN(auto cmp, make_compressor(options));
+  s->cmp = std::move(cmp);
+  SIFKIT_TRY_ASSIGN(auto uncmp, make_decompressor(options));
+  s->uncmp = std::move(uncmp);
 
   s->file.reset(sqfs_open_file(path.c_str(), SQFS_FILE_OPEN_OVERWRITE));
-  if (!s->file) return fail_errno("create " + path, errno);
+  if (!s->file)
+    return fail_errno("create " + path, errno);
 
   // mkfs time 0: the same input gives the same bytes.
   int rc = sqfs_super_init(&s->super, options.block_size, 0, sqfs_id(options.compressor));
-  if (rc != 0) return sqfs_fail(rc, "initialising the super block");
+  if (rc != 0)
+    return sqfs_fail(rc, "initialising the super block");
   if ((rc = sqfs_super_write(&s->super, s->file.get())) != 0) {
     return sqfs_fail(rc, "writing the super block of " + path);
   }
   rc = s->cmp->write_options(s->cmp.get(), s->file.get());
-  if (rc < 0) return sqfs_fail(rc, "writing the compressor options of " + path);
-  if (rc > 0) s->super.flags |= SQFS_FLAG_COMPRESSOR_OPTIONS;
+  if (rc < 0)
+    return sqfs_fail(rc, "writing the compressor options of " + path);
+  if (rc > 0)
+    s->super.flags |= SQFS_FLAG_COMPRESSOR_OPTIONS;
 
   s->block_writer.reset(sqfs_block_writer_create(s->file.get(), k_device_block, 0));
   s->frag_table.reset(sqfs_frag_table_create(0));
@@ -83,7 +94,8 @@ Result<SquashfsWriter> SquashfsWriter::create(const std::string& path,
     return fail(ErrorKind::capacity, "out of memory creating the squashfs writer");
   }
   s->dir_writer.reset(sqfs_dir_writer_create(s->dir_meta.get(), 0));
-  if (!s->dir_writer) return fail(ErrorKind::capacity, "out of memory creating the squashfs writer");
+  if (!s->dir_writer)
+    return fail(ErrorKind::capacity, "out of memory creating the squashfs writer");
 
   unsigned workers = worker_count(options);
   sqfs_block_processor_desc_t desc{};
@@ -108,7 +120,8 @@ Result<SquashfsWriter> SquashfsWriter::create(const std::string& path,
 Result<void> SquashfsWriter::add_file(Inode& inode, EntryReader& reader, std::int64_t size) {
   SquashfsWriterState& s = *m_state;
   int rc = sqfs_block_processor_begin_file(s.processor.get(), &inode.file, nullptr, 0);
-  if (rc != 0) return sqfs_fail(rc, "adding a file to the squashfs image");
+  if (rc != 0)
+    return sqfs_fail(rc, "adding a file to the squashfs image");
   s.file_open = true;
   std::int64_t at = 0;
   auto append_zeros = [&](std::int64_t count) -> Result<void> {
@@ -123,23 +136,24 @@ Result<void> SquashfsWriter::add_file(Inode& inode, EntryReader& reader, std::in
     return {};
   };
   for (;;) {
-    auto piece = reader.read_data();
-    if (!piece) return std::unexpected(piece.error());
-    if (!*piece) break;
-    const DataPiece& p = **piece;
+    SIFKIT_TRY_ASSIGN(auto piece, reader.read_data());
+    if (!piece)
+      break;
+    const DataPiece& p = *piece;
     if (p.offset < at || p.offset + static_cast<std::int64_t>(p.bytes.size()) > size) {
       return fail(ErrorKind::corrupt_input,
                   fmt::format("{}: file data at offset {} ({} bytes) outside its declared size {}",
                               reader.name(), p.offset, p.bytes.size(), size));
     }
-    if (auto r = append_zeros(p.offset - at); !r) return r;
+    SIFKIT_TRY(append_zeros(p.offset - at));
     if (!p.bytes.empty()) {
       rc = sqfs_block_processor_append(s.processor.get(), p.bytes.data(), p.bytes.size());
-      if (rc != 0) return sqfs_fail(rc, "writing file data");
+      if (rc != 0)
+        return sqfs_fail(rc, "writing file data");
     }
     at = p.offset + static_cast<std::int64_t>(p.bytes.size());
   }
-  if (auto r = append_zeros(size - at); !r) return r;
+  SIFKIT_TRY(append_zeros(size - at));
   s.file_open = false;
   if ((rc = sqfs_block_processor_end_file(s.processor.get())) != 0) {
     return sqfs_fail(rc, "writing file data");
@@ -148,12 +162,16 @@ Result<void> SquashfsWriter::add_file(Inode& inode, EntryReader& reader, std::in
   return {};
 }
 
-std::int64_t SquashfsWriter::bytes_in() const { return m_state->bytes_in; }
+std::int64_t SquashfsWriter::bytes_in() const {
+  return m_state->bytes_in;
+}
 
 std::int64_t SquashfsWriter::bytes_out() const {
   return static_cast<std::int64_t>(m_state->file->get_size(m_state->file.get()));
 }
 
-std::int64_t SquashfsWriter::xattrs_dropped() const { return m_state->xattrs_dropped; }
+std::int64_t SquashfsWriter::xattrs_dropped() const {
+  return m_state->xattrs_dropped;
+}
 
 } // namespace sifkit::convert

@@ -29,15 +29,13 @@ public:
       : m_name(std::move(name)), m_source(std::move(source)), m_buffer(k_read_buffer) {}
 
   Result<void> open_stream() {
-    if (auto r = prepare(); !r)
-      return r;
+    SIFKIT_TRY(prepare());
     int rc = archive_read_open(m_archive.get(), this, nullptr, &TarReader::read_callback, nullptr);
     return check_open(rc);
   }
 
   Result<void> open_path(const std::string& path) {
-    if (auto r = prepare(); !r)
-      return r;
+    SIFKIT_TRY(prepare());
     int rc = archive_read_open_filename(m_archive.get(), path.c_str(), k_read_buffer);
     return check_open(rc);
   }
@@ -135,12 +133,10 @@ private:
                   fmt::format("{}: entry {} has no name", m_name, m_index));
     }
     m_path = raw;
-    auto path = normalise_entry_path(raw, m_name);
-    if (!path)
-      return std::unexpected(path.error());
+    SIFKIT_TRY_ASSIGN(auto path, normalise_entry_path(raw, m_name));
 
     Entry e;
-    e.path = std::move(*path);
+    e.path = std::move(path);
     e.mode = archive_entry_perm(ae) & 07777;
     la_int64_t uid = archive_entry_uid(ae);
     la_int64_t gid = archive_entry_gid(ae);
@@ -153,13 +149,13 @@ private:
     e.mtime = archive_entry_mtime_is_set(ae) ? archive_entry_mtime(ae) : 0;
 
     if (const char* hardlink = archive_entry_hardlink(ae); hardlink != nullptr) {
-      auto target = normalise_entry_path(hardlink, fmt::format("{}: hardlink \"{}\"", m_name, raw));
-      if (!target)
-        return std::unexpected(target.error());
-      if (target->empty())
+      SIFKIT_TRY_ASSIGN(
+          auto target,
+          normalise_entry_path(hardlink, fmt::format("{}: hardlink \"{}\"", m_name, raw)));
+      if (target.empty())
         return bad_entry("is a hardlink to the root directory");
       e.type = EntryType::hardlink;
-      e.link_target = std::move(*target);
+      e.link_target = std::move(target);
     } else {
       switch (archive_entry_filetype(ae)) {
       case AE_IFREG:
@@ -252,15 +248,13 @@ private:
 
 Result<std::unique_ptr<EntryReader>> open_tar_stream(ByteSource source, std::string name) {
   auto reader = std::make_unique<TarReader>(std::move(name), std::move(source));
-  if (auto r = reader->open_stream(); !r)
-    return std::unexpected(r.error());
+  SIFKIT_TRY(reader->open_stream());
   return std::unique_ptr<EntryReader>(std::move(reader));
 }
 
 Result<std::unique_ptr<EntryReader>> open_tar_file(const std::string& path) {
   auto reader = std::make_unique<TarReader>(path, ByteSource{});
-  if (auto r = reader->open_path(path); !r)
-    return std::unexpected(r.error());
+  SIFKIT_TRY(reader->open_path(path));
   return std::unique_ptr<EntryReader>(std::move(reader));
 }
 

@@ -89,12 +89,9 @@ Result<std::optional<ArchiveEntry>> ArchiveReader::next() {
     return fail(ErrorKind::corrupt_input, m_state->path + ": " + (why ? why : "damaged archive"));
   }
   const char* raw = archive_entry_pathname(entry);
-  auto name = normalize_entry_name(raw ? raw : "", m_state->path);
-  if (!name) {
-    return std::unexpected(name.error());
-  }
+  SIFKIT_TRY_ASSIGN(auto name, normalize_entry_name(raw ? raw : "", m_state->path));
   ArchiveEntry out;
-  out.name = std::move(*name);
+  out.name = std::move(name);
   out.size = archive_entry_size(entry);
   if (const char* hard = archive_entry_hardlink(entry)) {
     out.type = EntryType::hardlink;
@@ -130,33 +127,22 @@ Result<std::size_t> ArchiveReader::read(std::span<std::byte> buffer) {
 
 Result<void> stream_entry(const std::string& archive, const std::string& name,
                           const std::function<Result<void>(std::span<const std::byte>)>& sink) {
-  auto reader = ArchiveReader::open(archive);
-  if (!reader) {
-    return std::unexpected(reader.error());
-  }
+  SIFKIT_TRY_ASSIGN(auto reader, ArchiveReader::open(archive));
   for (;;) {
-    auto entry = reader->next();
+    SIFKIT_TRY_ASSIGN(auto entry, reader.next());
     if (!entry) {
-      return std::unexpected(entry.error());
-    }
-    if (!*entry) {
       return fail(ErrorKind::not_found, archive + " has no file " + name);
     }
-    if ((*entry)->name != name || (*entry)->type != EntryType::regular) {
+    if (entry->name != name || entry->type != EntryType::regular) {
       continue;
     }
     std::vector<std::byte> buffer(1 << 20);
     for (;;) {
-      auto got = reader->read(buffer);
-      if (!got) {
-        return std::unexpected(got.error());
-      }
-      if (*got == 0) {
+      SIFKIT_TRY_ASSIGN(auto got, reader.read(buffer));
+      if (got == 0) {
         return {};
       }
-      if (auto r = sink(std::span<const std::byte>(buffer.data(), *got)); !r) {
-        return r;
-      }
+      SIFKIT_TRY(sink(std::span<const std::byte>(buffer.data(), got)));
     }
   }
 }
@@ -164,17 +150,14 @@ Result<void> stream_entry(const std::string& archive, const std::string& name,
 Result<std::string> read_entry(const std::string& archive, const std::string& name,
                                std::int64_t max_bytes) {
   std::string out;
-  auto r = stream_entry(archive, name, [&](std::span<const std::byte> chunk) -> Result<void> {
+  SIFKIT_TRY(stream_entry(archive, name, [&](std::span<const std::byte> chunk) -> Result<void> {
     if (static_cast<std::int64_t>(out.size() + chunk.size()) > max_bytes) {
       return fail(ErrorKind::corrupt_input, archive + ": " + name + " is larger than " +
                                                 std::to_string(max_bytes) + " bytes");
     }
     out.append(reinterpret_cast<const char*>(chunk.data()), chunk.size());
     return {};
-  });
-  if (!r) {
-    return std::unexpected(r.error());
-  }
+  }));
   return out;
 }
 
@@ -188,9 +171,7 @@ Result<void> stream_entry_to_blob(const std::string& archive, const std::string&
     skip -= static_cast<std::int64_t>(drop);
     done += static_cast<std::int64_t>(chunk.size());
     if (drop < chunk.size()) {
-      if (auto w = writer.write(chunk.subspan(drop)); !w) {
-        return w;
-      }
+      SIFKIT_TRY(writer.write(chunk.subspan(drop)));
     }
     if (progress) {
       progress(done);

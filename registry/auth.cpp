@@ -94,28 +94,23 @@ Result<std::optional<std::string>> Authenticator::current() {
   std::lock_guard lock(m_mutex);
   if (m_challenge && m_challenge->scheme == "bearer" &&
       std::chrono::steady_clock::now() >= m_expires) {
-    if (auto r = fetch_token(*m_challenge); !r) {
-      return std::unexpected(r.error());
-    }
+    SIFKIT_TRY(fetch_token(*m_challenge));
   }
   return m_authorization;
 }
 
 Result<void> Authenticator::on_unauthorized(std::string_view challenge_header) {
-  auto challenges = parse_www_authenticate(challenge_header);
-  if (!challenges) {
-    return std::unexpected(challenges.error());
-  }
+  SIFKIT_TRY_ASSIGN(auto challenges, parse_www_authenticate(challenge_header));
   std::lock_guard lock(m_mutex);
   for (const auto& scheme : {"bearer", "basic"}) {
-    for (const auto& c : *challenges) {
+    for (const auto& c : challenges) {
       if (c.scheme == scheme) {
         return answer(c);
       }
     }
   }
   return fail(ErrorKind::auth, "registry asks for unsupported authentication \"" +
-                                   escape_control(challenges->front().scheme) + "\"");
+                                   escape_control(challenges.front().scheme) + "\"");
 }
 
 Result<void> Authenticator::answer(const AuthChallenge& challenge) {
@@ -157,19 +152,17 @@ Result<void> Authenticator::fetch_token(const AuthChallenge& challenge) {
   if (m_credentials) {
     request.authorization = basic_authorization(*m_credentials);
   }
-  auto response = m_http.perform(request);
-  if (!response) {
-    return std::unexpected(std::move(response.error()).with_context("requesting a registry token"));
-  }
-  if (response->status == 401 || response->status == 403) {
+  SIFKIT_TRY_ASSIGN(auto response,
+                    with_context(m_http.perform(request), "requesting a registry token"));
+  if (response.status == 401 || response.status == 403) {
     return fail(ErrorKind::auth,
                 m_credentials ? "the token server refused the credentials"
                               : "the token server refused anonymous access; credentials needed");
   }
-  if (response->status != 200) {
-    return std::unexpected(http_status_error(*response, "requesting a registry token"));
+  if (response.status != 200) {
+    return std::unexpected(http_status_error(response, "requesting a registry token"));
   }
-  json doc = json::parse(response->body, nullptr, /*allow_exceptions=*/false);
+  json doc = json::parse(response.body, nullptr, /*allow_exceptions=*/false);
   std::string token = doc.is_object() ? string_member(doc, "token") : std::string();
   if (token.empty() && doc.is_object()) {
     token = string_member(doc, "access_token");

@@ -95,13 +95,10 @@ Result<std::string> pick_auth_file(const CredentialLookup& lookup) {
 }
 
 Result<json> read_auth_file(const std::string& path) {
-  auto text = read_file(path, static_cast<std::size_t>(k_max_auth_file));
-  if (!text) {
-    return std::unexpected(text.error());
-  }
+  SIFKIT_TRY_ASSIGN(auto text, read_file(path, static_cast<std::size_t>(k_max_auth_file)));
   // Parse errors are reported without nlohmann's message: it quotes the bytes it read,
   // which may be a secret.
-  json doc = json::parse(*text, nullptr, /*allow_exceptions=*/false);
+  json doc = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (!doc.is_object()) {
     return fail(ErrorKind::corrupt_input, path + " is not a JSON object");
   }
@@ -164,35 +161,26 @@ Result<Credentials> parse_credentials(std::string_view text) {
 Result<std::optional<Credentials>> find_credentials(std::string_view domain,
                                                     const CredentialLookup& lookup) {
   if (lookup.explicit_credentials) {
-    auto creds = parse_credentials(*lookup.explicit_credentials);
-    if (!creds) {
-      return std::unexpected(creds.error());
-    }
-    return std::optional<Credentials>(*creds);
+    SIFKIT_TRY_ASSIGN(auto creds, parse_credentials(*lookup.explicit_credentials));
+    return std::optional<Credentials>(creds);
   }
-  auto path = pick_auth_file(lookup);
-  if (!path) {
-    return std::unexpected(path.error());
-  }
-  if (path->empty()) {
+  SIFKIT_TRY_ASSIGN(auto path, pick_auth_file(lookup));
+  if (path.empty()) {
     return std::optional<Credentials>();
   }
-  auto doc = read_auth_file(*path);
-  if (!doc) {
-    return std::unexpected(doc.error());
-  }
+  SIFKIT_TRY_ASSIGN(auto doc, read_auth_file(path));
   std::string key = normalise_key(domain);
-  if (const json* helper = find_by_domain(*doc, "credHelpers", key);
+  if (const json* helper = find_by_domain(doc, "credHelpers", key);
       helper != nullptr && helper->is_string()) {
     return run_credential_helper(helper->get<std::string>(), helper_server(key));
   }
-  if (const json* entry = find_by_domain(*doc, "auths", key); entry != nullptr) {
-    auto creds = from_auths_entry(*entry, *path, key);
+  if (const json* entry = find_by_domain(doc, "auths", key); entry != nullptr) {
+    auto creds = from_auths_entry(*entry, path, key);
     if (!creds || creds->has_value()) {
       return creds;
     }
   }
-  if (std::string store = string_member(*doc, "credsStore"); !store.empty()) {
+  if (std::string store = string_member(doc, "credsStore"); !store.empty()) {
     return run_credential_helper(store, helper_server(key));
   }
   return std::optional<Credentials>();
@@ -211,18 +199,12 @@ Result<std::optional<Credentials>> run_credential_helper(const std::string& help
   }
   // A socket pair, not a pipe, for stdin: send() with MSG_NOSIGNAL cannot raise SIGPIPE
   // when the helper exits without reading.
-  auto in_pair = make_socket_pair(SOCK_STREAM);
-  if (!in_pair) {
-    return std::unexpected(in_pair.error());
-  }
-  auto& [in_parent, in_child] = *in_pair;
-  auto out_pipe = make_pipe();
-  if (!out_pipe) {
-    return std::unexpected(out_pipe.error());
-  }
+  SIFKIT_TRY_ASSIGN(auto in_pair, make_socket_pair(SOCK_STREAM));
+  auto& [in_parent, in_child] = in_pair;
+  SIFKIT_TRY_ASSIGN(auto out_pipe, make_pipe());
   SpawnOptions options;
   options.in = Redirect::to(in_child.get());
-  options.out = Redirect::to(out_pipe->write.get());
+  options.out = Redirect::to(out_pipe.write.get());
   options.err = Redirect::null();
   auto child = spawn({*path, "get"}, options);
   if (!child) {
@@ -230,14 +212,14 @@ Result<std::optional<Credentials>> run_credential_helper(const std::string& help
                 "cannot run credential helper " + program + ": " + child.error().message());
   }
   in_child.reset();
-  out_pipe->write.reset();
+  out_pipe.write.reset();
   ::send(in_parent.get(), server.data(), server.size(), MSG_NOSIGNAL);
   ::shutdown(in_parent.get(), SHUT_WR);
 
   std::string output;
   char buf[4096];
   while (true) {
-    ssize_t n = ::read(out_pipe->read.get(), buf, sizeof buf);
+    ssize_t n = ::read(out_pipe.read.get(), buf, sizeof buf);
     if (n < 0 && errno == EINTR) {
       continue;
     }

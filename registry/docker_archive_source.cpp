@@ -58,20 +58,14 @@ std::optional<std::string> resolve_link(const std::string& base, const std::stri
 }
 
 Result<ArchiveListing> list_archive(const std::string& path) {
-  auto reader = ArchiveReader::open(path);
-  if (!reader) {
-    return std::unexpected(reader.error());
-  }
+  SIFKIT_TRY_ASSIGN(auto reader, ArchiveReader::open(path));
   ArchiveListing out;
   for (;;) {
-    auto entry = reader->next();
+    SIFKIT_TRY_ASSIGN(auto entry, reader.next());
     if (!entry) {
-      return std::unexpected(entry.error());
-    }
-    if (!*entry) {
       return out;
     }
-    const ArchiveEntry& e = **entry;
+    const ArchiveEntry& e = *entry;
     out.oci_layout = out.oci_layout || e.name == "oci-layout";
     out.oci_index = out.oci_index || e.name == "index.json";
     if (e.type == EntryType::symlink || e.type == EntryType::hardlink) {
@@ -95,14 +89,11 @@ Result<ArchiveListing> list_archive(const std::string& path) {
         std::string data;
         std::vector<std::byte> buffer(1 << 16);
         for (;;) {
-          auto got = reader->read(buffer);
-          if (!got) {
-            return std::unexpected(got.error());
-          }
-          if (*got == 0) {
+          SIFKIT_TRY_ASSIGN(auto got, reader.read(buffer));
+          if (got == 0) {
             break;
           }
-          data.append(reinterpret_cast<const char*>(buffer.data()), *got);
+          data.append(reinterpret_cast<const char*>(buffer.data()), got);
         }
         out.manifest_json = std::move(data);
       }
@@ -113,11 +104,8 @@ Result<ArchiveListing> list_archive(const std::string& path) {
 // The regular file that `name` (from manifest.json) is, following links inside the archive.
 Result<std::string> resolve_file(const ArchiveListing& listing, const std::string& raw,
                                  const std::string& path) {
-  auto name = normalize_entry_name(raw, path);
-  if (!name) {
-    return std::unexpected(std::move(name.error()).with_context("manifest.json"));
-  }
-  std::string current = *name;
+  SIFKIT_TRY_ASSIGN(auto name, with_context(normalize_entry_name(raw, path), "manifest.json"));
+  std::string current = name;
   for (int hops = 0; hops < 8; ++hops) {
     if (listing.files.contains(current)) {
       return current;
@@ -125,11 +113,11 @@ Result<std::string> resolve_file(const ArchiveListing& listing, const std::strin
     auto link = listing.links.find(current);
     if (link == listing.links.end()) {
       return fail(ErrorKind::not_found,
-                  path + ": manifest.json names " + *name + ", which the archive does not hold");
+                  path + ": manifest.json names " + name + ", which the archive does not hold");
     }
     current = link->second;
   }
-  return fail(ErrorKind::corrupt_input, path + ": " + *name + " is a loop of links");
+  return fail(ErrorKind::corrupt_input, path + ": " + name + " is a loop of links");
 }
 
 // The manifest.json entry the user asked for.
@@ -195,40 +183,31 @@ Result<void> hash_layers(const std::string& path, std::vector<LayerFile>& layers
   for (auto& layer : layers) {
     wanted[layer.entry].push_back(&layer);
   }
-  auto reader = ArchiveReader::open(path);
-  if (!reader) {
-    return std::unexpected(reader.error());
-  }
+  SIFKIT_TRY_ASSIGN(auto reader, ArchiveReader::open(path));
   std::vector<std::byte> buffer(1 << 20);
   for (;;) {
-    auto entry = reader->next();
+    SIFKIT_TRY_ASSIGN(auto entry, reader.next());
     if (!entry) {
-      return std::unexpected(entry.error());
-    }
-    if (!*entry) {
       return {};
     }
-    auto it = wanted.find((*entry)->name);
-    if (it == wanted.end() || (*entry)->type != EntryType::regular) {
+    auto it = wanted.find(entry->name);
+    if (it == wanted.end() || entry->type != EntryType::regular) {
       continue;
     }
     DigestHasher hasher;
     std::int64_t size = 0;
     std::string head;
     for (;;) {
-      auto got = reader->read(buffer);
-      if (!got) {
-        return std::unexpected(got.error());
-      }
-      if (*got == 0) {
+      SIFKIT_TRY_ASSIGN(auto got, reader.read(buffer));
+      if (got == 0) {
         break;
       }
-      std::string_view chunk(reinterpret_cast<const char*>(buffer.data()), *got);
+      std::string_view chunk(reinterpret_cast<const char*>(buffer.data()), got);
       if (head.size() < 4) {
         head += chunk.substr(0, 4 - head.size());
       }
       hasher.update(chunk);
-      size += static_cast<std::int64_t>(*got);
+      size += static_cast<std::int64_t>(got);
     }
     Digest digest = hasher.finish();
     std::string compression = head.starts_with("\x1f\x8b")           ? "gzip"
@@ -267,11 +246,8 @@ Result<std::unique_ptr<ImageSource>> DockerArchiveSource::open(const std::string
   if (listing->oci_layout && listing->oci_index && !index) {
     // Docker 25+: an OCI layout; its index names images by tag alone.
     std::string tag = repo_tag.empty() ? "" : repo_tag.substr(repo_tag.rfind(':') + 1);
-    auto oci = OciArchiveSource::open(path, tag, std::move(description));
-    if (!oci) {
-      return std::unexpected(oci.error());
-    }
-    return std::unique_ptr<ImageSource>(std::move(*oci));
+    SIFKIT_TRY_ASSIGN(auto oci, OciArchiveSource::open(path, tag, std::move(description)));
+    return std::unique_ptr<ImageSource>(std::move(oci));
   }
   if (!listing->manifest_json) {
     return context(

@@ -59,21 +59,15 @@ Result<std::unique_ptr<ImageSource>> open_docker_daemon_source(const std::string
   if (::stat(socket.c_str(), &st) != 0) {
     return std::unexpected(no_daemon(socket, "no such socket").with_context(what));
   }
-  auto work = cache::WorkDir::create(layout, "docker-daemon");
-  if (!work) {
-    return std::unexpected(work.error());
-  }
-  std::string path = work->file("image.tar");
-  auto file = File::create_exclusive(path, 0600);
-  if (!file) {
-    return std::unexpected(file.error());
-  }
+  SIFKIT_TRY_ASSIGN(auto work, cache::WorkDir::create(layout, "docker-daemon"));
+  std::string path = work.file("image.tar");
+  SIFKIT_TRY_ASSIGN(auto file, File::create_exclusive(path, 0600));
   HttpOptions options;
   options.unix_socket = socket;
   HttpClient http(options);
   std::int64_t offset = 0;
   BodySink sink = [&](long, std::string_view bytes) -> Result<void> {
-    auto r = file->pwrite_all(std::as_bytes(std::span(bytes.data(), bytes.size())), offset);
+    auto r = file.pwrite_all(std::as_bytes(std::span(bytes.data(), bytes.size())), offset);
     offset += static_cast<std::int64_t>(bytes.size());
     return r;
   };
@@ -93,14 +87,9 @@ Result<std::unique_ptr<ImageSource>> open_docker_daemon_source(const std::string
   if (response->status != 200) {
     return std::unexpected(http_status_error(*response, "exporting " + what));
   }
-  if (auto r = file->close(); !r) {
-    return std::unexpected(r.error());
-  }
-  auto archive = DockerArchiveSource::open(path, "", std::nullopt, what);
-  if (!archive) {
-    return std::unexpected(archive.error());
-  }
-  return std::make_unique<DaemonSource>(std::move(*work), std::move(*archive));
+  SIFKIT_TRY(file.close());
+  SIFKIT_TRY_ASSIGN(auto archive, DockerArchiveSource::open(path, "", std::nullopt, what));
+  return std::make_unique<DaemonSource>(std::move(work), std::move(archive));
 }
 
 } // namespace sifkit::registry

@@ -59,23 +59,18 @@ bool is_schema1(std::string_view media_type, std::string_view body) {
 
 Result<std::unique_ptr<ImageSource>> open_docker_source(std::string_view reference,
                                                         const DockerOptions& options) {
-  auto ref = DockerReference::parse(reference);
-  if (!ref) {
-    return std::unexpected(ref.error());
-  }
-  std::string what = "docker://" + ref->to_string();
-  auto credentials = find_credentials(ref->domain, {options.credentials, options.auth_file});
-  if (!credentials) {
-    return std::unexpected(std::move(credentials.error()).with_context("credentials for " + what));
-  }
+  SIFKIT_TRY_ASSIGN(auto ref, DockerReference::parse(reference));
+  std::string what = "docker://" + ref.to_string();
+  SIFKIT_TRY_ASSIGN(
+      auto credentials,
+      with_context(find_credentials(ref.domain, {options.credentials, options.auth_file}),
+                   "credentials for " + what));
   // --insecure, or a configuration file that names this registry (insecure_registries.h).
   bool insecure = options.insecure;
   if (!insecure) {
-    auto listed = registry_listed_insecure(ref->domain);
-    if (!listed) {
-      return std::unexpected(std::move(listed.error()).with_context("reading insecure registries"));
-    }
-    insecure = *listed;
+    SIFKIT_TRY_ASSIGN(auto listed, with_context(registry_listed_insecure(ref.domain),
+                                                "reading insecure registries"));
+    insecure = listed;
   }
   HttpOptions http_options;
   http_options.ca_cert = options.ca_cert;
@@ -86,10 +81,10 @@ Result<std::unique_ptr<ImageSource>> open_docker_source(std::string_view referen
 
   // The /v2/ ping says whether this is a registry; an insecure registry that does not
   // speak TLS is retried over plain http, as Docker does for insecure registries.
-  std::string base = "https://" + ref->registry_host();
+  std::string base = "https://" + ref.registry_host();
   auto ping = http->perform(HttpRequest{.url = base + "/v2/"});
   if (!ping && insecure && ping.error().kind() == ErrorKind::network) {
-    base = "http://" + ref->registry_host();
+    base = "http://" + ref.registry_host();
     ping = http->perform(HttpRequest{.url = base + "/v2/"});
   }
   if (!ping) {
@@ -97,9 +92,9 @@ Result<std::unique_ptr<ImageSource>> open_docker_source(std::string_view referen
   }
   if (ping->status != 200 && ping->status != 401) {
     return std::unexpected(http_status_error(*ping, "GET " + base + "/v2/")
-                               .with_context(ref->registry_host() + " is not an OCI registry"));
+                               .with_context(ref.registry_host() + " is not an OCI registry"));
   }
-  return std::make_unique<DockerSource>(*ref, base, options, *credentials, std::move(http));
+  return std::make_unique<DockerSource>(ref, base, options, credentials, std::move(http));
 }
 
 DockerSource::DockerSource(DockerReference reference, std::string base_url,
@@ -117,11 +112,8 @@ Result<HttpResponse> DockerSource::send(HttpRequest request, const BodySink& sin
   request.url = m_base_url + request.url;
   bool reauthenticated = false;
   for (int attempt = 1;; ++attempt) {
-    auto authorization = m_auth.current();
-    if (!authorization) {
-      return std::unexpected(authorization.error());
-    }
-    request.authorization = *authorization;
+    SIFKIT_TRY_ASSIGN(auto authorization, m_auth.current());
+    request.authorization = authorization;
     auto response = m_http->perform(request, sink);
     if (!response) {
       // Without a sink nothing was consumed yet, so a dropped connection is retried here;
@@ -143,10 +135,8 @@ Result<HttpResponse> DockerSource::send(HttpRequest request, const BodySink& sin
       }
       // First 401, or the token expired mid-pull: answer the challenge once and retry.
       reauthenticated = true;
-      if (auto r = m_auth.on_unauthorized(*challenge); !r) {
-        return std::unexpected(
-            std::move(r.error()).with_context("authenticating to " + m_reference.domain));
-      }
+      SIFKIT_TRY(with_context(m_auth.on_unauthorized(*challenge),
+                              "authenticating to " + m_reference.domain));
       --attempt;
       continue;
     }
@@ -166,16 +156,13 @@ DockerSource::fetch_manifest_bytes(const std::string& reference,
   HttpRequest request;
   request.url = "/v2/" + m_reference.repository + "/manifests/" + reference;
   request.headers.emplace_back(k_manifest_accept);
-  auto response = send(std::move(request));
-  if (!response) {
-    return std::unexpected(std::move(response.error()).with_context("fetching " + what));
-  }
-  if (response->status != 200) {
-    return std::unexpected(http_status_error(*response, "fetching " + what));
+  SIFKIT_TRY_ASSIGN(auto response, with_context(send(std::move(request)), "fetching " + what));
+  if (response.status != 200) {
+    return std::unexpected(http_status_error(response, "fetching " + what));
   }
   FetchedManifest out;
-  out.bytes = std::move(response->body);
-  out.media_type = media_type_of(*response);
+  out.bytes = std::move(response.body);
+  out.media_type = media_type_of(response);
   if (is_schema1(out.media_type, out.bytes)) {
     return fail(ErrorKind::unsupported,
                 what + " is a Docker schema 1 manifest, which is not supported (push the image "
@@ -195,7 +182,7 @@ DockerSource::fetch_manifest_bytes(const std::string& reference,
                 what + ": the registry sent " + std::to_string(out.bytes.size()) +
                     " bytes, the descriptor says " + std::to_string(*expected_size));
   }
-  if (auto header = response->header("Docker-Content-Digest")) {
+  if (auto header = response.header("Docker-Content-Digest")) {
     auto announced = Digest::parse(*header);
     if (announced && *announced != out.digest) {
       return fail(ErrorKind::corrupt_input, what + ": Docker-Content-Digest is " +
@@ -204,11 +191,9 @@ DockerSource::fetch_manifest_bytes(const std::string& reference,
     }
   }
   if (!oci::is_index_media_type(out.media_type) && !oci::is_image_media_type(out.media_type)) {
-    auto sniffed = oci::sniff_media_type(out.bytes);
-    if (!sniffed) {
-      return std::unexpected(std::move(sniffed.error()).with_context("reading " + what));
-    }
-    out.media_type = *sniffed;
+    SIFKIT_TRY_ASSIGN(auto sniffed,
+                      with_context(oci::sniff_media_type(out.bytes), "reading " + what));
+    out.media_type = sniffed;
   }
   return out;
 }
@@ -255,9 +240,7 @@ Result<void> DockerSource::fetch_blob(const oci::Descriptor& descriptor, cache::
       if (bytes.empty()) {
         return {};
       }
-      if (auto r = writer.write(bytes); !r) {
-        return r;
-      }
+      SIFKIT_TRY(writer.write(bytes));
       if (progress) {
         progress(writer.bytes_written());
       }

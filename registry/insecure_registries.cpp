@@ -32,11 +32,8 @@ Result<std::vector<std::string>> read_insecure_registries(const std::string& pat
   if (!std::filesystem::exists(path, ec)) {
     return std::vector<std::string>{};
   }
-  auto text = read_file(path, k_max_registries_file);
-  if (!text) {
-    return std::unexpected(text.error());
-  }
-  auto json = nlohmann::json::parse(*text, nullptr, false);
+  SIFKIT_TRY_ASSIGN(auto text, read_file(path, k_max_registries_file));
+  auto json = nlohmann::json::parse(text, nullptr, false);
   if (json.is_discarded() || !json.is_object()) {
     return fail(ErrorKind::usage, path + " is not a JSON object");
   }
@@ -59,11 +56,8 @@ Result<std::vector<std::string>> read_insecure_registries(const std::string& pat
 
 Result<bool> registry_listed_insecure(std::string_view host) {
   for (const std::string& file : insecure_registry_files()) {
-    auto hosts = read_insecure_registries(file);
-    if (!hosts) {
-      return std::unexpected(hosts.error());
-    }
-    if (std::find(hosts->begin(), hosts->end(), host) != hosts->end()) {
+    SIFKIT_TRY_ASSIGN(auto hosts, read_insecure_registries(file));
+    if (std::find(hosts.begin(), hosts.end(), host) != hosts.end()) {
       return true;
     }
   }

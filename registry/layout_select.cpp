@@ -61,11 +61,8 @@ Result<FetchedManifest> fetched_manifest(std::string bytes, const oci::Descripto
   FetchedManifest out;
   out.media_type = descriptor.media_type;
   if (out.media_type.empty()) {
-    auto sniffed = oci::sniff_media_type(bytes);
-    if (!sniffed) {
-      return std::unexpected(sniffed.error());
-    }
-    out.media_type = *sniffed;
+    SIFKIT_TRY_ASSIGN(auto sniffed, oci::sniff_media_type(bytes));
+    out.media_type = sniffed;
   }
   out.bytes = std::move(bytes);
   out.digest = std::move(actual);

@@ -16,16 +16,11 @@ Result<std::unique_ptr<OciDirSource>> OciDirSource::open(const std::string& dir,
                                                          const std::string& tag,
                                                          const std::optional<Digest>& digest,
                                                          std::string description) {
-  auto layout = oci::OciLayout::open(dir);
-  if (!layout) {
-    return std::unexpected(std::move(layout.error()).with_context(description));
-  }
-  auto root = select_layout_entry(layout->index(), tag, digest, dir);
-  if (!root) {
-    return std::unexpected(std::move(root.error()).with_context(description));
-  }
+  SIFKIT_TRY_ASSIGN(auto layout, with_context(oci::OciLayout::open(dir), description));
+  SIFKIT_TRY_ASSIGN(
+      auto root, with_context(select_layout_entry(layout.index(), tag, digest, dir), description));
   return std::unique_ptr<OciDirSource>(
-      new OciDirSource(dir, std::move(*root), std::move(description)));
+      new OciDirSource(dir, std::move(root), std::move(description)));
 }
 
 Result<FetchedManifest> OciDirSource::fetch_root() {

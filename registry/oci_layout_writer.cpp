@@ -31,28 +31,18 @@ Result<void> copy_blob(cache::Cache& cache, const Digest& digest, std::int64_t s
   if (::lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && st.st_size == size) {
     return {}; // content-addressed: a file of the right size under this name is this blob
   }
-  auto in = cache.open_blob(digest);
-  if (!in) {
-    return std::unexpected(in.error());
-  }
-  auto out = AtomicFile::create(path);
-  if (!out) {
-    return std::unexpected(out.error());
-  }
+  SIFKIT_TRY_ASSIGN(auto in, cache.open_blob(digest));
+  SIFKIT_TRY_ASSIGN(auto out, AtomicFile::create(path));
   std::vector<std::byte> buffer(1 << 20);
   for (std::int64_t offset = 0; offset < size;) {
     std::size_t n = static_cast<std::size_t>(
         std::min<std::int64_t>(size - offset, static_cast<std::int64_t>(buffer.size())));
     std::span<std::byte> chunk(buffer.data(), n);
-    if (auto r = in->pread_exact(chunk, offset); !r) {
-      return r;
-    }
-    if (auto r = out->file().pwrite_all(chunk, offset); !r) {
-      return r;
-    }
+    SIFKIT_TRY(in.pread_exact(chunk, offset));
+    SIFKIT_TRY(out.file().pwrite_all(chunk, offset));
     offset += static_cast<std::int64_t>(n);
   }
-  return out->commit();
+  return out.commit();
 }
 
 std::string oci_media_type(const std::string& docker) {

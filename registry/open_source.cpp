@@ -45,12 +45,10 @@ Result<std::unique_ptr<ImageSource>> open_source(const ImageReference& reference
       return fail(ErrorKind::internal, name + ": no cache directory to export the image into");
     }
     const char* docker_host = std::getenv("DOCKER_HOST");
-    auto socket = docker_socket_path(
-        docker_host != nullptr ? std::optional<std::string>(docker_host) : std::nullopt);
-    if (!socket) {
-      return std::unexpected(socket.error());
-    }
-    return open_docker_daemon_source(reference.location, *socket,
+    SIFKIT_TRY_ASSIGN(auto socket, docker_socket_path(docker_host != nullptr
+                                                          ? std::optional<std::string>(docker_host)
+                                                          : std::nullopt));
+    return open_docker_daemon_source(reference.location, socket,
                                      cache::Layout(*options.work_cache));
   }
   case Transport::http:

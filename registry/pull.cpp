@@ -24,11 +24,8 @@ std::chrono::milliseconds since(Clock::time_point start) {
 
 Result<void> store_manifest(cache::Cache& cache, const FetchedManifest& manifest) {
   cache::BlobInfo info{static_cast<std::int64_t>(manifest.bytes.size()), manifest.media_type};
-  auto put = cache.put(manifest.digest, source_from_string(manifest.bytes), info);
-  if (!put) {
-    return std::unexpected(
-        std::move(put.error()).with_context("storing " + manifest.digest.text()));
-  }
+  SIFKIT_TRY(with_context(cache.put(manifest.digest, source_from_string(manifest.bytes), info),
+                          "storing " + manifest.digest.text()));
   return {};
 }
 
@@ -104,12 +101,10 @@ Result<void> fetch_one(FetchState& state, cache::Cache& cache, PulledBlob& blob)
   descriptor.digest = blob.digest;
   descriptor.size = blob.size;
   descriptor.media_type = blob.media_type;
-  auto slot = cache.begin_blob(blob.digest, cache::BlobInfo{blob.size, blob.media_type});
-  if (!slot) {
-    return std::unexpected(slot.error());
-  }
+  SIFKIT_TRY_ASSIGN(auto slot,
+                    cache.begin_blob(blob.digest, cache::BlobInfo{blob.size, blob.media_type}));
   std::unique_lock lock(state.mutex);
-  if (std::holds_alternative<cache::BlobRecord>(*slot)) { // another process stored it
+  if (std::holds_alternative<cache::BlobRecord>(slot)) { // another process stored it
     blob.reused = true;
     state.reused += blob.size;
     state.totals.total_done += blob.size;
@@ -119,7 +114,7 @@ Result<void> fetch_one(FetchState& state, cache::Cache& cache, PulledBlob& blob)
   }
   state.emit(PullEvent::Kind::blob_started, blob, 0);
   lock.unlock();
-  auto& writer = std::get<cache::BlobWriter>(*slot);
+  auto& writer = std::get<cache::BlobWriter>(slot);
   std::int64_t reported = 0;
   auto on_bytes = [&](std::int64_t done) {
     std::lock_guard progress_lock(state.mutex);
@@ -169,16 +164,13 @@ Result<void> fetch_blobs(ImageSource& source, cache::Cache& cache, std::vector<P
     ++state.totals.blobs_total;
   }
   for (auto* blob : blobs) {
-    auto found = cache.find_blob(blob->digest);
-    if (!found) {
-      return std::unexpected(found.error());
-    }
-    if (*found && (*found)->size != blob->size) {
+    SIFKIT_TRY_ASSIGN(auto found, cache.find_blob(blob->digest));
+    if (found && found->size != blob->size) {
       return fail(ErrorKind::corrupt_input,
                   "the manifest gives " + blob->digest.text() + " " + std::to_string(blob->size) +
-                      " bytes; its content has " + std::to_string((*found)->size));
+                      " bytes; its content has " + std::to_string(found->size));
     }
-    if (*found) {
+    if (found) {
       blob->reused = true;
       state.reused += blob->size;
       state.totals.total_done += blob->size;
@@ -199,9 +191,7 @@ Result<void> fetch_blobs(ImageSource& source, cache::Cache& cache, std::vector<P
     std::string what = state.todo.size() == 1
                            ? "blob " + state.todo.front()->digest.text()
                            : "the " + std::to_string(state.todo.size()) + " blobs to fetch";
-    if (auto fits = check_free_space(cache.layout().temp_directory(), to_fetch, what); !fits) {
-      return std::unexpected(fits.error());
-    }
+    SIFKIT_TRY(check_free_space(cache.layout().temp_directory(), to_fetch, what));
   }
   int threads = std::clamp(source.max_parallel(), 1,
                            static_cast<int>(std::max<std::size_t>(state.todo.size(), 1)));
@@ -212,11 +202,8 @@ Result<void> fetch_blobs(ImageSource& source, cache::Cache& cache, std::vector<P
     cache::CacheOptions options = cache.options();
     options.sweep_on_open = cache::SweepOnOpen::no;
     for (int i = 0; i < threads; ++i) {
-      auto opened = cache::Cache::open(cache.layout().root(), options);
-      if (!opened) {
-        return std::unexpected(opened.error());
-      }
-      caches.push_back(std::move(*opened));
+      SIFKIT_TRY_ASSIGN(auto opened, cache::Cache::open(cache.layout().root(), options));
+      caches.push_back(std::move(opened));
     }
     std::vector<std::thread> pool;
     for (int i = 0; i < threads; ++i) {
@@ -231,9 +218,7 @@ Result<void> fetch_blobs(ImageSource& source, cache::Cache& cache, std::vector<P
     }
     // The main cache leases them too before the workers' leases go.
     for (auto* blob : state.todo) {
-      if (auto found = cache.find_blob(blob->digest); !found) {
-        return std::unexpected(found.error());
-      }
+      SIFKIT_TRY(cache.find_blob(blob->digest));
     }
   }
   result.bytes_fetched = state.fetched;
@@ -356,12 +341,10 @@ Result<std::optional<Digest>> find_pulled_manifest(cache::Cache& cache,
   }
   std::string platform = options.platform.value_or(oci::host_platform()).to_string();
   for (const std::string& key_platform : {platform, std::string()}) {
-    auto ref = cache.find_ref(cache::RefKey{options.reference_name, key_platform});
-    if (!ref) {
-      return std::unexpected(ref.error());
-    }
-    if (*ref) {
-      return (*ref)->manifest;
+    SIFKIT_TRY_ASSIGN(auto ref,
+                      cache.find_ref(cache::RefKey{options.reference_name, key_platform}));
+    if (ref) {
+      return ref->manifest;
     }
   }
   return std::nullopt;
@@ -372,11 +355,8 @@ Result<PullOptions> pull_options_for(const ImageReference& reference,
   PullOptions options;
   options.reference_name = reference.canonical();
   if (platform) {
-    auto parsed = oci::Platform::parse(*platform);
-    if (!parsed) {
-      return std::unexpected(parsed.error());
-    }
-    options.platform = *parsed;
+    SIFKIT_TRY_ASSIGN(auto parsed, oci::Platform::parse(*platform));
+    options.platform = parsed;
   }
   return options;
 }

@@ -70,16 +70,10 @@ FetchedManifest sif_manifest(const Digest& sif, std::int64_t size) {
 Result<void> record_sif(cache::Cache& cache, const std::string& name,
                         const FetchedManifest& manifest, std::span<const Digest> children) {
   cache::BlobInfo info{static_cast<std::int64_t>(manifest.bytes.size()), manifest.media_type};
-  if (auto put = cache.put(manifest.digest, source_from_string(manifest.bytes), info); !put) {
-    return std::unexpected(
-        std::move(put.error()).with_context("storing manifest " + manifest.digest.text()));
-  }
-  if (auto r = cache.add_children(manifest.digest, children); !r) {
-    return r;
-  }
-  if (auto r = cache.set_ref(cache::RefKey{name, ""}, manifest.digest); !r) {
-    return std::unexpected(r.error());
-  }
+  SIFKIT_TRY(with_context(cache.put(manifest.digest, source_from_string(manifest.bytes), info),
+                          "storing manifest " + manifest.digest.text()));
+  SIFKIT_TRY(cache.add_children(manifest.digest, children));
+  SIFKIT_TRY(cache.set_ref(cache::RefKey{name, ""}, manifest.digest));
   return {};
 }
 

@@ -57,9 +57,7 @@ Result<Download> download(const HttpClient& http, const std::string& url, File& 
                           const SifProgress& progress) {
   Probe info = probe(http, url);
   if (info.length) {
-    if (auto fits = check_free_space(directory, *info.length, url); !fits) {
-      return std::unexpected(fits.error());
-    }
+    SIFKIT_TRY(check_free_space(directory, *info.length, url));
   }
   DigestHasher hasher;
   std::int64_t offset = 0;
@@ -82,15 +80,11 @@ Result<Download> download(const HttpClient& http, const std::string& url, File& 
       if (first) {
         first = false;
         if (status == 200 && offset > 0) { // Range ignored, or the file changed: start over
-          if (auto r = restart(); !r) {
-            return r;
-          }
+          SIFKIT_TRY(restart());
         }
       }
       auto data = std::as_bytes(std::span(bytes.data(), bytes.size()));
-      if (auto r = file.pwrite_all(data, offset); !r) {
-        return r;
-      }
+      SIFKIT_TRY(file.pwrite_all(data, offset));
       hasher.update(bytes);
       offset += static_cast<std::int64_t>(bytes.size());
       received += static_cast<std::int64_t>(bytes.size());
@@ -108,9 +102,7 @@ Result<Download> download(const HttpClient& http, const std::string& url, File& 
       retry = true;
     } else if (response->status == 200 || response->status == 206) {
       if (response->status == 200 && first && offset > 0) { // an empty body after a restart
-        if (auto r = restart(); !r) {
-          return std::unexpected(r.error());
-        }
+        SIFKIT_TRY(restart());
       }
       return Download{hasher.finish(), offset, received};
     } else if (response->status == 416 && offset > 0 && info.length == offset) {
@@ -139,51 +131,33 @@ Result<SifPullResult> fetch_http_sif(const ImageReference& reference, cache::Cac
   http_options.tls_verify = options.registry.insecure ? TlsVerify::no : TlsVerify::yes;
   HttpClient http(http_options);
 
-  auto work = cache::WorkDir::create(cache.layout(), "http");
-  if (!work) {
-    return std::unexpected(work.error());
-  }
-  std::string path = work->file("download.sif");
-  auto file = File::create_exclusive(path, 0600);
-  if (!file) {
-    return std::unexpected(file.error());
-  }
-  auto got = download(http, url, *file, cache.layout().temp_directory(), options, progress);
-  if (!got) {
-    return std::unexpected(got.error());
-  }
-  if (auto r = check_sif_file(path, url); !r) {
-    return std::unexpected(r.error());
-  }
-  auto source = source_from_path(path);
-  if (!source) {
-    return std::unexpected(source.error());
-  }
-  auto stored =
-      cache.put(got->digest, *source, cache::BlobInfo{got->size, std::string(k_media_sif_layer)});
-  if (!stored) {
-    return std::unexpected(std::move(stored.error()).with_context("storing " + got->digest.text()));
-  }
+  SIFKIT_TRY_ASSIGN(auto work, cache::WorkDir::create(cache.layout(), "http"));
+  std::string path = work.file("download.sif");
+  SIFKIT_TRY_ASSIGN(auto file, File::create_exclusive(path, 0600));
+  SIFKIT_TRY_ASSIGN(auto got,
+                    download(http, url, file, cache.layout().temp_directory(), options, progress));
+  SIFKIT_TRY(check_sif_file(path, url));
+  SIFKIT_TRY_ASSIGN(auto source, source_from_path(path));
+  SIFKIT_TRY_ASSIGN(
+      auto stored,
+      with_context(
+          cache.put(got.digest, source, cache::BlobInfo{got.size, std::string(k_media_sif_layer)}),
+          "storing " + got.digest.text()));
   std::string config(k_sif_config_bytes);
   auto config_digest = Digest::of(config);
-  auto put_config = cache.put(
+  SIFKIT_TRY(cache.put(
       config_digest, source_from_string(config),
-      cache::BlobInfo{static_cast<std::int64_t>(config.size()), std::string(k_media_sif_config)});
-  if (!put_config) {
-    return std::unexpected(put_config.error());
-  }
-  FetchedManifest manifest = sif_manifest(got->digest, got->size);
-  std::vector<Digest> children{config_digest, got->digest};
-  if (auto r = record_sif(cache, reference.canonical(), manifest, children); !r) {
-    return std::unexpected(r.error());
-  }
+      cache::BlobInfo{static_cast<std::int64_t>(config.size()), std::string(k_media_sif_config)}));
+  FetchedManifest manifest = sif_manifest(got.digest, got.size);
+  std::vector<Digest> children{config_digest, got.digest};
+  SIFKIT_TRY(record_sif(cache, reference.canonical(), manifest, children));
   SifPullResult out;
-  out.digest = got->digest;
-  out.size = got->size;
-  out.path = cache.blob_path(got->digest);
+  out.digest = got.digest;
+  out.size = got.size;
+  out.path = cache.blob_path(got.digest);
   out.manifest = manifest.digest;
-  out.reused = stored->outcome == cache::PutOutcome::already_stored;
-  out.bytes_fetched = got->received;
+  out.reused = stored.outcome == cache::PutOutcome::already_stored;
+  out.bytes_fetched = got.received;
   return out;
 }
 

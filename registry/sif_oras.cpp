@@ -15,25 +15,19 @@ constexpr std::int64_t k_max_config_size = 1024 * 1024;
 // Fetches `descriptor` into the cache unless it is stored already; true when it was.
 Result<bool> fetch_into_cache(ImageSource& source, cache::Cache& cache,
                               const oci::Descriptor& descriptor, const SifProgress& progress) {
-  auto slot =
-      cache.begin_blob(descriptor.digest, cache::BlobInfo{descriptor.size, descriptor.media_type});
-  if (!slot) {
-    return std::unexpected(slot.error());
-  }
-  if (std::holds_alternative<cache::BlobRecord>(*slot)) {
+  SIFKIT_TRY_ASSIGN(
+      auto slot,
+      cache.begin_blob(descriptor.digest, cache::BlobInfo{descriptor.size, descriptor.media_type}));
+  if (std::holds_alternative<cache::BlobRecord>(slot)) {
     return true;
   }
-  auto& writer = std::get<cache::BlobWriter>(*slot);
+  auto& writer = std::get<cache::BlobWriter>(slot);
   BlobProgress on_bytes;
   if (progress) {
     on_bytes = [&](std::int64_t done) { progress(done, descriptor.size); };
   }
-  if (auto r = source.fetch_blob(descriptor, writer, on_bytes); !r) {
-    return std::unexpected(r.error());
-  }
-  if (auto r = writer.commit(); !r) {
-    return std::unexpected(r.error());
-  }
+  SIFKIT_TRY(source.fetch_blob(descriptor, writer, on_bytes));
+  SIFKIT_TRY(writer.commit());
   return false;
 }
 
@@ -74,51 +68,33 @@ Result<SifPullResult> fetch_oras_sif(const ImageReference& reference, cache::Cac
   docker.insecure = options.registry.insecure;
   docker.max_attempts = options.max_attempts;
   docker.retry_delay = options.registry.retry_delay;
-  auto source = open_docker_source(reference.location, docker);
-  if (!source) {
-    return std::unexpected(source.error());
-  }
+  SIFKIT_TRY_ASSIGN(auto source, open_docker_source(reference.location, docker));
   std::string what = reference.canonical();
-  auto root = (*source)->fetch_root();
-  if (!root) {
-    return std::unexpected(root.error());
-  }
-  if (!oci::is_image_media_type(root->media_type)) {
-    return fail(ErrorKind::unsupported, what + " is an index (" + escape_control(root->media_type) +
+  SIFKIT_TRY_ASSIGN(auto root, source->fetch_root());
+  if (!oci::is_image_media_type(root.media_type)) {
+    return fail(ErrorKind::unsupported, what + " is an index (" + escape_control(root.media_type) +
                                             "), not a SIF artifact's manifest");
   }
-  auto manifest = oci::parse_manifest(root->bytes);
-  if (!manifest) {
-    return std::unexpected(std::move(manifest.error()).with_context("manifest of " + what));
-  }
-  auto layer = sif_layer(*manifest, what);
-  if (!layer) {
-    return std::unexpected(layer.error());
-  }
-  if (auto r = fetch_into_cache(**source, cache, manifest->config, {}); !r) {
-    return std::unexpected(std::move(r.error()).with_context("fetching the config of " + what));
-  }
-  auto reused = fetch_into_cache(**source, cache, *layer, progress);
-  if (!reused) {
-    return std::unexpected(std::move(reused.error()).with_context("fetching the SIF of " + what));
-  }
-  std::string path = cache.blob_path(layer->digest);
+  SIFKIT_TRY_ASSIGN(auto manifest,
+                    with_context(oci::parse_manifest(root.bytes), "manifest of " + what));
+  SIFKIT_TRY_ASSIGN(auto layer, sif_layer(manifest, what));
+  SIFKIT_TRY(with_context(fetch_into_cache(*source, cache, manifest.config, {}),
+                          "fetching the config of " + what));
+  SIFKIT_TRY_ASSIGN(auto reused, with_context(fetch_into_cache(*source, cache, layer, progress),
+                                              "fetching the SIF of " + what));
+  std::string path = cache.blob_path(layer.digest);
   // The digest proves the registry sent what was pushed, not that a SIF was pushed; an
   // unreferenced non-SIF blob is left for GC.
-  if (auto r = check_sif_file(path, what); !r) {
-    return std::unexpected(r.error());
-  }
-  std::vector<Digest> children{manifest->config.digest, layer->digest};
-  if (auto r = record_sif(cache, what, *root, children); !r) {
-    return std::unexpected(r.error());
-  }
+  SIFKIT_TRY(check_sif_file(path, what));
+  std::vector<Digest> children{manifest.config.digest, layer.digest};
+  SIFKIT_TRY(record_sif(cache, what, root, children));
   SifPullResult out;
-  out.digest = layer->digest;
-  out.size = layer->size;
+  out.digest = layer.digest;
+  out.size = layer.size;
   out.path = std::move(path);
-  out.manifest = root->digest;
-  out.reused = *reused;
-  out.bytes_fetched = *reused ? 0 : layer->size;
+  out.manifest = root.digest;
+  out.reused = reused;
+  out.bytes_fetched = reused ? 0 : layer.size;
   return out;
 }
 
