@@ -1,9 +1,9 @@
-#include <sif/image.h>
-
 #include <common/atomic_file.h>
+#include <sif/image.h>
 
 #include <chrono>
 #include <limits>
+
 #include <unistd.h>
 
 namespace sifkit::sif {
@@ -32,10 +32,9 @@ Result<Image> Image::create(const std::string& path, const CreateOptions& option
                          "insufficient descriptor capacity to add data object(s) to image"));
   }
 
-  std::int64_t time = options.time.value_or(
-      std::chrono::duration_cast<std::chrono::seconds>(
-          std::chrono::system_clock::now().time_since_epoch())
-          .count());
+  std::int64_t time = options.time.value_or(std::chrono::duration_cast<std::chrono::seconds>(
+                                                std::chrono::system_clock::now().time_since_epoch())
+                                                .count());
   Header h;
   std::copy(options.launch_script.begin(), options.launch_script.end(), h.launch_script.begin());
   h.id = options.id.value_or(random_uuid());

@@ -1,5 +1,4 @@
 #include <sif/inspect_oci.h>
-
 #include <sif/oci_config.h>
 #include <sif/oci_select.h>
 #include <sif/oci_sif.h>
@@ -21,24 +20,23 @@ ordered_json image_json(const oci::OciSif& sif, const oci::ImageEntry& entry,
                         Result<ordered_json>& error_out) {
   auto resolved = oci::resolve_image(sif, entry.descriptor);
   if (!resolved) {
-    error_out = std::unexpected(std::move(resolved.error())
-                                    .with_context("image " + entry.descriptor.digest.text()));
+    error_out = std::unexpected(
+        std::move(resolved.error()).with_context("image " + entry.descriptor.digest.text()));
     return {};
   }
   auto config = oci::parse_image_config(resolved->config_bytes);
   if (!config) {
-    error_out = std::unexpected(
-        std::move(config.error())
-            .with_context("config " + resolved->manifest.config.digest.text()));
+    error_out =
+        std::unexpected(std::move(config.error())
+                            .with_context("config " + resolved->manifest.config.digest.text()));
     return {};
   }
   const oci::RuntimeConfig& rc = config->config;
   ordered_json layers = ordered_json::array();
   std::int64_t layers_size = 0;
   for (const auto& layer : resolved->manifest.layers) {
-    layers.push_back({{"media_type", layer.media_type},
-                      {"size", layer.size},
-                      {"digest", layer.digest.text()}});
+    layers.push_back(
+        {{"media_type", layer.media_type}, {"size", layer.size}, {"digest", layer.digest.text()}});
     layers_size += layer.size;
   }
   ordered_json history = ordered_json::array();
@@ -54,8 +52,7 @@ ordered_json image_json(const oci::OciSif& sif, const oci::ImageEntry& entry,
                                                            : resolved->manifest.media_type},
       {"platform", entry.platform.to_string()},
       {"ref_name", optional_text(entry.ref_name)},
-      {"parent_index",
-       entry.parent ? ordered_json(entry.parent->text()) : ordered_json(nullptr)},
+      {"parent_index", entry.parent ? ordered_json(entry.parent->text()) : ordered_json(nullptr)},
       {"config",
        {{"digest", resolved->manifest.config.digest.text()},
         {"media_type", resolved->manifest.config.media_type},
@@ -87,7 +84,9 @@ std::string quoted_list(const ordered_json& list) {
   return out + "]";
 }
 
-std::string or_none(const std::string& text) { return text.empty() ? "(none)" : text; }
+std::string or_none(const std::string& text) {
+  return text.empty() ? "(none)" : text;
+}
 
 } // namespace
 
@@ -124,10 +123,9 @@ Result<std::string> format_oci(const Image& image) {
     return std::unexpected(view.error());
   }
   const ordered_json& root = (*view)["root_index"];
-  std::string out = fmt::format("Root index: {} ({}, {} bytes)\n",
-                                root["digest"].get<std::string>(),
-                                or_none(root["media_type"].get<std::string>()),
-                                root["size"].get<std::size_t>());
+  std::string out =
+      fmt::format("Root index: {} ({}, {} bytes)\n", root["digest"].get<std::string>(),
+                  or_none(root["media_type"].get<std::string>()), root["size"].get<std::size_t>());
   const ordered_json& images = (*view)["images"];
   out += fmt::format("Images: {}\n", images.size());
   for (const auto& img : images) {

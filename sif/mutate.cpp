@@ -31,8 +31,8 @@ Result<std::uint32_t> Image::add_object(ObjectInput object, const ModifyOptions&
   if (auto w = require_writable(); !w) {
     return std::unexpected(w.error());
   }
-  auto free_slot = std::find_if(m_slots.begin(), m_slots.end(),
-                                [](const Descriptor& d) { return !d.used(); });
+  auto free_slot =
+      std::find_if(m_slots.begin(), m_slots.end(), [](const Descriptor& d) { return !d.used(); });
   auto slot = static_cast<std::size_t>(free_slot - m_slots.begin());
   std::int64_t time = operation_time(options.time);
   Header saved_header = m_header;
@@ -89,8 +89,7 @@ Result<void> Image::delete_objects(const std::function<bool(const Descriptor&)>&
   for (std::size_t slot : victims) {
     Descriptor& d = m_slots[slot];
     if (options.zero == Zero::yes) {
-      zeros.assign(static_cast<std::size_t>(std::min<std::int64_t>(d.size, 1 << 20)),
-                   std::byte{0});
+      zeros.assign(static_cast<std::size_t>(std::min<std::int64_t>(d.size, 1 << 20)), std::byte{0});
       for (std::int64_t done = 0; done < d.size;) {
         auto n = std::min<std::int64_t>(d.size - done, static_cast<std::int64_t>(zeros.size()));
         if (auto w = m_file.pwrite_all(std::span(zeros).first(static_cast<std::size_t>(n)),
@@ -133,15 +132,15 @@ Result<void> Image::set_primary_partition(std::uint32_t id, const ModifyOptions&
   }
   auto part = target->partition();
   if (!part) {
-    return fail(ErrorKind::usage, path() + ": object " + std::to_string(id) +
-                                      " is not a partition");
+    return fail(ErrorKind::usage,
+                path() + ": object " + std::to_string(id) + " is not a partition");
   }
   if (part->part_type == static_cast<std::int32_t>(PartType::primary_system)) {
     return {};
   }
   if (part->part_type != static_cast<std::int32_t>(PartType::system)) {
-    return fail(ErrorKind::usage, path() + ": object " + std::to_string(id) +
-                                      " is not a system partition");
+    return fail(ErrorKind::usage,
+                path() + ": object " + std::to_string(id) + " is not a system partition");
   }
   std::int64_t time = operation_time(options.time);
   auto set_part_type = [&](Descriptor& d, PartType type) {
@@ -197,8 +196,8 @@ Result<void> Image::set_oci_blob_digest(std::uint32_t id, std::string_view diges
     return std::unexpected(found.error());
   }
   if ((*found)->type() != DataType::oci_blob && (*found)->type() != DataType::oci_root_index) {
-    return fail(ErrorKind::usage, path() + ": object " + std::to_string(id) +
-                                      " is not an OCI blob or root index");
+    return fail(ErrorKind::usage,
+                path() + ": object " + std::to_string(id) + " is not an OCI blob or root index");
   }
   auto valid = parse_oci_digest(digest);
   if (!valid) {

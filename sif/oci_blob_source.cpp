@@ -1,6 +1,5 @@
-#include <sif/oci_blob_source.h>
-
 #include <common/sha256.h>
+#include <sif/oci_blob_source.h>
 
 #include <memory>
 

@@ -20,8 +20,7 @@ struct Reader {
   }
   void wrong(const char* name, const char* want) {
     if (!error) {
-      error = Error(ErrorKind::corrupt_input,
-                    where + ": field \"" + name + "\" is not " + want);
+      error = Error(ErrorKind::corrupt_input, where + ": field \"" + name + "\" is not " + want);
     }
   }
   std::string text(const char* name) {

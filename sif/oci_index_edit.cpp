@@ -1,5 +1,4 @@
 #include <sif/oci_index_edit.h>
-
 #include <sif/oci_json.h>
 #include <sif/oci_parse.h>
 
@@ -89,8 +88,7 @@ std::string new_index_around(const Descriptor& descriptor) {
 }
 
 void remove_manifests(Index& index, const DescriptorMatcher& matcher) {
-  std::erase_if(index.manifests,
-                [&](const Descriptor& d) { return !matcher || matcher(d); });
+  std::erase_if(index.manifests, [&](const Descriptor& d) { return !matcher || matcher(d); });
 }
 
 void append_manifest(Index& index, Descriptor descriptor,

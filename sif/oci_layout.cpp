@@ -40,9 +40,8 @@ Result<void> check_layout_file(const std::string& dir) {
     return fail(ErrorKind::corrupt_input, path + " has no imageLayoutVersion string");
   }
   if (version->get<std::string>() != "1.0.0") {
-    return fail(ErrorKind::unsupported,
-                path + ": image layout version " + version->get<std::string>() +
-                    " is not supported");
+    return fail(ErrorKind::unsupported, path + ": image layout version " +
+                                            version->get<std::string>() + " is not supported");
   }
   return {};
 }

@@ -1,6 +1,7 @@
 #include <sif/oci_parse.h>
 
 #include <limits>
+
 #include <nlohmann/json.hpp>
 
 namespace sifkit::oci {

@@ -1,6 +1,5 @@
-#include <sif/oci_select.h>
-
 #include <sif/oci_parse.h>
+#include <sif/oci_select.h>
 #include <sif/oci_walk.h>
 
 namespace sifkit::oci {
@@ -14,7 +13,9 @@ std::string normal_variant(const Platform& p) {
   return p.variant;
 }
 
-bool has_platform(const Platform& p) { return !p.os.empty() && !p.architecture.empty(); }
+bool has_platform(const Platform& p) {
+  return !p.os.empty() && !p.architecture.empty();
+}
 
 class ImageLister {
 public:
@@ -23,8 +24,8 @@ public:
   Result<void> list(const Index& index, const std::optional<Digest>& parent,
                     const std::optional<std::string>& ref_name, int depth) {
     if (depth > k_max_index_depth) {
-      return fail(ErrorKind::corrupt_input, "image indexes nested more than " +
-                                                std::to_string(k_max_index_depth) + " deep");
+      return fail(ErrorKind::corrupt_input,
+                  "image indexes nested more than " + std::to_string(k_max_index_depth) + " deep");
     }
     for (const Descriptor& d : index.manifests) {
       std::optional<std::string> ref = d.ref_name() ? d.ref_name() : ref_name;
@@ -35,8 +36,8 @@ public:
         }
         auto nested = parse_index(*bytes);
         if (!nested) {
-          return std::unexpected(std::move(nested.error()).with_context("index " +
-                                                                          d.digest.text()));
+          return std::unexpected(
+              std::move(nested.error()).with_context("index " + d.digest.text()));
         }
         if (auto r = list(*nested, d.digest, ref, depth + 1); !r) {
           return r;
@@ -129,8 +130,8 @@ Result<ResolvedImage> resolve_image(const OciSif& sif, const Descriptor& descrip
     return std::unexpected(std::move(e).with_context("image " + descriptor.digest.text()));
   };
   if (!is_image_media_type(descriptor.media_type)) {
-    return context(Error(ErrorKind::usage, "media type \"" + descriptor.media_type +
-                                               "\" is not an image manifest"));
+    return context(Error(ErrorKind::usage,
+                         "media type \"" + descriptor.media_type + "\" is not an image manifest"));
   }
   ResolvedImage image;
   image.descriptor = descriptor;
@@ -144,8 +145,7 @@ Result<ResolvedImage> resolve_image(const OciSif& sif, const Descriptor& descrip
     return context(manifest.error());
   }
   image.manifest = std::move(*manifest);
-  auto config =
-      read_verified_blob(sif, image.manifest.config.digest, image.manifest.config.size);
+  auto config = read_verified_blob(sif, image.manifest.config.digest, image.manifest.config.size);
   if (!config) {
     return context(config.error());
   }
@@ -154,9 +154,8 @@ Result<ResolvedImage> resolve_image(const OciSif& sif, const Descriptor& descrip
   if (!platform) {
     return context(platform.error());
   }
-  image.platform = descriptor.platform && has_platform(*descriptor.platform)
-                       ? *descriptor.platform
-                       : std::move(*platform);
+  image.platform = descriptor.platform && has_platform(*descriptor.platform) ? *descriptor.platform
+                                                                             : std::move(*platform);
   return image;
 }
 

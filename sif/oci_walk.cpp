@@ -1,6 +1,5 @@
-#include <sif/oci_walk.h>
-
 #include <sif/oci_parse.h>
+#include <sif/oci_walk.h>
 
 #include <set>
 
@@ -14,8 +13,8 @@ public:
 
   Result<void> walk(const Index& index, int depth) {
     if (depth > k_max_index_depth) {
-      return fail(ErrorKind::corrupt_input, "image indexes nested more than " +
-                                                std::to_string(k_max_index_depth) + " deep");
+      return fail(ErrorKind::corrupt_input,
+                  "image indexes nested more than " + std::to_string(k_max_index_depth) + " deep");
     }
     for (const Descriptor& d : index.manifests) {
       if (m_seen.contains(d.digest)) {
@@ -37,8 +36,8 @@ private:
   Result<void> walk_nested_index(const Descriptor& d, int depth) {
     auto bytes = m_read(d);
     if (!bytes) {
-      return std::unexpected(std::move(bytes.error()).with_context("reading index " +
-                                                                    d.digest.text()));
+      return std::unexpected(
+          std::move(bytes.error()).with_context("reading index " + d.digest.text()));
     }
     auto nested = parse_index(*bytes);
     if (!nested) {
@@ -54,8 +53,8 @@ private:
   Result<void> walk_image(const Descriptor& d) {
     auto bytes = m_read(d);
     if (!bytes) {
-      return std::unexpected(std::move(bytes.error()).with_context("reading manifest " +
-                                                                    d.digest.text()));
+      return std::unexpected(
+          std::move(bytes.error()).with_context("reading manifest " + d.digest.text()));
     }
     auto manifest = parse_manifest(*bytes);
     if (!manifest) {

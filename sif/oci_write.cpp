@@ -1,7 +1,6 @@
-#include <sif/oci_write.h>
-
 #include <sif/oci_index_edit.h>
 #include <sif/oci_parse.h>
+#include <sif/oci_write.h>
 
 #include <memory>
 
@@ -17,8 +16,8 @@ ByteSource lazy_verified_blob(const BlobSource& blobs, Descriptor d) {
     if (!*opened) {
       auto blob = blobs.open_blob(d.digest);
       if (!blob) {
-        return std::unexpected(std::move(blob.error()).with_context("opening blob " +
-                                                                     d.digest.text()));
+        return std::unexpected(
+            std::move(blob.error()).with_context("opening blob " + d.digest.text()));
       }
       *opened = verified_source(std::move(blob->source), d.digest, d.size, "blob");
     }

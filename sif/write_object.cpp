@@ -1,8 +1,7 @@
 // Writing objects into an image: placement, alignment and bookkeeping (spec §8), shared
 // by `Image::create` and `Image::add_object`.
-#include <sif/image.h>
-
 #include <common/sha256.h>
+#include <sif/image.h>
 
 #include <chrono>
 #include <limits>
@@ -25,7 +24,9 @@ Result<std::int64_t> next_aligned(std::int64_t offset, std::int64_t alignment) {
   return offset + up;
 }
 
-bool is_oci(DataType t) { return t == DataType::oci_blob || t == DataType::oci_root_index; }
+bool is_oci(DataType t) {
+  return t == DataType::oci_blob || t == DataType::oci_root_index;
+}
 
 } // namespace
 
@@ -33,7 +34,7 @@ Descriptor make_descriptor(const ObjectInput& object, std::int64_t time) {
   Descriptor d;
   d.data_type = static_cast<std::int32_t>(object.type);
   d.group_raw = object.group | k_group_mask;
-  d.link_raw = object.link.id == 0 ? 0
+  d.link_raw = object.link.id == 0    ? 0
                : object.link.is_group ? object.link.id | k_group_mask
                                       : object.link.id;
   d.created_at = d.modified_at = object.time.value_or(time);
@@ -89,15 +90,15 @@ Result<void> Image::write_object(std::size_t slot, ObjectInput& object, std::int
   if (part && part->part_type == static_cast<std::int32_t>(PartType::primary_system)) {
     for (const auto& other : m_slots) {
       auto p = other.partition();
-      if (other.used() && p && p->part_type == static_cast<std::int32_t>(PartType::primary_system)) {
+      if (other.used() && p &&
+          p->part_type == static_cast<std::int32_t>(PartType::primary_system)) {
         return fail(ErrorKind::conflict, "image already contains a primary partition");
       }
     }
   }
 
   std::int64_t unaligned = data_end();
-  std::int64_t alignment =
-      object.alignment.value_or(object.type == DataType::partition ? 4096 : 0);
+  std::int64_t alignment = object.alignment.value_or(object.type == DataType::partition ? 4096 : 0);
   auto offset = next_aligned(unaligned, alignment);
   if (!offset) {
     return std::unexpected(offset.error());
