@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstring>
 #include <memory>
+
 #include <unistd.h>
 
 namespace sifkit {
