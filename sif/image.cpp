@@ -157,44 +157,34 @@ Image::Image(File file, Header header, std::vector<Descriptor> slots, std::int64
 }
 
 Result<Image> Image::open(const std::string& path, OpenMode mode) {
-  auto file = File::open(path, mode);
-  if (!file) {
-    return std::unexpected(file.error());
-  }
-  auto size = file->size();
-  if (!size) {
-    return std::unexpected(size.error());
-  }
+  SIFKIT_TRY_ASSIGN(auto file, File::open(path, mode));
+  SIFKIT_TRY_ASSIGN(auto size, file.size());
   auto in_file = [&](Error e) { return std::unexpected(std::move(e).with_context(path)); };
-  if (*size < static_cast<std::int64_t>(k_header_size)) {
+  if (size < static_cast<std::int64_t>(k_header_size)) {
     return in_file(Error(ErrorKind::corrupt_input, "truncated header (file is " +
-                                                       std::to_string(*size) +
+                                                       std::to_string(size) +
                                                        " bytes, a SIF header is 128)"));
   }
   std::array<std::byte, k_header_size> raw{};
-  if (auto r = file->pread_exact(raw, 0); !r) {
-    return std::unexpected(r.error());
-  }
+  SIFKIT_TRY(file.pread_exact(raw, 0));
   auto header = decode_header(raw);
   if (!header) {
     return in_file(header.error());
   }
-  if (auto ok = check_header(*header, *size); !ok) {
+  if (auto ok = check_header(*header, size); !ok) {
     return in_file(ok.error());
   }
 
   auto count = static_cast<std::size_t>(header->descriptors_total);
   std::vector<std::byte> table(count * k_descriptor_size);
-  if (auto r = file->pread_exact(table, header->descriptors_offset); !r) {
-    return std::unexpected(r.error());
-  }
+  SIFKIT_TRY(file.pread_exact(table, header->descriptors_offset));
   std::vector<Descriptor> slots;
   slots.reserve(count);
   for (std::size_t i = 0; i < count; ++i) {
     slots.push_back(decode_descriptor(std::span<const std::byte, k_descriptor_size>(
         table.data() + i * k_descriptor_size, k_descriptor_size)));
   }
-  if (auto ok = check_objects(*header, slots, *size); !ok) {
+  if (auto ok = check_objects(*header, slots, size); !ok) {
     return in_file(ok.error());
   }
   if (mode == OpenMode::read_write) {
@@ -202,7 +192,7 @@ Result<Image> Image::open(const std::string& path, OpenMode mode) {
       return in_file(ok.error());
     }
   }
-  Image image(std::move(*file), *header, std::move(slots), *size);
+  Image image(std::move(file), *header, std::move(slots), size);
   image.m_mode = mode;
   return image;
 }
@@ -238,9 +228,7 @@ Result<std::string> Image::read_object(const Descriptor& d, std::int64_t max_byt
                                       " bytes, more than this reader accepts");
   }
   std::string data(static_cast<std::size_t>(d.size), '\0');
-  if (auto r = m_file.pread_exact(std::as_writable_bytes(std::span(data)), d.offset); !r) {
-    return std::unexpected(r.error());
-  }
+  SIFKIT_TRY(m_file.pread_exact(std::as_writable_bytes(std::span(data)), d.offset));
   return data;
 }
 

@@ -91,24 +91,18 @@ std::string or_none(const std::string& text) {
 } // namespace
 
 Result<nlohmann::ordered_json> oci_json(const Image& image) {
-  auto sif = oci::OciSif::open(image);
-  if (!sif) {
-    return std::unexpected(sif.error()); // already names the file
-  }
-  auto images = oci::list_images(*sif);
-  if (!images) {
-    return std::unexpected(images.error());
-  }
+  SIFKIT_TRY_ASSIGN(auto sif, oci::OciSif::open(image)); // the error already names the file
+  SIFKIT_TRY_ASSIGN(auto images, oci::list_images(sif));
   ordered_json out = {
       {"root_index",
-       {{"digest", sif->root_index_digest().text()},
-        {"media_type", sif->root_index().media_type},
-        {"size", sif->root_index_bytes().size()}}},
+       {{"digest", sif.root_index_digest().text()},
+        {"media_type", sif.root_index().media_type},
+        {"size", sif.root_index_bytes().size()}}},
       {"images", ordered_json::array()},
   };
-  for (const auto& entry : *images) {
+  for (const auto& entry : images) {
     Result<ordered_json> error = ordered_json();
-    ordered_json one = image_json(*sif, entry, error);
+    ordered_json one = image_json(sif, entry, error);
     if (!error) {
       return std::unexpected(std::move(error.error()).with_context(image.path()));
     }
@@ -118,15 +112,12 @@ Result<nlohmann::ordered_json> oci_json(const Image& image) {
 }
 
 Result<std::string> format_oci(const Image& image) {
-  auto view = oci_json(image);
-  if (!view) {
-    return std::unexpected(view.error());
-  }
-  const ordered_json& root = (*view)["root_index"];
+  SIFKIT_TRY_ASSIGN(auto view, oci_json(image));
+  const ordered_json& root = view["root_index"];
   std::string out =
       fmt::format("Root index: {} ({}, {} bytes)\n", root["digest"].get<std::string>(),
                   or_none(root["media_type"].get<std::string>()), root["size"].get<std::size_t>());
-  const ordered_json& images = (*view)["images"];
+  const ordered_json& images = view["images"];
   out += fmt::format("Images: {}\n", images.size());
   for (const auto& img : images) {
     const ordered_json& c = img["config"];

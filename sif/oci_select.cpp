@@ -30,24 +30,13 @@ public:
     for (const Descriptor& d : index.manifests) {
       std::optional<std::string> ref = d.ref_name() ? d.ref_name() : ref_name;
       if (is_index_media_type(d.media_type)) {
-        auto bytes = read_verified_blob(m_sif, d.digest, d.size);
-        if (!bytes) {
-          return std::unexpected(bytes.error());
-        }
-        auto nested = parse_index(*bytes);
-        if (!nested) {
-          return std::unexpected(
-              std::move(nested.error()).with_context("index " + d.digest.text()));
-        }
-        if (auto r = list(*nested, d.digest, ref, depth + 1); !r) {
-          return r;
-        }
+        SIFKIT_TRY_ASSIGN(auto bytes, read_verified_blob(m_sif, d.digest, d.size));
+        SIFKIT_TRY_ASSIGN(auto nested,
+                          with_context(parse_index(bytes), "index " + d.digest.text()));
+        SIFKIT_TRY(list(nested, d.digest, ref, depth + 1));
       } else if (is_image_media_type(d.media_type)) {
-        auto platform = image_platform(d);
-        if (!platform) {
-          return std::unexpected(platform.error());
-        }
-        m_images.push_back(ImageEntry{d, std::move(*platform), parent, ref});
+        SIFKIT_TRY_ASSIGN(auto platform, image_platform(d));
+        m_images.push_back(ImageEntry{d, std::move(platform), parent, ref});
       }
     }
     return {};
@@ -60,11 +49,8 @@ private:
     if (d.platform && has_platform(*d.platform)) {
       return *d.platform;
     }
-    auto image = resolve_image(m_sif, d);
-    if (!image) {
-      return std::unexpected(image.error());
-    }
-    return image->platform;
+    SIFKIT_TRY_ASSIGN(auto image, resolve_image(m_sif, d));
+    return image.platform;
   }
 
   const OciSif& m_sif;
@@ -119,9 +105,8 @@ bool platform_matches(const Platform& want, const Platform& have) {
 
 Result<std::vector<ImageEntry>> list_images(const OciSif& sif) {
   ImageLister lister(sif);
-  if (auto r = lister.list(sif.root_index(), std::nullopt, std::nullopt, 0); !r) {
-    return std::unexpected(std::move(r.error()).with_context(sif.image().path()));
-  }
+  SIFKIT_TRY(with_context(lister.list(sif.root_index(), std::nullopt, std::nullopt, 0),
+                          sif.image().path()));
   return lister.take();
 }
 
@@ -160,15 +145,12 @@ Result<ResolvedImage> resolve_image(const OciSif& sif, const Descriptor& descrip
 }
 
 Result<ResolvedImage> select_image(const OciSif& sif, const ImageSelector& selector) {
-  auto images = list_images(sif);
-  if (!images) {
-    return std::unexpected(images.error());
-  }
+  SIFKIT_TRY_ASSIGN(auto images, list_images(sif));
   const ImageEntry* chosen = nullptr;
   std::string wanted;
   if (selector.digest) {
     wanted = "digest " + selector.digest->text();
-    for (const auto& image : *images) {
+    for (const auto& image : images) {
       if (image.descriptor.digest == *selector.digest) {
         chosen = &image;
         break;
@@ -176,7 +158,7 @@ Result<ResolvedImage> select_image(const OciSif& sif, const ImageSelector& selec
     }
   } else {
     std::vector<const ImageEntry*> runnable;
-    for (const auto& image : *images) {
+    for (const auto& image : images) {
       if (has_platform(image.platform)) {
         runnable.push_back(&image);
       }
@@ -194,7 +176,7 @@ Result<ResolvedImage> select_image(const OciSif& sif, const ImageSelector& selec
   }
   if (chosen == nullptr) {
     return fail(ErrorKind::not_found, sif.image().path() + ": no image for " + wanted +
-                                          " (images: " + platform_list(*images) + ")");
+                                          " (images: " + platform_list(images) + ")");
   }
   return resolve_image(sif, chosen->descriptor);
 }
