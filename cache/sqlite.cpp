@@ -73,11 +73,8 @@ Result<bool> Query::step() {
 
 Result<void> Query::run() {
   for (;;) {
-    auto row = step();
+    SIFKIT_TRY_ASSIGN(auto row, step());
     if (!row) {
-      return std::unexpected(row.error());
-    }
-    if (!*row) {
       return {};
     }
   }
@@ -197,9 +194,7 @@ std::int64_t Database::changes() const {
 
 Result<Transaction> Transaction::begin(Database& db, Durability durability) {
   if (durability == Durability::full) {
-    if (auto full = db.exec("PRAGMA synchronous=FULL"); !full) {
-      return std::unexpected(full.error());
-    }
+    SIFKIT_TRY(db.exec("PRAGMA synchronous=FULL"));
   }
   if (auto begun = db.exec("BEGIN IMMEDIATE"); !begun) {
     if (durability == Durability::full) {
