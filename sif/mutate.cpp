@@ -84,11 +84,8 @@ Result<void> Image::delete_objects(const std::function<bool(const Descriptor&)>&
       zeros.assign(static_cast<std::size_t>(std::min<std::int64_t>(d.size, 1 << 20)), std::byte{0});
       for (std::int64_t done = 0; done < d.size;) {
         auto n = std::min<std::int64_t>(d.size - done, static_cast<std::int64_t>(zeros.size()));
-        if (auto w = m_file.pwrite_all(std::span(zeros).first(static_cast<std::size_t>(n)),
-                                       d.offset + done);
-            !w) {
-          return w;
-        }
+        SIFKIT_TRY(m_file.pwrite_all(std::span(zeros).first(static_cast<std::size_t>(n)),
+                                     d.offset + done));
         done += n;
       }
     }

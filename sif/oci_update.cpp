@@ -61,14 +61,11 @@ Result<UpdatePlan> plan_update(const OciSif& current, const Index& index, const 
 Result<void> apply_update(sif::Image& image, const UpdatePlan& plan, std::string_view new_index,
                           const BlobSource& blobs) {
   sif::DeleteOptions erase{sif::Zero::yes, sif::Compact::yes, std::nullopt};
-  auto deleted = image.delete_objects(
+  SIFKIT_TRY(image.delete_objects(
       [&](const sif::Descriptor& d) {
         return sif::is_oci_object(d) && !plan.keep.contains(*d.oci_digest_text());
       },
-      erase);
-  if (!deleted) {
-    return deleted;
-  }
+      erase));
   for (const WalkEntry& entry : plan.add) {
     SIFKIT_TRY(with_context(image.add_object(blob_object(entry, blobs)),
                             "adding blob " + entry.descriptor.digest.text()));

@@ -20,12 +20,9 @@ public:
       if (m_seen.contains(d.digest)) {
         continue; // already stored, with everything below it
       }
-      Result<void> step = is_index_media_type(d.media_type)   ? walk_nested_index(d, depth)
-                          : is_image_media_type(d.media_type) ? walk_image(d)
-                                                              : walk_other(d);
-      if (!step) {
-        return step;
-      }
+      SIFKIT_TRY(is_index_media_type(d.media_type)   ? walk_nested_index(d, depth)
+                 : is_image_media_type(d.media_type) ? walk_image(d)
+                                                     : walk_other(d));
     }
     return {};
   }
