@@ -94,12 +94,9 @@ Result<void> migrate(Database& db, std::span<const Migration> migrations) {
     if (step.to_version <= version) {
       continue;
     }
-    if (auto applied = db.exec(step.sql); !applied) {
-      return std::unexpected(std::move(applied.error())
-                                 .with_context("migrating index " + db.path() + " to version " +
-                                               std::to_string(step.to_version) + " (" +
-                                               step.description + ")"));
-    }
+    SIFKIT_TRY(with_context(db.exec(step.sql), "migrating index " + db.path() + " to version " +
+                                                   std::to_string(step.to_version) + " (" +
+                                                   step.description + ")"));
     SIFKIT_TRY(db.exec("PRAGMA user_version=" + std::to_string(step.to_version)));
   }
   return tx.commit();

@@ -120,11 +120,9 @@ Result<Database> Database::open(const std::string& path, std::chrono::millisecon
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  if (auto setup = db.exec("PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL; "
-                           "PRAGMA cache_size=-32768; PRAGMA mmap_size=268435456");
-      !setup) {
-    return std::unexpected(std::move(setup.error()).with_context("opening index " + path));
-  }
+  SIFKIT_TRY(with_context(db.exec("PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL; "
+                                  "PRAGMA cache_size=-32768; PRAGMA mmap_size=268435456"),
+                          "opening index " + path));
   return db;
 }
 

@@ -70,11 +70,9 @@ Result<std::optional<std::int64_t>> remove_if_abandoned(const std::string& temp_
     return std::nullopt;
   }
   std::int64_t size = tree_size(temp_dir + "/" + name);
-  if (auto removed = remove_locked_directory(temp_dir, name, k_lock_name, std::move(claim.lock));
-      !removed) {
-    return std::unexpected(
-        std::move(removed.error()).with_context("cannot remove abandoned work directory"));
-  }
+  SIFKIT_TRY(
+      with_context(remove_locked_directory(temp_dir, name, k_lock_name, std::move(claim.lock)),
+                   "cannot remove abandoned work directory"));
   return size;
 }
 
