@@ -73,21 +73,15 @@ std::optional<long> writer_pid(const Layout& layout, const Digest& digest) {
 
 Result<BlobLock> BlobLock::acquire(const Layout& layout, const Digest& digest,
                                    const LockTiming& timing, const LockWaitCallback& on_wait) {
-  auto fd = open_lock_file(layout, digest);
-  if (!fd) {
-    return std::unexpected(fd.error());
-  }
-  BlobLock lock(digest, *fd); // closes the descriptor on every early return
+  SIFKIT_TRY_ASSIGN(auto fd, open_lock_file(layout, digest));
+  BlobLock lock(digest, fd); // closes the descriptor on every early return
   const auto started = Clock::now();
   auto next_notice = started + timing.notice_after;
   bool noticed = false;
   auto pause = std::chrono::milliseconds(1);
   for (;;) {
-    auto held = try_lock(*fd, digest, layout);
-    if (!held) {
-      return std::unexpected(held.error());
-    }
-    if (*held) {
+    SIFKIT_TRY_ASSIGN(auto held, try_lock(fd, digest, layout));
+    if (held) {
       return lock;
     }
     auto now = Clock::now();
@@ -113,16 +107,10 @@ Result<BlobLock> BlobLock::acquire(const Layout& layout, const Digest& digest,
 }
 
 Result<std::optional<BlobLock>> BlobLock::try_acquire(const Layout& layout, const Digest& digest) {
-  auto fd = open_lock_file(layout, digest);
-  if (!fd) {
-    return std::unexpected(fd.error());
-  }
-  BlobLock lock(digest, *fd);
-  auto held = try_lock(*fd, digest, layout);
-  if (!held) {
-    return std::unexpected(held.error());
-  }
-  return *held ? std::optional<BlobLock>(std::move(lock)) : std::nullopt;
+  SIFKIT_TRY_ASSIGN(auto fd, open_lock_file(layout, digest));
+  BlobLock lock(digest, fd);
+  SIFKIT_TRY_ASSIGN(auto held, try_lock(fd, digest, layout));
+  return held ? std::optional<BlobLock>(std::move(lock)) : std::nullopt;
 }
 
 } // namespace sifkit::cache

@@ -28,17 +28,13 @@ Result<Cache> Cache::open(const std::string& root, CacheOptions options) {
   if (!ready) {
     return std::unexpected(std::move(ready.error()).with_context(context));
   }
-  auto index = Index::open(layout.index_path(), options.busy_timeout);
-  if (!index) {
-    return std::unexpected(std::move(index.error()).with_context(context));
-  }
+  SIFKIT_TRY_ASSIGN(auto index,
+                    with_context(Index::open(layout.index_path(), options.busy_timeout), context));
   if (options.sweep_on_open == SweepOnOpen::yes) {
-    if (auto swept = sweep(layout); !swept) {
-      return std::unexpected(std::move(swept.error()).with_context(context));
-    }
+    SIFKIT_TRY(with_context(sweep(layout), context));
   }
   return Cache(std::make_unique<CacheState>(
-      CacheState{std::move(layout), std::move(*index), std::move(options), current_holder()}));
+      CacheState{std::move(layout), std::move(index), std::move(options), current_holder()}));
 }
 
 Cache::Cache(std::unique_ptr<CacheState> state) : m_state(std::move(state)) {}
@@ -70,11 +66,8 @@ const CacheOptions& Cache::options() const {
 namespace {
 
 Result<void> require_blob(Index& index, const Digest& digest, const char* role) {
-  auto row = index.find_blob(digest);
+  SIFKIT_TRY_ASSIGN(auto row, index.find_blob(digest));
   if (!row) {
-    return std::unexpected(row.error());
-  }
-  if (!*row) {
     return fail(ErrorKind::not_found,
                 std::string(role) + " " + digest.text() + " is not in the cache");
   }
@@ -85,10 +78,7 @@ Result<void> require_blob(Index& index, const Digest& digest, const char* role) 
 
 Result<void> Cache::add_children(const Digest& parent, std::span<const Digest> children) {
   CacheState& s = *m_state;
-  auto tx = s.index.begin();
-  if (!tx) {
-    return std::unexpected(tx.error());
-  }
+  SIFKIT_TRY_ASSIGN(auto tx, s.index.begin());
   auto done = require_blob(s.index, parent, "parent");
   if (done) {
     done = s.index.add_edges(parent, children);
@@ -96,16 +86,13 @@ Result<void> Cache::add_children(const Digest& parent, std::span<const Digest> c
   if (done) {
     done = s.index.lease_closure(parent, s.holder, s.lease_end());
   }
-  return with_context(done ? tx->commit() : done, "recording what " + parent.text() + " needs");
+  return with_context(done ? tx.commit() : done, "recording what " + parent.text() + " needs");
 }
 
 Result<RefRecord> Cache::set_ref(const RefKey& key, const Digest& manifest) {
   CacheState& s = *m_state;
   RefRecord ref{key, manifest, s.now()};
-  auto tx = s.index.begin();
-  if (!tx) {
-    return std::unexpected(tx.error());
-  }
+  SIFKIT_TRY_ASSIGN(auto tx, s.index.begin());
   auto done = require_blob(s.index, manifest, "manifest");
   if (done) {
     done = s.index.put_ref(ref);
@@ -117,7 +104,7 @@ Result<RefRecord> Cache::set_ref(const RefKey& key, const Digest& manifest) {
     done = s.index.touch_blob(manifest, ref.fetched_at, "");
   }
   if (done) {
-    done = tx->commit();
+    done = tx.commit();
   }
   if (!done) {
     return std::unexpected(std::move(done.error()).with_context("setting reference " + key.name));
@@ -127,10 +114,7 @@ Result<RefRecord> Cache::set_ref(const RefKey& key, const Digest& manifest) {
 
 Result<std::optional<RefRecord>> Cache::find_ref(const RefKey& key) {
   CacheState& s = *m_state;
-  auto tx = s.index.begin();
-  if (!tx) {
-    return std::unexpected(tx.error());
-  }
+  SIFKIT_TRY_ASSIGN(auto tx, s.index.begin());
   auto ref = s.index.find_ref(key);
   if (!ref || !*ref) {
     return ref;
@@ -140,7 +124,7 @@ Result<std::optional<RefRecord>> Cache::find_ref(const RefKey& key) {
     done = s.index.touch_blob((*ref)->manifest, s.now(), "");
   }
   if (done) {
-    done = tx->commit();
+    done = tx.commit();
   }
   if (!done) {
     return std::unexpected(done.error());
@@ -150,17 +134,12 @@ Result<std::optional<RefRecord>> Cache::find_ref(const RefKey& key) {
 
 Result<std::int64_t> Cache::remove_refs(const std::string& name,
                                         const std::optional<std::string>& platform) {
-  auto tx = m_state->index.begin(Durability::full);
-  if (!tx) {
-    return std::unexpected(tx.error());
-  }
+  SIFKIT_TRY_ASSIGN(auto tx, m_state->index.begin(Durability::full));
   auto removed = m_state->index.delete_refs(name, platform);
   if (!removed) {
     return removed;
   }
-  if (auto committed = tx->commit(); !committed) {
-    return std::unexpected(committed.error());
-  }
+  SIFKIT_TRY(tx.commit());
   return removed;
 }
 
@@ -169,10 +148,7 @@ Result<ConversionRecord> Cache::record_conversion(const Digest& source,
                                                   const Digest& result) {
   CacheState& s = *m_state;
   ConversionRecord conversion{source, options_key, result, s.now()};
-  auto tx = s.index.begin();
-  if (!tx) {
-    return std::unexpected(tx.error());
-  }
+  SIFKIT_TRY_ASSIGN(auto tx, s.index.begin());
   auto done = require_blob(s.index, source, "conversion source");
   if (done) {
     done = require_blob(s.index, result, "conversion result");
@@ -187,7 +163,7 @@ Result<ConversionRecord> Cache::record_conversion(const Digest& source,
     done = s.index.lease(result, s.holder, s.lease_end());
   }
   if (done) {
-    done = tx->commit();
+    done = tx.commit();
   }
   if (!done) {
     return std::unexpected(
@@ -199,10 +175,7 @@ Result<ConversionRecord> Cache::record_conversion(const Digest& source,
 Result<std::optional<ConversionRecord>> Cache::find_conversion(const Digest& source,
                                                                const std::string& options_key) {
   CacheState& s = *m_state;
-  auto tx = s.index.begin();
-  if (!tx) {
-    return std::unexpected(tx.error());
-  }
+  SIFKIT_TRY_ASSIGN(auto tx, s.index.begin());
   auto found = s.index.find_conversion(source, options_key);
   if (!found || !*found) {
     return found;
@@ -218,7 +191,7 @@ Result<std::optional<ConversionRecord>> Cache::find_conversion(const Digest& sou
     done = s.index.touch_blob((*found)->result, s.now(), "");
   }
   if (done) {
-    done = tx->commit();
+    done = tx.commit();
   }
   if (!done) {
     return std::unexpected(done.error());
@@ -228,13 +201,10 @@ Result<std::optional<ConversionRecord>> Cache::find_conversion(const Digest& sou
 
 Result<void> Cache::lease_to(const Digest& digest, const std::string& holder) {
   CacheState& s = *m_state;
-  auto tx = s.index.begin();
-  if (!tx) {
-    return std::unexpected(tx.error());
-  }
+  SIFKIT_TRY_ASSIGN(auto tx, s.index.begin());
   auto done = s.index.lease(digest, holder, s.lease_end());
   if (done) {
-    done = tx->commit();
+    done = tx.commit();
   }
   if (!done) {
     return std::unexpected(std::move(done.error()).with_context("leasing " + digest.text()));
@@ -243,17 +213,12 @@ Result<void> Cache::lease_to(const Digest& digest, const std::string& holder) {
 }
 
 Result<std::int64_t> Cache::release_leases() {
-  auto tx = m_state->index.begin();
-  if (!tx) {
-    return std::unexpected(tx.error());
-  }
+  SIFKIT_TRY_ASSIGN(auto tx, m_state->index.begin());
   auto released = m_state->index.release_leases(m_state->holder);
   if (!released) {
     return released;
   }
-  if (auto committed = tx->commit(); !committed) {
-    return std::unexpected(committed.error());
-  }
+  SIFKIT_TRY(tx.commit());
   return released;
 }
 

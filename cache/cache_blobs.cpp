@@ -33,10 +33,7 @@ Result<std::optional<BlobRecord>> CacheState::claim_stored(const Digest& digest,
   if (!peek || !*peek) {
     return peek;
   }
-  auto tx = index.begin();
-  if (!tx) {
-    return std::unexpected(tx.error());
-  }
+  SIFKIT_TRY_ASSIGN(auto tx, index.begin());
   auto row = index.find_blob(digest);
   if (!row || !*row) {
     return row;
@@ -47,10 +44,7 @@ Result<std::optional<BlobRecord>> CacheState::claim_stored(const Digest& digest,
   std::int64_t at = now();
   auto touched = index.touch_blob(digest, at, media_type);
   auto leased = touched ? index.lease(digest, holder, lease_end()) : touched;
-  auto committed = leased ? tx->commit() : leased;
-  if (!committed) {
-    return std::unexpected(committed.error());
-  }
+  SIFKIT_TRY(leased ? tx.commit() : leased);
   (*row)->last_used_at = std::max((*row)->last_used_at, at);
   if ((*row)->media_type.empty()) {
     (*row)->media_type = media_type;
@@ -65,11 +59,8 @@ Result<std::optional<BlobRecord>> CacheState::adopt_or_discard(const Digest& dig
   if (!size) {
     return std::optional<BlobRecord>();
   }
-  auto actual = digest_of_file(path, digest.algorithm());
-  if (!actual) {
-    return std::unexpected(actual.error());
-  }
-  if (*actual != digest) {
+  SIFKIT_TRY_ASSIGN(auto actual, digest_of_file(path, digest.algorithm()));
+  if (actual != digest) {
     if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
       return fail_errno("cannot remove damaged blob " + path, errno);
     }
@@ -77,16 +68,10 @@ Result<std::optional<BlobRecord>> CacheState::adopt_or_discard(const Digest& dig
   }
   std::int64_t at = now();
   BlobRecord record{digest, *size, info.media_type, at, at, 0};
-  auto tx = index.begin();
-  if (!tx) {
-    return std::unexpected(tx.error());
-  }
+  SIFKIT_TRY_ASSIGN(auto tx, index.begin());
   auto adopted = index.adopt_blob(record);
   auto leased = adopted ? index.lease(digest, holder, lease_end()) : adopted;
-  auto committed = leased ? tx->commit() : leased;
-  if (!committed) {
-    return std::unexpected(committed.error());
-  }
+  SIFKIT_TRY(leased ? tx.commit() : leased);
   return claim_stored(digest, info.media_type); // the row as stored (it may be older)
 }
 
@@ -98,10 +83,8 @@ Result<BlobSlot> CacheState::begin_blob(const Digest& digest, const BlobInfo& in
   if (*stored) {
     return BlobSlot(std::move(**stored));
   }
-  auto lock = BlobLock::acquire(layout, digest, options.lock_timing, options.on_wait);
-  if (!lock) {
-    return std::unexpected(lock.error());
-  }
+  SIFKIT_TRY_ASSIGN(auto lock,
+                    BlobLock::acquire(layout, digest, options.lock_timing, options.on_wait));
   // Whoever held the lock before us may have stored the blob meanwhile.
   stored = claim_stored(digest, info.media_type);
   if (stored && !*stored) {
@@ -118,7 +101,7 @@ Result<BlobSlot> CacheState::begin_blob(const Digest& digest, const BlobInfo& in
   if (fd < 0) {
     return fail_errno("cannot create temp file " + temp_path, errno);
   }
-  return BlobSlot(BlobWriter(*this, std::move(*lock), File::adopt(fd, temp_path), temp_path,
+  return BlobSlot(BlobWriter(*this, std::move(lock), File::adopt(fd, temp_path), temp_path,
                              info.size, info.media_type));
 }
 
@@ -126,16 +109,10 @@ Result<BlobRecord> CacheState::record_committed(const Digest& digest, std::int64
                                                 const std::string& media_type) {
   std::int64_t at = now();
   BlobRecord record{digest, size, media_type, at, at, 1};
-  auto tx = index.begin();
-  if (!tx) {
-    return std::unexpected(tx.error());
-  }
+  SIFKIT_TRY_ASSIGN(auto tx, index.begin());
   auto written = index.record_write(record);
   auto leased = written ? index.lease(digest, holder, lease_end()) : written;
-  auto committed = leased ? tx->commit() : leased;
-  if (!committed) {
-    return std::unexpected(std::move(committed.error()).with_context("indexing " + digest.text()));
-  }
+  SIFKIT_TRY(with_context(leased ? tx.commit() : leased, "indexing " + digest.text()));
   auto row = index.find_blob(digest);
   if (!row || !*row) {
     return row ? Result<BlobRecord>(record) : std::unexpected(row.error());
@@ -150,41 +127,27 @@ Result<BlobSlot> Cache::begin_blob(const Digest& digest, const BlobInfo& info) {
 }
 
 Result<PutResult> Cache::put(const Digest& digest, const ByteSource& source, const BlobInfo& info) {
-  auto slot = begin_blob(digest, info);
-  if (!slot) {
-    return std::unexpected(slot.error());
-  }
-  if (auto* stored = std::get_if<BlobRecord>(&*slot)) {
+  SIFKIT_TRY_ASSIGN(auto slot, begin_blob(digest, info));
+  if (auto* stored = std::get_if<BlobRecord>(&slot)) {
     return PutResult{std::move(*stored), PutOutcome::already_stored};
   }
-  auto& writer = std::get<BlobWriter>(*slot);
+  auto& writer = std::get<BlobWriter>(slot);
   std::vector<std::byte> buffer(std::size_t{1} << 20);
   for (;;) {
-    auto n = source(buffer);
-    if (!n) {
-      return std::unexpected(std::move(n.error()).with_context("storing " + digest.text()));
-    }
-    if (*n == 0) {
+    SIFKIT_TRY_ASSIGN(auto n, with_context(source(buffer), "storing " + digest.text()));
+    if (n == 0) {
       break;
     }
-    if (auto written = writer.write(std::span(buffer).first(*n)); !written) {
-      return std::unexpected(std::move(written.error()).with_context("storing " + digest.text()));
-    }
+    SIFKIT_TRY(with_context(writer.write(std::span(buffer).first(n)), "storing " + digest.text()));
   }
-  auto committed = writer.commit();
-  if (!committed) {
-    return std::unexpected(std::move(committed.error()).with_context("storing " + digest.text()));
-  }
-  return PutResult{std::move(*committed), PutOutcome::written};
+  SIFKIT_TRY_ASSIGN(auto committed, with_context(writer.commit(), "storing " + digest.text()));
+  return PutResult{std::move(committed), PutOutcome::written};
 }
 
 Result<PutResult> Cache::put_file(const std::string& path, const std::string& media_type) {
   auto digest = digest_of_file(path, DigestAlgorithm::sha256);
-  auto source = digest ? source_from_path(path) : std::unexpected(digest.error());
-  if (!source) {
-    return std::unexpected(source.error());
-  }
-  return put(*digest, *source, BlobInfo{std::nullopt, media_type});
+  SIFKIT_TRY_ASSIGN(auto source, digest ? source_from_path(path) : std::unexpected(digest.error()));
+  return put(*digest, source, BlobInfo{std::nullopt, media_type});
 }
 
 Result<std::optional<BlobRecord>> Cache::find_blob(const Digest& digest) {
@@ -192,11 +155,8 @@ Result<std::optional<BlobRecord>> Cache::find_blob(const Digest& digest) {
 }
 
 Result<File> Cache::open_blob(const Digest& digest) {
-  auto found = find_blob(digest);
+  SIFKIT_TRY_ASSIGN(auto found, find_blob(digest));
   if (!found) {
-    return std::unexpected(found.error());
-  }
-  if (!*found) {
     return fail(ErrorKind::not_found, "blob " + digest.text() + " is not in the cache");
   }
   return File::open(blob_path(digest), OpenMode::read_only);

@@ -27,23 +27,15 @@ Result<std::int64_t> drop_roots(Index& index, const std::vector<Root>& roots, st
   if (roots.empty()) {
     return 0;
   }
-  auto tx = index.begin(Durability::full);
-  if (!tx) {
-    return std::unexpected(tx.error());
-  }
+  SIFKIT_TRY_ASSIGN(auto tx, index.begin(Durability::full));
   std::int64_t dropped = 0;
   for (const Root& root : roots) {
-    auto gone = root.kind == RootKind::reference
-                    ? index.delete_ref_if_unleased(*root.ref, now)
-                    : index.delete_conversion_if_unleased(*root.conversion, now);
-    if (!gone) {
-      return std::unexpected(gone.error());
-    }
-    dropped += *gone ? 1 : 0;
+    SIFKIT_TRY_ASSIGN(auto gone, root.kind == RootKind::reference
+                                     ? index.delete_ref_if_unleased(*root.ref, now)
+                                     : index.delete_conversion_if_unleased(*root.conversion, now));
+    dropped += gone ? 1 : 0;
   }
-  if (auto committed = tx->commit(); !committed) {
-    return std::unexpected(committed.error());
-  }
+  SIFKIT_TRY(tx.commit());
   return dropped;
 }
 
@@ -52,36 +44,25 @@ Result<void> remove_batch(Cache& cache, std::span<const BlobRecord> batch, std::
   std::vector<BlobLock> locks;
   std::vector<const BlobRecord*> locked;
   for (const BlobRecord& blob : batch) {
-    auto lock = BlobLock::try_acquire(cache.layout(), blob.digest);
+    SIFKIT_TRY_ASSIGN(auto lock, BlobLock::try_acquire(cache.layout(), blob.digest));
     if (!lock) {
-      return std::unexpected(lock.error());
-    }
-    if (!*lock) {
       ++report.skipped_in_use; // being written (again) right now
       continue;
     }
-    locks.push_back(std::move(**lock));
+    locks.push_back(std::move(*lock));
     locked.push_back(&blob);
   }
-  auto tx = cache.index().begin(Durability::full);
-  if (!tx) {
-    return std::unexpected(tx.error());
-  }
+  SIFKIT_TRY_ASSIGN(auto tx, cache.index().begin(Durability::full));
   std::vector<const BlobRecord*> deleted;
   for (const BlobRecord* blob : locked) {
-    auto gone = cache.index().delete_blob_if_unused(blob->digest, now);
-    if (!gone) {
-      return std::unexpected(gone.error());
-    }
-    if (*gone) {
+    SIFKIT_TRY_ASSIGN(auto gone, cache.index().delete_blob_if_unused(blob->digest, now));
+    if (gone) {
       deleted.push_back(blob);
     } else {
       ++report.skipped_in_use;
     }
   }
-  if (auto committed = tx->commit(); !committed) {
-    return committed;
-  }
+  SIFKIT_TRY(tx.commit());
   for (const BlobRecord* blob : deleted) {
     std::string path = cache.layout().blob_path(blob->digest);
     if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
@@ -99,32 +80,24 @@ Result<void> remove_batch(Cache& cache, std::span<const BlobRecord> batch, std::
 Result<void> remove_orphans(Cache& cache, const IndexSnapshot& snapshot, std::int64_t now,
                             DryRun dry_run, GcReport& report) {
   std::string dir = cache.layout().blob_directory(DigestAlgorithm::sha256);
-  auto names = list_directory(dir);
-  if (!names) {
-    return std::unexpected(names.error());
-  }
+  SIFKIT_TRY_ASSIGN(auto names, list_directory(dir));
   std::unordered_set<std::string> indexed;
   for (const BlobRecord& blob : snapshot.blobs) {
     indexed.insert(blob.digest.hex());
   }
-  for (const std::string& name : *names) {
+  for (const std::string& name : names) {
     auto digest = Digest::from_hex(DigestAlgorithm::sha256, name);
     if (!digest || indexed.count(name)) {
       continue; // stray names are verify's business
     }
-    auto lock = BlobLock::try_acquire(cache.layout(), *digest);
+    SIFKIT_TRY_ASSIGN(auto lock, BlobLock::try_acquire(cache.layout(), *digest));
     if (!lock) {
-      return std::unexpected(lock.error());
-    }
-    if (!*lock) {
       continue; // its writer is about to index it
     }
     auto row = cache.index().find_blob(*digest);
-    auto claimed = row ? cache.index().is_claimed(*digest, now) : std::unexpected(row.error());
-    if (!claimed) {
-      return std::unexpected(claimed.error());
-    }
-    if (*row || *claimed) {
+    SIFKIT_TRY_ASSIGN(auto claimed,
+                      row ? cache.index().is_claimed(*digest, now) : std::unexpected(row.error()));
+    if (*row || claimed) {
       continue;
     }
     std::string path = dir + "/" + name;
@@ -142,16 +115,10 @@ Result<void> remove_orphans(Cache& cache, const IndexSnapshot& snapshot, std::in
 } // namespace
 
 Result<std::int64_t> drop_dead_leases(Index& index, std::int64_t now) {
-  auto holders = index.lease_holders();
-  if (!holders) {
-    return std::unexpected(holders.error());
-  }
-  auto tx = index.begin();
-  if (!tx) {
-    return std::unexpected(tx.error());
-  }
+  SIFKIT_TRY_ASSIGN(auto holders, index.lease_holders());
+  SIFKIT_TRY_ASSIGN(auto tx, index.begin());
   auto dropped = index.delete_expired_leases(now);
-  for (const std::string& holder : *holders) {
+  for (const std::string& holder : holders) {
     if (dropped && holder_state(holder) == HolderState::dead) {
       auto released = index.release_leases(holder);
       dropped = released ? Result<std::int64_t>(*dropped + *released) : released;
@@ -160,9 +127,7 @@ Result<std::int64_t> drop_dead_leases(Index& index, std::int64_t now) {
   if (!dropped) {
     return dropped;
   }
-  if (auto committed = tx->commit(); !committed) {
-    return std::unexpected(committed.error());
-  }
+  SIFKIT_TRY(tx.commit());
   return dropped;
 }
 
@@ -173,40 +138,28 @@ Result<GcReport> collect_garbage(Cache& cache, const GcPolicy& policy, DryRun dr
   std::int64_t now = cache.now();
   if (dry_run == DryRun::no) {
     auto swept = sweep(cache.layout());
-    auto released = swept ? drop_dead_leases(cache.index(), now) : std::unexpected(swept.error());
-    if (!released) {
-      return std::unexpected(released.error());
-    }
+    SIFKIT_TRY_ASSIGN(auto released, swept ? drop_dead_leases(cache.index(), now)
+                                           : std::unexpected(swept.error()));
     report.sweep = *swept;
-    report.released_leases = *released;
+    report.released_leases = released;
   }
-  auto snapshot = cache.index().snapshot();
-  if (!snapshot) {
-    return std::unexpected(snapshot.error());
-  }
-  forget_dead_leases(*snapshot, now);
-  report.plan = plan_gc(*snapshot, policy, now);
+  SIFKIT_TRY_ASSIGN(auto snapshot, cache.index().snapshot());
+  forget_dead_leases(snapshot, now);
+  report.plan = plan_gc(snapshot, policy, now);
   if (dry_run == DryRun::no) {
-    auto dropped = drop_roots(cache.index(), report.plan.dropped_roots, now);
-    if (!dropped) {
-      return std::unexpected(dropped.error());
-    }
-    report.dropped_roots = *dropped;
+    SIFKIT_TRY_ASSIGN(auto dropped, drop_roots(cache.index(), report.plan.dropped_roots, now));
+    report.dropped_roots = dropped;
     const auto& removals = report.plan.removals;
     for (std::size_t at = 0; at < removals.size(); at += k_batch) {
       auto batch = std::span(removals).subspan(at, std::min(k_batch, removals.size() - at));
-      if (auto removed = remove_batch(cache, batch, now, report); !removed) {
-        return std::unexpected(removed.error());
-      }
+      SIFKIT_TRY(remove_batch(cache, batch, now, report));
       if (progress) {
         progress("removing", static_cast<std::int64_t>(at + batch.size()),
                  static_cast<std::int64_t>(removals.size()));
       }
     }
   }
-  if (auto orphans = remove_orphans(cache, *snapshot, now, dry_run, report); !orphans) {
-    return std::unexpected(orphans.error());
-  }
+  SIFKIT_TRY(remove_orphans(cache, snapshot, now, dry_run, report));
   return report;
 }
 

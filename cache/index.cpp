@@ -4,14 +4,9 @@
 namespace sifkit::cache {
 
 Result<Index> Index::open(const std::string& path, std::chrono::milliseconds busy_timeout) {
-  auto db = Database::open(path, busy_timeout);
-  if (!db) {
-    return std::unexpected(db.error());
-  }
-  if (auto migrated = migrate(*db); !migrated) {
-    return std::unexpected(migrated.error());
-  }
-  return Index(std::move(*db));
+  SIFKIT_TRY_ASSIGN(auto db, Database::open(path, busy_timeout));
+  SIFKIT_TRY(migrate(db));
+  return Index(std::move(db));
 }
 
 Result<Transaction> Index::begin(Durability durability) {
@@ -53,33 +48,25 @@ private:
 
 Result<IndexSnapshot> Index::snapshot() {
   ReadTransaction read(m_db);
-  if (auto begun = read.begin(); !begun) {
-    return std::unexpected(begun.error());
-  }
+  SIFKIT_TRY(read.begin());
   IndexSnapshot snapshot;
   auto blobs = all_blobs();
   auto refs = blobs ? all_refs() : std::unexpected(blobs.error());
   auto conversions = refs ? all_conversions() : std::unexpected(refs.error());
   auto edges = conversions ? all_edges() : std::unexpected(conversions.error());
-  auto leases = edges ? all_leases() : std::unexpected(edges.error());
-  if (!leases) {
-    return std::unexpected(leases.error());
-  }
+  SIFKIT_TRY_ASSIGN(auto leases, edges ? all_leases() : std::unexpected(edges.error()));
   snapshot.blobs = std::move(*blobs);
   snapshot.refs = std::move(*refs);
   snapshot.conversions = std::move(*conversions);
   snapshot.edges = std::move(*edges);
-  snapshot.leases = std::move(*leases);
+  snapshot.leases = std::move(leases);
   return snapshot;
 }
 
 Result<std::vector<std::string>> Index::quick_check() {
-  auto query = m_db.prepare("PRAGMA quick_check");
-  if (!query) {
-    return std::unexpected(query.error());
-  }
+  SIFKIT_TRY_ASSIGN(auto query, m_db.prepare("PRAGMA quick_check"));
   auto lines = collect_rows<std::string>(
-      *query, [](const Query& q) -> Result<std::string> { return q.text(0); });
+      query, [](const Query& q) -> Result<std::string> { return q.text(0); });
   if (!lines) {
     return lines;
   }

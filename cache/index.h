@@ -104,18 +104,12 @@ template <typename T, typename Convert>
 Result<std::vector<T>> collect_rows(Query& query, Convert convert) {
   std::vector<T> rows;
   for (;;) {
-    auto row = query.step();
+    SIFKIT_TRY_ASSIGN(auto row, query.step());
     if (!row) {
-      return std::unexpected(row.error());
-    }
-    if (!*row) {
       return rows;
     }
-    Result<T> value = convert(query);
-    if (!value) {
-      return std::unexpected(value.error());
-    }
-    rows.push_back(std::move(*value));
+    SIFKIT_TRY_ASSIGN(T value, convert(query));
+    rows.push_back(std::move(value));
   }
 }
 

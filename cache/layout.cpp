@@ -26,9 +26,7 @@ Result<void> make_directory(const std::string& path) {
 Result<void> Layout::create_directories() const {
   for (const std::string& dir : {m_root + "/blobs", blob_directory(DigestAlgorithm::sha256),
                                  m_root + "/locks", temp_directory()}) {
-    if (auto made = make_directory(dir); !made) {
-      return made;
-    }
+    SIFKIT_TRY(make_directory(dir));
   }
   std::string locks = lock_file(DigestAlgorithm::sha256);
   UniqueFd fd(::open(locks.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));

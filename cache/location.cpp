@@ -53,9 +53,7 @@ Result<void> make_directories(const std::string& directory) {
   if (slash == std::string::npos || slash == 0) {
     return fail_errno("cannot create cache directory " + directory, ENOENT);
   }
-  if (auto parent = make_directories(directory.substr(0, slash)); !parent) {
-    return parent;
-  }
+  SIFKIT_TRY(make_directories(directory.substr(0, slash)));
   if (::mkdir(directory.c_str(), 0700) != 0 && errno != EEXIST) {
     return fail_errno("cannot create cache directory " + directory, errno);
   }
@@ -65,9 +63,7 @@ Result<void> make_directories(const std::string& directory) {
 } // namespace
 
 Result<void> ensure_cache_directory(const std::string& directory) {
-  if (auto made = make_directories(directory); !made) {
-    return made;
-  }
+  SIFKIT_TRY(make_directories(directory));
   struct stat st {};
   if (::stat(directory.c_str(), &st) != 0) {
     return fail_errno("cannot inspect cache directory " + directory, errno);

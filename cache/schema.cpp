@@ -71,54 +71,35 @@ int current_schema_version() {
 }
 
 Result<int> schema_version(Database& db) {
-  auto query = db.prepare("PRAGMA user_version");
-  if (!query) {
-    return std::unexpected(query.error());
-  }
-  auto row = query->step();
-  if (!row) {
-    return std::unexpected(row.error());
-  }
-  return static_cast<int>(query->int64(0));
+  SIFKIT_TRY_ASSIGN(auto query, db.prepare("PRAGMA user_version"));
+  SIFKIT_TRY(query.step());
+  return static_cast<int>(query.int64(0));
 }
 
 Result<void> migrate(Database& db, std::span<const Migration> migrations) {
   int target = migrations.empty() ? 0 : migrations.back().to_version;
-  auto seen = schema_version(db);
-  if (!seen) {
-    return std::unexpected(seen.error());
-  }
-  if (*seen == target) {
+  SIFKIT_TRY_ASSIGN(auto seen, schema_version(db));
+  if (seen == target) {
     return {}; // the common case: no write lock taken
   }
-  auto tx = Transaction::begin(db);
-  if (!tx) {
-    return std::unexpected(tx.error());
-  }
-  auto version = schema_version(db); // again: another process may have migrated meanwhile
-  if (!version) {
-    return std::unexpected(version.error());
-  }
-  if (*version > target) {
+  SIFKIT_TRY_ASSIGN(auto tx, Transaction::begin(db));
+  // Read again: another process may have migrated meanwhile.
+  SIFKIT_TRY_ASSIGN(auto version, schema_version(db));
+  if (version > target) {
     return fail(ErrorKind::unsupported,
-                "index " + db.path() + " has schema version " + std::to_string(*version) +
+                "index " + db.path() + " has schema version " + std::to_string(version) +
                     ", newer than this sifkit understands (" + std::to_string(target) + ")");
   }
   for (const Migration& step : migrations) {
-    if (step.to_version <= *version) {
+    if (step.to_version <= version) {
       continue;
     }
-    if (auto applied = db.exec(step.sql); !applied) {
-      return std::unexpected(std::move(applied.error())
-                                 .with_context("migrating index " + db.path() + " to version " +
-                                               std::to_string(step.to_version) + " (" +
-                                               step.description + ")"));
-    }
-    if (auto set = db.exec("PRAGMA user_version=" + std::to_string(step.to_version)); !set) {
-      return set;
-    }
+    SIFKIT_TRY(with_context(db.exec(step.sql), "migrating index " + db.path() + " to version " +
+                                                   std::to_string(step.to_version) + " (" +
+                                                   step.description + ")"));
+    SIFKIT_TRY(db.exec("PRAGMA user_version=" + std::to_string(step.to_version)));
   }
-  return tx->commit();
+  return tx.commit();
 }
 
 } // namespace sifkit::cache

@@ -73,11 +73,8 @@ Result<bool> Query::step() {
 
 Result<void> Query::run() {
   for (;;) {
-    auto row = step();
+    SIFKIT_TRY_ASSIGN(auto row, step());
     if (!row) {
-      return std::unexpected(row.error());
-    }
-    if (!*row) {
       return {};
     }
   }
@@ -123,11 +120,9 @@ Result<Database> Database::open(const std::string& path, std::chrono::millisecon
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  if (auto setup = db.exec("PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL; "
-                           "PRAGMA cache_size=-32768; PRAGMA mmap_size=268435456");
-      !setup) {
-    return std::unexpected(std::move(setup.error()).with_context("opening index " + path));
-  }
+  SIFKIT_TRY(with_context(db.exec("PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL; "
+                                  "PRAGMA cache_size=-32768; PRAGMA mmap_size=268435456"),
+                          "opening index " + path));
   return db;
 }
 
@@ -197,9 +192,7 @@ std::int64_t Database::changes() const {
 
 Result<Transaction> Transaction::begin(Database& db, Durability durability) {
   if (durability == Durability::full) {
-    if (auto full = db.exec("PRAGMA synchronous=FULL"); !full) {
-      return std::unexpected(full.error());
-    }
+    SIFKIT_TRY(db.exec("PRAGMA synchronous=FULL"));
   }
   if (auto begun = db.exec("BEGIN IMMEDIATE"); !begun) {
     if (durability == Durability::full) {

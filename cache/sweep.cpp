@@ -13,20 +13,14 @@ namespace sifkit::cache {
 
 Result<SweepReport> sweep(const Layout& layout) {
   SweepReport report;
-  auto temps = list_directory(layout.temp_directory());
-  if (!temps) {
-    return std::unexpected(temps.error());
-  }
-  for (const std::string& name : *temps) {
+  SIFKIT_TRY_ASSIGN(auto temps, list_directory(layout.temp_directory()));
+  for (const std::string& name : temps) {
     auto digest = digest_of_temp_name(name);
     if (!digest && is_work_dir_name(name)) {
-      auto removed = remove_if_abandoned(layout.temp_directory(), name);
-      if (!removed) {
-        return std::unexpected(removed.error());
-      }
-      if (*removed) {
+      SIFKIT_TRY_ASSIGN(auto removed, remove_if_abandoned(layout.temp_directory(), name));
+      if (removed) {
         ++report.temp_files;
-        report.temp_bytes += **removed;
+        report.temp_bytes += *removed;
       }
       continue;
     }
@@ -34,11 +28,8 @@ Result<SweepReport> sweep(const Layout& layout) {
       ++report.foreign_files;
       continue;
     }
-    auto lock = BlobLock::try_acquire(layout, *digest);
+    SIFKIT_TRY_ASSIGN(auto lock, BlobLock::try_acquire(layout, *digest));
     if (!lock) {
-      return std::unexpected(lock.error());
-    }
-    if (!*lock) {
       continue; // someone is writing this blob right now
     }
     std::string path = layout.temp_directory() + "/" + name;

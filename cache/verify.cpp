@@ -67,15 +67,12 @@ Result<std::optional<VerifyFinding>> check_blob(const Cache& cache, const BlobRe
                          {}};
   }
   if (hashing == Hashing::full) {
-    auto actual = digest_of_file(path, row.digest.algorithm());
-    if (!actual) {
-      return std::unexpected(actual.error());
-    }
+    SIFKIT_TRY_ASSIGN(auto actual, digest_of_file(path, row.digest.algorithm()));
     report.hashed_bytes += *size;
-    if (*actual != row.digest) {
+    if (actual != row.digest) {
       return VerifyFinding{Problem::digest_mismatch,
                            row.digest.text(),
-                           "the file's bytes hash to " + actual->text(),
+                           "the file's bytes hash to " + actual.text(),
                            false,
                            {}};
     }
@@ -88,19 +85,11 @@ Result<std::optional<VerifyFinding>> check_blob(const Cache& cache, const BlobRe
 Result<void> drop_blob(Cache& cache, const Digest& digest, bool remove_file,
                        VerifyFinding& finding) {
   Index& index = cache.index();
-  auto tx = index.begin(Durability::full);
-  if (!tx) {
-    return std::unexpected(tx.error());
-  }
+  SIFKIT_TRY_ASSIGN(auto tx, index.begin(Durability::full));
   auto refs = index.refs_to(digest);
   auto conversions = refs ? index.conversions_naming(digest) : std::unexpected(refs.error());
-  auto deleted = conversions ? index.delete_blob(digest) : std::unexpected(conversions.error());
-  if (!deleted) {
-    return std::unexpected(deleted.error());
-  }
-  if (auto committed = tx->commit(); !committed) {
-    return committed;
-  }
+  SIFKIT_TRY(conversions ? index.delete_blob(digest) : std::unexpected(conversions.error()));
+  SIFKIT_TRY(tx.commit());
   for (const RefRecord& ref : *refs) {
     finding.dropped.push_back(
         ref.key.platform.empty() ? ref.key.name : ref.key.name + " [" + ref.key.platform + "]");
@@ -122,23 +111,19 @@ Result<void> confirm_indexed(Cache& cache, const Digest& digest, Hashing hashing
                              VerifyReport& report) {
   auto lock = BlobLock::acquire(cache.layout(), digest, cache.options().lock_timing,
                                 cache.options().on_wait);
-  auto row = lock ? cache.index().find_blob(digest) : std::unexpected(lock.error());
+  SIFKIT_TRY_ASSIGN(auto row,
+                    lock ? cache.index().find_blob(digest) : std::unexpected(lock.error()));
   if (!row) {
-    return std::unexpected(row.error());
-  }
-  if (!*row) {
     return {}; // GC removed it meanwhile
   }
   VerifyReport scratch;
-  auto finding = check_blob(cache, **row, hashing, scratch);
+  auto finding = check_blob(cache, *row, hashing, scratch);
   if (!finding || !*finding) {
     return finding ? Result<void>() : std::unexpected(finding.error());
   }
   if (repair == Repair::yes) {
     bool remove_file = (*finding)->problem != Problem::missing_file;
-    if (auto dropped = drop_blob(cache, digest, remove_file, **finding); !dropped) {
-      return dropped;
-    }
+    SIFKIT_TRY(drop_blob(cache, digest, remove_file, **finding));
   }
   report.findings.push_back(std::move(**finding));
   return {};
@@ -150,11 +135,9 @@ Result<void> confirm_orphan(Cache& cache, const Digest& digest, Repair repair,
                             VerifyReport& report) {
   auto lock = BlobLock::acquire(cache.layout(), digest, cache.options().lock_timing,
                                 cache.options().on_wait);
-  auto row = lock ? cache.index().find_blob(digest) : std::unexpected(lock.error());
-  if (!row) {
-    return std::unexpected(row.error());
-  }
-  if (*row) {
+  SIFKIT_TRY_ASSIGN(auto row,
+                    lock ? cache.index().find_blob(digest) : std::unexpected(lock.error()));
+  if (row) {
     return {}; // its writer indexed it meanwhile
   }
   std::string path = cache.layout().blob_path(digest);
@@ -194,22 +177,16 @@ Result<VerifyReport> verify_cache(Cache& cache, Hashing hashing, Repair repair,
                                   const Progress& progress) {
   VerifyReport report;
   auto swept = sweep(cache.layout());
-  auto rows = swept ? cache.index().all_blobs() : std::unexpected(swept.error());
-  if (!rows) {
-    return std::unexpected(rows.error());
-  }
+  SIFKIT_TRY_ASSIGN(auto rows, swept ? cache.index().all_blobs() : std::unexpected(swept.error()));
   report.sweep = *swept;
 
   std::vector<Digest> suspects;
   std::unordered_set<std::string> indexed;
-  auto total = static_cast<std::int64_t>(rows->size());
-  for (const BlobRecord& row : *rows) {
+  auto total = static_cast<std::int64_t>(rows.size());
+  for (const BlobRecord& row : rows) {
     indexed.insert(row.digest.hex());
-    auto finding = check_blob(cache, row, hashing, report);
-    if (!finding) {
-      return std::unexpected(finding.error());
-    }
-    if (*finding) {
+    SIFKIT_TRY_ASSIGN(auto finding, check_blob(cache, row, hashing, report));
+    if (finding) {
       suspects.push_back(row.digest);
     }
     ++report.checked_blobs;
@@ -218,17 +195,12 @@ Result<VerifyReport> verify_cache(Cache& cache, Hashing hashing, Repair repair,
     }
   }
   for (const Digest& digest : suspects) {
-    if (auto confirmed = confirm_indexed(cache, digest, hashing, repair, report); !confirmed) {
-      return std::unexpected(confirmed.error());
-    }
+    SIFKIT_TRY(confirm_indexed(cache, digest, hashing, repair, report));
   }
 
   std::string dir = cache.layout().blob_directory(DigestAlgorithm::sha256);
-  auto names = list_directory(dir);
-  if (!names) {
-    return std::unexpected(names.error());
-  }
-  for (const std::string& name : *names) {
+  SIFKIT_TRY_ASSIGN(auto names, list_directory(dir));
+  for (const std::string& name : names) {
     auto digest = Digest::from_hex(DigestAlgorithm::sha256, name);
     if (!digest) {
       std::string path = dir + "/" + name;
@@ -240,17 +212,12 @@ Result<VerifyReport> verify_cache(Cache& cache, Hashing hashing, Repair repair,
                         removed,
                         {}});
     } else if (!indexed.count(name)) {
-      if (auto confirmed = confirm_orphan(cache, *digest, repair, report); !confirmed) {
-        return std::unexpected(confirmed.error());
-      }
+      SIFKIT_TRY(confirm_orphan(cache, *digest, repair, report));
     }
   }
 
-  auto problems = cache.index().quick_check();
-  if (!problems) {
-    return std::unexpected(problems.error());
-  }
-  for (const std::string& problem : *problems) {
+  SIFKIT_TRY_ASSIGN(auto problems, cache.index().quick_check());
+  for (const std::string& problem : problems) {
     report.findings.push_back(
         VerifyFinding{Problem::index_damaged, cache.layout().index_path(), problem, false, {}});
   }

@@ -65,19 +65,14 @@ bool is_work_dir_name(std::string_view name) {
 
 Result<std::optional<std::int64_t>> remove_if_abandoned(const std::string& temp_dir,
                                                         const std::string& name) {
-  auto claim = claim_stale_directory(temp_dir, name, k_lock_name);
-  if (!claim) {
-    return std::unexpected(claim.error());
-  }
-  if (claim->verdict != SweepVerdict::stale) {
+  SIFKIT_TRY_ASSIGN(auto claim, claim_stale_directory(temp_dir, name, k_lock_name));
+  if (claim.verdict != SweepVerdict::stale) {
     return std::nullopt;
   }
   std::int64_t size = tree_size(temp_dir + "/" + name);
-  if (auto removed = remove_locked_directory(temp_dir, name, k_lock_name, std::move(claim->lock));
-      !removed) {
-    return std::unexpected(
-        std::move(removed.error()).with_context("cannot remove abandoned work directory"));
-  }
+  SIFKIT_TRY(
+      with_context(remove_locked_directory(temp_dir, name, k_lock_name, std::move(claim.lock)),
+                   "cannot remove abandoned work directory"));
   return size;
 }
 

@@ -51,13 +51,9 @@ Result<AtomicFile> AtomicFile::create(const std::string& path) {
 
 Result<void> AtomicFile::commit(Durability durability) {
   if (durability == Durability::synced) {
-    if (auto s = m_file.sync(); !s) {
-      return s;
-    }
+    SIFKIT_TRY(m_file.sync());
   }
-  if (auto c = m_file.close(); !c) {
-    return c;
-  }
+  SIFKIT_TRY(m_file.close());
   if (::rename(m_temp_path.c_str(), m_final_path.c_str()) != 0) {
     return fail_errno("cannot rename " + m_temp_path + " to " + m_final_path, errno);
   }

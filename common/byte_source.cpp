@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstring>
 #include <memory>
+
 #include <unistd.h>
 
 namespace sifkit {
@@ -21,11 +22,8 @@ ByteSource source_from_string(std::string data) {
 }
 
 Result<ByteSource> source_from_path(const std::string& path) {
-  auto file = File::open(path, OpenMode::read_only);
-  if (!file) {
-    return std::unexpected(file.error());
-  }
-  auto shared = std::make_shared<File>(std::move(*file));
+  SIFKIT_TRY_ASSIGN(auto file, File::open(path, OpenMode::read_only));
+  auto shared = std::make_shared<File>(std::move(file));
   return ByteSource([shared](std::span<std::byte> buf) -> Result<std::size_t> {
     for (;;) {
       ssize_t n = ::read(shared->fd(), buf.data(), buf.size());

@@ -91,11 +91,8 @@ Digest DigestHasher::finish() {
 
 Result<Digest> digest_of_file(const std::string& path, DigestAlgorithm algorithm) {
   // A regular file only: a FIFO or a device (/dev/zero) would never end.
-  auto file = File::open(path, OpenMode::read_only);
-  if (!file) {
-    return std::unexpected(file.error());
-  }
-  int fd = file->fd();
+  SIFKIT_TRY_ASSIGN(auto file, File::open(path, OpenMode::read_only));
+  int fd = file.fd();
   DigestHasher hasher(algorithm);
   std::vector<char> buffer(std::size_t{1} << 20);
   for (;;) {

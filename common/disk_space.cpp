@@ -20,20 +20,17 @@ Result<std::int64_t> free_bytes(const std::string& directory) {
 
 Result<void> check_free_space(const std::string& directory, std::int64_t bytes,
                               std::string_view what) {
-  auto free = free_bytes(directory);
-  if (!free) {
-    return std::unexpected(free.error());
-  }
+  SIFKIT_TRY_ASSIGN(auto free, free_bytes(directory));
   constexpr std::int64_t k_slack = 1 << 20;
   std::int64_t needed = bytes > (std::numeric_limits<std::int64_t>::max() - k_slack) / 2
                             ? std::numeric_limits<std::int64_t>::max()
                             : bytes + bytes / 32 + k_slack;
-  if (needed <= *free) {
+  if (needed <= free) {
     return {};
   }
   return fail(ErrorKind::capacity, std::string(what) + ": " + std::to_string(bytes) +
                                        " bytes declared, but " + directory + " has only " +
-                                       std::to_string(*free) + " bytes free");
+                                       std::to_string(free) + " bytes free");
 }
 
 } // namespace sifkit

@@ -40,9 +40,7 @@ Result<File> File::open(const std::string& path, OpenMode mode) {
     return fail_errno("cannot open " + path, errno);
   }
   File file = adopt(fd, path);
-  if (auto regular = check_regular(fd, path); !regular) {
-    return std::unexpected(regular.error());
-  }
+  SIFKIT_TRY(check_regular(fd, path));
   return file;
 }
 
@@ -160,23 +158,18 @@ Result<UniqueFd> take_ofd_lock(const std::string& path, bool create) {
 }
 
 Result<std::string> read_open_file(const File& file, std::size_t max_bytes) {
-  if (auto regular = check_regular(file.fd(), file.path()); !regular) {
-    return std::unexpected(regular.error());
-  }
-  auto size = file.size();
-  if (!size) {
-    return std::unexpected(size.error());
-  }
+  SIFKIT_TRY(check_regular(file.fd(), file.path()));
+  SIFKIT_TRY_ASSIGN(auto size, file.size());
   auto too_large = [&] {
     return fail(ErrorKind::capacity, file.path() + " is larger than the " +
                                          std::to_string(max_bytes) + " bytes read from it");
   };
-  if (static_cast<std::uint64_t>(*size) > max_bytes) {
+  if (static_cast<std::uint64_t>(size) > max_bytes) {
     return too_large();
   }
   // Read to the end rather than to the stat size: files under /proc and /sys announce 0.
   // One byte past the limit tells a file that grew too long.
-  std::string data(std::min(static_cast<std::size_t>(*size) + 4096, max_bytes + 1), '\0');
+  std::string data(std::min(static_cast<std::size_t>(size) + 4096, max_bytes + 1), '\0');
   std::size_t done = 0;
   for (;;) {
     if (done == data.size()) {
@@ -206,23 +199,15 @@ Result<std::string> read_open_file(const File& file, std::size_t max_bytes) {
 }
 
 Result<std::string> read_file(const std::string& path, std::size_t max_bytes) {
-  auto file = File::open(path, OpenMode::read_only);
-  if (!file) {
-    return std::unexpected(file.error());
-  }
-  return read_open_file(*file, max_bytes);
+  SIFKIT_TRY_ASSIGN(auto file, File::open(path, OpenMode::read_only));
+  return read_open_file(file, max_bytes);
 }
 
 Result<void> write_file_atomic(const std::string& path, std::string_view data,
                                Durability durability) {
-  auto tmp = AtomicFile::create(path);
-  if (!tmp) {
-    return std::unexpected(tmp.error());
-  }
-  if (auto w = tmp->file().pwrite_all(std::as_bytes(std::span(data)), 0); !w) {
-    return w;
-  }
-  return tmp->commit(durability);
+  SIFKIT_TRY_ASSIGN(auto tmp, AtomicFile::create(path));
+  SIFKIT_TRY(tmp.file().pwrite_all(std::as_bytes(std::span(data)), 0));
+  return tmp.commit(durability);
 }
 
 } // namespace sifkit

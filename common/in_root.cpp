@@ -116,11 +116,9 @@ Result<File> open_below(const File& dir, std::string_view relative, int flags, R
 
 Result<std::string> read_file_below(const File& dir, std::string_view relative,
                                     std::size_t max_bytes, Resolve resolve) {
-  auto file = open_below(dir, relative, O_RDONLY | O_NONBLOCK | O_NOCTTY, resolve);
-  if (!file) {
-    return std::unexpected(file.error());
-  }
-  return read_open_file(*file, max_bytes);
+  SIFKIT_TRY_ASSIGN(auto file,
+                    open_below(dir, relative, O_RDONLY | O_NONBLOCK | O_NOCTTY, resolve));
+  return read_open_file(file, max_bytes);
 }
 
 Result<std::string> resolve_in_root(const File& root, std::string_view path) {
@@ -145,18 +143,16 @@ Result<std::string> resolve_in_root(const File& root, std::string_view path) {
       continue;
     }
     bool exists = false;
-    auto target = link_target(current_fd(), part, exists);
-    if (!target) {
-      return std::unexpected(std::move(target.error()).with_context(root.path()));
-    }
-    if (*target) {
+    SIFKIT_TRY_ASSIGN(auto target,
+                      with_context(link_target(current_fd(), part, exists), root.path()));
+    if (target) {
       if (++links > k_max_links) {
         return fail(ErrorKind::corrupt_input,
                     root.path() + std::string(path) + ": too many levels of symbolic links");
       }
-      std::deque<std::string> more = components(**target);
+      std::deque<std::string> more = components(*target);
       pending.insert(pending.begin(), more.begin(), more.end());
-      if ((*target)->starts_with('/')) {
+      if (target->starts_with('/')) {
         resolved.clear();
         dirs.clear();
       }

@@ -78,14 +78,11 @@ Result<struct stat> stat_of(const File& file) {
 }
 
 Result<void> require_own_directory(const File& dir, const std::string& what) {
-  auto st = stat_of(dir);
-  if (!st) {
-    return std::unexpected(st.error());
-  }
+  SIFKIT_TRY_ASSIGN(auto st, stat_of(dir));
   uid_t caller = ::getuid();
-  if (st->st_uid != caller) {
+  if (st.st_uid != caller) {
     return fail(ErrorKind::usage, what + " " + dir.path() + " belongs to uid " +
-                                      std::to_string(st->st_uid) + ", not to the caller (uid " +
+                                      std::to_string(st.st_uid) + ", not to the caller (uid " +
                                       std::to_string(caller) +
                                       "): only a directory of one's own is used");
   }

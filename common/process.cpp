@@ -205,10 +205,7 @@ void close_at_exec_from(int first) {
 
 Result<pid_t> spawn_forked(const std::vector<std::string>& argv, const SpawnOptions& options,
                            char** envp) {
-  auto report = make_pipe();
-  if (!report) {
-    return std::unexpected(report.error());
-  }
+  SIFKIT_TRY_ASSIGN(auto report, make_pipe());
   auto args = c_strings(argv);
   // Signals stay blocked across fork so that no handler of ours runs in the child.
   sigset_t all;
@@ -218,17 +215,17 @@ Result<pid_t> spawn_forked(const std::vector<std::string>& argv, const SpawnOpti
   pid_t pid = ::fork();
   int fork_error = errno;
   if (pid == 0) {
-    report->read.reset();
-    exec_forked(options, args.data(), envp, report->write.get());
+    report.read.reset();
+    exec_forked(options, args.data(), envp, report.write.get());
   }
   ::pthread_sigmask(SIG_SETMASK, &original, nullptr);
   if (pid < 0) {
     return start_failure(argv[0], fork_error);
   }
-  report->write.reset();
+  report.write.reset();
   int error = 0;
   ssize_t got = 0;
-  while ((got = ::read(report->read.get(), &error, sizeof error)) < 0 && errno == EINTR) {
+  while ((got = ::read(report.read.get(), &error, sizeof error)) < 0 && errno == EINTR) {
   }
   if (got == static_cast<ssize_t>(sizeof error)) {
     Child failed(pid);
@@ -330,29 +327,21 @@ pid_t Child::release() {
 }
 
 Result<Child> spawn(const std::vector<std::string>& argv, const SpawnOptions& options) {
-  if (auto checked = check_request(argv, options); !checked) {
-    return std::unexpected(checked.error());
-  }
+  SIFKIT_TRY(check_request(argv, options));
   std::vector<char*> env_strings;
   char** envp = environ;
   if (options.env) {
     env_strings = c_strings(*options.env);
     envp = env_strings.data();
   }
-  auto pid =
-      options.child_setup ? spawn_forked(argv, options, envp) : spawn_posix(argv, options, envp);
-  if (!pid) {
-    return std::unexpected(pid.error());
-  }
-  return Child(*pid);
+  SIFKIT_TRY_ASSIGN(auto pid, options.child_setup ? spawn_forked(argv, options, envp)
+                                                  : spawn_posix(argv, options, envp));
+  return Child(pid);
 }
 
 Result<ExitStatus> run_to_exit(const std::vector<std::string>& argv, const SpawnOptions& options) {
-  auto child = spawn(argv, options);
-  if (!child) {
-    return std::unexpected(child.error());
-  }
-  return child->wait();
+  SIFKIT_TRY_ASSIGN(auto child, spawn(argv, options));
+  return child.wait();
 }
 
 std::vector<std::string> environment_with(const std::vector<std::string>& extra) {

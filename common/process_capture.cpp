@@ -82,12 +82,9 @@ Result<CapturedOutput> run_captured(const std::vector<std::string>& argv, SpawnO
     if (streams[i]->kind() != Redirect::Kind::capture) {
       continue;
     }
-    auto pipe = make_pipe();
-    if (!pipe) {
-      return std::unexpected(pipe.error());
-    }
-    sinks[i].fd = std::move(pipe->read);
-    child_ends[i] = std::move(pipe->write);
+    SIFKIT_TRY_ASSIGN(auto pipe, make_pipe());
+    sinks[i].fd = std::move(pipe.read);
+    child_ends[i] = std::move(pipe.write);
     *streams[i] = Redirect::to(child_ends[i].get());
   }
   auto child = spawn(argv, options);
@@ -97,14 +94,10 @@ Result<CapturedOutput> run_captured(const std::vector<std::string>& argv, SpawnO
   if (!child) {
     return std::unexpected(child.error());
   }
-  if (auto drained = drain(sinks, max_bytes, captured.truncated); !drained) {
-    return std::unexpected(drained.error()); // the dropped child is killed and reaped
-  }
-  auto status = child->wait();
-  if (!status) {
-    return std::unexpected(status.error());
-  }
-  captured.status = *status;
+  // On an error the dropped child is killed and reaped.
+  SIFKIT_TRY(drain(sinks, max_bytes, captured.truncated));
+  SIFKIT_TRY_ASSIGN(auto status, child->wait());
+  captured.status = status;
   return captured;
 }
 

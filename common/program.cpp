@@ -71,15 +71,12 @@ Result<void> run_program(const std::vector<std::string>& argv) {
   options.in = Redirect::null();
   options.out = Redirect::null();
   options.err = Redirect::to(log);
-  auto status = run_to_exit(argv, options);
-  if (!status) {
-    return std::unexpected(status.error());
-  }
-  if (status->success()) {
+  SIFKIT_TRY_ASSIGN(auto status, run_to_exit(argv, options));
+  if (status.success()) {
     return {};
   }
   std::string message = read_program_messages(log);
-  return fail(ErrorKind::io, fmt::format("{} {}{}", argv[0], status->describe(),
+  return fail(ErrorKind::io, fmt::format("{} {}{}", argv[0], status.describe(),
                                          message.empty() ? "" : ": " + message));
 }
 

@@ -1,9 +1,9 @@
-#include <sif/image.h>
-
 #include <common/atomic_file.h>
+#include <sif/image.h>
 
 #include <chrono>
 #include <limits>
+
 #include <unistd.h>
 
 namespace sifkit::sif {
@@ -32,10 +32,9 @@ Result<Image> Image::create(const std::string& path, const CreateOptions& option
                          "insufficient descriptor capacity to add data object(s) to image"));
   }
 
-  std::int64_t time = options.time.value_or(
-      std::chrono::duration_cast<std::chrono::seconds>(
-          std::chrono::system_clock::now().time_since_epoch())
-          .count());
+  std::int64_t time = options.time.value_or(std::chrono::duration_cast<std::chrono::seconds>(
+                                                std::chrono::system_clock::now().time_since_epoch())
+                                                .count());
   Header h;
   std::copy(options.launch_script.begin(), options.launch_script.end(), h.launch_script.begin());
   h.id = options.id.value_or(random_uuid());
@@ -45,15 +44,12 @@ Result<Image> Image::create(const std::string& path, const CreateOptions& option
   h.descriptors_size = options.capacity * static_cast<std::int64_t>(k_descriptor_size);
   h.data_offset = h.descriptors_offset + h.descriptors_size;
 
-  auto tmp = AtomicFile::create(path);
-  if (!tmp) {
-    return std::unexpected(tmp.error());
-  }
-  int fd = ::dup(tmp->file().fd());
+  SIFKIT_TRY_ASSIGN(auto tmp, AtomicFile::create(path));
+  int fd = ::dup(tmp.file().fd());
   if (fd < 0) {
-    return fail_errno("cannot duplicate descriptor of " + tmp->temp_path(), errno);
+    return fail_errno("cannot duplicate descriptor of " + tmp.temp_path(), errno);
   }
-  Image image(File::adopt(fd, tmp->temp_path()), h,
+  Image image(File::adopt(fd, tmp.temp_path()), h,
               std::vector<Descriptor>(static_cast<std::size_t>(options.capacity)), 0);
   image.m_mode = OpenMode::read_write;
   for (std::size_t i = 0; i < objects.size(); ++i) {
@@ -61,21 +57,13 @@ Result<Image> Image::create(const std::string& path, const CreateOptions& option
       return in_path(std::move(w.error()).with_context("writing object " + std::to_string(i + 1)));
     }
   }
-  if (auto w = image.write_metadata(); !w) {
-    return std::unexpected(w.error());
-  }
+  SIFKIT_TRY(image.write_metadata());
   // An image without objects still spans the whole descriptor table.
   if (image.m_file_size < h.data_offset) {
-    if (auto t = image.m_file.truncate(h.data_offset); !t) {
-      return std::unexpected(t.error());
-    }
+    SIFKIT_TRY(image.m_file.truncate(h.data_offset));
   }
-  if (auto c = image.m_file.close(); !c) {
-    return std::unexpected(c.error());
-  }
-  if (auto c = tmp->commit(); !c) {
-    return std::unexpected(c.error());
-  }
+  SIFKIT_TRY(image.m_file.close());
+  SIFKIT_TRY(tmp.commit());
   return open(path, OpenMode::read_write);
 }
 

@@ -181,11 +181,8 @@ Extra digest_extra(std::string_view digest_text) {
 }
 
 Result<std::string> parse_oci_digest(std::string_view text) {
-  auto digest = Digest::parse(text);
-  if (!digest) {
-    return std::unexpected(digest.error());
-  }
-  return digest->text();
+  SIFKIT_TRY_ASSIGN(auto digest, Digest::parse(text));
+  return digest.text();
 }
 
 bool is_oci_object(const Descriptor& d) {

@@ -24,27 +24,23 @@ Result<void> check_header(const Header& h, std::int64_t file_size) {
     return corrupt("free descriptor count " + std::to_string(h.descriptors_free) +
                    " is outside 0.." + std::to_string(h.descriptors_total));
   }
-  if (h.descriptors_offset < 0 || h.descriptors_size < 0 || h.data_offset < 0 ||
-      h.data_size < 0) {
+  if (h.descriptors_offset < 0 || h.descriptors_size < 0 || h.data_offset < 0 || h.data_size < 0) {
     return corrupt("negative offset or size in the header");
   }
   std::int64_t table = h.descriptors_total * static_cast<std::int64_t>(k_descriptor_size);
   if (table > h.descriptors_size) {
     return corrupt("descriptor table of " + std::to_string(h.descriptors_total) +
-                   " records does not fit its declared size " +
-                   std::to_string(h.descriptors_size));
+                   " records does not fit its declared size " + std::to_string(h.descriptors_size));
   }
   if (h.descriptors_offset > file_size || table > file_size - h.descriptors_offset) {
     return corrupt("descriptor table " + range_text(h.descriptors_offset, table) +
-                   " extends past the end of the file (" + std::to_string(file_size) +
-                   " bytes)");
+                   " extends past the end of the file (" + std::to_string(file_size) + " bytes)");
   }
   if (h.descriptors_offset < static_cast<std::int64_t>(k_header_size) && table > 0) {
     return corrupt("descriptor table overlaps the header");
   }
   if (h.descriptors_total > k_max_descriptors) {
-    return fail(ErrorKind::unsupported, "descriptor count " +
-                                            std::to_string(h.descriptors_total) +
+    return fail(ErrorKind::unsupported, "descriptor count " + std::to_string(h.descriptors_total) +
                                             " exceeds the supported maximum");
   }
   // New objects are placed from the data offset on, so it must not point back into the
@@ -91,8 +87,7 @@ Result<void> check_objects(const Header& h, const std::vector<Descriptor>& slots
     }
     if (d.offset > file_size || d.size > file_size - d.offset) {
       return corrupt("object " + range_text(d.offset, d.size) +
-                     " extends past the end of the file (" + std::to_string(file_size) +
-                     " bytes)");
+                     " extends past the end of the file (" + std::to_string(file_size) + " bytes)");
     }
     if (d.size > 0) {
       bool in_header = d.offset < static_cast<std::int64_t>(k_header_size);
@@ -158,49 +153,38 @@ Result<void> check_modifiable(const Header& h, const std::vector<Descriptor>& sl
 } // namespace
 
 Image::Image(File file, Header header, std::vector<Descriptor> slots, std::int64_t file_size)
-    : m_file(std::move(file)), m_header(header), m_slots(std::move(slots)),
-      m_file_size(file_size) {}
+    : m_file(std::move(file)), m_header(header), m_slots(std::move(slots)), m_file_size(file_size) {
+}
 
 Result<Image> Image::open(const std::string& path, OpenMode mode) {
-  auto file = File::open(path, mode);
-  if (!file) {
-    return std::unexpected(file.error());
-  }
-  auto size = file->size();
-  if (!size) {
-    return std::unexpected(size.error());
-  }
+  SIFKIT_TRY_ASSIGN(auto file, File::open(path, mode));
+  SIFKIT_TRY_ASSIGN(auto size, file.size());
   auto in_file = [&](Error e) { return std::unexpected(std::move(e).with_context(path)); };
-  if (*size < static_cast<std::int64_t>(k_header_size)) {
-    return in_file(Error(ErrorKind::corrupt_input,
-                         "truncated header (file is " + std::to_string(*size) +
-                             " bytes, a SIF header is 128)"));
+  if (size < static_cast<std::int64_t>(k_header_size)) {
+    return in_file(Error(ErrorKind::corrupt_input, "truncated header (file is " +
+                                                       std::to_string(size) +
+                                                       " bytes, a SIF header is 128)"));
   }
   std::array<std::byte, k_header_size> raw{};
-  if (auto r = file->pread_exact(raw, 0); !r) {
-    return std::unexpected(r.error());
-  }
+  SIFKIT_TRY(file.pread_exact(raw, 0));
   auto header = decode_header(raw);
   if (!header) {
     return in_file(header.error());
   }
-  if (auto ok = check_header(*header, *size); !ok) {
+  if (auto ok = check_header(*header, size); !ok) {
     return in_file(ok.error());
   }
 
   auto count = static_cast<std::size_t>(header->descriptors_total);
   std::vector<std::byte> table(count * k_descriptor_size);
-  if (auto r = file->pread_exact(table, header->descriptors_offset); !r) {
-    return std::unexpected(r.error());
-  }
+  SIFKIT_TRY(file.pread_exact(table, header->descriptors_offset));
   std::vector<Descriptor> slots;
   slots.reserve(count);
   for (std::size_t i = 0; i < count; ++i) {
-    slots.push_back(decode_descriptor(
-        std::span<const std::byte, k_descriptor_size>(table.data() + i * k_descriptor_size,
-                                                      k_descriptor_size)));
+    slots.push_back(decode_descriptor(std::span<const std::byte, k_descriptor_size>(
+        table.data() + i * k_descriptor_size, k_descriptor_size)));
   }
-  if (auto ok = check_objects(*header, slots, *size); !ok) {
+  if (auto ok = check_objects(*header, slots, size); !ok) {
     return in_file(ok.error());
   }
   if (mode == OpenMode::read_write) {
@@ -208,7 +192,7 @@ Result<Image> Image::open(const std::string& path, OpenMode mode) {
       return in_file(ok.error());
     }
   }
-  Image image(std::move(*file), *header, std::move(slots), *size);
+  Image image(std::move(file), *header, std::move(slots), size);
   image.m_mode = mode;
   return image;
 }
@@ -244,9 +228,7 @@ Result<std::string> Image::read_object(const Descriptor& d, std::int64_t max_byt
                                       " bytes, more than this reader accepts");
   }
   std::string data(static_cast<std::size_t>(d.size), '\0');
-  if (auto r = m_file.pread_exact(std::as_writable_bytes(std::span(data)), d.offset); !r) {
-    return std::unexpected(r.error());
-  }
+  SIFKIT_TRY(m_file.pread_exact(std::as_writable_bytes(std::span(data)), d.offset));
   return data;
 }
 

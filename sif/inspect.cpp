@@ -129,11 +129,8 @@ std::string format_list(const Image& image) {
 }
 
 Result<std::string> format_info(const Image& image, std::uint32_t id) {
-  auto found = image.find(id);
-  if (!found) {
-    return std::unexpected(found.error());
-  }
-  const Descriptor& d = **found;
+  SIFKIT_TRY_ASSIGN(auto found, image.find(id));
+  const Descriptor& d = *found;
   std::string cells =
       fmt::format("\tData Type:\t{}\n\tID:\t{}\n", data_type_name(d.data_type), d.id);
   if (std::uint32_t group = d.group_id(); group == 0) {
@@ -156,11 +153,8 @@ Result<std::string> format_info(const Image& image, std::uint32_t id) {
   if (std::string name = d.name_text(); !name.empty()) {
     cells += fmt::format("\tName:\t{}\n", name);
   }
-  auto rows = info_type_rows(d);
-  if (!rows) {
-    return std::unexpected(std::move(rows.error()).with_context(image.path()));
-  }
-  return go_tabwrite(cells + *rows, 2);
+  SIFKIT_TRY_ASSIGN(auto rows, with_context(info_type_rows(d), image.path()));
+  return go_tabwrite(cells + rows, 2);
 }
 
 } // namespace sifkit::sif

@@ -89,11 +89,8 @@ ordered_json list_json(const Image& image) {
 }
 
 Result<ordered_json> info_json(const Image& image, std::uint32_t id) {
-  auto found = image.find(id);
-  if (!found) {
-    return std::unexpected(found.error());
-  }
-  return descriptor_json(**found);
+  SIFKIT_TRY_ASSIGN(auto found, image.find(id));
+  return descriptor_json(*found);
 }
 
 std::string dump_json(const ordered_json& value) {

@@ -1,5 +1,4 @@
 #include <sif/inspect_oci.h>
-
 #include <sif/oci_config.h>
 #include <sif/oci_select.h>
 #include <sif/oci_sif.h>
@@ -21,24 +20,23 @@ ordered_json image_json(const oci::OciSif& sif, const oci::ImageEntry& entry,
                         Result<ordered_json>& error_out) {
   auto resolved = oci::resolve_image(sif, entry.descriptor);
   if (!resolved) {
-    error_out = std::unexpected(std::move(resolved.error())
-                                    .with_context("image " + entry.descriptor.digest.text()));
+    error_out = std::unexpected(
+        std::move(resolved.error()).with_context("image " + entry.descriptor.digest.text()));
     return {};
   }
   auto config = oci::parse_image_config(resolved->config_bytes);
   if (!config) {
-    error_out = std::unexpected(
-        std::move(config.error())
-            .with_context("config " + resolved->manifest.config.digest.text()));
+    error_out =
+        std::unexpected(std::move(config.error())
+                            .with_context("config " + resolved->manifest.config.digest.text()));
     return {};
   }
   const oci::RuntimeConfig& rc = config->config;
   ordered_json layers = ordered_json::array();
   std::int64_t layers_size = 0;
   for (const auto& layer : resolved->manifest.layers) {
-    layers.push_back({{"media_type", layer.media_type},
-                      {"size", layer.size},
-                      {"digest", layer.digest.text()}});
+    layers.push_back(
+        {{"media_type", layer.media_type}, {"size", layer.size}, {"digest", layer.digest.text()}});
     layers_size += layer.size;
   }
   ordered_json history = ordered_json::array();
@@ -54,8 +52,7 @@ ordered_json image_json(const oci::OciSif& sif, const oci::ImageEntry& entry,
                                                            : resolved->manifest.media_type},
       {"platform", entry.platform.to_string()},
       {"ref_name", optional_text(entry.ref_name)},
-      {"parent_index",
-       entry.parent ? ordered_json(entry.parent->text()) : ordered_json(nullptr)},
+      {"parent_index", entry.parent ? ordered_json(entry.parent->text()) : ordered_json(nullptr)},
       {"config",
        {{"digest", resolved->manifest.config.digest.text()},
         {"media_type", resolved->manifest.config.media_type},
@@ -87,29 +84,25 @@ std::string quoted_list(const ordered_json& list) {
   return out + "]";
 }
 
-std::string or_none(const std::string& text) { return text.empty() ? "(none)" : text; }
+std::string or_none(const std::string& text) {
+  return text.empty() ? "(none)" : text;
+}
 
 } // namespace
 
 Result<nlohmann::ordered_json> oci_json(const Image& image) {
-  auto sif = oci::OciSif::open(image);
-  if (!sif) {
-    return std::unexpected(sif.error()); // already names the file
-  }
-  auto images = oci::list_images(*sif);
-  if (!images) {
-    return std::unexpected(images.error());
-  }
+  SIFKIT_TRY_ASSIGN(auto sif, oci::OciSif::open(image)); // the error already names the file
+  SIFKIT_TRY_ASSIGN(auto images, oci::list_images(sif));
   ordered_json out = {
       {"root_index",
-       {{"digest", sif->root_index_digest().text()},
-        {"media_type", sif->root_index().media_type},
-        {"size", sif->root_index_bytes().size()}}},
+       {{"digest", sif.root_index_digest().text()},
+        {"media_type", sif.root_index().media_type},
+        {"size", sif.root_index_bytes().size()}}},
       {"images", ordered_json::array()},
   };
-  for (const auto& entry : *images) {
+  for (const auto& entry : images) {
     Result<ordered_json> error = ordered_json();
-    ordered_json one = image_json(*sif, entry, error);
+    ordered_json one = image_json(sif, entry, error);
     if (!error) {
       return std::unexpected(std::move(error.error()).with_context(image.path()));
     }
@@ -119,16 +112,12 @@ Result<nlohmann::ordered_json> oci_json(const Image& image) {
 }
 
 Result<std::string> format_oci(const Image& image) {
-  auto view = oci_json(image);
-  if (!view) {
-    return std::unexpected(view.error());
-  }
-  const ordered_json& root = (*view)["root_index"];
-  std::string out = fmt::format("Root index: {} ({}, {} bytes)\n",
-                                root["digest"].get<std::string>(),
-                                or_none(root["media_type"].get<std::string>()),
-                                root["size"].get<std::size_t>());
-  const ordered_json& images = (*view)["images"];
+  SIFKIT_TRY_ASSIGN(auto view, oci_json(image));
+  const ordered_json& root = view["root_index"];
+  std::string out =
+      fmt::format("Root index: {} ({}, {} bytes)\n", root["digest"].get<std::string>(),
+                  or_none(root["media_type"].get<std::string>()), root["size"].get<std::size_t>());
+  const ordered_json& images = view["images"];
   out += fmt::format("Images: {}\n", images.size());
   for (const auto& img : images) {
     const ordered_json& c = img["config"];

@@ -17,15 +17,11 @@ Result<std::string> object_digest(const Image& image, const Descriptor& d) {
   Sha256 hash;
   std::array<std::byte, 64 * 1024> chunk{};
   for (;;) {
-    auto n = source(chunk);
-    if (!n) {
-      return std::unexpected(
-          std::move(n.error()).with_context(fmt::format("hashing object {}", d.id)));
-    }
-    if (*n == 0) {
+    SIFKIT_TRY_ASSIGN(auto n, with_context(source(chunk), fmt::format("hashing object {}", d.id)));
+    if (n == 0) {
       break;
     }
-    hash.update(std::span<const std::byte>(chunk.data(), *n));
+    hash.update(std::span<const std::byte>(chunk.data(), n));
   }
   return "sha256:" + hash.hex_digest();
 }
@@ -39,16 +35,13 @@ std::string_view problem_name(DigestProblem problem) {
 Result<std::size_t> verify_oci_digests(const Image& image, const DigestFindingSink& on_finding) {
   std::size_t checked = 0;
   for (const Descriptor* d : image.select(is_oci_object)) {
-    auto actual = object_digest(image, *d);
-    if (!actual) {
-      return std::unexpected(std::move(actual.error()).with_context(image.path()));
-    }
+    SIFKIT_TRY_ASSIGN(auto actual, with_context(object_digest(image, *d), image.path()));
     ++checked;
     std::string stored = d->oci_digest_text().value_or("");
     if (!parse_oci_digest(stored)) {
-      on_finding({d->id, d->data_type, DigestProblem::malformed, stored, *actual});
-    } else if (stored != *actual) {
-      on_finding({d->id, d->data_type, DigestProblem::mismatch, stored, *actual});
+      on_finding({d->id, d->data_type, DigestProblem::malformed, stored, actual});
+    } else if (stored != actual) {
+      on_finding({d->id, d->data_type, DigestProblem::mismatch, stored, actual});
     }
   }
   return checked;
@@ -56,12 +49,10 @@ Result<std::size_t> verify_oci_digests(const Image& image, const DigestFindingSi
 
 Result<DigestReport> verify_oci_digests(const Image& image) {
   DigestReport report;
-  auto checked = verify_oci_digests(
-      image, [&](const DigestFinding& finding) { report.findings.push_back(finding); });
-  if (!checked) {
-    return std::unexpected(checked.error());
-  }
-  report.checked = *checked;
+  SIFKIT_TRY_ASSIGN(auto checked, verify_oci_digests(image, [&](const DigestFinding& finding) {
+                      report.findings.push_back(finding);
+                    }));
+  report.checked = checked;
   return report;
 }
 

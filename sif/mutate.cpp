@@ -28,11 +28,9 @@ Descriptor* Image::find_mutable(std::uint32_t id) {
 }
 
 Result<std::uint32_t> Image::add_object(ObjectInput object, const ModifyOptions& options) {
-  if (auto w = require_writable(); !w) {
-    return std::unexpected(w.error());
-  }
-  auto free_slot = std::find_if(m_slots.begin(), m_slots.end(),
-                                [](const Descriptor& d) { return !d.used(); });
+  SIFKIT_TRY(require_writable());
+  auto free_slot =
+      std::find_if(m_slots.begin(), m_slots.end(), [](const Descriptor& d) { return !d.used(); });
   auto slot = static_cast<std::size_t>(free_slot - m_slots.begin());
   std::int64_t time = operation_time(options.time);
   Header saved_header = m_header;
@@ -51,12 +49,8 @@ Result<std::uint32_t> Image::add_object(ObjectInput object, const ModifyOptions&
     return std::unexpected(std::move(written.error()).with_context(path()));
   }
   m_header.modified_at = time;
-  if (auto w = write_slot(slot); !w) {
-    return std::unexpected(w.error());
-  }
-  if (auto w = write_header(); !w) {
-    return std::unexpected(w.error());
-  }
+  SIFKIT_TRY(write_slot(slot));
+  SIFKIT_TRY(write_header());
   return m_slots[slot].id;
 }
 
@@ -69,9 +63,7 @@ Result<void> Image::delete_object(std::uint32_t id, const DeleteOptions& options
 
 Result<void> Image::delete_objects(const std::function<bool(const Descriptor&)>& pred,
                                    const DeleteOptions& options) {
-  if (auto w = require_writable(); !w) {
-    return w;
-  }
+  SIFKIT_TRY(require_writable());
   if (!pred) {
     return fail(ErrorKind::usage, path() + ": no selection function given for deletion");
   }
@@ -89,15 +81,11 @@ Result<void> Image::delete_objects(const std::function<bool(const Descriptor&)>&
   for (std::size_t slot : victims) {
     Descriptor& d = m_slots[slot];
     if (options.zero == Zero::yes) {
-      zeros.assign(static_cast<std::size_t>(std::min<std::int64_t>(d.size, 1 << 20)),
-                   std::byte{0});
+      zeros.assign(static_cast<std::size_t>(std::min<std::int64_t>(d.size, 1 << 20)), std::byte{0});
       for (std::int64_t done = 0; done < d.size;) {
         auto n = std::min<std::int64_t>(d.size - done, static_cast<std::int64_t>(zeros.size()));
-        if (auto w = m_file.pwrite_all(std::span(zeros).first(static_cast<std::size_t>(n)),
-                                       d.offset + done);
-            !w) {
-          return w;
-        }
+        SIFKIT_TRY(m_file.pwrite_all(std::span(zeros).first(static_cast<std::size_t>(n)),
+                                     d.offset + done));
         done += n;
       }
     }
@@ -110,38 +98,32 @@ Result<void> Image::delete_objects(const std::function<bool(const Descriptor&)>&
   m_header.modified_at = time;
   if (options.compact == Compact::yes) {
     m_header.data_size = data_end() - m_header.data_offset;
-    if (auto t = m_file.truncate(m_header.data_offset + m_header.data_size); !t) {
-      return t;
-    }
+    SIFKIT_TRY(m_file.truncate(m_header.data_offset + m_header.data_size));
     m_file_size = m_header.data_offset + m_header.data_size;
   }
   for (std::size_t slot : victims) {
-    if (auto w = write_slot(slot); !w) {
-      return w;
-    }
+    SIFKIT_TRY(write_slot(slot));
   }
   return write_header();
 }
 
 Result<void> Image::set_primary_partition(std::uint32_t id, const ModifyOptions& options) {
-  if (auto w = require_writable(); !w) {
-    return w;
-  }
+  SIFKIT_TRY(require_writable());
   Descriptor* target = find_mutable(id);
   if (target == nullptr) {
     return fail(ErrorKind::not_found, path() + ": no object with ID " + std::to_string(id));
   }
   auto part = target->partition();
   if (!part) {
-    return fail(ErrorKind::usage, path() + ": object " + std::to_string(id) +
-                                      " is not a partition");
+    return fail(ErrorKind::usage,
+                path() + ": object " + std::to_string(id) + " is not a partition");
   }
   if (part->part_type == static_cast<std::int32_t>(PartType::primary_system)) {
     return {};
   }
   if (part->part_type != static_cast<std::int32_t>(PartType::system)) {
-    return fail(ErrorKind::usage, path() + ": object " + std::to_string(id) +
-                                      " is not a system partition");
+    return fail(ErrorKind::usage,
+                path() + ": object " + std::to_string(id) + " is not a system partition");
   }
   std::int64_t time = operation_time(options.time);
   auto set_part_type = [&](Descriptor& d, PartType type) {
@@ -153,25 +135,19 @@ Result<void> Image::set_primary_partition(std::uint32_t id, const ModifyOptions&
   for (std::size_t i = 0; i < m_slots.size(); ++i) {
     if (m_slots[i].used() && is_primary(m_slots[i])) {
       set_part_type(m_slots[i], PartType::system);
-      if (auto w = write_slot(i); !w) {
-        return w;
-      }
+      SIFKIT_TRY(write_slot(i));
     }
   }
   set_part_type(*target, PartType::primary_system);
   m_header.arch = part->arch;
   m_header.modified_at = time;
-  if (auto w = write_slot(static_cast<std::size_t>(target - m_slots.data())); !w) {
-    return w;
-  }
+  SIFKIT_TRY(write_slot(static_cast<std::size_t>(target - m_slots.data())));
   return write_header();
 }
 
 Result<void> Image::set_metadata(std::uint32_t id, std::span<const std::byte> metadata,
                                  const ModifyOptions& options) {
-  if (auto w = require_writable(); !w) {
-    return w;
-  }
+  SIFKIT_TRY(require_writable());
   Descriptor* d = find_mutable(id);
   if (d == nullptr) {
     return fail(ErrorKind::not_found, path() + ": no object with ID " + std::to_string(id));
@@ -184,27 +160,19 @@ Result<void> Image::set_metadata(std::uint32_t id, std::span<const std::byte> me
   std::memcpy(d->extra.data(), metadata.data(), metadata.size());
   d->modified_at = time;
   m_header.modified_at = time;
-  if (auto w = write_slot(static_cast<std::size_t>(d - m_slots.data())); !w) {
-    return w;
-  }
+  SIFKIT_TRY(write_slot(static_cast<std::size_t>(d - m_slots.data())));
   return write_header();
 }
 
 Result<void> Image::set_oci_blob_digest(std::uint32_t id, std::string_view digest,
                                         const ModifyOptions& options) {
-  auto found = find(id);
-  if (!found) {
-    return std::unexpected(found.error());
+  SIFKIT_TRY_ASSIGN(auto found, find(id));
+  if (found->type() != DataType::oci_blob && found->type() != DataType::oci_root_index) {
+    return fail(ErrorKind::usage,
+                path() + ": object " + std::to_string(id) + " is not an OCI blob or root index");
   }
-  if ((*found)->type() != DataType::oci_blob && (*found)->type() != DataType::oci_root_index) {
-    return fail(ErrorKind::usage, path() + ": object " + std::to_string(id) +
-                                      " is not an OCI blob or root index");
-  }
-  auto valid = parse_oci_digest(digest);
-  if (!valid) {
-    return std::unexpected(valid.error());
-  }
-  return set_metadata(id, std::as_bytes(std::span(*valid)), options);
+  SIFKIT_TRY_ASSIGN(auto valid, parse_oci_digest(digest));
+  return set_metadata(id, std::as_bytes(std::span(valid)), options);
 }
 
 } // namespace sifkit::sif

@@ -1,6 +1,5 @@
-#include <sif/oci_blob_source.h>
-
 #include <common/sha256.h>
+#include <sif/oci_blob_source.h>
 
 #include <memory>
 
@@ -76,30 +75,24 @@ ByteSource verified_source(ByteSource inner, Digest digest,
 Result<std::string> read_verified_blob(const BlobSource& source, const Digest& digest,
                                        std::optional<std::int64_t> expected_size,
                                        std::int64_t max_bytes) {
-  auto blob = source.open_blob(digest);
-  if (!blob) {
-    return std::unexpected(blob.error());
-  }
-  if (blob->size > max_bytes || (expected_size && *expected_size > max_bytes)) {
+  SIFKIT_TRY_ASSIGN(auto blob, source.open_blob(digest));
+  if (blob.size > max_bytes || (expected_size && *expected_size > max_bytes)) {
     return fail(ErrorKind::corrupt_input, "blob " + digest.text() + " is larger than " +
                                               std::to_string(max_bytes) + " bytes");
   }
-  ByteSource in = verified_source(std::move(blob->source), digest, expected_size, "blob");
+  ByteSource in = verified_source(std::move(blob.source), digest, expected_size, "blob");
   std::string out;
   std::byte buf[64 * 1024];
   for (;;) {
-    auto n = in(buf);
-    if (!n) {
-      return std::unexpected(n.error());
-    }
-    if (*n == 0) {
+    SIFKIT_TRY_ASSIGN(auto n, in(buf));
+    if (n == 0) {
       return out;
     }
-    if (static_cast<std::int64_t>(out.size() + *n) > max_bytes) {
+    if (static_cast<std::int64_t>(out.size() + n) > max_bytes) {
       return fail(ErrorKind::corrupt_input, "blob " + digest.text() + " is larger than " +
                                                 std::to_string(max_bytes) + " bytes");
     }
-    out.append(reinterpret_cast<const char*>(buf), *n);
+    out.append(reinterpret_cast<const char*>(buf), n);
   }
 }
 

@@ -20,8 +20,7 @@ struct Reader {
   }
   void wrong(const char* name, const char* want) {
     if (!error) {
-      error = Error(ErrorKind::corrupt_input,
-                    where + ": field \"" + name + "\" is not " + want);
+      error = Error(ErrorKind::corrupt_input, where + ": field \"" + name + "\" is not " + want);
     }
   }
   std::string text(const char* name) {
@@ -139,11 +138,8 @@ Result<ImageConfig> parse_image_config(std::string_view text) {
     Reader r{*rootfs, "image config \"rootfs\"", {}};
     out.rootfs_type = r.text("type");
     for (const auto& id : r.texts("diff_ids")) {
-      auto digest = Digest::parse(id);
-      if (!digest) {
-        return std::unexpected(std::move(digest.error()).with_context("image config diff_ids"));
-      }
-      out.diff_ids.push_back(*digest);
+      SIFKIT_TRY_ASSIGN(auto digest, with_context(Digest::parse(id), "image config diff_ids"));
+      out.diff_ids.push_back(digest);
     }
     if (r.error) {
       return std::unexpected(*r.error);

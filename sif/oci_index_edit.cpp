@@ -1,5 +1,4 @@
 #include <sif/oci_index_edit.h>
-
 #include <sif/oci_json.h>
 #include <sif/oci_parse.h>
 
@@ -38,37 +37,25 @@ DescriptorMatcher match_ref_name(std::string name) {
 }
 
 Result<Descriptor> describe_manifest(std::string_view bytes) {
-  auto media_type = sniff_media_type(bytes);
-  if (!media_type) {
-    return std::unexpected(media_type.error());
-  }
+  SIFKIT_TRY_ASSIGN(auto media_type, sniff_media_type(bytes));
   Descriptor d;
-  d.media_type = *media_type;
+  d.media_type = media_type;
   d.size = static_cast<std::int64_t>(bytes.size());
   d.digest = Digest::of(bytes);
   if (is_index_media_type(d.media_type)) {
-    auto index = parse_index(bytes);
-    if (!index) {
-      return std::unexpected(index.error());
-    }
+    SIFKIT_TRY(parse_index(bytes));
   } else {
     // Anything that is not an index must at least be an image manifest.
-    auto manifest = parse_manifest(bytes);
-    if (!manifest) {
-      return std::unexpected(manifest.error());
-    }
+    SIFKIT_TRY_ASSIGN(auto manifest, parse_manifest(bytes));
     d.artifact_type =
-        manifest->artifact_type.empty() ? manifest->config.media_type : manifest->artifact_type;
+        manifest.artifact_type.empty() ? manifest.config.media_type : manifest.artifact_type;
   }
   return d;
 }
 
 Result<Descriptor> describe_blob(const BlobSource& blobs, const Digest& digest) {
-  auto bytes = read_verified_blob(blobs, digest, std::nullopt);
-  if (!bytes) {
-    return std::unexpected(bytes.error());
-  }
-  auto d = describe_manifest(*bytes);
+  SIFKIT_TRY_ASSIGN(auto bytes, read_verified_blob(blobs, digest, std::nullopt));
+  auto d = describe_manifest(bytes);
   if (!d) {
     return std::unexpected(std::move(d.error()).with_context(digest.text()));
   }
@@ -89,8 +76,7 @@ std::string new_index_around(const Descriptor& descriptor) {
 }
 
 void remove_manifests(Index& index, const DescriptorMatcher& matcher) {
-  std::erase_if(index.manifests,
-                [&](const Descriptor& d) { return !matcher || matcher(d); });
+  std::erase_if(index.manifests, [&](const Descriptor& d) { return !matcher || matcher(d); });
 }
 
 void append_manifest(Index& index, Descriptor descriptor,

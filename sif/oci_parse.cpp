@@ -1,6 +1,7 @@
 #include <sif/oci_parse.h>
 
 #include <limits>
+
 #include <nlohmann/json.hpp>
 
 namespace sifkit::oci {
@@ -154,34 +155,19 @@ Result<Descriptor> parse_descriptor(const json& obj, const std::string& ctx) {
     return corrupt(ctx + " is not an object");
   }
   Descriptor d;
-  auto media_type = get_string(obj, "mediaType", ctx, true);
-  if (!media_type) {
-    return std::unexpected(media_type.error());
-  }
-  d.media_type = *media_type;
-  auto size = get_int(obj, "size", ctx);
-  if (!size) {
-    return std::unexpected(size.error());
-  }
-  if (*size < 0) {
+  SIFKIT_TRY_ASSIGN(auto media_type, get_string(obj, "mediaType", ctx, true));
+  d.media_type = media_type;
+  SIFKIT_TRY_ASSIGN(auto size, get_int(obj, "size", ctx));
+  if (size < 0) {
     return corrupt(ctx + ".size is negative");
   }
-  d.size = *size;
-  auto digest_text = get_string(obj, "digest", ctx, true);
-  if (!digest_text) {
-    return std::unexpected(digest_text.error());
-  }
-  auto digest = Digest::parse(*digest_text);
-  if (!digest) {
-    return std::unexpected(std::move(digest.error()).with_context(ctx + ".digest"));
-  }
-  d.digest = *digest;
+  d.size = size;
+  SIFKIT_TRY_ASSIGN(auto digest_text, get_string(obj, "digest", ctx, true));
+  SIFKIT_TRY_ASSIGN(auto digest, with_context(Digest::parse(digest_text), ctx + ".digest"));
+  d.digest = digest;
   if (member(obj, "data") != nullptr) {
-    auto data = get_string(obj, "data", ctx, true);
-    if (!data) {
-      return std::unexpected(data.error());
-    }
-    d.data = *data;
+    SIFKIT_TRY_ASSIGN(auto data, get_string(obj, "data", ctx, true));
+    d.data = data;
   }
   auto urls = get_strings(obj, "urls", ctx);
   auto annotations = get_annotations(obj, ctx);
@@ -196,11 +182,8 @@ Result<Descriptor> parse_descriptor(const json& obj, const std::string& ctx) {
     if (!p->is_object()) {
       return corrupt(ctx + ".platform is not an object");
     }
-    auto platform = parse_platform_fields(*p, ctx + ".platform");
-    if (!platform) {
-      return std::unexpected(platform.error());
-    }
-    d.platform = *platform;
+    SIFKIT_TRY_ASSIGN(auto platform, parse_platform_fields(*p, ctx + ".platform"));
+    d.platform = platform;
   }
   return d;
 }
@@ -210,11 +193,8 @@ Result<std::optional<Descriptor>> parse_subject(const json& obj, const std::stri
   if (s == nullptr) {
     return std::optional<Descriptor>();
   }
-  auto d = parse_descriptor(*s, ctx + ".subject");
-  if (!d) {
-    return std::unexpected(d.error());
-  }
-  return std::optional<Descriptor>(std::move(*d));
+  SIFKIT_TRY_ASSIGN(auto d, parse_descriptor(*s, ctx + ".subject"));
+  return std::optional<Descriptor>(std::move(d));
 }
 
 Result<std::vector<Descriptor>> parse_descriptor_list(const json& obj, const char* key,
@@ -228,11 +208,9 @@ Result<std::vector<Descriptor>> parse_descriptor_list(const json& obj, const cha
     return corrupt(where(ctx, key) + " is not an array");
   }
   for (std::size_t i = 0; i < list->size(); ++i) {
-    auto d = parse_descriptor((*list)[i], where(ctx, key) + "[" + std::to_string(i) + "]");
-    if (!d) {
-      return std::unexpected(d.error());
-    }
-    out.push_back(std::move(*d));
+    SIFKIT_TRY_ASSIGN(
+        auto d, parse_descriptor((*list)[i], where(ctx, key) + "[" + std::to_string(i) + "]"));
+    out.push_back(std::move(d));
   }
   return out;
 }
@@ -253,16 +231,13 @@ Result<std::int64_t> parse_schema_version(const json& obj, const std::string& ct
 
 Result<Index> parse_index(std::string_view text) {
   const std::string ctx = "index";
-  auto doc = parse_object(text, "image index");
-  if (!doc) {
-    return std::unexpected(doc.error());
-  }
+  SIFKIT_TRY_ASSIGN(auto doc, parse_object(text, "image index"));
   Index index;
-  auto version = parse_schema_version(*doc, ctx);
-  auto media_type = get_string(*doc, "mediaType", ctx, false);
-  auto manifests = parse_descriptor_list(*doc, "manifests", ctx);
-  auto annotations = get_annotations(*doc, ctx);
-  auto subject = parse_subject(*doc, ctx);
+  auto version = parse_schema_version(doc, ctx);
+  auto media_type = get_string(doc, "mediaType", ctx, false);
+  auto manifests = parse_descriptor_list(doc, "manifests", ctx);
+  auto annotations = get_annotations(doc, ctx);
+  auto subject = parse_subject(doc, ctx);
   if (auto e = first_error(version, media_type, manifests, annotations, subject)) {
     return std::unexpected(*e);
   }
@@ -276,29 +251,23 @@ Result<Index> parse_index(std::string_view text) {
 
 Result<Manifest> parse_manifest(std::string_view text) {
   const std::string ctx = "manifest";
-  auto doc = parse_object(text, "image manifest");
-  if (!doc) {
-    return std::unexpected(doc.error());
-  }
+  SIFKIT_TRY_ASSIGN(auto doc, parse_object(text, "image manifest"));
   Manifest m;
-  auto version = parse_schema_version(*doc, ctx);
-  if (!version) {
-    return std::unexpected(version.error());
-  }
-  const json* config = member(*doc, "config");
+  SIFKIT_TRY_ASSIGN(auto version, parse_schema_version(doc, ctx));
+  const json* config = member(doc, "config");
   if (config == nullptr) {
     return corrupt(ctx + ".config is missing");
   }
   auto config_desc = parse_descriptor(*config, ctx + ".config");
-  auto media_type = get_string(*doc, "mediaType", ctx, false);
-  auto artifact_type = get_string(*doc, "artifactType", ctx, false);
-  auto layers = parse_descriptor_list(*doc, "layers", ctx);
-  auto annotations = get_annotations(*doc, ctx);
-  auto subject = parse_subject(*doc, ctx);
+  auto media_type = get_string(doc, "mediaType", ctx, false);
+  auto artifact_type = get_string(doc, "artifactType", ctx, false);
+  auto layers = parse_descriptor_list(doc, "layers", ctx);
+  auto annotations = get_annotations(doc, ctx);
+  auto subject = parse_subject(doc, ctx);
   if (auto e = first_error(config_desc, media_type, artifact_type, layers, annotations, subject)) {
     return std::unexpected(*e);
   }
-  m.schema_version = *version;
+  m.schema_version = version;
   m.media_type = *media_type;
   m.artifact_type = *artifact_type;
   m.config = std::move(*config_desc);
@@ -309,29 +278,23 @@ Result<Manifest> parse_manifest(std::string_view text) {
 }
 
 Result<Platform> parse_config_platform(std::string_view text) {
-  auto doc = parse_object(text, "image config");
-  if (!doc) {
-    return std::unexpected(doc.error());
-  }
-  return parse_platform_fields(*doc, "config");
+  SIFKIT_TRY_ASSIGN(auto doc, parse_object(text, "image config"));
+  return parse_platform_fields(doc, "config");
 }
 
 Result<std::string> sniff_media_type(std::string_view text) {
-  auto doc = parse_object(text, "manifest");
-  if (!doc) {
-    return std::unexpected(doc.error());
-  }
-  auto media_type = get_string(*doc, "mediaType", "manifest", false);
+  SIFKIT_TRY_ASSIGN(auto doc, parse_object(text, "manifest"));
+  auto media_type = get_string(doc, "mediaType", "manifest", false);
   if (!media_type) {
     return media_type;
   }
   if (!media_type->empty()) {
     return media_type;
   }
-  if (member(*doc, "manifests") != nullptr) {
+  if (member(doc, "manifests") != nullptr) {
     return std::string(k_media_oci_index);
   }
-  if (member(*doc, "config") != nullptr) {
+  if (member(doc, "config") != nullptr) {
     return std::string(k_media_oci_manifest);
   }
   return corrupt("manifest has neither a media type, \"manifests\" nor \"config\"");

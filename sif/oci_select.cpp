@@ -1,6 +1,5 @@
-#include <sif/oci_select.h>
-
 #include <sif/oci_parse.h>
+#include <sif/oci_select.h>
 #include <sif/oci_walk.h>
 
 namespace sifkit::oci {
@@ -14,7 +13,9 @@ std::string normal_variant(const Platform& p) {
   return p.variant;
 }
 
-bool has_platform(const Platform& p) { return !p.os.empty() && !p.architecture.empty(); }
+bool has_platform(const Platform& p) {
+  return !p.os.empty() && !p.architecture.empty();
+}
 
 class ImageLister {
 public:
@@ -23,30 +24,19 @@ public:
   Result<void> list(const Index& index, const std::optional<Digest>& parent,
                     const std::optional<std::string>& ref_name, int depth) {
     if (depth > k_max_index_depth) {
-      return fail(ErrorKind::corrupt_input, "image indexes nested more than " +
-                                                std::to_string(k_max_index_depth) + " deep");
+      return fail(ErrorKind::corrupt_input,
+                  "image indexes nested more than " + std::to_string(k_max_index_depth) + " deep");
     }
     for (const Descriptor& d : index.manifests) {
       std::optional<std::string> ref = d.ref_name() ? d.ref_name() : ref_name;
       if (is_index_media_type(d.media_type)) {
-        auto bytes = read_verified_blob(m_sif, d.digest, d.size);
-        if (!bytes) {
-          return std::unexpected(bytes.error());
-        }
-        auto nested = parse_index(*bytes);
-        if (!nested) {
-          return std::unexpected(std::move(nested.error()).with_context("index " +
-                                                                          d.digest.text()));
-        }
-        if (auto r = list(*nested, d.digest, ref, depth + 1); !r) {
-          return r;
-        }
+        SIFKIT_TRY_ASSIGN(auto bytes, read_verified_blob(m_sif, d.digest, d.size));
+        SIFKIT_TRY_ASSIGN(auto nested,
+                          with_context(parse_index(bytes), "index " + d.digest.text()));
+        SIFKIT_TRY(list(nested, d.digest, ref, depth + 1));
       } else if (is_image_media_type(d.media_type)) {
-        auto platform = image_platform(d);
-        if (!platform) {
-          return std::unexpected(platform.error());
-        }
-        m_images.push_back(ImageEntry{d, std::move(*platform), parent, ref});
+        SIFKIT_TRY_ASSIGN(auto platform, image_platform(d));
+        m_images.push_back(ImageEntry{d, std::move(platform), parent, ref});
       }
     }
     return {};
@@ -59,11 +49,8 @@ private:
     if (d.platform && has_platform(*d.platform)) {
       return *d.platform;
     }
-    auto image = resolve_image(m_sif, d);
-    if (!image) {
-      return std::unexpected(image.error());
-    }
-    return image->platform;
+    SIFKIT_TRY_ASSIGN(auto image, resolve_image(m_sif, d));
+    return image.platform;
   }
 
   const OciSif& m_sif;
@@ -118,9 +105,8 @@ bool platform_matches(const Platform& want, const Platform& have) {
 
 Result<std::vector<ImageEntry>> list_images(const OciSif& sif) {
   ImageLister lister(sif);
-  if (auto r = lister.list(sif.root_index(), std::nullopt, std::nullopt, 0); !r) {
-    return std::unexpected(std::move(r.error()).with_context(sif.image().path()));
-  }
+  SIFKIT_TRY(with_context(lister.list(sif.root_index(), std::nullopt, std::nullopt, 0),
+                          sif.image().path()));
   return lister.take();
 }
 
@@ -129,8 +115,8 @@ Result<ResolvedImage> resolve_image(const OciSif& sif, const Descriptor& descrip
     return std::unexpected(std::move(e).with_context("image " + descriptor.digest.text()));
   };
   if (!is_image_media_type(descriptor.media_type)) {
-    return context(Error(ErrorKind::usage, "media type \"" + descriptor.media_type +
-                                               "\" is not an image manifest"));
+    return context(Error(ErrorKind::usage,
+                         "media type \"" + descriptor.media_type + "\" is not an image manifest"));
   }
   ResolvedImage image;
   image.descriptor = descriptor;
@@ -144,8 +130,7 @@ Result<ResolvedImage> resolve_image(const OciSif& sif, const Descriptor& descrip
     return context(manifest.error());
   }
   image.manifest = std::move(*manifest);
-  auto config =
-      read_verified_blob(sif, image.manifest.config.digest, image.manifest.config.size);
+  auto config = read_verified_blob(sif, image.manifest.config.digest, image.manifest.config.size);
   if (!config) {
     return context(config.error());
   }
@@ -154,22 +139,18 @@ Result<ResolvedImage> resolve_image(const OciSif& sif, const Descriptor& descrip
   if (!platform) {
     return context(platform.error());
   }
-  image.platform = descriptor.platform && has_platform(*descriptor.platform)
-                       ? *descriptor.platform
-                       : std::move(*platform);
+  image.platform = descriptor.platform && has_platform(*descriptor.platform) ? *descriptor.platform
+                                                                             : std::move(*platform);
   return image;
 }
 
 Result<ResolvedImage> select_image(const OciSif& sif, const ImageSelector& selector) {
-  auto images = list_images(sif);
-  if (!images) {
-    return std::unexpected(images.error());
-  }
+  SIFKIT_TRY_ASSIGN(auto images, list_images(sif));
   const ImageEntry* chosen = nullptr;
   std::string wanted;
   if (selector.digest) {
     wanted = "digest " + selector.digest->text();
-    for (const auto& image : *images) {
+    for (const auto& image : images) {
       if (image.descriptor.digest == *selector.digest) {
         chosen = &image;
         break;
@@ -177,7 +158,7 @@ Result<ResolvedImage> select_image(const OciSif& sif, const ImageSelector& selec
     }
   } else {
     std::vector<const ImageEntry*> runnable;
-    for (const auto& image : *images) {
+    for (const auto& image : images) {
       if (has_platform(image.platform)) {
         runnable.push_back(&image);
       }
@@ -195,7 +176,7 @@ Result<ResolvedImage> select_image(const OciSif& sif, const ImageSelector& selec
   }
   if (chosen == nullptr) {
     return fail(ErrorKind::not_found, sif.image().path() + ": no image for " + wanted +
-                                          " (images: " + platform_list(*images) + ")");
+                                          " (images: " + platform_list(images) + ")");
   }
   return resolve_image(sif, chosen->descriptor);
 }

@@ -70,11 +70,8 @@ Result<std::string> OciSif::read_blob(const Digest& digest, std::int64_t max_byt
 }
 
 Result<BlobStream> OciSif::open_raw_blob(const Digest& digest) const {
-  auto d = find_blob(digest);
-  if (!d) {
-    return std::unexpected(d.error());
-  }
-  return BlobStream{m_image->object_source(**d), (*d)->size};
+  SIFKIT_TRY_ASSIGN(auto d, find_blob(digest));
+  return BlobStream{m_image->object_source(*d), d->size};
 }
 
 Result<BlobStream> OciSif::open_blob(const Digest& digest) const {

@@ -14,18 +14,13 @@ namespace {
 
 // Reads `blob` to its end through the verifying stream, discarding the bytes.
 Result<void> verify_blob(const BlobSource& blobs, const Descriptor& d) {
-  auto blob = blobs.open_blob(d.digest);
-  if (!blob) {
-    return std::unexpected(std::move(blob.error()).with_context("opening blob " + d.digest.text()));
-  }
-  ByteSource in = verified_source(std::move(blob->source), d.digest, d.size, "blob");
+  SIFKIT_TRY_ASSIGN(auto blob,
+                    with_context(blobs.open_blob(d.digest), "opening blob " + d.digest.text()));
+  ByteSource in = verified_source(std::move(blob.source), d.digest, d.size, "blob");
   std::vector<std::byte> buf(1 << 20);
   for (;;) {
-    auto n = in(buf);
-    if (!n) {
-      return std::unexpected(n.error());
-    }
-    if (*n == 0) {
+    SIFKIT_TRY_ASSIGN(auto n, in(buf));
+    if (n == 0) {
       return {};
     }
   }
@@ -46,12 +41,9 @@ Result<UpdatePlan> plan_update(const OciSif& current, const Index& index, const 
   }
   ChainBlobSource lookup({&current, &blobs});
   ManifestReader read = [&lookup](const Descriptor& d) { return read_manifest_blob(lookup, d); };
-  auto entries = walk_index(index, read, UnknownMediaType::reject);
-  if (!entries) {
-    return std::unexpected(entries.error());
-  }
+  SIFKIT_TRY_ASSIGN(auto entries, walk_index(index, read, UnknownMediaType::reject));
   UpdatePlan plan;
-  for (WalkEntry& entry : *entries) {
+  for (WalkEntry& entry : entries) {
     if (stored.contains(entry.descriptor.digest.text())) {
       plan.keep.insert(entry.descriptor.digest.text());
     } else {
@@ -69,25 +61,17 @@ Result<UpdatePlan> plan_update(const OciSif& current, const Index& index, const 
 Result<void> apply_update(sif::Image& image, const UpdatePlan& plan, std::string_view new_index,
                           const BlobSource& blobs) {
   sif::DeleteOptions erase{sif::Zero::yes, sif::Compact::yes, std::nullopt};
-  auto deleted = image.delete_objects(
+  SIFKIT_TRY(image.delete_objects(
       [&](const sif::Descriptor& d) {
         return sif::is_oci_object(d) && !plan.keep.contains(*d.oci_digest_text());
       },
-      erase);
-  if (!deleted) {
-    return deleted;
-  }
+      erase));
   for (const WalkEntry& entry : plan.add) {
-    auto id = image.add_object(blob_object(entry, blobs));
-    if (!id) {
-      return std::unexpected(
-          std::move(id.error()).with_context("adding blob " + entry.descriptor.digest.text()));
-    }
+    SIFKIT_TRY(with_context(image.add_object(blob_object(entry, blobs)),
+                            "adding blob " + entry.descriptor.digest.text()));
   }
-  auto id = image.add_object(root_index_object(std::string(new_index)));
-  if (!id) {
-    return std::unexpected(std::move(id.error()).with_context("adding the root index"));
-  }
+  SIFKIT_TRY(with_context(image.add_object(root_index_object(std::string(new_index))),
+                          "adding the root index"));
   return {};
 }
 
@@ -95,15 +79,10 @@ Result<void> apply_update(sif::Image& image, const UpdatePlan& plan, std::string
 // `edit` gets the index and a source that finds blobs in the image, then in `blobs`.
 template <typename Edit>
 Result<void> edit_root_index(sif::Image& image, const BlobSource& blobs, Edit&& edit) {
-  auto current = OciSif::open(image);
-  if (!current) {
-    return std::unexpected(current.error());
-  }
-  Index index = current->root_index();
-  ChainBlobSource lookup({&*current, &blobs});
-  if (auto r = edit(index, lookup); !r) {
-    return r;
-  }
+  SIFKIT_TRY_ASSIGN(auto current, OciSif::open(image));
+  Index index = current.root_index();
+  ChainBlobSource lookup({&current, &blobs});
+  SIFKIT_TRY(edit(index, lookup));
   return update_root_index(image, serialize_index(index), blobs);
 }
 
@@ -111,16 +90,13 @@ Result<void> edit_root_index(sif::Image& image, const BlobSource& blobs, Edit&& 
 // either when `want_index` is empty.
 Result<void> append_entry(Index& index, const Digest& digest, const BlobSource& blobs,
                           std::optional<bool> want_index, const AppendOptions& options) {
-  auto d = describe_blob(blobs, digest);
-  if (!d) {
-    return std::unexpected(d.error());
-  }
-  bool is_index = is_index_media_type(d->media_type);
+  SIFKIT_TRY_ASSIGN(auto d, describe_blob(blobs, digest));
+  bool is_index = is_index_media_type(d.media_type);
   if (want_index && *want_index != is_index) {
-    return fail(ErrorKind::usage, digest.text() + " is " + d->media_type + ", not an " +
+    return fail(ErrorKind::usage, digest.text() + " is " + d.media_type + ", not an " +
                                       (*want_index ? "index" : "image manifest"));
   }
-  append_manifest(index, std::move(*d), options.ref_name);
+  append_manifest(index, std::move(d), options.ref_name);
   return {};
 }
 

@@ -1,6 +1,5 @@
-#include <sif/oci_walk.h>
-
 #include <sif/oci_parse.h>
+#include <sif/oci_walk.h>
 
 #include <set>
 
@@ -14,19 +13,16 @@ public:
 
   Result<void> walk(const Index& index, int depth) {
     if (depth > k_max_index_depth) {
-      return fail(ErrorKind::corrupt_input, "image indexes nested more than " +
-                                                std::to_string(k_max_index_depth) + " deep");
+      return fail(ErrorKind::corrupt_input,
+                  "image indexes nested more than " + std::to_string(k_max_index_depth) + " deep");
     }
     for (const Descriptor& d : index.manifests) {
       if (m_seen.contains(d.digest)) {
         continue; // already stored, with everything below it
       }
-      Result<void> step = is_index_media_type(d.media_type)   ? walk_nested_index(d, depth)
-                          : is_image_media_type(d.media_type) ? walk_image(d)
-                                                              : walk_other(d);
-      if (!step) {
-        return step;
-      }
+      SIFKIT_TRY(is_index_media_type(d.media_type)   ? walk_nested_index(d, depth)
+                 : is_image_media_type(d.media_type) ? walk_image(d)
+                                                     : walk_other(d));
     }
     return {};
   }
@@ -35,38 +31,22 @@ public:
 
 private:
   Result<void> walk_nested_index(const Descriptor& d, int depth) {
-    auto bytes = m_read(d);
-    if (!bytes) {
-      return std::unexpected(std::move(bytes.error()).with_context("reading index " +
-                                                                    d.digest.text()));
-    }
-    auto nested = parse_index(*bytes);
-    if (!nested) {
-      return std::unexpected(std::move(nested.error()).with_context("index " + d.digest.text()));
-    }
-    if (auto w = walk(*nested, depth + 1); !w) {
-      return w;
-    }
-    add(d, BlobKind::index, std::move(*bytes));
+    SIFKIT_TRY_ASSIGN(auto bytes, with_context(m_read(d), "reading index " + d.digest.text()));
+    SIFKIT_TRY_ASSIGN(auto nested, with_context(parse_index(bytes), "index " + d.digest.text()));
+    SIFKIT_TRY(walk(nested, depth + 1));
+    add(d, BlobKind::index, std::move(bytes));
     return {};
   }
 
   Result<void> walk_image(const Descriptor& d) {
-    auto bytes = m_read(d);
-    if (!bytes) {
-      return std::unexpected(std::move(bytes.error()).with_context("reading manifest " +
-                                                                    d.digest.text()));
-    }
-    auto manifest = parse_manifest(*bytes);
-    if (!manifest) {
-      return std::unexpected(
-          std::move(manifest.error()).with_context("manifest " + d.digest.text()));
-    }
-    for (const Descriptor& layer : manifest->layers) {
+    SIFKIT_TRY_ASSIGN(auto bytes, with_context(m_read(d), "reading manifest " + d.digest.text()));
+    SIFKIT_TRY_ASSIGN(auto manifest,
+                      with_context(parse_manifest(bytes), "manifest " + d.digest.text()));
+    for (const Descriptor& layer : manifest.layers) {
       add(layer, BlobKind::layer, std::nullopt);
     }
-    add(manifest->config, BlobKind::config, std::nullopt);
-    add(d, BlobKind::manifest, std::move(*bytes));
+    add(manifest.config, BlobKind::config, std::nullopt);
+    add(d, BlobKind::manifest, std::move(bytes));
     return {};
   }
 
@@ -97,9 +77,7 @@ private:
 Result<std::vector<WalkEntry>> walk_index(const Index& index, const ManifestReader& read,
                                           UnknownMediaType unknown) {
   Walker walker(read, unknown);
-  if (auto w = walker.walk(index, 0); !w) {
-    return std::unexpected(w.error());
-  }
+  SIFKIT_TRY(walker.walk(index, 0));
   return walker.take();
 }
 

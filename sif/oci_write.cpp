@@ -1,7 +1,6 @@
-#include <sif/oci_write.h>
-
 #include <sif/oci_index_edit.h>
 #include <sif/oci_parse.h>
+#include <sif/oci_write.h>
 
 #include <memory>
 
@@ -15,12 +14,9 @@ ByteSource lazy_verified_blob(const BlobSource& blobs, Descriptor d) {
   auto opened = std::make_shared<ByteSource>();
   return [&blobs, d = std::move(d), opened](std::span<std::byte> buf) -> Result<std::size_t> {
     if (!*opened) {
-      auto blob = blobs.open_blob(d.digest);
-      if (!blob) {
-        return std::unexpected(std::move(blob.error()).with_context("opening blob " +
-                                                                     d.digest.text()));
-      }
-      *opened = verified_source(std::move(blob->source), d.digest, d.size, "blob");
+      SIFKIT_TRY_ASSIGN(auto blob,
+                        with_context(blobs.open_blob(d.digest), "opening blob " + d.digest.text()));
+      *opened = verified_source(std::move(blob.source), d.digest, d.size, "blob");
     }
     return (*opened)(buf);
   };
@@ -77,20 +73,14 @@ Result<void> write_oci_sif(const std::string& path, std::string_view root_index,
 
   sif::CreateOptions create = sif::CreateOptions::deterministic();
   create.capacity = static_cast<std::int64_t>(objects.size()) + options.spare_descriptors;
-  auto image = sif::Image::create(path, create, std::move(objects));
-  if (!image) {
-    return std::unexpected(image.error());
-  }
+  SIFKIT_TRY(sif::Image::create(path, create, std::move(objects)));
   return {};
 }
 
 Result<void> write_oci_sif_around(const std::string& path, const Digest& digest,
                                   const BlobSource& blobs, const WriteOptions& options) {
-  auto d = describe_blob(blobs, digest);
-  if (!d) {
-    return std::unexpected(std::move(d.error()).with_context(path));
-  }
-  return write_oci_sif(path, new_index_around(*d), blobs, options);
+  SIFKIT_TRY_ASSIGN(auto d, with_context(describe_blob(blobs, digest), path));
+  return write_oci_sif(path, new_index_around(d), blobs, options);
 }
 
 } // namespace sifkit::oci

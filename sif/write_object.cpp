@@ -1,8 +1,7 @@
 // Writing objects into an image: placement, alignment and bookkeeping (spec §8), shared
 // by `Image::create` and `Image::add_object`.
-#include <sif/image.h>
-
 #include <common/sha256.h>
+#include <sif/image.h>
 
 #include <chrono>
 #include <limits>
@@ -25,7 +24,9 @@ Result<std::int64_t> next_aligned(std::int64_t offset, std::int64_t alignment) {
   return offset + up;
 }
 
-bool is_oci(DataType t) { return t == DataType::oci_blob || t == DataType::oci_root_index; }
+bool is_oci(DataType t) {
+  return t == DataType::oci_blob || t == DataType::oci_root_index;
+}
 
 } // namespace
 
@@ -33,7 +34,7 @@ Descriptor make_descriptor(const ObjectInput& object, std::int64_t time) {
   Descriptor d;
   d.data_type = static_cast<std::int32_t>(object.type);
   d.group_raw = object.group | k_group_mask;
-  d.link_raw = object.link.id == 0 ? 0
+  d.link_raw = object.link.id == 0    ? 0
                : object.link.is_group ? object.link.id | k_group_mask
                                       : object.link.id;
   d.created_at = d.modified_at = object.time.value_or(time);
@@ -89,39 +90,31 @@ Result<void> Image::write_object(std::size_t slot, ObjectInput& object, std::int
   if (part && part->part_type == static_cast<std::int32_t>(PartType::primary_system)) {
     for (const auto& other : m_slots) {
       auto p = other.partition();
-      if (other.used() && p && p->part_type == static_cast<std::int32_t>(PartType::primary_system)) {
+      if (other.used() && p &&
+          p->part_type == static_cast<std::int32_t>(PartType::primary_system)) {
         return fail(ErrorKind::conflict, "image already contains a primary partition");
       }
     }
   }
 
   std::int64_t unaligned = data_end();
-  std::int64_t alignment =
-      object.alignment.value_or(object.type == DataType::partition ? 4096 : 0);
-  auto offset = next_aligned(unaligned, alignment);
-  if (!offset) {
-    return std::unexpected(offset.error());
-  }
+  std::int64_t alignment = object.alignment.value_or(object.type == DataType::partition ? 4096 : 0);
+  SIFKIT_TRY_ASSIGN(auto offset, next_aligned(unaligned, alignment));
 
   std::vector<std::byte> buf(k_copy_buffer);
   Sha256 hash;
   std::int64_t size = 0;
   for (;;) {
-    auto n = object.data ? object.data(buf) : Result<std::size_t>(0);
-    if (!n) {
-      return std::unexpected(n.error());
-    }
-    if (*n == 0) {
+    SIFKIT_TRY_ASSIGN(auto n, object.data ? object.data(buf) : Result<std::size_t>(0));
+    if (n == 0) {
       break;
     }
-    std::span<const std::byte> chunk(buf.data(), *n);
+    std::span<const std::byte> chunk(buf.data(), n);
     if (is_oci(object.type)) {
       hash.update(chunk);
     }
-    if (auto w = m_file.pwrite_all(chunk, *offset + size); !w) {
-      return w;
-    }
-    size += static_cast<std::int64_t>(*n);
+    SIFKIT_TRY(m_file.pwrite_all(chunk, offset + size));
+    size += static_cast<std::int64_t>(n);
   }
   if (is_oci(object.type)) {
     d.extra = digest_extra("sha256:" + hash.hex_digest());
@@ -129,17 +122,17 @@ Result<void> Image::write_object(std::size_t slot, ObjectInput& object, std::int
 
   d.used_raw = 1;
   d.id = static_cast<std::uint32_t>(slot + 1);
-  d.offset = *offset;
+  d.offset = offset;
   d.size = size;
-  d.size_with_padding = *offset - unaligned + size;
+  d.size_with_padding = offset - unaligned + size;
 
   if (part && part->part_type == static_cast<std::int32_t>(PartType::primary_system)) {
     m_header.arch = part->arch;
   }
   m_slots[slot] = d;
   m_header.descriptors_free -= 1;
-  m_header.data_size = *offset + size - m_header.data_offset;
-  m_file_size = std::max(m_file_size, *offset + size);
+  m_header.data_size = offset + size - m_header.data_offset;
+  m_file_size = std::max(m_file_size, offset + size);
   return {};
 }
 
@@ -155,18 +148,14 @@ Result<void> Image::write_header() {
 }
 
 Result<void> Image::write_metadata() {
-  if (auto w = require_writable(); !w) {
-    return w;
-  }
+  SIFKIT_TRY(require_writable());
   std::vector<std::byte> table;
   table.reserve(m_slots.size() * k_descriptor_size);
   for (const auto& d : m_slots) {
     auto bytes = encode_descriptor(d);
     table.insert(table.end(), bytes.begin(), bytes.end());
   }
-  if (auto w = m_file.pwrite_all(table, m_header.descriptors_offset); !w) {
-    return w;
-  }
+  SIFKIT_TRY(m_file.pwrite_all(table, m_header.descriptors_offset));
   return write_header();
 }
 
