@@ -131,7 +131,7 @@ private:
     }
     std::string device = loop->path();
     loop->close(); // autoclear: the mount now holds the device alone
-    return add(MountEntry{"squashfs", target, device, 0});
+    return add(MountEntry{MountKind::squashfs, target, device, 0});
   }
 
   Result<void> mount_fuse_layer(const SquashfsLayer& layer, const std::string& target) {
@@ -148,7 +148,7 @@ private:
     if (!pid) {
       return std::unexpected(pid.error());
     }
-    return add(MountEntry{"squashfuse", target, "", *pid});
+    return add(MountEntry{MountKind::squashfuse, target, "", *pid});
   }
 
   Result<void> mount_overlay(const std::vector<StackDir>& lowers_top_first, OverlayStack& items) {
@@ -165,7 +165,7 @@ private:
       }
       auto mounted = mount_kernel_overlay(m_record.rootfs, *options);
       if (mounted) {
-        return add(MountEntry{"overlay", m_record.rootfs, "", 0});
+        return add(MountEntry{MountKind::overlay, m_record.rootfs, "", 0});
       }
       // Root of a user namespace (runtime/identity/identity.h) has overlayfs from kernel 5.11 on
       // only.
@@ -181,7 +181,7 @@ private:
     if (!pid) {
       return std::unexpected(pid.error());
     }
-    return add(MountEntry{"fuse-overlayfs", m_record.rootfs, "", *pid});
+    return add(MountEntry{MountKind::fuse_overlayfs, m_record.rootfs, "", *pid});
   }
 
   // The upper and work directories of a writable overlay without a writable item: on a
@@ -195,7 +195,7 @@ private:
       if (auto mounted = mount_tmpfs(overlay, m_options.tmpfs_size_mb); !mounted) {
         return mounted;
       }
-      if (auto added = add(MountEntry{"tmpfs", overlay, "", 0}); !added) {
+      if (auto added = add(MountEntry{MountKind::tmpfs, overlay, "", 0}); !added) {
         return added;
       }
     }

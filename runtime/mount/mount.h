@@ -10,7 +10,9 @@
 #include <runtime/image/image.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
@@ -68,13 +70,30 @@ struct MountOptions {
   ImageOverlay image_overlay = ImageOverlay::read_only; // the image's embedded ext3 overlay
 };
 
+// What one mount is; the record names them as their file system types do.
+enum class MountKind {
+  squashfs,       // "squashfs": the kernel's, on a loop device
+  squashfuse,     // "squashfuse"
+  overlay,        // "overlay": the kernel's overlayfs
+  fuse_overlayfs, // "fuse-overlayfs"
+  tmpfs,          // "tmpfs": the writable overlay's upper and work directories
+  ext4,           // "ext4": the kernel's (ext2 and ext3 too), on a loop device
+  fuse2fs,        // "fuse2fs"
+};
+
+// The record's name of `kind` ("fuse-overlayfs", ...).
+std::string_view to_string(MountKind kind);
+// The kind named `name` in a record; nullopt for any other text.
+std::optional<MountKind> parse_mount_kind(std::string_view name);
+// True for the kinds a FUSE daemon serves (squashfuse, fuse-overlayfs, fuse2fs).
+bool is_fuse(MountKind kind);
+
 // One thing mounted, in the order it was mounted.
 struct MountEntry {
-  std::string kind;        // "squashfs" (kernel, loop), "squashfuse", "overlay", "fuse-overlayfs",
-                           // "tmpfs", "ext4" (kernel, loop), "fuse2fs"
-  std::string target;      // the mount point, absolute
-  std::string loop_device; // "squashfs", "ext4": /dev/loopN (autoclear: released at unmount)
-  int fuse_pid = 0;        // FUSE kinds: the daemon's pid (0: not known)
+  MountKind kind = MountKind::tmpfs;
+  std::string target;           // the mount point, absolute
+  std::string loop_device;      // squashfs, ext4: /dev/loopN (autoclear: released at unmount)
+  int fuse_pid = 0;             // FUSE kinds: the daemon's pid (0: not known)
   std::uint64_t mount_id = 0;   // the kernel's id of the mount (0: not known): unmounting
                                 // checks it is still what `target` has
   bool mount_id_unique = false; // the unique kind of id (common/mountinfo.h's MountId)

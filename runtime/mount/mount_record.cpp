@@ -18,7 +18,11 @@ Result<MountEntry> parse_entry(const nlohmann::json& item) {
     return fail(ErrorKind::corrupt_input, "an entry without a kind or an absolute target");
   }
   MountEntry entry;
-  entry.kind = item["kind"].get<std::string>();
+  auto kind = parse_mount_kind(item["kind"].get<std::string>());
+  if (!kind) {
+    return fail(ErrorKind::corrupt_input, "an entry of an unknown kind");
+  }
+  entry.kind = *kind;
   entry.target = item["target"].get<std::string>();
   if (auto loop = item.value("loop_device", nlohmann::json()); loop.is_string()) {
     entry.loop_device = loop.get<std::string>();
@@ -41,6 +45,42 @@ Result<MountEntry> parse_entry(const nlohmann::json& item) {
 
 } // namespace
 
+std::string_view to_string(MountKind kind) {
+  switch (kind) {
+  case MountKind::squashfs:
+    return "squashfs";
+  case MountKind::squashfuse:
+    return "squashfuse";
+  case MountKind::overlay:
+    return "overlay";
+  case MountKind::fuse_overlayfs:
+    return "fuse-overlayfs";
+  case MountKind::tmpfs:
+    return "tmpfs";
+  case MountKind::ext4:
+    return "ext4";
+  case MountKind::fuse2fs:
+    return "fuse2fs";
+  }
+  return "unknown";
+}
+
+std::optional<MountKind> parse_mount_kind(std::string_view name) {
+  for (MountKind kind :
+       {MountKind::squashfs, MountKind::squashfuse, MountKind::overlay, MountKind::fuse_overlayfs,
+        MountKind::tmpfs, MountKind::ext4, MountKind::fuse2fs}) {
+    if (to_string(kind) == name) {
+      return kind;
+    }
+  }
+  return std::nullopt;
+}
+
+bool is_fuse(MountKind kind) {
+  return kind == MountKind::squashfuse || kind == MountKind::fuse_overlayfs ||
+         kind == MountKind::fuse2fs;
+}
+
 std::string mount_record_path(const std::string& work_dir) {
   return work_dir + "/mounts.json";
 }
@@ -48,7 +88,7 @@ std::string mount_record_path(const std::string& work_dir) {
 nlohmann::ordered_json mount_record_json(const MountRecord& record) {
   nlohmann::ordered_json entries = nlohmann::ordered_json::array();
   for (const auto& entry : record.entries) {
-    entries.push_back({{"kind", entry.kind},
+    entries.push_back({{"kind", to_string(entry.kind)},
                        {"target", entry.target},
                        {"loop_device", entry.loop_device},
                        {"fuse_pid", entry.fuse_pid},

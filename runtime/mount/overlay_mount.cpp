@@ -190,7 +190,8 @@ private:
     }
     std::string device = loop->path();
     loop->close(); // autoclear: the mount now holds the device alone
-    if (auto recorded = m_context.record(MountEntry{type, target, device, 0}); !recorded) {
+    MountKind kind = squashfs ? MountKind::squashfs : MountKind::ext4;
+    if (auto recorded = m_context.record(MountEntry{kind, target, device, 0}); !recorded) {
       return std::unexpected(recorded.error());
     }
     return false;
@@ -215,7 +216,7 @@ private:
     if (!pid) {
       return std::unexpected(pid.error());
     }
-    std::string kind = squashfs ? "squashfuse" : "fuse2fs";
+    MountKind kind = squashfs ? MountKind::squashfuse : MountKind::fuse2fs;
     if (auto recorded = m_context.record(MountEntry{kind, target, "", *pid}); !recorded) {
       return std::unexpected(recorded.error());
     }

@@ -17,10 +17,6 @@ namespace sifkit::runtime {
 
 namespace {
 
-bool is_fuse_kind(const std::string& kind) {
-  return kind == "squashfuse" || kind == "fuse-overlayfs" || kind == "fuse2fs";
-}
-
 Result<bool> is_mount_point(const std::string& path) {
   auto points = mount_points();
   if (!points) {
@@ -82,7 +78,7 @@ Result<void> unmount_target(const MountEntry& entry) {
     if (!*mounted) {
       return {};
     }
-    if (is_fuse_kind(entry.kind)) {
+    if (is_fuse(entry.kind)) {
       return fusermount_unmount(entry.target);
     }
   }
@@ -103,7 +99,7 @@ Result<void> unmount_all(const MountRecord& record) {
       failed += (failed.empty() ? "" : ", ") + entry->target;
       continue;
     }
-    if (is_fuse_kind(entry->kind)) {
+    if (is_fuse(entry->kind)) {
       stop_fuse_daemon(entry->fuse_pid);
     }
   }

@@ -25,9 +25,10 @@ std::string describe(const runtime::MountRecord& record, runtime::Writable writa
   int layers = 0;
   bool kernel = false;
   for (const auto& entry : record.entries) {
-    if (entry.kind == "squashfs" || entry.kind == "squashfuse") {
+    if (entry.kind == runtime::MountKind::squashfs ||
+        entry.kind == runtime::MountKind::squashfuse) {
       ++layers;
-      kernel = entry.kind == "squashfs";
+      kernel = entry.kind == runtime::MountKind::squashfs;
     }
   }
   return fmt::format("{}, {} layer{}{}", kernel ? "kernel squashfs" : "squashfuse", layers,

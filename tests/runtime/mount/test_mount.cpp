@@ -48,7 +48,7 @@ TEST_CASE("the kernel method mounts a one-layer image read-only over a loop devi
   MountGuard guard(*record);
 
   REQUIRE(record->entries.size() == 1);
-  CHECK(record->entries[0].kind == "squashfs");
+  CHECK(record->entries[0].kind == runtime::MountKind::squashfs);
   CHECK(record->entries[0].target == record->rootfs);
   CHECK(record->entries[0].loop_device.starts_with("/dev/loop"));
   CHECK(file_bytes(scene.rootfs + "/opt/data/file") == "image data\n");
@@ -80,7 +80,7 @@ TEST_CASE("the kernel method stacks several layers with a read-only overlay", "[
   MountGuard guard(*record);
 
   REQUIRE(record->entries.size() == 4);
-  CHECK(record->entries[3].kind == "overlay");
+  CHECK(record->entries[3].kind == runtime::MountKind::overlay);
   CHECK(file_bytes(scene.rootfs + "/opt/layer-3") == "layer\n");
   CHECK(file_bytes(scene.rootfs + "/opt/data/file") == "image data\n");
   CHECK(::access((scene.rootfs + "/bin/busybox").c_str(), X_OK) == 0);
@@ -108,8 +108,8 @@ TEST_CASE("a writable tmpfs overlay keeps changes in work_dir and never in the S
   MountGuard guard(*record);
 
   REQUIRE(record->entries.size() == 3);
-  CHECK(record->entries[1].kind == "tmpfs");
-  CHECK(record->entries[2].kind == "overlay");
+  CHECK(record->entries[1].kind == runtime::MountKind::tmpfs);
+  CHECK(record->entries[2].kind == runtime::MountKind::overlay);
   CHECK(create_errno(scene.rootfs + "/new-file") == 0);
   CHECK(std::filesystem::exists(scene.work + "/overlay/upper/new-file"));
   std::filesystem::remove(scene.rootfs + "/opt/data/file"); // a whiteout on the tmpfs
@@ -167,7 +167,7 @@ TEST_CASE("the automatic method uses loop devices when it may", "[mount][root]")
   REQUIRE(record);
   MountGuard guard(*record);
   REQUIRE(record->entries.size() == 1);
-  CHECK(record->entries[0].kind == "squashfs");
+  CHECK(record->entries[0].kind == runtime::MountKind::squashfs);
   REQUIRE(runtime::unmount_all(*record));
   guard.release();
   CHECK_FALSE(mounted_below(scene.canonical()));

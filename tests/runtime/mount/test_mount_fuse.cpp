@@ -50,7 +50,7 @@ TEST_CASE("the FUSE method mounts a one-layer image with squashfuse_ll", "[mount
 
   REQUIRE(record->entries.size() == 1);
   const auto& entry = record->entries[0];
-  CHECK(entry.kind == "squashfuse");
+  CHECK(entry.kind == runtime::MountKind::squashfuse);
   CHECK(entry.loop_device.empty());
   REQUIRE(entry.fuse_pid > 0);
   CHECK(process_alive(entry.fuse_pid));
@@ -89,7 +89,7 @@ TEST_CASE("the FUSE method stacks several squashfuse layers with a writable over
   CHECK(std::filesystem::exists(scene.work + "/overlay/upper/opt/new"));
   std::vector<int> daemons;
   for (const auto& entry : record->entries) {
-    if (entry.kind == "squashfuse") {
+    if (entry.kind == runtime::MountKind::squashfuse) {
       daemons.push_back(entry.fuse_pid);
     }
   }
@@ -210,7 +210,7 @@ TEST_CASE("fuse-overlayfs stacks squashfuse layers", "[mount][root]") {
       runtime::mount_fuse_overlay(record.rootfs, *options, runtime::FuseLifetime::with_caller);
   INFO((pid ? "" : pid.error().what()));
   REQUIRE(pid);
-  record.entries.push_back({"fuse-overlayfs", record.rootfs, "", *pid});
+  record.entries.push_back({runtime::MountKind::fuse_overlayfs, record.rootfs, "", *pid});
   MountGuard overlay_guard(record);
   CHECK(file_bytes(scene.rootfs + "/opt/data/file") == "image data\n");
   CHECK(::access((scene.rootfs + "/bin/busybox").c_str(), X_OK) == 0);

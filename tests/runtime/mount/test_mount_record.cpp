@@ -17,9 +17,9 @@ TEST_CASE("a mount record survives writing and reading", "[mount]") {
   TempDir dir;
   std::string work = std::filesystem::canonical(dir.path()).string();
   runtime::MountRecord record{"/images/a.sif", work + "/rootfs", work, {}};
-  record.entries.push_back({"squashfs", work + "/layers/0", "/dev/loop7", 0});
-  record.entries.push_back({"squashfuse", work + "/layers/1", "", 4242});
-  record.entries.push_back({"overlay", work + "/rootfs", "", 0, 4711});
+  record.entries.push_back({runtime::MountKind::squashfs, work + "/layers/0", "/dev/loop7", 0});
+  record.entries.push_back({runtime::MountKind::squashfuse, work + "/layers/1", "", 4242});
+  record.entries.push_back({runtime::MountKind::overlay, work + "/rootfs", "", 0, 4711});
   REQUIRE(runtime::write_mount_record(record));
 
   auto read = runtime::read_mount_record(work);
@@ -29,11 +29,25 @@ TEST_CASE("a mount record survives writing and reading", "[mount]") {
   CHECK(read->work_dir == record.work_dir);
   REQUIRE(read->entries.size() == 3);
   CHECK(read->entries[0].loop_device == "/dev/loop7");
-  CHECK(read->entries[1].kind == "squashfuse");
+  CHECK(read->entries[1].kind == runtime::MountKind::squashfuse);
   CHECK(read->entries[1].fuse_pid == 4242);
   CHECK(read->entries[2].target == work + "/rootfs");
   CHECK(read->entries[2].mount_id == 4711);
   CHECK(runtime::mount_record_json(*read) == runtime::mount_record_json(record));
+}
+
+TEST_CASE("every mount kind keeps its name in the record", "[mount]") {
+  for (auto kind :
+       {runtime::MountKind::squashfs, runtime::MountKind::squashfuse, runtime::MountKind::overlay,
+        runtime::MountKind::fuse_overlayfs, runtime::MountKind::tmpfs, runtime::MountKind::ext4,
+        runtime::MountKind::fuse2fs}) {
+    INFO(runtime::to_string(kind));
+    CHECK(runtime::parse_mount_kind(runtime::to_string(kind)) == kind);
+  }
+  CHECK(runtime::to_string(runtime::MountKind::fuse_overlayfs) == "fuse-overlayfs");
+  CHECK(runtime::is_fuse(runtime::MountKind::fuse2fs));
+  CHECK_FALSE(runtime::is_fuse(runtime::MountKind::ext4));
+  CHECK_FALSE(runtime::parse_mount_kind("Overlay"));
 }
 
 TEST_CASE("reading a missing mount record is not_found", "[mount]") {
@@ -44,11 +58,13 @@ TEST_CASE("reading a missing mount record is not_found", "[mount]") {
 }
 
 TEST_CASE("a malformed mount record is corrupt_input", "[mount]") {
-  for (const char* text :
-       {"not json", "[]", R"({"image": "rel", "rootfs": "/r", "work_dir": "/w", "entries": []})",
-        R"({"image": "/i", "rootfs": "/r", "work_dir": "/w", "entries": {}})",
-        R"({"image": "/i", "rootfs": "/r", "work_dir": "/w", "entries": [{"kind": "tmpfs"}]})",
-        R"({"image": "/i", "rootfs": "/r", "work_dir": "/w",
+  for (
+      const char* text :
+      {"not json", "[]", R"({"image": "rel", "rootfs": "/r", "work_dir": "/w", "entries": []})",
+       R"({"image": "/i", "rootfs": "/r", "work_dir": "/w", "entries": {}})",
+       R"({"image": "/i", "rootfs": "/r", "work_dir": "/w", "entries": [{"kind": "tmpfs"}]})",
+       R"({"image": "/i", "rootfs": "/r", "work_dir": "/w", "entries": [{"kind": "nfs", "target": "/t"}]})",
+       R"({"image": "/i", "rootfs": "/r", "work_dir": "/w",
             "entries": [{"kind": "squashfuse", "target": "/t", "fuse_pid": -3}]})"}) {
     auto parsed = runtime::parse_mount_record(text, "mounts.json");
     INFO(text);
