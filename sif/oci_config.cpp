@@ -1,4 +1,5 @@
 #include <sif/oci_config.h>
+#include <sif/oci_parse.h>
 
 #include <nlohmann/json.hpp>
 
@@ -102,13 +103,7 @@ struct Reader {
 } // namespace
 
 Result<ImageConfig> parse_image_config(std::string_view text) {
-  if (static_cast<std::int64_t>(text.size()) > k_max_manifest_size) {
-    return fail(ErrorKind::corrupt_input, "image config is larger than the supported maximum");
-  }
-  json doc = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded() || !doc.is_object()) {
-    return fail(ErrorKind::corrupt_input, "image config is not a JSON object");
-  }
+  SIFKIT_TRY_ASSIGN(json doc, parse_json_object(text, "image config"));
   ImageConfig out;
   Reader top{doc, "image config", {}};
   out.created = top.text("created");

@@ -17,31 +17,6 @@ std::unexpected<Error> corrupt(std::string what) {
   return fail(ErrorKind::corrupt_input, std::move(what));
 }
 
-Result<json> parse_object(std::string_view text, std::string_view what) {
-  if (static_cast<std::int64_t>(text.size()) > k_max_manifest_size) {
-    return corrupt(std::string(what) + " is larger than " + std::to_string(k_max_manifest_size) +
-                   " bytes");
-  }
-  bool too_deep = false;
-  // Skipping (returning false for) a too-deep value keeps the tree shallow; the flag
-  // then rejects the document as a whole.
-  json::parser_callback_t limit_depth = [&too_deep](int depth, json::parse_event_t, json&) {
-    if (depth > k_max_depth) {
-      too_deep = true;
-      return false;
-    }
-    return true;
-  };
-  json doc = json::parse(text.begin(), text.end(), limit_depth, /*allow_exceptions=*/false);
-  if (doc.is_discarded() || too_deep) {
-    return corrupt(std::string(what) + (too_deep ? " is nested too deeply" : " is not valid JSON"));
-  }
-  if (!doc.is_object()) {
-    return corrupt(std::string(what) + " is not a JSON object");
-  }
-  return doc;
-}
-
 // A member of object `obj`; nullptr when absent or null (Go decodes null as "absent").
 const json* member(const json& obj, const char* key) {
   auto it = obj.find(key);
@@ -229,9 +204,34 @@ Result<std::int64_t> parse_schema_version(const json& obj, const std::string& ct
 
 } // namespace
 
+Result<json> parse_json_object(std::string_view text, std::string_view what) {
+  if (static_cast<std::int64_t>(text.size()) > k_max_manifest_size) {
+    return corrupt(std::string(what) + " is larger than " + std::to_string(k_max_manifest_size) +
+                   " bytes");
+  }
+  bool too_deep = false;
+  // Skipping (returning false for) a too-deep value keeps the tree shallow; the flag
+  // then rejects the document as a whole.
+  json::parser_callback_t limit_depth = [&too_deep](int depth, json::parse_event_t, json&) {
+    if (depth > k_max_depth) {
+      too_deep = true;
+      return false;
+    }
+    return true;
+  };
+  json doc = json::parse(text.begin(), text.end(), limit_depth, /*allow_exceptions=*/false);
+  if (doc.is_discarded() || too_deep) {
+    return corrupt(std::string(what) + (too_deep ? " is nested too deeply" : " is not valid JSON"));
+  }
+  if (!doc.is_object()) {
+    return corrupt(std::string(what) + " is not a JSON object");
+  }
+  return doc;
+}
+
 Result<Index> parse_index(std::string_view text) {
   const std::string ctx = "index";
-  SIFKIT_TRY_ASSIGN(auto doc, parse_object(text, "image index"));
+  SIFKIT_TRY_ASSIGN(auto doc, parse_json_object(text, "image index"));
   Index index;
   auto version = parse_schema_version(doc, ctx);
   auto media_type = get_string(doc, "mediaType", ctx, false);
@@ -251,7 +251,7 @@ Result<Index> parse_index(std::string_view text) {
 
 Result<Manifest> parse_manifest(std::string_view text) {
   const std::string ctx = "manifest";
-  SIFKIT_TRY_ASSIGN(auto doc, parse_object(text, "image manifest"));
+  SIFKIT_TRY_ASSIGN(auto doc, parse_json_object(text, "image manifest"));
   Manifest m;
   SIFKIT_TRY_ASSIGN(auto version, parse_schema_version(doc, ctx));
   const json* config = member(doc, "config");
@@ -278,12 +278,12 @@ Result<Manifest> parse_manifest(std::string_view text) {
 }
 
 Result<Platform> parse_config_platform(std::string_view text) {
-  SIFKIT_TRY_ASSIGN(auto doc, parse_object(text, "image config"));
+  SIFKIT_TRY_ASSIGN(auto doc, parse_json_object(text, "image config"));
   return parse_platform_fields(doc, "config");
 }
 
 Result<std::string> sniff_media_type(std::string_view text) {
-  SIFKIT_TRY_ASSIGN(auto doc, parse_object(text, "manifest"));
+  SIFKIT_TRY_ASSIGN(auto doc, parse_json_object(text, "manifest"));
   auto media_type = get_string(doc, "mediaType", "manifest", false);
   if (!media_type) {
     return media_type;

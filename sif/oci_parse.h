@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include <nlohmann/json_fwd.hpp>
+
 namespace sifkit::oci {
 
 // Parses an image index / manifest list; `corrupt_input` for malformed JSON, wrong field
@@ -21,6 +23,10 @@ Result<Manifest> parse_manifest(std::string_view json);
 // Reads the platform fields (architecture, os, os.version, os.features, variant) of an
 // image config; `corrupt_input` when malformed.
 Result<Platform> parse_config_platform(std::string_view json);
+
+// Parses `text` as one JSON object of at most k_max_manifest_size bytes nested at most 32
+// levels deep; `corrupt_input` naming `what` otherwise. Every OCI document is read this way.
+Result<nlohmann::json> parse_json_object(std::string_view text, std::string_view what);
 
 // The media type of manifest or index `json`: its "mediaType" field, else guessed from
 // its shape ("manifests" → OCI index, otherwise OCI manifest); `corrupt_input` if not

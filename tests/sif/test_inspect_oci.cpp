@@ -1,9 +1,8 @@
 // The OCI view of sif-inspect: images, platforms, config summary, layers, history.
-#include "support/fixtures.h"
-
 #include <sif/inspect_oci.h>
 #include <sif/oci_config.h>
 
+#include "support/fixtures.h"
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
@@ -12,8 +11,10 @@ using namespace sifkit::sif;
 
 namespace {
 
-const char* const k_docker_manifest = "oci-sif-upstream/pkg/sif/testdata/TestWrite/DockerManifest.golden";
-const char* const k_manifest_list = "oci-sif-upstream/pkg/sif/testdata/TestRemoveManifests/Valid.golden";
+const char* const k_docker_manifest =
+    "oci-sif-upstream/pkg/sif/testdata/TestWrite/DockerManifest.golden";
+const char* const k_manifest_list =
+    "oci-sif-upstream/pkg/sif/testdata/TestRemoveManifests/Valid.golden";
 
 } // namespace
 
@@ -46,8 +47,7 @@ TEST_CASE("the OCI view of a one-image OCI-SIF shows its platform, config and la
   CHECK(text->find("Cmd:         [\"/hello\"]") != std::string::npos);
 }
 
-TEST_CASE("the OCI view walks a nested manifest list and lists every platform",
-          "[inspect][oci]") {
+TEST_CASE("the OCI view walks a nested manifest list and lists every platform", "[inspect][oci]") {
   auto image = Image::open(test::fixture(k_manifest_list));
   REQUIRE(image.has_value());
   auto view = oci_json(*image);
@@ -96,12 +96,28 @@ TEST_CASE("image configs parse runtime defaults, diff IDs and history", "[oci]")
 TEST_CASE("malformed image configs are corrupt input, never a crash", "[oci][hostile]") {
   for (const char* bad : {"", "[]", "{", R"({"config": 3})", R"({"config": {"Env": "A=1"}})",
                           R"({"config": {"Cmd": [1]}})", R"({"config": {"Labels": {"a": 1}}})",
-                          R"({"rootfs": {"diff_ids": ["sha256:../../x"]}})",
-                          R"({"history": [1]})", R"({"history": [{"empty_layer": "yes"}]})",
-                          R"({"architecture": 5})"}) {
+                          R"({"rootfs": {"diff_ids": ["sha256:../../x"]}})", R"({"history": [1]})",
+                          R"({"history": [{"empty_layer": "yes"}]})", R"({"architecture": 5})"}) {
     INFO(bad);
     auto config = oci::parse_image_config(bad);
     REQUIRE_FALSE(config.has_value());
     CHECK(config.error().kind() == ErrorKind::corrupt_input);
   }
+}
+
+TEST_CASE("an image config nested deeper than any OCI document is refused as a whole",
+          "[oci][hostile]") {
+  // Where nothing reads it, as an unknown key, and where the reader would refuse the type.
+  for (const std::string key : {"unknown", "Labels"}) {
+    std::string text = R"({"config": {")" + key + R"(": )" + std::string(100000, '[') +
+                       std::string(100000, ']') + "}}";
+    INFO(key);
+    auto config = oci::parse_image_config(text);
+    REQUIRE_FALSE(config.has_value());
+    CHECK(config.error().kind() == ErrorKind::corrupt_input);
+    CHECK(config.error().what() == "image config is nested too deeply");
+  }
+  auto larger = oci::parse_image_config(R"({"created": ")" + std::string(5 << 20, 'x') + "\"}");
+  REQUIRE_FALSE(larger.has_value());
+  CHECK(larger.error().kind() == ErrorKind::corrupt_input);
 }
