@@ -40,6 +40,41 @@ int first_closed(const SpawnOptions& options) {
   return first;
 }
 
+// Where the descriptors a child gets wait while they are put in place: above every source
+// and target, so that placing one never overwrites another still to be placed (41 passed
+// on as 40 and 40 as 41, or the caller's stdin passed on as 3 while stdin becomes
+// /dev/null). Planned before the fork: the child allocates nothing.
+struct Staging {
+  std::array<int, 3> streams{-1, -1, -1}; // for the standard streams taken from a descriptor
+  std::vector<int> passed;                // one per SpawnOptions::pass entry
+  int end = 3;                            // above every staged descriptor
+};
+
+Staging plan_staging(const SpawnOptions& options) {
+  const std::array<const Redirect*, 3> streams{&options.in, &options.out, &options.err};
+  int top = 2;
+  for (const Redirect* stream : streams) {
+    if (stream->kind() == Redirect::Kind::fd) {
+      top = std::max(top, stream->fd());
+    }
+  }
+  for (const PassedFd& passed : options.pass) {
+    top = std::max({top, passed.fd, passed.as});
+  }
+  Staging staging;
+  int next = top + 1;
+  for (std::size_t stream = 0; stream < streams.size(); ++stream) {
+    if (streams[stream]->kind() == Redirect::Kind::fd) {
+      staging.streams[stream] = next++;
+    }
+  }
+  for (std::size_t i = 0; i < options.pass.size(); ++i) {
+    staging.passed.push_back(next++);
+  }
+  staging.end = next;
+  return staging;
+}
+
 Result<void> check_request(const std::vector<std::string>& argv, const SpawnOptions& options) {
   if (argv.empty() || argv[0].empty()) {
     return fail(ErrorKind::usage, "no program to start");
@@ -112,18 +147,30 @@ Result<pid_t> spawn_posix(const std::vector<std::string>& argv, const SpawnOptio
                           char** envp) {
   FileActions actions;
   const std::array<const Redirect*, 3> streams{&options.in, &options.out, &options.err};
+  Staging staging = plan_staging(options);
+  for (int stream = 0; stream < 3; ++stream) {
+    if (streams[static_cast<std::size_t>(stream)]->kind() == Redirect::Kind::fd) {
+      posix_spawn_file_actions_adddup2(actions.get(),
+                                       streams[static_cast<std::size_t>(stream)]->fd(),
+                                       staging.streams[static_cast<std::size_t>(stream)]);
+    }
+  }
+  for (std::size_t i = 0; i < options.pass.size(); ++i) {
+    posix_spawn_file_actions_adddup2(actions.get(), options.pass[i].fd, staging.passed[i]);
+  }
   for (int stream = 0; stream < 3; ++stream) {
     const Redirect& redirect = *streams[static_cast<std::size_t>(stream)];
     if (redirect.kind() == Redirect::Kind::null) {
       posix_spawn_file_actions_addopen(actions.get(), stream, "/dev/null", stream_flags(stream), 0);
     } else if (redirect.kind() == Redirect::Kind::fd) {
-      // glibc clears close-on-exec when the descriptor already is `stream`.
-      posix_spawn_file_actions_adddup2(actions.get(), redirect.fd(), stream);
+      posix_spawn_file_actions_adddup2(actions.get(),
+                                       staging.streams[static_cast<std::size_t>(stream)], stream);
     }
   }
-  for (const PassedFd& passed : options.pass) {
-    posix_spawn_file_actions_adddup2(actions.get(), passed.fd, passed.as);
+  for (std::size_t i = 0; i < options.pass.size(); ++i) {
+    posix_spawn_file_actions_adddup2(actions.get(), staging.passed[i], options.pass[i].as);
   }
+  // The staged copies are above first_closed: closed here too.
   posix_spawn_file_actions_addclosefrom_np(actions.get(), first_closed(options));
   SpawnAttributes attributes(options.group);
   auto args = c_strings(argv);
@@ -159,7 +206,8 @@ void close_at_exec_from(int first) {
 }
 
 // The forked child: only async-signal-safe calls from here to exec.
-[[noreturn]] void exec_forked(const SpawnOptions& options, char** args, char** envp, int report) {
+[[noreturn]] void exec_forked(const SpawnOptions& options, const Staging& staging, char** args,
+                              char** envp, int report) {
   struct sigaction defaults {};
   defaults.sa_handler = SIG_DFL;
   for (int signal = 1; signal < NSIG; ++signal) {
@@ -171,10 +219,18 @@ void close_at_exec_from(int first) {
     ::setsid();
   }
   int first = first_closed(options);
-  // The error report must survive the descriptors placed below it.
-  int moved = ::fcntl(report, F_DUPFD_CLOEXEC, first);
+  // The error report must survive the descriptors staged and placed below it.
+  int moved = ::fcntl(report, F_DUPFD_CLOEXEC, staging.end);
   report = moved >= 0 ? moved : report;
   const std::array<const Redirect*, 3> streams{&options.in, &options.out, &options.err};
+  for (std::size_t stream = 0; stream < streams.size(); ++stream) {
+    if (streams[stream]->kind() == Redirect::Kind::fd) {
+      ::dup2(streams[stream]->fd(), staging.streams[stream]);
+    }
+  }
+  for (std::size_t i = 0; i < options.pass.size(); ++i) {
+    ::dup2(options.pass[i].fd, staging.passed[i]);
+  }
   for (int stream = 0; stream < 3; ++stream) {
     const Redirect& redirect = *streams[static_cast<std::size_t>(stream)];
     if (redirect.kind() == Redirect::Kind::null) {
@@ -183,12 +239,13 @@ void close_at_exec_from(int first) {
         place(null, stream);
       }
     } else if (redirect.kind() == Redirect::Kind::fd) {
-      place(redirect.fd(), stream);
+      place(staging.streams[static_cast<std::size_t>(stream)], stream);
     }
   }
-  for (const PassedFd& passed : options.pass) {
-    place(passed.fd, passed.as);
+  for (std::size_t i = 0; i < options.pass.size(); ++i) {
+    place(staging.passed[i], options.pass[i].as);
   }
+  // The staged copies lie at or above `first`: closed at exec.
   close_at_exec_from(first);
   if (int code = options.child_setup(); code != 0) {
     ::_exit(code);
@@ -207,6 +264,7 @@ Result<pid_t> spawn_forked(const std::vector<std::string>& argv, const SpawnOpti
                            char** envp) {
   SIFKIT_TRY_ASSIGN(auto report, make_pipe());
   auto args = c_strings(argv);
+  Staging staging = plan_staging(options);
   // Signals stay blocked across fork so that no handler of ours runs in the child.
   sigset_t all;
   sigset_t original;
@@ -216,7 +274,7 @@ Result<pid_t> spawn_forked(const std::vector<std::string>& argv, const SpawnOpti
   int fork_error = errno;
   if (pid == 0) {
     report.read.reset();
-    exec_forked(options, args.data(), envp, report.write.get());
+    exec_forked(options, staging, args.data(), envp, report.write.get());
   }
   ::pthread_sigmask(SIG_SETMASK, &original, nullptr);
   if (pid < 0) {

@@ -6,9 +6,11 @@
 #include <cerrno>
 #include <chrono>
 #include <csignal>
+#include <filesystem>
 #include <string>
 #include <thread>
 
+#include "support/fixtures.h"
 #include <catch2/catch.hpp>
 #include <fcntl.h>
 #include <sys/time.h>
@@ -179,6 +181,37 @@ TEST_CASE("a child inherits only its streams and the descriptors passed to it",
   CHECK(spawned->status.success());
   REQUIRE(forked);
   CHECK(forked->status.success());
+}
+
+TEST_CASE("descriptors passed onto each other's numbers each arrive where they were asked",
+          "[common][process]") {
+  test::TempDir dir;
+  auto open_at = [&](const std::string& name, int at) {
+    int fd = ::open(dir.file(name).c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+    REQUIRE(fd >= 0);
+    REQUIRE(::dup3(fd, at, O_CLOEXEC) == at);
+    ::close(fd);
+  };
+  open_at("a", 40);
+  open_at("b", 41);
+  // 40 goes on as 41 and 41 as 40; the caller's stdin (0) goes on as 42.
+  SpawnOptions options = capture_options();
+  options.in = Redirect::null();
+  options.pass = {PassedFd{40, 41}, PassedFd{41, 40}, PassedFd{0, 42}};
+  std::string script = "readlink /proc/self/fd/40 /proc/self/fd/41 /proc/self/fd/42";
+  auto spawned = run_captured({"/bin/sh", "-c", script}, options);
+  options.child_setup = [] { return 0; };
+  auto forked = run_captured({"/bin/sh", "-c", script}, options);
+  std::string stdin_target = std::filesystem::read_symlink("/proc/self/fd/0").string();
+  ::close(40);
+  ::close(41);
+  std::string expected = dir.file("b") + "\n" + dir.file("a") + "\n" + stdin_target + "\n";
+  for (auto* run : {&spawned, &forked}) {
+    REQUIRE(*run);
+    INFO((*run)->err);
+    CHECK((*run)->status.success());
+    CHECK((*run)->out == expected);
+  }
 }
 
 TEST_CASE("captured output is split by stream and capped", "[common][process]") {
