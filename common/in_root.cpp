@@ -69,6 +69,17 @@ Result<std::optional<std::string>> link_target(int dir_fd, const std::string& na
 
 } // namespace
 
+int openat2_retrying(int dirfd, const char* path, std::uint64_t flags, std::uint64_t resolve) {
+  open_how how{};
+  how.flags = flags;
+  how.resolve = resolve;
+  long fd = -1;
+  do {
+    fd = ::syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+  } while (fd < 0 && errno == EAGAIN);
+  return static_cast<int>(fd);
+}
+
 Result<File> open_directory(const std::string& path) {
   int fd = ::open(path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) {
@@ -89,15 +100,10 @@ Result<File> open_below(const File& dir, std::string_view relative, int flags, R
   if (path.empty()) {
     path = ".";
   }
-  open_how how{};
-  how.flags = static_cast<std::uint64_t>(flags | O_CLOEXEC);
-  how.resolve =
+  int fd = openat2_retrying(
+      dir.fd(), path.c_str(), static_cast<std::uint64_t>(flags | O_CLOEXEC),
       RESOLVE_NO_MAGICLINKS |
-      (resolve == Resolve::in_root ? RESOLVE_IN_ROOT : RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS);
-  long fd = -1;
-  do {
-    fd = ::syscall(SYS_openat2, dir.fd(), path.c_str(), &how, sizeof(how));
-  } while (fd < 0 && errno == EAGAIN); // a rename elsewhere raced the lookup: try again
+          (resolve == Resolve::in_root ? RESOLVE_IN_ROOT : RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS));
   if (fd < 0) {
     int error = errno;
     if (error == ELOOP && resolve == Resolve::no_links) {
@@ -111,7 +117,7 @@ Result<File> open_below(const File& dir, std::string_view relative, int flags, R
     }
     return fail_errno("cannot open " + name, error);
   }
-  return File::adopt(static_cast<int>(fd), std::move(name));
+  return File::adopt(fd, std::move(name));
 }
 
 Result<std::string> read_file_below(const File& dir, std::string_view relative,

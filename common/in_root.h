@@ -7,6 +7,7 @@
 #include <common/file.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -19,6 +20,11 @@ enum class Resolve {
   no_links, // no link followed at all, ".." never above the directory (RESOLVE_BENEATH |
             // RESOLVE_NO_SYMLINKS)
 };
+
+// openat2(2) of `path` from `dirfd` with `flags` and `resolve` (RESOLVE_* bits), tried
+// again while a rename elsewhere races the lookup (EAGAIN): the descriptor, or -1 with
+// errno set. Every openat2 of the project goes through here.
+int openat2_retrying(int dirfd, const char* path, std::uint64_t flags, std::uint64_t resolve);
 
 // Opens the directory `path` itself (links in `path` followed: the caller named it) as an
 // O_PATH descriptor; `not_found` / `io`, `usage` when it is not a directory.

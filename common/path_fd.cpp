@@ -1,32 +1,24 @@
 #include "path_fd.h"
 
+#include <common/in_root.h>
+
 #include <array>
 #include <cerrno>
 #include <cstdint>
 
 #include <fcntl.h>
 #include <linux/openat2.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 namespace sifkit {
 
 namespace {
 
-long openat2_call(int dirfd, const char* path, const open_how& how) {
-  return ::syscall(SYS_openat2, dirfd, path, &how, sizeof how);
-}
-
 // openat2 of the directory `name` from `dirfd` with `resolve`; `shown` names it.
 Result<File> open_directory_how(int dirfd, const std::string& name, std::uint64_t resolve,
                                 const std::string& shown, ErrorKind refusal) {
-  open_how how{};
-  how.flags = O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
-  how.resolve = resolve;
-  long fd = -1;
-  do {
-    fd = openat2_call(dirfd, name.c_str(), how);
-  } while (fd < 0 && errno == EAGAIN); // a rename elsewhere raced the lookup: try again
+  int fd =
+      openat2_retrying(dirfd, name.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, resolve);
   if (fd < 0) {
     int saved = errno;
     if (saved == ELOOP || saved == ENOTDIR || saved == EXDEV) {
@@ -35,7 +27,7 @@ Result<File> open_directory_how(int dirfd, const std::string& name, std::uint64_
     }
     return fail_errno("opening " + shown, saved);
   }
-  return File::adopt(static_cast<int>(fd), shown);
+  return File::adopt(fd, shown);
 }
 
 } // namespace
