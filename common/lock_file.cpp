@@ -1,5 +1,7 @@
 #include "lock_file.h"
 
+#include <common/mountinfo.h>
+
 #include <cerrno>
 #include <filesystem>
 #include <random>
@@ -244,6 +246,11 @@ Result<void> remove_locked_directory(const std::string& parent, const std::strin
                                      const std::string& lock, OfdLock held) {
   StagedName named = staged_name(entry);
   std::string path = parent + "/" + entry;
+  SIFKIT_TRY_ASSIGN(bool mounted, has_mount_at_or_below(path));
+  if (mounted) {
+    return fail(ErrorKind::conflict,
+                "not removing " + path + ": something is still mounted in it");
+  }
   if (named.stage != DirectoryStage::removing) {
     std::string grave;
     int renamed = EEXIST;

@@ -92,8 +92,9 @@ Result<SweepClaim> claim_stale_directory(const std::string& parent, const std::s
 // Removes the directory `parent`/`entry` whose lock `held` the caller holds, crash-safely:
 // renames it to parent/.dead-NAME.XXXXXX (unless it already is one), removes all but the
 // lock file `lock`, then the lock file, then the directory, then drops the lock. A
-// directory that vanished meanwhile is no error. `io` naming what could not be removed
-// (the renamed directory stays for the next sweep).
+// directory that vanished meanwhile is no error. Never through a mount: `conflict`, with
+// nothing removed, while anything is mounted at or below it. `io` naming what could not
+// be removed (the renamed directory stays for the next sweep).
 Result<void> remove_locked_directory(const std::string& parent, const std::string& entry,
                                      const std::string& lock, OfdLock held);
 

@@ -10,6 +10,7 @@
 #include <catch2/catch.hpp>
 #include <fcntl.h>
 #include <support/fixtures.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -87,6 +88,27 @@ TEST_CASE("a locked directory appears under its name with its lock held, and onl
   CHECK(claim->verdict == SweepVerdict::in_use);
   REQUIRE(remove_locked_directory(parent, "session", "lock", std::move(*lock)).has_value());
   CHECK(fs::is_empty(parent));
+}
+
+TEST_CASE("a locked directory with a mount in it is never removed through the mount",
+          "[lock][root]") {
+  if (::geteuid() != 0) {
+    SIFKIT_SKIP(root, "mounting a tmpfs needs root");
+    return;
+  }
+  TempDir dir;
+  std::string parent = fs::canonical(dir.path()).string();
+  auto lock = create_locked_directory(parent, "session", "lock");
+  REQUIRE(lock.has_value());
+  fs::create_directories(parent + "/session/layers/0");
+  REQUIRE(::mount("tmpfs", (parent + "/session/layers/0").c_str(), "tmpfs", 0, "size=1m") == 0);
+  write_file_atomic(parent + "/session/layers/0/keep", "x");
+  auto removed = remove_locked_directory(parent, "session", "lock", std::move(*lock));
+  bool kept = fs::exists(parent + "/session/layers/0/keep");
+  ::umount2((parent + "/session/layers/0").c_str(), MNT_DETACH);
+  REQUIRE_FALSE(removed.has_value());
+  CHECK(removed.error().kind() == ErrorKind::conflict);
+  CHECK(kept);
 }
 
 TEST_CASE("a sweep claims a free lock at once and a missing one only after the minimum age",
