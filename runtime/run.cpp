@@ -125,9 +125,7 @@ Result<EnteredNamespace> enter_run_namespace(const RunRequest& request) {
   if (fakeroot && !planned->plan.warning.empty()) {
     tell(request, "warning: " + planned->plan.warning);
   }
-  if (auto entered = enter_user_namespace(planned->plan, planned->sources); !entered) {
-    return std::unexpected(entered.error());
-  }
+  SIFKIT_TRY(enter_user_namespace(planned->plan, planned->sources));
   return EnteredNamespace{fakeroot ? RunNamespace::fakeroot : RunNamespace::caller,
                           std::move(planned->plan)};
 }
@@ -144,72 +142,45 @@ Result<bool> write_spec(const RunImage& image, const RunRequest& request, const 
   }
   SpecInputs inputs{&image.config, &request.options, &*host, session.rootfs(), files};
   inputs.note = request.note;
-  auto spec = build_spec(inputs);
-  if (!spec) {
-    return std::unexpected(spec.error());
-  }
+  SIFKIT_TRY_ASSIGN(auto spec, build_spec(inputs));
   switch (run_namespace.kind) {
   case RunNamespace::fakeroot:
     // Root of our own user namespace: the container shares it (no inner one), and the
     // host's cgroup hierarchies are not ours to create groups in.
     break;
   case RunNamespace::caller:
-    if (auto mapped =
-            map_container_to_caller(*spec, run_namespace.plan, host->uid, host->gid, runtime.name);
-        !mapped) {
-      return std::unexpected(mapped.error());
-    }
+    SIFKIT_TRY(
+        map_container_to_caller(spec, run_namespace.plan, host->uid, host->gid, runtime.name));
     break;
   case RunNamespace::host: // a plain account without a user namespace of its own
-    map_caller_into_user_namespace(*spec);
+    map_caller_into_user_namespace(spec);
     break;
   case RunNamespace::private_mounts: // root
     // A cgroup of its own under every hierarchy, found by the container's id.
-    (*spec)["linux"]["cgroupsPath"] = container_cgroups_path(session.id());
+    spec["linux"]["cgroupsPath"] = container_cgroups_path(session.id());
     break;
   }
-  if (auto written = write_file_atomic(session.bundle() + "/config.json", spec->dump(2) + "\n",
-                                       Durability::unsynced);
-      !written) {
-    return std::unexpected(written.error());
-  }
-  return spec->value("/process/terminal"_json_pointer, false);
+  SIFKIT_TRY(write_file_atomic(session.bundle() + "/config.json", spec.dump(2) + "\n",
+                               Durability::unsynced));
+  return spec.value("/process/terminal"_json_pointer, false);
 }
 
 } // namespace
 
 Result<int> run_image(const RunRequest& request) {
-  auto image = open_run_image(request.image);
-  if (!image) {
-    return std::unexpected(image.error());
-  }
+  SIFKIT_TRY_ASSIGN(auto image, open_run_image(request.image));
   block_forwarded_signals();
-  auto root = state_root();
-  if (!root) {
-    return std::unexpected(root.error());
-  }
-  if (auto swept = sweep_stale_runs(*root); !swept) {
+  SIFKIT_TRY_ASSIGN(auto root, state_root());
+  if (auto swept = sweep_stale_runs(root); !swept) {
     tell(request, swept.error().what());
   }
-  auto cgroups = detect_cgroups();
-  if (!cgroups) {
-    return std::unexpected(cgroups.error());
-  }
-  auto runtime = select_runtime(request.runtime, *cgroups, request.note);
-  if (!runtime) {
-    return std::unexpected(runtime.error());
-  }
-  auto session = RunSession::create(*root);
-  if (!session) {
-    return std::unexpected(session.error());
-  }
-  SessionCleanup cleanup(*session, request);
+  SIFKIT_TRY_ASSIGN(auto cgroups, detect_cgroups());
+  SIFKIT_TRY_ASSIGN(auto runtime, select_runtime(request.runtime, cgroups, request.note));
+  SIFKIT_TRY_ASSIGN(auto session, RunSession::create(root));
+  SessionCleanup cleanup(session, request);
   // The caller as the host knows it, before a user namespace makes it root.
   auto host = probe_host();
-  auto run_namespace = enter_run_namespace(request);
-  if (!run_namespace) {
-    return std::unexpected(run_namespace.error());
-  }
+  SIFKIT_TRY_ASSIGN(auto run_namespace, enter_run_namespace(request));
 
   MountOptions mount_options;
   mount_options.method = request.method;
@@ -219,42 +190,34 @@ Result<int> run_image(const RunRequest& request) {
   mount_options.tmpfs_size_mb = request.options.tmpfs_size_mb;
   mount_options.overlays = request.options.overlays;
   mount_options.image_overlay = request.options.image_overlay;
-  auto record = mount_image(*image, session->rootfs(), session->dir(), mount_options);
-  if (!record) {
-    return std::unexpected(record.error());
-  }
-  cleanup.set_record(*record);
+  SIFKIT_TRY_ASSIGN(auto record,
+                    mount_image(image, session.rootfs(), session.dir(), mount_options));
+  cleanup.set_record(record);
 
-  auto terminal = write_spec(*image, request, *session, host, *run_namespace, *runtime);
-  if (!terminal) {
-    return std::unexpected(terminal.error());
-  }
-  std::string runtime_root = runtime_state_dir(*root, runtime->name);
-  if (auto made = make_private_dirs(runtime_root); !made) {
-    return std::unexpected(made.error());
-  }
-  if (auto recorded = session->record_runtime(*runtime, runtime_root); !recorded) {
-    return std::unexpected(recorded.error());
-  }
+  SIFKIT_TRY_ASSIGN(auto terminal,
+                    write_spec(image, request, session, host, run_namespace, runtime));
+  std::string runtime_root = runtime_state_dir(root, runtime.name);
+  SIFKIT_TRY(make_private_dirs(runtime_root));
+  SIFKIT_TRY(session.record_runtime(runtime, runtime_root));
   if (int signal = 0; forwarded_signal_pending(signal)) {
     return 128 + signal; // asked to stop before the container started
   }
   if (request.on_launch) {
-    request.on_launch(ContainerHandle{session->id(), *runtime, runtime_root, session->bundle()});
+    request.on_launch(ContainerHandle{session.id(), runtime, runtime_root, session.bundle()});
   }
   Launch launch{
-      *runtime, runtime_root, session->bundle(), session->id(), session->dir() + "/runtime.log",
-      *terminal};
+      runtime, runtime_root, session.bundle(), session.id(), session.dir() + "/runtime.log",
+      terminal};
   auto status = run_runtime(launch);
   struct stat st {};
-  if (::stat((runtime_root + "/" + session->id()).c_str(), &st) == 0) {
-    force_delete_container(*runtime, runtime_root, session->id());
+  if (::stat((runtime_root + "/" + session.id()).c_str(), &st) == 0) {
+    force_delete_container(runtime, runtime_root, session.id());
   }
-  if (run_namespace->kind == RunNamespace::private_mounts) {
+  if (run_namespace.kind == RunNamespace::private_mounts) {
     // The container had a cgroup of its own (write_spec): crun leaves it when it fails to
     // start a container (a limit it cannot write); processes of a container killed from
     // outside may still be dying.
-    if (auto removed = remove_container_cgroup(*cgroups, session->id(), std::chrono::seconds(2));
+    if (auto removed = remove_container_cgroup(cgroups, session.id(), std::chrono::seconds(2));
         !removed) {
       tell(request, removed.error().what());
     }

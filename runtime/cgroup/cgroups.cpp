@@ -37,12 +37,9 @@ std::string_view to_string(CgroupLayout layout) {
 }
 
 Result<CgroupInfo> detect_cgroups(const std::string& mountinfo) {
-  auto table = read_mount_table(mountinfo);
-  if (!table) {
-    return std::unexpected(table.error());
-  }
+  SIFKIT_TRY_ASSIGN(auto table, read_mount_table(mountinfo));
   CgroupInfo info;
-  for (auto& entry : *table) {
+  for (auto& entry : table) {
     if (entry.fs_type == "cgroup2") {
       info.v2_mount = std::move(entry.mount_point);
     } else if (entry.fs_type == "cgroup") {

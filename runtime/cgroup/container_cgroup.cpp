@@ -33,12 +33,9 @@ Result<std::optional<std::string>> read_first(const std::vector<std::string>& di
       if (!std::filesystem::exists(file, ec)) {
         continue;
       }
-      auto text = read_file(file, k_max_cgroup_file);
-      if (!text) {
-        return std::unexpected(text.error());
-      }
-      auto end = text->find_last_not_of(" \n");
-      return std::optional<std::string>(text->substr(0, end == std::string::npos ? 0 : end + 1));
+      SIFKIT_TRY_ASSIGN(auto text, read_file(file, k_max_cgroup_file));
+      auto end = text.find_last_not_of(" \n");
+      return std::optional<std::string>(text.substr(0, end == std::string::npos ? 0 : end + 1));
     }
   }
   return std::optional<std::string>();
@@ -64,15 +61,12 @@ std::optional<std::int64_t> number(std::string_view text) {
 template <typename T>
 Result<void> read_into(const std::vector<std::string>& dirs,
                        std::initializer_list<const char*> names, std::optional<T>& into) {
-  auto text = read_first(dirs, names);
-  if (!text) {
-    return std::unexpected(text.error());
-  }
-  if (*text) {
+  SIFKIT_TRY_ASSIGN(auto text, read_first(dirs, names));
+  if (text) {
     if constexpr (std::is_same_v<T, std::string>) {
-      into = **text;
+      into = *text;
     } else {
-      into = number(**text);
+      into = number(*text);
     }
   }
   return {};
@@ -187,13 +181,9 @@ Result<CgroupLimits> read_cgroup_limits(const CgroupInfo& info, const std::strin
     v2_dir.clear();
   }
   CgroupLimits limits;
-  if (auto read = read_v1(dirs, limits); !read) {
-    return std::unexpected(read.error());
-  }
+  SIFKIT_TRY(read_v1(dirs, limits));
   if (!v2_dir.empty()) {
-    if (auto read = read_v2(v2_dir, limits); !read) {
-      return std::unexpected(read.error());
-    }
+    SIFKIT_TRY(read_v2(v2_dir, limits));
   }
   return limits;
 }

@@ -162,26 +162,19 @@ Result<json> weight_device(const std::string& path, std::uint16_t weight) {
                             "/dev/sda)",
                             path));
   }
-  if (auto checked = check_weight(weight, "--blkio-weight-device"); !checked) {
-    return std::unexpected(checked.error());
-  }
+  SIFKIT_TRY(check_weight(weight, "--blkio-weight-device"));
   return json{{"major", major(st.st_rdev)}, {"minor", minor(st.st_rdev)}, {"weight", weight}};
 }
 
 Result<json> block_io_limits(const ResourceOptions& o) {
   json block_io = json::object();
   if (o.blkio_weight) {
-    if (auto checked = check_weight(*o.blkio_weight, "--blkio-weight"); !checked) {
-      return std::unexpected(checked.error());
-    }
+    SIFKIT_TRY(check_weight(*o.blkio_weight, "--blkio-weight"));
     block_io["weight"] = *o.blkio_weight;
   }
   for (const auto& [path, weight] : o.blkio_weight_device) {
-    auto device = weight_device(path, weight);
-    if (!device) {
-      return device;
-    }
-    block_io["weightDevice"].push_back(std::move(*device));
+    SIFKIT_TRY_ASSIGN(auto device, weight_device(path, weight));
+    block_io["weightDevice"].push_back(std::move(device));
   }
   return block_io;
 }
@@ -229,26 +222,15 @@ Result<std::pair<std::string, std::uint16_t>> parse_weight_device(const std::str
                             "/dev/sda:200)",
                             text));
   }
-  if (auto checked = check_weight(weight, "--blkio-weight-device"); !checked) {
-    return std::unexpected(checked.error());
-  }
+  SIFKIT_TRY(check_weight(weight, "--blkio-weight-device"));
   return std::pair{path, static_cast<std::uint16_t>(weight)};
 }
 
 Result<nlohmann::json> resources_from_flags(const ResourceOptions& options, unsigned cpu_count) {
   json resources = json::object();
-  auto cpu = cpu_limits(options, cpu_count);
-  if (!cpu) {
-    return cpu;
-  }
-  auto memory = memory_limits(options);
-  if (!memory) {
-    return memory;
-  }
-  auto block_io = block_io_limits(options);
-  if (!block_io) {
-    return block_io;
-  }
+  SIFKIT_TRY_ASSIGN(auto cpu, cpu_limits(options, cpu_count));
+  SIFKIT_TRY_ASSIGN(auto memory, memory_limits(options));
+  SIFKIT_TRY_ASSIGN(auto block_io, block_io_limits(options));
   if (options.pids_limit) {
     if (*options.pids_limit == 0 || *options.pids_limit < -1) {
       return fail(ErrorKind::usage,
@@ -258,7 +240,7 @@ Result<nlohmann::json> resources_from_flags(const ResourceOptions& options, unsi
     resources["pids"] = {{"limit", *options.pids_limit}};
   }
   for (auto& [key, part] :
-       {std::pair{"cpu", &*cpu}, std::pair{"memory", &*memory}, std::pair{"blockIO", &*block_io}}) {
+       {std::pair{"cpu", &cpu}, std::pair{"memory", &memory}, std::pair{"blockIO", &block_io}}) {
     if (!part->empty()) {
       resources[key] = std::move(*part);
     }

@@ -164,9 +164,7 @@ public:
                                 "object; check its spelling)",
                                 m_name, path));
       }
-      if (auto checked = one(member, *field, path); !checked) {
-        return checked;
-      }
+      SIFKIT_TRY(one(member, *field, path));
     }
     for (const Field& field : fields) {
       if (field.required && !value.contains(field.name)) {
@@ -200,10 +198,7 @@ private:
         return wrong(at, type_name(field.type));
       }
       for (std::size_t i = 0; i < value.size(); ++i) {
-        if (auto checked = object(value[i], field.members, fmt::format("{}[{}]", at, i));
-            !checked) {
-          return checked;
-        }
+        SIFKIT_TRY(object(value[i], field.members, fmt::format("{}[{}]", at, i)));
       }
       return {};
     case Type::string_map:
@@ -213,12 +208,9 @@ private:
       }
       for (const auto& [key, member] : value.items()) {
         std::string path = at + "." + key;
-        auto checked = field.type == Type::object_map ? object(member, field.members, path)
-                       : member.is_string()           ? Result<void>{}
-                                                      : wrong(path, "a string");
-        if (!checked) {
-          return checked;
-        }
+        SIFKIT_TRY(field.type == Type::object_map ? object(member, field.members, path)
+                   : member.is_string()           ? Result<void>{}
+                                                  : wrong(path, "a string"));
       }
       return {};
     default:
@@ -292,9 +284,7 @@ Result<nlohmann::json> resources_from_text(const std::string& text, const std::s
   if (!parsed) {
     return parsed;
   }
-  if (auto checked = Checker(name).object(*parsed, k_resources, ""); !checked) {
-    return std::unexpected(checked.error());
-  }
+  SIFKIT_TRY(Checker(name).object(*parsed, k_resources, ""));
   return parsed;
 }
 

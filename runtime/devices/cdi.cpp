@@ -136,20 +136,12 @@ Result<CdiRegistry> load_cdi_registry(const std::vector<std::string>& dirs) {
   CdiRegistry registry;
   registry.dirs = dirs;
   for (std::size_t dir = 0; dir < dirs.size(); ++dir) {
-    auto files = spec_files(dirs[dir]);
-    if (!files) {
-      return std::unexpected(files.error());
-    }
-    for (const std::string& file : *files) {
-      auto text = read_file(file, k_max_cdi_spec);
-      if (!text) {
-        return std::unexpected(std::move(text.error()).with_context("reading a CDI spec"));
-      }
-      auto spec = parse_cdi_spec(*text, file);
-      if (!spec) {
-        return std::unexpected(spec.error());
-      }
-      registry.specs.push_back(std::move(*spec));
+    SIFKIT_TRY_ASSIGN(auto files, spec_files(dirs[dir]));
+    for (const std::string& file : files) {
+      SIFKIT_TRY_ASSIGN(auto text,
+                        with_context(read_file(file, k_max_cdi_spec), "reading a CDI spec"));
+      SIFKIT_TRY_ASSIGN(auto spec, parse_cdi_spec(text, file));
+      registry.specs.push_back(std::move(spec));
       index_spec(registry, registry.specs.size() - 1, dir);
     }
   }
@@ -181,16 +173,13 @@ Result<CdiEdits> resolve_cdi_devices(const CdiRegistry& registry,
                                      const std::vector<std::string>& names) {
   std::vector<std::string> wanted;
   for (const std::string& request : names) {
-    auto expanded = expand(registry, request);
-    if (!expanded) {
-      return std::unexpected(expanded.error());
-    }
-    if (expanded->empty()) {
+    SIFKIT_TRY_ASSIGN(auto expanded, expand(registry, request));
+    if (expanded.empty()) {
       return fail(ErrorKind::not_found, fmt::format("CDI device '{}': no spec in {} defines a "
                                                     "device of that kind",
                                                     request, searched(registry)));
     }
-    for (std::string& name : *expanded) {
+    for (std::string& name : expanded) {
       if (std::find(wanted.begin(), wanted.end(), name) == wanted.end()) {
         wanted.push_back(std::move(name));
       }
@@ -199,15 +188,12 @@ Result<CdiEdits> resolve_cdi_devices(const CdiRegistry& registry,
   CdiEdits edits;
   std::set<std::size_t> specs_applied;
   for (const std::string& name : wanted) {
-    auto entry = find_device(registry, name);
-    if (!entry) {
-      return std::unexpected(entry.error());
-    }
-    const CdiSpec& spec = registry.specs[(*entry)->spec];
-    if (specs_applied.insert((*entry)->spec).second) {
+    SIFKIT_TRY_ASSIGN(auto entry, find_device(registry, name));
+    const CdiSpec& spec = registry.specs[entry->spec];
+    if (specs_applied.insert(entry->spec).second) {
       edits.append(spec.edits);
     }
-    edits.append(spec.devices[(*entry)->device].edits);
+    edits.append(spec.devices[entry->device].edits);
   }
   return edits;
 }

@@ -107,9 +107,7 @@ void add_device_bind(const CdiDeviceNode& node, json& spec) {
 }
 
 Result<void> add_device_node(CdiDeviceNode node, DeviceNodeMode mode, json& spec) {
-  if (auto filled = fill_from_host(node); !filled) {
-    return filled;
-  }
+  SIFKIT_TRY(fill_from_host(node));
   if (mode == DeviceNodeMode::bind) {
     add_device_bind(node, spec);
   } else {
@@ -194,9 +192,7 @@ Result<void> apply_cdi_edits(const CdiEdits& edits, json& spec, DeviceNodeMode m
                 fmt::format("the CDI edit {} is not supported", edits.unsupported.front()));
   }
   for (const CdiDeviceNode& node : edits.device_nodes) {
-    if (auto added = add_device_node(node, mode, spec); !added) {
-      return added;
-    }
+    SIFKIT_TRY(add_device_node(node, mode, spec));
   }
   for (const CdiMount& mount : edits.mounts) {
     add_mount(mount, spec);

@@ -79,44 +79,32 @@ std::pair<int, std::string> required_minor(const json& doc, const CdiSpec& spec)
 
 Result<CdiDevice> read_device(const json& object, const Where& where) {
   CdiDevice device;
-  auto name = required_string(object, "name", where);
-  if (!name) {
-    return std::unexpected(name.error());
+  SIFKIT_TRY_ASSIGN(auto name, required_string(object, "name", where));
+  if (!valid_cdi_device_name(name)) {
+    return where.at("name").bad(fmt::format("'{}' is not a valid device name", name));
   }
-  if (!valid_cdi_device_name(*name)) {
-    return where.at("name").bad(fmt::format("'{}' is not a valid device name", *name));
-  }
-  device.name = *name;
+  device.name = name;
   if (const json* edits = member(object, "containerEdits")) {
-    auto read = read_edits(*edits, where.at("containerEdits"));
-    if (!read) {
-      return std::unexpected(read.error());
-    }
-    device.edits = std::move(*read);
+    SIFKIT_TRY_ASSIGN(auto read, read_edits(*edits, where.at("containerEdits")));
+    device.edits = std::move(read);
   }
   return device;
 }
 
 Result<void> read_header(const json& doc, const Where& where, CdiSpec& spec) {
-  auto version = required_string(doc, "cdiVersion", where);
-  if (!version) {
-    return std::unexpected(version.error());
-  }
-  spec.version = *version;
+  SIFKIT_TRY_ASSIGN(auto version, required_string(doc, "cdiVersion", where));
+  spec.version = version;
   auto minor = minor_version(spec.version);
   if (!minor || *minor < 3 || *minor > 8) {
     return fail(ErrorKind::unsupported,
                 fmt::format("CDI spec {}: cdiVersion '{}' is not supported (0.3.0 to 0.8.0 are)",
                             where.file, spec.version));
   }
-  auto kind = required_string(doc, "kind", where);
-  if (!kind) {
-    return std::unexpected(kind.error());
+  SIFKIT_TRY_ASSIGN(auto kind, required_string(doc, "kind", where));
+  if (!valid_cdi_kind(kind)) {
+    return where.at("kind").bad(fmt::format("'{}' is not vendor.com/class", kind));
   }
-  if (!valid_cdi_kind(*kind)) {
-    return where.at("kind").bad(fmt::format("'{}' is not vendor.com/class", *kind));
-  }
-  spec.kind = *kind;
+  spec.kind = kind;
   return {};
 }
 
@@ -149,42 +137,28 @@ bool valid_cdi_device_name(std::string_view name) {
 }
 
 Result<CdiSpec> parse_cdi_spec(std::string_view text, const std::string& file) {
-  auto doc = parse_document(text, file);
-  if (!doc) {
-    return std::unexpected(doc.error());
-  }
+  SIFKIT_TRY_ASSIGN(auto doc, parse_document(text, file));
   Where top{file, ""};
-  if (!doc->is_object()) {
+  if (!doc.is_object()) {
     return top.bad("expected an object with cdiVersion, kind and devices");
   }
   CdiSpec spec;
   spec.file = file;
-  if (auto header = read_header(*doc, top, spec); !header) {
-    return std::unexpected(header.error());
-  }
-  auto [need, field] = required_minor(*doc, spec);
+  SIFKIT_TRY(read_header(doc, top, spec));
+  auto [need, field] = required_minor(doc, spec);
   if (need > *minor_version(spec.version)) {
     return top.bad(fmt::format("{} needs cdiVersion 0.{}.0 or later, the spec declares {}", field,
                                need, spec.version));
   }
-  if (const json* edits = member(*doc, "containerEdits")) {
-    auto read = read_edits(*edits, top.at("containerEdits"));
-    if (!read) {
-      return std::unexpected(read.error());
-    }
-    spec.edits = std::move(*read);
+  if (const json* edits = member(doc, "containerEdits")) {
+    SIFKIT_TRY_ASSIGN(auto read, read_edits(*edits, top.at("containerEdits")));
+    spec.edits = std::move(read);
   }
-  auto devices = each(*doc, "devices", top, [&](const json& item, const Where& at) -> Result<void> {
-    auto device = read_device(item, at);
-    if (!device) {
-      return std::unexpected(device.error());
-    }
-    spec.devices.push_back(std::move(*device));
+  SIFKIT_TRY(each(doc, "devices", top, [&](const json& item, const Where& at) -> Result<void> {
+    SIFKIT_TRY_ASSIGN(auto device, read_device(item, at));
+    spec.devices.push_back(std::move(device));
     return {};
-  });
-  if (!devices) {
-    return std::unexpected(devices.error());
-  }
+  }));
   if (spec.devices.empty()) {
     return top.bad("'devices' is missing or empty");
   }

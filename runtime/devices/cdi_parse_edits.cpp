@@ -15,11 +15,8 @@ bool valid_permissions(const std::string& text) {
 
 Result<CdiDeviceNode> read_device_node(const json& object, const Where& where) {
   CdiDeviceNode node;
-  auto path = required_string(object, "path", where);
-  if (!path) {
-    return std::unexpected(path.error());
-  }
-  node.path = *path;
+  SIFKIT_TRY_ASSIGN(auto path, required_string(object, "path", where));
+  node.path = path;
   Result<void> read[] = {
       optional_field(object, "hostPath", where, node.host_path, as_string),
       optional_field(object, "type", where, node.type, as_string),
@@ -49,18 +46,11 @@ Result<CdiDeviceNode> read_device_node(const json& object, const Where& where) {
 Result<CdiMount> read_mount(const json& object, const Where& where) {
   CdiMount mount;
   auto host = required_string(object, "hostPath", where);
-  auto container = host ? required_string(object, "containerPath", where) : host;
-  if (!container) {
-    return std::unexpected(container.error());
-  }
+  SIFKIT_TRY_ASSIGN(auto container, host ? required_string(object, "containerPath", where) : host);
   mount.host_path = *host;
-  mount.container_path = *container;
-  if (auto read = optional_field(object, "type", where, mount.type, as_string); !read) {
-    return std::unexpected(read.error());
-  }
-  if (auto read = optional_field(object, "options", where, mount.options, as_strings); !read) {
-    return std::unexpected(read.error());
-  }
+  mount.container_path = container;
+  SIFKIT_TRY(optional_field(object, "type", where, mount.type, as_string));
+  SIFKIT_TRY(optional_field(object, "options", where, mount.options, as_strings));
   return mount;
 }
 
@@ -70,18 +60,15 @@ const std::vector<std::string> k_hook_names = {"prestart",       "createRuntime"
 Result<CdiHook> read_hook(const json& object, const Where& where) {
   CdiHook hook;
   auto name = required_string(object, "hookName", where);
-  auto path = name ? required_string(object, "path", where) : name;
-  if (!path) {
-    return std::unexpected(path.error());
-  }
+  SIFKIT_TRY_ASSIGN(auto path, name ? required_string(object, "path", where) : name);
   if (std::find(k_hook_names.begin(), k_hook_names.end(), *name) == k_hook_names.end()) {
     return where.at("hookName").bad(fmt::format("'{}' is not an OCI hook", *name));
   }
-  if (!path->starts_with("/")) {
-    return where.at("path").bad(fmt::format("'{}' is not an absolute path", *path));
+  if (!path.starts_with("/")) {
+    return where.at("path").bad(fmt::format("'{}' is not an absolute path", path));
   }
   hook.hook_name = *name;
-  hook.path = *path;
+  hook.path = path;
   Result<void> read[] = {
       optional_field(object, "args", where, hook.args, as_strings),
       optional_field(object, "env", where, hook.env, as_strings),
@@ -99,9 +86,7 @@ Result<CdiHook> read_hook(const json& object, const Where& where) {
 }
 
 Result<void> read_env(const json& object, const Where& where, std::vector<std::string>& env) {
-  if (auto read = optional_field(object, "env", where, env, as_strings); !read) {
-    return read;
-  }
+  SIFKIT_TRY(optional_field(object, "env", where, env, as_strings));
   for (std::size_t i = 0; i < env.size(); ++i) {
     if (env[i].find('=') == std::string::npos || env[i].front() == '=') {
       return where.at("env").index(i).bad(fmt::format("'{}' is not NAME=VALUE", env[i]));
@@ -117,45 +102,31 @@ Result<CdiEdits> read_edits(const json& object, const Where& where) {
     return where.bad("expected an object");
   }
   CdiEdits edits;
-  if (auto read = read_env(object, where, edits.env); !read) {
-    return std::unexpected(read.error());
-  }
+  SIFKIT_TRY(read_env(object, where, edits.env));
   Result<void> lists[] = {
       each(object, "deviceNodes", where,
            [&](const json& item, const Where& at) -> Result<void> {
-             auto node = read_device_node(item, at);
-             if (!node) {
-               return std::unexpected(node.error());
-             }
-             edits.device_nodes.push_back(*node);
+             SIFKIT_TRY_ASSIGN(auto node, read_device_node(item, at));
+             edits.device_nodes.push_back(node);
              return {};
            }),
       each(object, "mounts", where,
            [&](const json& item, const Where& at) -> Result<void> {
-             auto mount = read_mount(item, at);
-             if (!mount) {
-               return std::unexpected(mount.error());
-             }
-             edits.mounts.push_back(*mount);
+             SIFKIT_TRY_ASSIGN(auto mount, read_mount(item, at));
+             edits.mounts.push_back(mount);
              return {};
            }),
       each(object, "hooks", where,
            [&](const json& item, const Where& at) -> Result<void> {
-             auto hook = read_hook(item, at);
-             if (!hook) {
-               return std::unexpected(hook.error());
-             }
-             edits.hooks.push_back(*hook);
+             SIFKIT_TRY_ASSIGN(auto hook, read_hook(item, at));
+             edits.hooks.push_back(hook);
              return {};
            }),
       each(
           object, "additionalGids", where,
           [&](const json& item, const Where& at) -> Result<void> {
-            auto gid = as_uint32(item, at);
-            if (!gid) {
-              return std::unexpected(gid.error());
-            }
-            edits.additional_gids.push_back(*gid);
+            SIFKIT_TRY_ASSIGN(auto gid, as_uint32(item, at));
+            edits.additional_gids.push_back(gid);
             return {};
           },
           Items::any),

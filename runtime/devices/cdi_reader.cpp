@@ -87,22 +87,16 @@ public:
     case YAML::NodeType::Sequence: {
       json out = json::array();
       for (const auto& item : node) {
-        auto value = copy(item, depth + 1);
-        if (!value) {
-          return value;
-        }
-        out.push_back(std::move(*value));
+        SIFKIT_TRY_ASSIGN(auto value, copy(item, depth + 1));
+        out.push_back(std::move(value));
       }
       return out;
     }
     case YAML::NodeType::Map: {
       json out = json::object();
       for (const auto& item : node) {
-        auto value = copy(item.second, depth + 1);
-        if (!value) {
-          return value;
-        }
-        out[item.first.Scalar()] = std::move(*value);
+        SIFKIT_TRY_ASSIGN(auto value, copy(item.second, depth + 1));
+        out[item.first.Scalar()] = std::move(value);
       }
       return out;
     }
@@ -180,11 +174,8 @@ Result<std::vector<std::string>> as_strings(const json& value, const Where& wher
   }
   std::vector<std::string> out;
   for (std::size_t i = 0; i < value.size(); ++i) {
-    auto text = as_string(value[i], where.index(i));
-    if (!text) {
-      return std::unexpected(text.error());
-    }
-    out.push_back(*text);
+    SIFKIT_TRY_ASSIGN(auto text, as_string(value[i], where.index(i)));
+    out.push_back(text);
   }
   return out;
 }

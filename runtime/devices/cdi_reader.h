@@ -60,11 +60,8 @@ template <typename T, typename Convert>
 Result<void> optional_field(const json& object, const char* key, const Where& where, T& into,
                             Convert convert) {
   if (const json* value = member(object, key)) {
-    auto converted = convert(*value, where.at(key));
-    if (!converted) {
-      return std::unexpected(converted.error());
-    }
-    into = std::move(*converted);
+    SIFKIT_TRY_ASSIGN(auto converted, convert(*value, where.at(key)));
+    into = std::move(converted);
   }
   return {};
 }
@@ -85,9 +82,7 @@ Result<void> each(const json& object, const char* key, const Where& where, Read 
     if (items == Items::objects && !(*list)[i].is_object()) {
       return item.bad("expected an object");
     }
-    if (auto done = read((*list)[i], item); !done) {
-      return done;
-    }
+    SIFKIT_TRY(read((*list)[i], item));
   }
   return {};
 }

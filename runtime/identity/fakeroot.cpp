@@ -160,10 +160,7 @@ std::vector<std::string> map_arguments(const std::vector<IdMapEntry>& map) {
 
 Result<FakerootPlan> plan_fakeroot(const SubidOwner& user, std::uint32_t gid,
                                    const std::string& group_name, const FakerootSources& sources) {
-  auto uid_ranges = read_subid_ranges(sources.subuid, user);
-  if (!uid_ranges) {
-    return std::unexpected(uid_ranges.error());
-  }
+  SIFKIT_TRY_ASSIGN(auto uid_ranges, read_subid_ranges(sources.subuid, user));
   // subgid lines name the user (shadow's usermod writes the user name), or the group.
   auto gid_ranges = read_subid_ranges(sources.subgid, user);
   if (gid_ranges && gid_ranges->empty() && !group_name.empty()) {
@@ -173,18 +170,18 @@ Result<FakerootPlan> plan_fakeroot(const SubidOwner& user, std::uint32_t gid,
     return std::unexpected(gid_ranges.error());
   }
   bool helpers = !sources.newuidmap.empty() && !sources.newgidmap.empty();
-  bool any_ranges = !uid_ranges->empty() || !gid_ranges->empty();
+  bool any_ranges = !uid_ranges.empty() || !gid_ranges->empty();
   FakerootPlan plan;
   if (any_ranges && helpers) {
-    plan.uids = fakeroot_map(user.id, *uid_ranges);
+    plan.uids = fakeroot_map(user.id, uid_ranges);
     plan.gids = fakeroot_map(gid, *gid_ranges);
     plan.use_helpers = true;
   } else {
     plan.uids = fakeroot_map(user.id, {});
     plan.gids = fakeroot_map(gid, {});
   }
-  if (uid_ranges->empty() || gid_ranges->empty() || (any_ranges && !helpers)) {
-    plan.warning = single_mapping_warning(user, uid_ranges->empty(), gid_ranges->empty(),
+  if (uid_ranges.empty() || gid_ranges->empty() || (any_ranges && !helpers)) {
+    plan.warning = single_mapping_warning(user, uid_ranges.empty(), gid_ranges->empty(),
                                           any_ranges && !helpers);
   }
   return plan;

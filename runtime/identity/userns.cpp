@@ -95,10 +95,7 @@ Result<void> unshare_with_helpers(const FakerootPlan& plan, const FakerootSource
     return fail_errno("creating a buffer for newuidmap's messages", errno);
   }
   File log_file = File::adopt(log, "newuidmap-stderr");
-  auto go = make_pipe();
-  if (!go) {
-    return std::unexpected(std::move(go.error()).with_context("starting newuidmap"));
-  }
+  SIFKIT_TRY_ASSIGN(auto go, with_context(make_pipe(), "starting newuidmap"));
   // A forked helper rather than a spawned program: it must exist before unshare (a
   // process inside the new namespace cannot map itself) and run two programs after it.
   pid_t forked = ::fork();
@@ -106,18 +103,18 @@ Result<void> unshare_with_helpers(const FakerootPlan& plan, const FakerootSource
     return fail_errno("starting the newuidmap helper", errno);
   }
   if (forked == 0) {
-    go->write.reset();
-    map_from_helper(go->read.get(), log, uid_args, gid_args);
+    go.write.reset();
+    map_from_helper(go.read.get(), log, uid_args, gid_args);
   }
   Child helper(forked);
-  go->read.reset();
+  go.read.reset();
   int unshared = ::unshare(CLONE_NEWUSER | CLONE_NEWNS);
   int unshare_error = errno;
-  if (unshared == 0 && ::write(go->write.get(), "x", 1) != 1) {
+  if (unshared == 0 && ::write(go.write.get(), "x", 1) != 1) {
     unshare_error = errno;
     unshared = -1;
   }
-  go->write.reset();
+  go.write.reset();
   auto waited = helper.wait();
   if (unshared != 0) {
     return unshare_failure(unshare_error);
@@ -173,11 +170,7 @@ std::string group_name(gid_t gid) {
 } // namespace
 
 Result<void> enter_user_namespace(const FakerootPlan& plan, const FakerootSources& sources) {
-  auto entered =
-      plan.use_helpers ? unshare_with_helpers(plan, sources) : unshare_single_mapping(plan);
-  if (!entered) {
-    return entered;
-  }
+  SIFKIT_TRY(plan.use_helpers ? unshare_with_helpers(plan, sources) : unshare_single_mapping(plan));
   // Our ids are now 0 there; drop the supplementary groups (unmapped, shown as
   // nogroup) where setgroups is allowed, and make the change explicit for every id.
   (void)::setgroups(0, nullptr);
@@ -210,9 +203,7 @@ bool in_user_namespace() {
 }
 
 Result<CallerNamespace> plan_caller_namespace() {
-  if (auto allowed = check_user_namespaces(UsernsSysctls{}, Privilege::unprivileged); !allowed) {
-    return std::unexpected(allowed.error());
-  }
+  SIFKIT_TRY(check_user_namespaces(UsernsSysctls{}, Privilege::unprivileged));
   FakerootSources sources;
   if (auto found = find_program("newuidmap")) {
     sources.newuidmap = *found;
@@ -222,11 +213,9 @@ Result<CallerNamespace> plan_caller_namespace() {
   }
   uid_t uid = ::getuid();
   gid_t gid = ::getgid();
-  auto plan = plan_fakeroot(SubidOwner{user_name(uid), uid}, gid, group_name(gid), sources);
-  if (!plan) {
-    return std::unexpected(plan.error());
-  }
-  return CallerNamespace{std::move(*plan), std::move(sources)};
+  SIFKIT_TRY_ASSIGN(auto plan,
+                    plan_fakeroot(SubidOwner{user_name(uid), uid}, gid, group_name(gid), sources));
+  return CallerNamespace{std::move(plan), std::move(sources)};
 }
 
 namespace {

@@ -85,24 +85,18 @@ Result<std::string> run_capturing(const std::vector<std::string>& args,
                                   const std::optional<std::string>& secret) {
   UniqueFd secret_fd;
   if (secret) {
-    auto made = secret_file(*secret);
-    if (!made) {
-      return std::unexpected(made.error());
-    }
-    secret_fd = std::move(*made);
+    SIFKIT_TRY_ASSIGN(auto made, secret_file(*secret));
+    secret_fd = std::move(made);
   }
   SpawnOptions spawn_options;
   spawn_options.out = Redirect::capture();
   if (secret_fd) {
     spawn_options.pass = {PassedFd{secret_fd.get(), k_creds_fd}};
   }
-  auto captured = sifkit::run_captured(args, spawn_options);
-  if (!captured) {
-    return std::unexpected(captured.error());
-  }
-  const ExitStatus& status = captured->status;
+  SIFKIT_TRY_ASSIGN(auto captured, sifkit::run_captured(args, spawn_options));
+  const ExitStatus& status = captured.status;
   if (status.success()) {
-    return std::move(captured->out);
+    return std::move(captured.out);
   }
   int code = status.shell_code();
   return fail(status.exited() ? kind_of_exit_code(code) : ErrorKind::internal,

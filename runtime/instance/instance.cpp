@@ -111,11 +111,8 @@ Result<void> write_instance_record(const std::string& dir, const InstanceRecord&
 
 Result<InstanceRecord> read_instance_record(const std::string& dir) {
   std::string path = dir + "/instance.json";
-  auto text = read_file(path);
-  if (!text) {
-    return std::unexpected(text.error());
-  }
-  auto j = nlohmann::json::parse(*text, nullptr, false);
+  SIFKIT_TRY_ASSIGN(auto text, read_file(path));
+  auto j = nlohmann::json::parse(text, nullptr, false);
   if (!j.is_object()) {
     return fail(ErrorKind::corrupt_input, path + " is not a JSON object");
   }
@@ -156,11 +153,8 @@ bool valid_instance_name(const std::string& name) {
 }
 
 Result<InstanceRecord> find_instance(const std::string& name) {
-  auto root = state_root();
-  if (!root) {
-    return std::unexpected(root.error());
-  }
-  std::string dir = instance_dir(*root, name);
+  SIFKIT_TRY_ASSIGN(auto root, state_root());
+  std::string dir = instance_dir(root, name);
   if (!valid_instance_name(name) || !instance_running(dir)) {
     return fail(ErrorKind::not_found,
                 "no running instance " + name + " (sif-run instance list shows them)");
@@ -173,13 +167,10 @@ Result<InstanceRecord> find_instance(const std::string& name) {
 }
 
 Result<std::vector<InstanceListing>> list_instances() {
-  auto root = state_root();
-  if (!root) {
-    return std::unexpected(root.error());
-  }
+  SIFKIT_TRY_ASSIGN(auto root, state_root());
   std::vector<InstanceListing> out;
   std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(*root + "/instances", ec)) {
+  for (const auto& entry : std::filesystem::directory_iterator(root + "/instances", ec)) {
     std::string dir = entry.path().string();
     if (!instance_running(dir)) {
       // Under the lock, so a supervisor starting now cannot lose its fresh record; taken
@@ -187,7 +178,7 @@ Result<std::vector<InstanceListing>> list_instances() {
       if (std::filesystem::exists(dir + "/instance.json")) {
         if (auto lock = take_instance_lock(dir, false); lock) {
           if (std::filesystem::exists(dir + "/instance.json")) {
-            clean_dead_instance(*root, dir);
+            clean_dead_instance(root, dir);
           }
         }
       }
@@ -208,7 +199,7 @@ Result<std::vector<InstanceListing>> list_instances() {
     out.push_back(std::move(listing));
   }
   if (ec && ec != std::errc::no_such_file_or_directory) {
-    return fail(ErrorKind::io, *root + "/instances: " + ec.message());
+    return fail(ErrorKind::io, root + "/instances: " + ec.message());
   }
   std::sort(out.begin(), out.end(),
             [](const auto& a, const auto& b) { return a.record.name < b.record.name; });
@@ -216,27 +207,21 @@ Result<std::vector<InstanceListing>> list_instances() {
 }
 
 Result<void> stop_instance(const std::string& name, int signal, std::chrono::seconds timeout) {
-  auto record = find_instance(name);
-  if (!record) {
-    return std::unexpected(record.error());
-  }
-  auto root = state_root();
-  if (!root) {
-    return std::unexpected(root.error());
-  }
-  std::string dir = instance_dir(*root, name);
+  SIFKIT_TRY_ASSIGN(auto record, find_instance(name));
+  SIFKIT_TRY_ASSIGN(auto root, state_root());
+  std::string dir = instance_dir(root, name);
   // A container that already ended makes kill fail; the supervisor then ends anyway.
-  (void)runtime_verb(record->container, {"kill", record->container.id, std::to_string(signal)});
+  (void)runtime_verb(record.container, {"kill", record.container.id, std::to_string(signal)});
   if (!wait_until_stopped(dir, timeout)) {
-    (void)runtime_verb(record->container, {"kill", record->container.id, "KILL"});
+    (void)runtime_verb(record.container, {"kill", record.container.id, "KILL"});
     if (!wait_until_stopped(dir, std::chrono::seconds(10))) {
-      ::kill(record->supervisor_pid, SIGKILL);
+      ::kill(record.supervisor_pid, SIGKILL);
       if (!wait_until_stopped(dir, std::chrono::seconds(5))) {
         return fail(ErrorKind::io, fmt::format("instance {}: its supervisor (pid {}) does not "
                                                "end",
-                                               name, record->supervisor_pid));
+                                               name, record.supervisor_pid));
       }
-      clean_dead_instance(*root, dir);
+      clean_dead_instance(root, dir);
     }
   }
   ::unlink((dir + "/instance.json").c_str());
@@ -244,14 +229,9 @@ Result<void> stop_instance(const std::string& name, int signal, std::chrono::sec
 }
 
 Result<int> exec_in_instance(const std::string& name, const ExecRequest& request) {
-  auto record = find_instance(name);
-  if (!record) {
-    return std::unexpected(record.error());
-  }
-  if (auto joined = join_namespaces_of(record->supervisor_pid); !joined) {
-    return std::unexpected(std::move(joined.error()).with_context("instance " + name));
-  }
-  return exec_in_container(record->container, request);
+  SIFKIT_TRY_ASSIGN(auto record, find_instance(name));
+  SIFKIT_TRY(with_context(join_namespaces_of(record.supervisor_pid), "instance " + name));
+  return exec_in_container(record.container, request);
 }
 
 } // namespace sifkit::runtime

@@ -110,14 +110,9 @@ Result<InstanceRecord> start_instance(const std::string& name, RunRequest reques
                                       " (letters, digits and _.- , starting with a letter or "
                                       "digit)");
   }
-  auto root = state_root();
-  if (!root) {
-    return std::unexpected(root.error());
-  }
-  std::string dir = instance_dir(*root, name);
-  if (auto made = make_private_dirs(dir); !made) {
-    return std::unexpected(made.error());
-  }
+  SIFKIT_TRY_ASSIGN(auto root, state_root());
+  std::string dir = instance_dir(root, name);
+  SIFKIT_TRY(make_private_dirs(dir));
   auto lock = take_instance_lock(dir, true);
   if (!lock) {
     if (lock.error().kind() == ErrorKind::conflict) {
@@ -135,24 +130,18 @@ Result<InstanceRecord> start_instance(const std::string& name, RunRequest reques
                         {},
                         dir + "/out.log",
                         dir + "/err.log"};
-  auto out_fd = open_log(record.out_log);
-  if (!out_fd) {
-    return std::unexpected(out_fd.error());
-  }
-  auto err_fd = open_log(record.err_log);
-  if (!err_fd) {
-    return std::unexpected(err_fd.error());
-  }
+  SIFKIT_TRY_ASSIGN(auto out_fd, open_log(record.out_log));
+  SIFKIT_TRY_ASSIGN(auto err_fd, open_log(record.err_log));
   std::fflush(nullptr);
   // Forked, not spawned: the supervisor runs the container in this program, and outlives
   // this process.
   pid_t pid = ::fork();
   if (pid == 0) {
-    supervise(dir, record, std::move(request), lock->get(), out_fd->get(), err_fd->get());
+    supervise(dir, record, std::move(request), lock->get(), out_fd.get(), err_fd.get());
   }
   int fork_error = errno;
-  out_fd->reset();
-  err_fd->reset();
+  out_fd.reset();
+  err_fd.reset();
   lock->reset(); // the supervisor's copy keeps the lock
   if (pid < 0) {
     return fail_errno("starting the supervisor of instance " + name, fork_error);

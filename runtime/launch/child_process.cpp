@@ -13,12 +13,8 @@ namespace sifkit::runtime {
 Result<Captured> run_captured(const std::vector<std::string>& args) {
   SpawnOptions options = capture_options();
   options.group = ProcessGroup::own;
-  auto captured = sifkit::run_captured(args, options);
-  if (!captured) {
-    return std::unexpected(captured.error());
-  }
-  return Captured{captured->status.shell_code(), std::move(captured->out),
-                  std::move(captured->err)};
+  SIFKIT_TRY_ASSIGN(auto captured, sifkit::run_captured(args, options));
+  return Captured{captured.status.shell_code(), std::move(captured.out), std::move(captured.err)};
 }
 
 Result<int> run_foreground(const std::vector<std::string>& args,

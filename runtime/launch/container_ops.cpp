@@ -39,11 +39,8 @@ void set_env(nlohmann::json& env, const std::string& entry) {
 // The process to exec: config.json's, with the command, environment and directory of
 // `request`, and a terminal exactly when our stdin is one.
 Result<nlohmann::json> exec_process(const ContainerHandle& handle, const ExecRequest& request) {
-  auto config = read_bundle_config(handle.bundle);
-  if (!config) {
-    return std::unexpected(config.error());
-  }
-  nlohmann::json process = config->value("process", nlohmann::json::object());
+  SIFKIT_TRY_ASSIGN(auto config, read_bundle_config(handle.bundle));
+  nlohmann::json process = config.value("process", nlohmann::json::object());
   process["args"] = request.args;
   process["terminal"] = ::isatty(STDIN_FILENO) == 1;
   process.erase("consoleSize");
@@ -135,19 +132,13 @@ Result<std::string> container_state_text(const ContainerHandle& handle) {
   if (!container_exists(handle)) {
     return fail(ErrorKind::not_found, "the runtime has no container " + handle.id);
   }
-  auto captured = runtime_verb(handle, {"state", handle.id});
-  if (!captured) {
-    return std::unexpected(captured.error());
-  }
-  return captured->out;
+  SIFKIT_TRY_ASSIGN(auto captured, runtime_verb(handle, {"state", handle.id}));
+  return captured.out;
 }
 
 Result<std::string> container_status(const ContainerHandle& handle) {
-  auto text = container_state_text(handle);
-  if (!text) {
-    return std::unexpected(text.error());
-  }
-  auto json = nlohmann::json::parse(*text, nullptr, false);
+  SIFKIT_TRY_ASSIGN(auto text, container_state_text(handle));
+  auto json = nlohmann::json::parse(text, nullptr, false);
   if (!json.is_object() || !json.contains("status") || !json["status"].is_string()) {
     return fail(ErrorKind::corrupt_input, fmt::format("{} state {}: no status in its output",
                                                       handle.runtime.name, handle.id));
@@ -205,25 +196,16 @@ Result<int> exec_in_container(const ContainerHandle& handle, const ExecRequest& 
   if (request.args.empty()) {
     return fail(ErrorKind::usage, "give the command to run in the container");
   }
-  auto status = container_status(handle);
-  if (!status) {
-    return std::unexpected(status.error());
-  }
-  if (*status != "running") {
+  SIFKIT_TRY_ASSIGN(auto status, container_status(handle));
+  if (status != "running") {
     return fail(ErrorKind::conflict,
-                fmt::format("container {} is {}, not running", handle.id, *status));
+                fmt::format("container {} is {}, not running", handle.id, status));
   }
-  auto process = exec_process(handle, request);
-  if (!process) {
-    return std::unexpected(process.error());
-  }
-  auto fd = memory_file(process->dump());
-  if (!fd) {
-    return std::unexpected(fd.error());
-  }
+  SIFKIT_TRY_ASSIGN(auto process, exec_process(handle, request));
+  SIFKIT_TRY_ASSIGN(auto fd, memory_file(process.dump()));
   // Handed on as the runtime's descriptor 3: it opens /proc/self/fd/3.
   return run_foreground(runtime_args(handle, {"exec", "--process", "/proc/self/fd/3", handle.id}),
-                        {PassedFd{fd->get(), 3}});
+                        {PassedFd{fd.get(), 3}});
 }
 
 } // namespace sifkit::runtime

@@ -146,16 +146,13 @@ Result<int> run_runtime(const Launch& launch) {
     args.insert(args.end(), {"--log", launch.log_file, "--log-format", "json"});
   }
   args.insert(args.end(), {"run", "--bundle", launch.bundle, launch.id});
-  auto child = start(args, !launch.terminal, false);
-  if (!child) {
-    return std::unexpected(child.error());
-  }
+  SIFKIT_TRY_ASSIGN(auto child, start(args, !launch.terminal, false));
   sigset_t wait_set = forwarded_signal_set();
   sigaddset(&wait_set, SIGCHLD);
   int interrupts = 0;
   ExitStatus status;
   for (;;) {
-    if (auto done = child->try_wait()) {
+    if (auto done = child.try_wait()) {
       status = *done;
       break;
     }

@@ -141,19 +141,13 @@ Input forward_input(int socket, bool terminal, bool& saw_first_key) {
 } // namespace
 
 Result<void> oci_attach(const std::string& id) {
-  auto c = oci_find(id);
-  if (!c) {
-    return std::unexpected(c.error());
-  }
-  auto socket = connect_attach(c->handle.bundle, id);
-  if (!socket) {
-    return std::unexpected(socket.error());
-  }
+  SIFKIT_TRY_ASSIGN(auto c, oci_find(id));
+  SIFKIT_TRY_ASSIGN(auto socket, connect_attach(c.handle.bundle, id));
   RawTerminal terminal;
   bool stdin_open = true;
   bool saw_first_key = false;
   for (;;) {
-    std::array<pollfd, 2> fds{pollfd{socket->get(), POLLIN, 0},
+    std::array<pollfd, 2> fds{pollfd{socket.get(), POLLIN, 0},
                               pollfd{stdin_open ? STDIN_FILENO : -1, POLLIN, 0}};
     if (::poll(fds.data(), fds.size(), -1) < 0) {
       if (errno == EINTR) {
@@ -161,11 +155,11 @@ Result<void> oci_attach(const std::string& id) {
       }
       break;
     }
-    if (fds[0].revents != 0 && !forward_output(socket->get())) {
+    if (fds[0].revents != 0 && !forward_output(socket.get())) {
       break;
     }
     if (fds[1].revents != 0) {
-      Input input = forward_input(socket->get(), terminal.active(), saw_first_key);
+      Input input = forward_input(socket.get(), terminal.active(), saw_first_key);
       if (input == Input::detach) {
         break;
       }

@@ -99,23 +99,21 @@ Result<int> start_conmon(const OciContainer& c, bool terminal) {
   if (!conmon) {
     return fail(ErrorKind::not_found, "conmon is not installed (Debian package conmon)");
   }
-  auto pair = make_socket_pair(SOCK_SEQPACKET);
-  if (!pair) {
-    return std::unexpected(std::move(pair.error()).with_context("creating conmon's sync socket"));
-  }
+  SIFKIT_TRY_ASSIGN(
+      auto pair, with_context(make_socket_pair(SOCK_SEQPACKET), "creating conmon's sync socket"));
   DetachedSpawn spawn{conmon_args(*conmon, c, terminal),
                       c.state_dir + "/conmon.log",
-                      pair->second.get(),
+                      pair.second.get(),
                       {"_OCI_SYNCPIPE=3"}};
   auto child = spawn_detached(spawn);
-  pair->second.reset();
+  pair.second.reset();
   if (!child) {
     return std::unexpected(child.error());
   }
   // conmon forks its monitor and exits; the monitor reports on the sync socket.
   auto exited = child->wait();
   int status = exited ? exited->shell_code() : 128 + SIGKILL;
-  return status == 0 ? read_sync_message(pair->first.get(), c.handle.runtime.name)
+  return status == 0 ? read_sync_message(pair.first.get(), c.handle.runtime.name)
                      : conmon_failure(c, status);
 }
 

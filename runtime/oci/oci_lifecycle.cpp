@@ -50,11 +50,8 @@ nlohmann::json record_json(const OciContainer& c) {
 
 Result<OciContainer> read_record(const std::string& state_dir) {
   constexpr std::size_t k_max_record = std::size_t{1} << 20;
-  auto text = read_file(state_dir + "/container.json", k_max_record);
-  if (!text) {
-    return std::unexpected(text.error());
-  }
-  auto json = nlohmann::json::parse(*text, nullptr, false);
+  SIFKIT_TRY_ASSIGN(auto text, read_file(state_dir + "/container.json", k_max_record));
+  auto json = nlohmann::json::parse(text, nullptr, false);
   if (!json.is_object()) {
     return fail(ErrorKind::corrupt_input, state_dir + "/container.json is not a JSON object");
   }
@@ -75,27 +72,17 @@ void remove_state(const std::string& state_dir) {
 }
 
 Result<OciContainer> prepare(const OciCreateRequest& request, const std::string& root) {
-  auto bundle = real_path(request.bundle);
-  if (!bundle) {
-    return std::unexpected(std::move(bundle.error()).with_context("bundle " + request.bundle));
-  }
-  auto cgroups = detect_cgroups();
-  if (!cgroups) {
-    return std::unexpected(cgroups.error());
-  }
-  auto runtime = select_runtime(request.runtime, *cgroups);
-  if (!runtime) {
-    return std::unexpected(runtime.error());
-  }
+  SIFKIT_TRY_ASSIGN(auto bundle,
+                    with_context(real_path(request.bundle), "bundle " + request.bundle));
+  SIFKIT_TRY_ASSIGN(auto cgroups, detect_cgroups());
+  SIFKIT_TRY_ASSIGN(auto runtime, select_runtime(request.runtime, cgroups));
   OciContainer c;
   c.state_dir = oci_dir(root) + "/" + request.id;
-  c.handle = {request.id, *runtime, runtime_state_dir(root, runtime->name), *bundle};
+  c.handle = {request.id, runtime, runtime_state_dir(root, runtime.name), bundle};
   // conmon and the runtime run elsewhere: relative paths are the caller's.
   c.log_path = std::filesystem::absolute(request.log_path.value_or(c.state_dir + "/container.log"));
   c.pid_file = std::filesystem::absolute(request.pid_file.value_or(c.state_dir + "/container.pid"));
-  if (auto made = make_private_dirs(c.handle.runtime_root); !made) {
-    return std::unexpected(made.error());
-  }
+  SIFKIT_TRY(make_private_dirs(c.handle.runtime_root));
   return c;
 }
 
@@ -118,9 +105,7 @@ Result<void> claim(const OciContainer& c) {
   if (::mkdir(c.state_dir.c_str(), 0700) != 0) {
     return fail_errno("creating " + c.state_dir, errno);
   }
-  if (auto made = make_private_dirs(c.state_dir + "/exits"); !made) {
-    return made;
-  }
+  SIFKIT_TRY(make_private_dirs(c.state_dir + "/exits"));
   return write_file_atomic(c.state_dir + "/container.json", record_json(c).dump(2) + "\n",
                            Durability::unsynced);
 }
@@ -131,32 +116,21 @@ Result<OciContainer> create(const OciCreateRequest& request) {
                                       " (letters, digits and _.+- , starting with a letter or "
                                       "digit)");
   }
-  auto root = state_root();
-  if (!root) {
-    return std::unexpected(root.error());
-  }
-  auto c = prepare(request, *root);
+  SIFKIT_TRY_ASSIGN(auto root, state_root());
+  auto c = prepare(request, root);
   if (!c) {
     return std::unexpected(c.error());
   }
-  auto config = read_bundle_config(c->handle.bundle);
-  if (!config) {
-    return std::unexpected(config.error());
-  }
-  if (auto made = make_private_dirs(oci_dir(*root)); !made) {
-    return std::unexpected(made.error());
-  }
-  auto lock = lock_creates(oci_dir(*root)); // held until the container is created
-  if (!lock) {
-    return std::unexpected(lock.error());
-  }
+  SIFKIT_TRY_ASSIGN(auto config, read_bundle_config(c->handle.bundle));
+  SIFKIT_TRY(make_private_dirs(oci_dir(root)));
+  SIFKIT_TRY_ASSIGN(auto lock, lock_creates(oci_dir(root))); // held until the container is created
   if (auto claimed = claim(*c); !claimed) {
     if (claimed.error().kind() != ErrorKind::conflict) {
       remove_state(c->state_dir);
     }
     return std::unexpected(claimed.error());
   }
-  bool terminal = config->value("/process/terminal"_json_pointer, false);
+  bool terminal = config.value("/process/terminal"_json_pointer, false);
   auto pid = start_conmon(*c, terminal);
   if (!pid) {
     if (container_exists(c->handle)) {
@@ -196,11 +170,8 @@ Result<OciContainer> oci_find(const std::string& id) {
   if (!valid_container_name(id)) {
     return fail(ErrorKind::not_found, "no container " + id);
   }
-  auto root = state_root();
-  if (!root) {
-    return std::unexpected(root.error());
-  }
-  auto record = read_record(oci_dir(*root) + "/" + id);
+  SIFKIT_TRY_ASSIGN(auto root, state_root());
+  auto record = read_record(oci_dir(root) + "/" + id);
   if (!record && record.error().kind() == ErrorKind::not_found) {
     return fail(ErrorKind::not_found,
                 "no container " + id + " (sif-run oci create makes one; it may have been deleted)");
@@ -209,20 +180,14 @@ Result<OciContainer> oci_find(const std::string& id) {
 }
 
 Result<void> oci_delete(const std::string& id, bool force) {
-  auto c = oci_find(id);
-  if (!c) {
-    return std::unexpected(c.error());
-  }
-  if (container_exists(c->handle)) {
+  SIFKIT_TRY_ASSIGN(auto c, oci_find(id));
+  if (container_exists(c.handle)) {
     if (!force) {
-      auto status = container_status(c->handle);
-      if (!status) {
-        return std::unexpected(status.error());
-      }
-      if (*status != "stopped") {
+      SIFKIT_TRY_ASSIGN(auto status, container_status(c.handle));
+      if (status != "stopped") {
         return fail(
             ErrorKind::conflict,
-            fmt::format("container {} is {}: kill it first, or delete --force", id, *status));
+            fmt::format("container {} is {}: kill it first, or delete --force", id, status));
       }
     }
     std::vector<std::string> args{"delete"};
@@ -230,14 +195,14 @@ Result<void> oci_delete(const std::string& id, bool force) {
       args.emplace_back("--force");
     }
     args.push_back(id);
-    if (auto deleted = runtime_verb(c->handle, args);
+    if (auto deleted = runtime_verb(c.handle, args);
         !deleted && deleted.error().kind() != ErrorKind::not_found) {
       return std::unexpected(deleted.error());
     }
   }
-  wait_for_conmon(c->state_dir);
-  remove_conmon_files(c->handle.bundle);
-  remove_state(c->state_dir);
+  wait_for_conmon(c.state_dir);
+  remove_conmon_files(c.handle.bundle);
+  remove_state(c.state_dir);
   return {};
 }
 

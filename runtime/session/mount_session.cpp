@@ -19,14 +19,9 @@ namespace {
 
 // Creates the session directory exclusively: two sif-mounts of one directory race here.
 Result<std::string> claim_session(const std::string& target, const std::string& shown) {
-  auto root = state_root();
-  if (!root) {
-    return std::unexpected(root.error());
-  }
-  std::string session = mount_session_dir(*root, target);
-  if (auto made = make_private_dirs(*root + "/mounts"); !made) {
-    return std::unexpected(made.error());
-  }
+  SIFKIT_TRY_ASSIGN(auto root, state_root());
+  std::string session = mount_session_dir(root, target);
+  SIFKIT_TRY(make_private_dirs(root + "/mounts"));
   if (::mkdir(session.c_str(), 0700) == 0) {
     return session;
   }
@@ -45,23 +40,13 @@ Result<std::string> claim_session(const std::string& target, const std::string& 
 Result<std::string> write_bundle_config(const RunImage& image, const std::string& bundle,
                                         const std::string& session) {
   std::string files = session + "/files";
-  if (auto made = make_private_dirs(files); !made) {
-    return std::unexpected(made.error());
-  }
-  auto host = probe_host();
-  if (!host) {
-    return std::unexpected(host.error());
-  }
+  SIFKIT_TRY(make_private_dirs(files));
+  SIFKIT_TRY_ASSIGN(auto host, probe_host());
   RunOptions options;
-  SpecInputs inputs{&image.config, &options, &*host, bundle + "/rootfs", files};
-  auto spec = build_spec(inputs);
-  if (!spec) {
-    return std::unexpected(std::move(spec.error()).with_context("generating config.json"));
-  }
+  SpecInputs inputs{&image.config, &options, &host, bundle + "/rootfs", files};
+  SIFKIT_TRY_ASSIGN(auto spec, with_context(build_spec(inputs), "generating config.json"));
   std::string config = bundle + "/config.json";
-  if (auto written = write_file_atomic(config, spec->dump(2) + "\n"); !written) {
-    return std::unexpected(written.error());
-  }
+  SIFKIT_TRY(write_file_atomic(config, spec.dump(2) + "\n"));
   return config;
 }
 
@@ -95,21 +80,13 @@ Result<MountSession> mount_in(const RunImage& image, const SessionRequest& reque
   bool bundle = request.kind == SessionKind::bundle;
   std::optional<MountTarget> bundle_rootfs;
   if (bundle) {
-    auto opened = open_mount_target_in(target, "rootfs");
-    if (!opened) {
-      return std::unexpected(opened.error());
-    }
-    bundle_rootfs = std::move(*opened);
+    SIFKIT_TRY_ASSIGN(auto opened, open_mount_target_in(target, "rootfs"));
+    bundle_rootfs = std::move(opened);
   }
   const MountTarget& rootfs = bundle ? *bundle_rootfs : target;
-  if (auto empty = require_empty(rootfs); !empty) {
-    return std::unexpected(empty.error());
-  }
-  auto record = mount_on(image, rootfs, session.session_dir, request.mount);
-  if (!record) {
-    return std::unexpected(record.error());
-  }
-  session.record = std::move(*record);
+  SIFKIT_TRY(require_empty(rootfs));
+  SIFKIT_TRY_ASSIGN(auto record, mount_on(image, rootfs, session.session_dir, request.mount));
+  session.record = std::move(record);
   if (bundle) {
     auto config = write_bundle_config(image, session.target, session.session_dir);
     if (!config) {
@@ -122,27 +99,17 @@ Result<MountSession> mount_in(const RunImage& image, const SessionRequest& reque
 }
 
 Result<MountSession> mount_session(const SessionRequest& request) {
-  auto image = open_run_image(request.image);
-  if (!image) {
-    return std::unexpected(image.error());
-  }
+  SIFKIT_TRY_ASSIGN(auto image, open_run_image(request.image));
   bool bundle = request.kind == SessionKind::bundle;
   if (bundle && ::mkdir(request.target.c_str(), 0755) != 0 && errno != EEXIST) {
     return fail_errno("creating the bundle directory " + request.target, errno);
   }
-  auto target =
-      open_mount_target(request.target, bundle ? "the bundle directory" : "the mount point");
-  if (!target) {
-    return std::unexpected(target.error());
-  }
-  auto session_dir = claim_session(target->path, request.target);
-  if (!session_dir) {
-    return std::unexpected(session_dir.error());
-  }
-  auto session =
-      mount_in(*image, request, *target, MountSession{target->path, *session_dir, "", {}});
+  SIFKIT_TRY_ASSIGN(auto target, open_mount_target(request.target, bundle ? "the bundle directory"
+                                                                          : "the mount point"));
+  SIFKIT_TRY_ASSIGN(auto session_dir, claim_session(target.path, request.target));
+  auto session = mount_in(image, request, target, MountSession{target.path, session_dir, "", {}});
   if (!session) {
-    (void)remove_tree_unless_mounted(*session_dir);
+    (void)remove_tree_unless_mounted(session_dir);
   }
   return session;
 }
@@ -186,15 +153,9 @@ Result<MountRecord> end_mount_session(const std::string& dir) {
     // sif-mount never mounts on a link: whatever it names is not this session's.
     return fail(ErrorKind::usage, dir + " is a symbolic link; give the directory itself");
   }
-  auto target = session_target(dir);
-  if (!target) {
-    return std::unexpected(target.error());
-  }
-  auto root = state_root();
-  if (!root) {
-    return std::unexpected(root.error());
-  }
-  std::string session = mount_session_dir(*root, *target);
+  SIFKIT_TRY_ASSIGN(auto target, session_target(dir));
+  SIFKIT_TRY_ASSIGN(auto root, state_root());
+  std::string session = mount_session_dir(root, target);
   auto record = read_mount_record(session);
   if (!record) {
     if (record.error().kind() == ErrorKind::not_found) {
@@ -202,12 +163,8 @@ Result<MountRecord> end_mount_session(const std::string& dir) {
     }
     return std::unexpected(record.error());
   }
-  if (auto undone = unmount_all(*record); !undone) {
-    return std::unexpected(std::move(undone.error()).with_context("unmounting " + dir));
-  }
-  if (auto removed = remove_tree_unless_mounted(session); !removed) {
-    return std::unexpected(removed.error());
-  }
+  SIFKIT_TRY(with_context(unmount_all(*record), "unmounting " + dir));
+  SIFKIT_TRY(remove_tree_unless_mounted(session));
   return record;
 }
 

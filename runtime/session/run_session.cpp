@@ -52,11 +52,8 @@ Result<void> clean_session(const std::string& dir) {
 // through a mount.
 Result<void> remove_session_dir(const std::string& runs, const std::string& entry, OfdLock& lock) {
   std::string dir = runs + "/" + entry;
-  auto mounted = has_mount_at_or_below(dir);
-  if (!mounted) {
-    return std::unexpected(mounted.error());
-  }
-  if (*mounted) {
+  SIFKIT_TRY_ASSIGN(auto mounted, has_mount_at_or_below(dir));
+  if (mounted) {
     return fail(ErrorKind::conflict, "not removing " + dir + ": something below it is mounted");
   }
   return remove_locked_directory(runs, entry, k_lock_name, std::move(lock));
@@ -66,9 +63,7 @@ Result<void> remove_session_dir(const std::string& runs, const std::string& entr
 
 Result<RunSession> RunSession::create(const std::string& state_root) {
   std::string runs = state_root + "/runs";
-  if (auto made = make_private_dirs(runs); !made) {
-    return std::unexpected(made.error());
-  }
+  SIFKIT_TRY(make_private_dirs(runs));
   for (int attempt = 0; attempt < 10; ++attempt) {
     std::string id = fmt::format("sifkit-{}-{}", ::getpid(), random_suffix());
     auto lock = create_locked_directory(runs, id, k_lock_name);

@@ -102,9 +102,7 @@ Result<std::string> state_root() {
     if (errno != ENOENT) {
       return fail_errno("creating the state directory " + root, errno);
     }
-    if (auto made = make_private_dirs(root); !made) {
-      return std::unexpected(made.error());
-    }
+    SIFKIT_TRY(make_private_dirs(root));
   }
   struct stat st {};
   if (::lstat(root.c_str(), &st) != 0) {

@@ -94,16 +94,14 @@ Result<EnvPairs> parse_env_file(std::string_view text, const std::string& source
     if (line.starts_with("export ")) {
       line = trim_space(line.substr(7));
     }
-    auto pair = split_assignment(line, fmt::format("{} line {}", source, line_number));
-    if (!pair) {
-      return std::unexpected(pair.error());
-    }
-    std::string& value = pair->second;
+    SIFKIT_TRY_ASSIGN(auto pair,
+                      split_assignment(line, fmt::format("{} line {}", source, line_number)));
+    std::string& value = pair.second;
     if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') &&
         value.back() == value.front()) {
       value = value.substr(1, value.size() - 2);
     }
-    pairs.push_back(std::move(*pair));
+    pairs.push_back(std::move(pair));
   }
   return pairs;
 }
@@ -119,23 +117,14 @@ Result<EnvPairs> user_environment(const RunOptions& options,
     }
   }
   for (const std::string& path : options.env_files) {
-    auto text = read_file(path, k_max_env_file);
-    if (!text) {
-      return std::unexpected(
-          std::move(text.error()).with_context(fmt::format("reading the env file {}", path)));
-    }
-    auto file_pairs = parse_env_file(*text, path);
-    if (!file_pairs) {
-      return std::unexpected(file_pairs.error());
-    }
-    pairs.insert(pairs.end(), file_pairs->begin(), file_pairs->end());
+    SIFKIT_TRY_ASSIGN(auto text, with_context(read_file(path, k_max_env_file),
+                                              fmt::format("reading the env file {}", path)));
+    SIFKIT_TRY_ASSIGN(auto file_pairs, parse_env_file(text, path));
+    pairs.insert(pairs.end(), file_pairs.begin(), file_pairs.end());
   }
   for (const std::string& assignment : options.env) {
-    auto pair = split_assignment(assignment, "--env");
-    if (!pair) {
-      return std::unexpected(pair.error());
-    }
-    pairs.push_back(std::move(*pair));
+    SIFKIT_TRY_ASSIGN(auto pair, split_assignment(assignment, "--env"));
+    pairs.push_back(std::move(pair));
   }
   return pairs;
 }
@@ -143,10 +132,7 @@ Result<EnvPairs> user_environment(const RunOptions& options,
 Result<std::vector<std::string>>
 build_environment(const std::vector<std::string>& image_env, const RunOptions& options,
                   const std::map<std::string, std::string>& host_env, const std::string& home) {
-  auto user = user_environment(options, host_env);
-  if (!user) {
-    return std::unexpected(user.error());
-  }
+  SIFKIT_TRY_ASSIGN(auto user, user_environment(options, host_env));
   OrderedEnv env;
   for (const std::string& line : image_env) {
     std::size_t equals = line.find('=');
@@ -155,7 +141,7 @@ build_environment(const std::vector<std::string>& image_env, const RunOptions& o
     }
   }
   std::string append_path, prepend_path;
-  for (const auto& [key, value] : *user) {
+  for (const auto& [key, value] : user) {
     if (key == "APPEND_PATH") {
       append_path = value;
     } else if (key == "PREPEND_PATH") {

@@ -34,11 +34,9 @@ bool lookup_entry(Lookup lookup, Entry& entry, std::vector<char>& buffer) {
 
 Result<std::vector<std::string>> effective_caps() {
   constexpr std::size_t k_max_status = std::size_t{64} << 10;
-  auto status = read_file("/proc/self/status", k_max_status);
-  if (!status) {
-    return std::unexpected(std::move(status.error()).with_context("reading the capabilities"));
-  }
-  std::istringstream lines(*status);
+  SIFKIT_TRY_ASSIGN(auto status, with_context(read_file("/proc/self/status", k_max_status),
+                                              "reading the capabilities"));
+  std::istringstream lines(status);
   std::string line;
   while (std::getline(lines, line)) {
     if (line.starts_with("CapEff:")) {
@@ -98,11 +96,8 @@ Result<HostContext> probe_host() {
     host.home = it->second;
   }
 
-  auto caps = effective_caps();
-  if (!caps) {
-    return std::unexpected(caps.error());
-  }
-  host.effective_caps = std::move(*caps);
+  SIFKIT_TRY_ASSIGN(auto caps, effective_caps());
+  host.effective_caps = std::move(caps);
   host.stdin_is_tty = isatty(0) == 1;
 
   auto target = host_seccomp_target();

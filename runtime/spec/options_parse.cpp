@@ -33,12 +33,10 @@ Result<BindMount> parse_one_bind(const std::string& item) {
   }
   BindMount bind;
   bind.source = absolute_path(parts[0]);
-  auto destination = absolute_destination(parts.size() > 1 ? parts[1] : bind.source,
-                                          fmt::format("--bind '{}'", item));
-  if (!destination) {
-    return std::unexpected(destination.error());
-  }
-  bind.destination = *destination;
+  SIFKIT_TRY_ASSIGN(auto destination,
+                    absolute_destination(parts.size() > 1 ? parts[1] : bind.source,
+                                         fmt::format("--bind '{}'", item)));
+  bind.destination = destination;
   if (parts.size() == 3) {
     if (parts[2] != "ro" && parts[2] != "rw") {
       return fail(
@@ -65,11 +63,8 @@ Result<bool> parse_bool(const std::string& key, const std::string& value) {
 Result<std::vector<BindMount>> parse_binds(const std::string& text) {
   std::vector<BindMount> binds;
   for (std::string_view item : split(text, ',')) {
-    auto bind = parse_one_bind(std::string(item));
-    if (!bind) {
-      return std::unexpected(bind.error());
-    }
-    binds.push_back(std::move(*bind));
+    SIFKIT_TRY_ASSIGN(auto bind, parse_one_bind(std::string(item)));
+    binds.push_back(std::move(bind));
   }
   return binds;
 }
@@ -91,11 +86,9 @@ Result<BindMount> parse_mount(const std::string& text) {
     } else if (key == "destination" || key == "dst" || key == "target") {
       destination = value;
     } else if (key == "ro" || key == "readonly") {
-      auto flag = equals == std::string::npos ? Result<bool>(true) : parse_bool(key, value);
-      if (!flag) {
-        return std::unexpected(flag.error());
-      }
-      bind.read_only = *flag;
+      SIFKIT_TRY_ASSIGN(auto flag,
+                        equals == std::string::npos ? Result<bool>(true) : parse_bool(key, value));
+      bind.read_only = flag;
     } else {
       return fail(ErrorKind::usage, fmt::format("--mount '{}': unknown field '{}'", text, key));
     }
@@ -104,12 +97,10 @@ Result<BindMount> parse_mount(const std::string& text) {
     return fail(ErrorKind::usage,
                 fmt::format("--mount '{}': needs source= and destination=", text));
   }
-  auto absolute = absolute_destination(destination, fmt::format("--mount '{}'", text));
-  if (!absolute) {
-    return std::unexpected(absolute.error());
-  }
+  SIFKIT_TRY_ASSIGN(auto absolute,
+                    absolute_destination(destination, fmt::format("--mount '{}'", text)));
   bind.source = absolute_path(source);
-  bind.destination = *absolute;
+  bind.destination = absolute;
   return bind;
 }
 
@@ -120,11 +111,9 @@ Result<void> parse_home(const std::string& text, RunOptions& options) {
     return fail(ErrorKind::usage,
                 fmt::format("--home '{}': expected host:container or /container", text));
   }
-  auto destination = absolute_destination(parts.back(), fmt::format("--home '{}'", text));
-  if (!destination) {
-    return std::unexpected(destination.error());
-  }
-  options.home_destination = *destination;
+  SIFKIT_TRY_ASSIGN(auto destination,
+                    absolute_destination(parts.back(), fmt::format("--home '{}'", text)));
+  options.home_destination = destination;
   if (parts.size() == 2) {
     options.home_mode = HomeMode::bind;
     options.home_source = absolute_path(parts[0]);

@@ -195,12 +195,9 @@ Result<nlohmann::json> seccomp_for_container(const nlohmann::json& profile,
     if (!rule_applies(rules[i], *arch, target)) {
       continue;
     }
-    auto rule = convert_rule(rules[i], i);
-    if (!rule) {
-      return rule;
-    }
-    if (!(*rule)["names"].empty()) {
-      syscalls.push_back(std::move(*rule));
+    SIFKIT_TRY_ASSIGN(auto rule, convert_rule(rules[i], i));
+    if (!rule["names"].empty()) {
+      syscalls.push_back(std::move(rule));
     }
   }
   out["syscalls"] = std::move(syscalls);

@@ -117,39 +117,24 @@ Result<nlohmann::json> build_spec(const SpecInputs& inputs) {
     return fail(ErrorKind::usage, "the tmpfs size must be positive");
   }
 
-  auto user = detail::resolve_target_user(inputs);
-  if (!user) {
-    return std::unexpected(user.error());
-  }
-  auto process = detail::build_process(inputs, *user);
-  if (!process) {
-    return std::unexpected(process.error());
-  }
-  auto mounts = detail::build_mounts(inputs, *user);
-  if (!mounts) {
-    return std::unexpected(mounts.error());
-  }
+  SIFKIT_TRY_ASSIGN(auto user, detail::resolve_target_user(inputs));
+  SIFKIT_TRY_ASSIGN(auto process, detail::build_process(inputs, user));
+  SIFKIT_TRY_ASSIGN(auto mounts, detail::build_mounts(inputs, user));
 
   nlohmann::json spec = {
       {"ociVersion", "1.0.2"},
       {"root", {{"path", "rootfs"}, {"readonly", !options.writable_tmpfs}}},
-      {"process", std::move(*process)},
-      {"mounts", std::move(*mounts)},
+      {"process", std::move(process)},
+      {"mounts", std::move(mounts)},
       {"linux", linux_section(options, *inputs.host)},
       {"annotations", annotations(*inputs.image)},
   };
   if (options.hostname) {
     spec["hostname"] = *options.hostname;
   }
-  if (auto added = detail::add_resources(inputs, spec); !added) {
-    return std::unexpected(added.error());
-  }
-  if (auto added = detail::add_devices(inputs, spec); !added) {
-    return std::unexpected(added.error());
-  }
-  if (auto added = detail::add_seccomp(inputs, spec); !added) {
-    return std::unexpected(added.error());
-  }
+  SIFKIT_TRY(detail::add_resources(inputs, spec));
+  SIFKIT_TRY(detail::add_devices(inputs, spec));
+  SIFKIT_TRY(detail::add_seccomp(inputs, spec));
   return spec;
 }
 

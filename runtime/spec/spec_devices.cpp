@@ -34,25 +34,16 @@ Result<void> add_cdi(const SpecInputs& inputs, nlohmann::json& spec) {
   const DeviceOptions& devices = inputs.options->devices;
   std::vector<std::string> names;
   for (const std::string& list : devices.cdi) {
-    auto parsed = parse_cdi_device_list(list);
-    if (!parsed) {
-      return std::unexpected(parsed.error());
-    }
-    names.insert(names.end(), parsed->begin(), parsed->end());
+    SIFKIT_TRY_ASSIGN(auto parsed, parse_cdi_device_list(list));
+    names.insert(names.end(), parsed.begin(), parsed.end());
   }
-  auto registry =
-      load_cdi_registry(devices.cdi_dirs.empty() ? k_default_cdi_dirs : devices.cdi_dirs);
-  if (!registry) {
-    return std::unexpected(registry.error());
-  }
-  auto edits = resolve_cdi_devices(*registry, names);
-  if (!edits) {
-    return std::unexpected(edits.error());
-  }
+  SIFKIT_TRY_ASSIGN(auto registry, load_cdi_registry(devices.cdi_dirs.empty() ? k_default_cdi_dirs
+                                                                              : devices.cdi_dirs));
+  SIFKIT_TRY_ASSIGN(auto edits, resolve_cdi_devices(registry, names));
   // Unprivileged, --user and --fakeroot runs happen in a user namespace.
   const RunOptions& options = *inputs.options;
   bool user_namespace = inputs.host->uid != 0 || options.user || options.fakeroot;
-  return apply_cdi_edits(*edits, spec,
+  return apply_cdi_edits(edits, spec,
                          user_namespace ? DeviceNodeMode::bind : DeviceNodeMode::create);
 }
 

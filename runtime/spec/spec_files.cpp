@@ -34,9 +34,7 @@ Result<std::string> write_bound_file(const SpecInputs& inputs, const std::string
   }
   std::string path = inputs.files_dir + "/" + name;
   // Regenerated for every run: atomic for readers, no need to survive a reboot.
-  if (auto written = write_file_atomic(path, text, Durability::unsynced); !written) {
-    return std::unexpected(written.error());
-  }
+  SIFKIT_TRY(write_file_atomic(path, text, Durability::unsynced));
   if (chmod(path.c_str(), 0644) != 0) {
     return fail_errno(fmt::format("chmod {}", path), errno);
   }
@@ -99,20 +97,15 @@ bool is_host_bind(const nlohmann::json& mount) {
 }
 
 Result<FileTargets> file_targets(const SpecInputs& inputs, const nlohmann::json& mounts) {
-  auto root = open_directory(inputs.rootfs);
-  if (!root) {
-    return std::unexpected(root.error());
-  }
-  FileTargets targets{std::move(*root), {}};
+  SIFKIT_TRY_ASSIGN(auto root, open_directory(inputs.rootfs));
+  FileTargets targets{std::move(root), {}};
   for (const auto& mount : mounts) {
     if (!is_host_bind(mount)) {
       continue;
     }
-    auto resolved = resolve_in_root(targets.root, mount["destination"].get<std::string>());
-    if (!resolved) {
-      return std::unexpected(resolved.error());
-    }
-    targets.bound.push_back(std::move(*resolved));
+    SIFKIT_TRY_ASSIGN(auto resolved,
+                      resolve_in_root(targets.root, mount["destination"].get<std::string>()));
+    targets.bound.push_back(std::move(resolved));
   }
   return targets;
 }
@@ -120,12 +113,9 @@ Result<FileTargets> file_targets(const SpecInputs& inputs, const nlohmann::json&
 // Whether `destination` lands, inside the image, at or below a bind of a host path: the
 // runtime would then create the file's mount point inside that host directory.
 Result<bool> lands_in_bind(const FileTargets& targets, const std::string& destination) {
-  auto resolved = resolve_in_root(targets.root, destination);
-  if (!resolved) {
-    return std::unexpected(resolved.error());
-  }
+  SIFKIT_TRY_ASSIGN(auto resolved, resolve_in_root(targets.root, destination));
   return std::any_of(targets.bound.begin(), targets.bound.end(), [&](const std::string& bound) {
-    return *resolved == bound || bound == "/" || resolved->starts_with(bound + "/");
+    return resolved == bound || bound == "/" || resolved.starts_with(bound + "/");
   });
 }
 
@@ -137,18 +127,12 @@ Result<void> add_generated(const SpecInputs& inputs, const FileTargets& targets,
   if (!text) {
     return std::unexpected(text.error());
   }
-  auto covered = lands_in_bind(targets, destination);
-  if (!covered) {
-    return std::unexpected(covered.error());
-  }
-  if (*covered) {
+  SIFKIT_TRY_ASSIGN(auto covered, lands_in_bind(targets, destination));
+  if (covered) {
     return {};
   }
-  auto path = write_bound_file(inputs, name, *text);
-  if (!path) {
-    return std::unexpected(path.error());
-  }
-  mounts.push_back(mount_entry(destination, "bind", *path, k_file_bind_options));
+  SIFKIT_TRY_ASSIGN(auto path, write_bound_file(inputs, name, *text));
+  mounts.push_back(mount_entry(destination, "bind", path, k_file_bind_options));
   return {};
 }
 
@@ -162,17 +146,10 @@ Result<void> add_identity_files(const SpecInputs& inputs, const FileTargets& tar
   caller.home = user.home;
   caller.group_name = host.group_name;
 
-  auto identity = read_image_identity(inputs);
-  if (!identity) {
-    return std::unexpected(identity.error());
-  }
-  if (auto added =
-          add_generated(inputs, targets, "passwd", passwd_with_caller(identity->passwd, caller),
-                        "/etc/passwd", mounts);
-      !added) {
-    return added;
-  }
-  return add_generated(inputs, targets, "group", group_with_caller(identity->group, caller),
+  SIFKIT_TRY_ASSIGN(auto identity, read_image_identity(inputs));
+  SIFKIT_TRY(add_generated(inputs, targets, "passwd", passwd_with_caller(identity.passwd, caller),
+                           "/etc/passwd", mounts));
+  return add_generated(inputs, targets, "group", group_with_caller(identity.group, caller),
                        "/etc/group", mounts);
 }
 
@@ -207,11 +184,8 @@ Result<void> add_contained_libs(const SpecInputs& inputs, const FileTargets& tar
       }
       std::string destination =
           std::string(k_container_libs_dir) + "/" + source.filename().string();
-      auto covered = lands_in_bind(targets, destination);
-      if (!covered) {
-        return std::unexpected(covered.error());
-      }
-      if (*covered) {
+      SIFKIT_TRY_ASSIGN(auto covered, lands_in_bind(targets, destination));
+      if (covered) {
         return fail(ErrorKind::usage, fmt::format("{}: {} lies inside a bind of a host directory",
                                                   variable, destination));
       }
@@ -227,27 +201,15 @@ Result<void> add_contained_libs(const SpecInputs& inputs, const FileTargets& tar
 
 Result<void> add_file_mounts(const SpecInputs& inputs, const TargetUser& user,
                              nlohmann::json& mounts) {
-  auto targets = file_targets(inputs, mounts);
-  if (!targets) {
-    return std::unexpected(targets.error());
-  }
-  if (auto added = add_generated(inputs, *targets, "resolv.conf", resolv_conf_text(inputs),
-                                 "/etc/resolv.conf", mounts);
-      !added) {
-    return added;
-  }
-  if (auto added =
-          add_generated(inputs, *targets, "hosts", hosts_text(inputs), "/etc/hosts", mounts);
-      !added) {
-    return added;
-  }
+  SIFKIT_TRY_ASSIGN(auto targets, file_targets(inputs, mounts));
+  SIFKIT_TRY(add_generated(inputs, targets, "resolv.conf", resolv_conf_text(inputs),
+                           "/etc/resolv.conf", mounts));
+  SIFKIT_TRY(add_generated(inputs, targets, "hosts", hosts_text(inputs), "/etc/hosts", mounts));
   // --fakeroot runs as the image's own root entry.
   if (!user.from_image && !inputs.options->fakeroot) {
-    if (auto added = add_identity_files(inputs, *targets, user, mounts); !added) {
-      return added;
-    }
+    SIFKIT_TRY(add_identity_files(inputs, targets, user, mounts));
   }
-  return add_contained_libs(inputs, *targets, mounts);
+  return add_contained_libs(inputs, targets, mounts);
 }
 
 } // namespace sifkit::runtime::detail

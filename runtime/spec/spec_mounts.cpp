@@ -28,15 +28,9 @@ std::string size_option(const RunOptions& options) {
 
 // True when the image's /var/tmp resolves (inside the image) to its /tmp.
 Result<bool> var_tmp_is_tmp(const std::string& rootfs) {
-  auto root = open_directory(rootfs);
-  if (!root) {
-    return std::unexpected(root.error());
-  }
-  auto resolved = resolve_in_root(*root, "/var/tmp");
-  if (!resolved) {
-    return std::unexpected(resolved.error());
-  }
-  return *resolved == "/tmp";
+  SIFKIT_TRY_ASSIGN(auto root, open_directory(rootfs));
+  SIFKIT_TRY_ASSIGN(auto resolved, resolve_in_root(root, "/var/tmp"));
+  return resolved == "/tmp";
 }
 
 void add_system_mounts(const SpecInputs& inputs, nlohmann::json& mounts) {
@@ -81,20 +75,14 @@ Result<void> add_tmp_mounts(const SpecInputs& inputs, const std::optional<File>&
     return {};
   }
   std::vector<std::pair<std::string, std::string>> dirs = {{"/tmp", "tmp"}};
-  auto shared = var_tmp_is_tmp(inputs.rootfs);
+  SIFKIT_TRY_ASSIGN(auto shared, var_tmp_is_tmp(inputs.rootfs));
   if (!shared) {
-    return std::unexpected(shared.error());
-  }
-  if (!*shared) {
     dirs.emplace_back("/var/tmp", "var_tmp");
   }
   for (const auto& [destination, workdir_name] : dirs) {
     if (workdir) {
-      auto source = workdir_subdir(*workdir, workdir_name, 01777);
-      if (!source) {
-        return std::unexpected(source.error());
-      }
-      mounts.push_back(mount_entry(destination, "bind", *source, {"rbind", "nosuid", "nodev"}));
+      SIFKIT_TRY_ASSIGN(auto source, workdir_subdir(*workdir, workdir_name, 01777));
+      mounts.push_back(mount_entry(destination, "bind", source, {"rbind", "nosuid", "nodev"}));
     } else {
       mounts.push_back(mount_entry(destination, "tmpfs", "tmpfs",
                                    {"nosuid", "relatime", "mode=1777", size_option(options)}));
@@ -137,11 +125,8 @@ Result<void> add_scratch_mounts(const SpecInputs& inputs, const std::optional<Fi
     }
     std::string destination = fs::path(dir).lexically_normal().string();
     if (workdir) {
-      auto source = workdir_subdir(*workdir, "scratch" + destination, 0755);
-      if (!source) {
-        return std::unexpected(source.error());
-      }
-      mounts.push_back(mount_entry(destination, "bind", *source, {"rbind", "nosuid", "nodev"}));
+      SIFKIT_TRY_ASSIGN(auto source, workdir_subdir(*workdir, "scratch" + destination, 0755));
+      mounts.push_back(mount_entry(destination, "bind", source, {"rbind", "nosuid", "nodev"}));
     } else {
       mounts.push_back(mount_entry(destination, "tmpfs", "tmpfs",
                                    {"relatime", "nodev", "nosuid", size_option(options)}));
@@ -178,25 +163,14 @@ Result<nlohmann::json> build_mounts(const SpecInputs& inputs, const TargetUser& 
   add_system_mounts(inputs, mounts);
   std::optional<File> workdir;
   if (inputs.options->workdir) {
-    auto opened = open_workdir(inputs);
-    if (!opened) {
-      return std::unexpected(opened.error());
-    }
-    workdir = std::move(*opened);
+    SIFKIT_TRY_ASSIGN(auto opened, open_workdir(inputs));
+    workdir = std::move(opened);
   }
-  if (auto tmp = add_tmp_mounts(inputs, workdir, mounts); !tmp) {
-    return std::unexpected(tmp.error());
-  }
+  SIFKIT_TRY(add_tmp_mounts(inputs, workdir, mounts));
   add_home_mount(inputs, user, mounts);
-  if (auto scratch = add_scratch_mounts(inputs, workdir, mounts); !scratch) {
-    return std::unexpected(scratch.error());
-  }
-  if (auto binds = add_user_binds(inputs, mounts); !binds) {
-    return std::unexpected(binds.error());
-  }
-  if (auto files = add_file_mounts(inputs, user, mounts); !files) {
-    return std::unexpected(files.error());
-  }
+  SIFKIT_TRY(add_scratch_mounts(inputs, workdir, mounts));
+  SIFKIT_TRY(add_user_binds(inputs, mounts));
+  SIFKIT_TRY(add_file_mounts(inputs, user, mounts));
   return mounts;
 }
 

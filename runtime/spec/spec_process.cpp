@@ -64,18 +64,9 @@ Result<nlohmann::json> build_process(const SpecInputs& inputs, const TargetUser&
   const HostContext& host = *inputs.host;
   const oci::RuntimeConfig& image = inputs.image->config;
 
-  auto args = process_args(image, options);
-  if (!args) {
-    return std::unexpected(args.error());
-  }
-  auto env = build_environment(image.env, options, host.env, user.home);
-  if (!env) {
-    return std::unexpected(env.error());
-  }
-  auto cwd = process_cwd(image, options, user);
-  if (!cwd) {
-    return std::unexpected(cwd.error());
-  }
+  SIFKIT_TRY_ASSIGN(auto args, process_args(image, options));
+  SIFKIT_TRY_ASSIGN(auto env, build_environment(image.env, options, host.env, user.home));
+  SIFKIT_TRY_ASSIGN(auto cwd, process_cwd(image, options, user));
 
   nlohmann::json process_user = {{"uid", user.uid}, {"gid", user.gid}};
   if (!user.additional_gids.empty()) {
@@ -84,9 +75,9 @@ Result<nlohmann::json> build_process(const SpecInputs& inputs, const TargetUser&
   return nlohmann::json{
       {"terminal", host.stdin_is_tty},
       {"user", process_user},
-      {"args", *args},
-      {"env", *env},
-      {"cwd", *cwd},
+      {"args", args},
+      {"env", env},
+      {"cwd", cwd},
       {"capabilities",
        capabilities_json(compute_capabilities(options, host.effective_caps, user.uid))},
       {"noNewPrivileges", options.no_privs},

@@ -8,20 +8,15 @@
 namespace sifkit::runtime::detail {
 
 Result<void> add_resources(const SpecInputs& inputs, nlohmann::json& spec) {
-  auto resources = build_resources(inputs.options->resources, usable_cpu_count());
-  if (!resources) {
-    return std::unexpected(resources.error());
-  }
-  if (auto usable = require_cgroup_control(*resources, inputs.host->uid); !usable) {
-    return usable;
-  }
+  SIFKIT_TRY_ASSIGN(auto resources, build_resources(inputs.options->resources, usable_cpu_count()));
+  SIFKIT_TRY(require_cgroup_control(resources, inputs.host->uid));
   // Kept as an object with whatever is already there: the device rules are added to its
   // "devices" array after this.
   auto& target = spec["linux"]["resources"];
   if (!target.is_object()) {
     target = nlohmann::json::object();
   }
-  for (auto& [key, value] : resources->items()) {
+  for (auto& [key, value] : resources.items()) {
     target[key] = std::move(value);
   }
   return {};

@@ -24,11 +24,8 @@ std::set<std::string> bounding_caps(const nlohmann::json& spec) {
 }
 
 Result<nlohmann::json> read_profile(const std::string& path) {
-  auto text = read_file(path);
-  if (!text) {
-    return std::unexpected(std::move(text.error()).with_context("reading seccomp profile " + path));
-  }
-  auto profile = nlohmann::json::parse(*text, nullptr, false);
+  SIFKIT_TRY_ASSIGN(auto text, with_context(read_file(path), "reading seccomp profile " + path));
+  auto profile = nlohmann::json::parse(text, nullptr, false);
   if (profile.is_discarded()) {
     return fail(ErrorKind::corrupt_input, "seccomp profile " + path + " is not valid JSON");
   }
@@ -60,11 +57,9 @@ Result<void> add_seccomp(const SpecInputs& inputs, nlohmann::json& spec) {
     return std::unexpected(std::move(error));
   }
   SeccompTarget target{inputs.host->machine, inputs.host->kernel_release, bounding_caps(spec)};
-  auto filter = seccomp_for_container(*profile, target);
-  if (!filter) {
-    return std::unexpected(std::move(filter.error()).with_context("seccomp profile " + path));
-  }
-  spec["linux"]["seccomp"] = std::move(*filter);
+  SIFKIT_TRY_ASSIGN(auto filter, with_context(seccomp_for_container(*profile, target),
+                                              "seccomp profile " + path));
+  spec["linux"]["seccomp"] = std::move(filter);
   return {};
 }
 

@@ -16,14 +16,11 @@ Result<std::string> read_optional_file(const std::string& path, std::size_t max_
 }
 
 Result<ImageIdentity> read_image_identity(const SpecInputs& inputs) {
-  auto root = open_directory(inputs.rootfs);
-  if (!root) {
-    return std::unexpected(root.error());
-  }
+  SIFKIT_TRY_ASSIGN(auto root, open_directory(inputs.rootfs));
   ImageIdentity identity;
   for (auto [name, text] :
        {std::pair{"etc/passwd", &identity.passwd}, std::pair{"etc/group", &identity.group}}) {
-    auto read = read_file_below(*root, name, k_max_identity_file, Resolve::in_root);
+    auto read = read_file_below(root, name, k_max_identity_file, Resolve::in_root);
     if (read) {
       *text = std::move(*read);
     } else if (read.error().kind() != ErrorKind::not_found) {
@@ -89,18 +86,12 @@ Result<TargetUser> resolve_target_user(const SpecInputs& inputs) {
                               "('{}')",
                               image_user));
     }
-    auto identity = read_image_identity(inputs);
-    if (!identity) {
-      return std::unexpected(identity.error());
-    }
-    auto resolved = resolve_user(image_user, identity->passwd, identity->group);
-    if (!resolved) {
-      return std::unexpected(resolved.error());
-    }
-    user.uid = resolved->uid;
-    user.gid = resolved->gid;
-    user.additional_gids = resolved->additional_gids;
-    user.home = resolved->home;
+    SIFKIT_TRY_ASSIGN(auto identity, read_image_identity(inputs));
+    SIFKIT_TRY_ASSIGN(auto resolved, resolve_user(image_user, identity.passwd, identity.group));
+    user.uid = resolved.uid;
+    user.gid = resolved.gid;
+    user.additional_gids = resolved.additional_gids;
+    user.home = resolved.home;
     user.from_image = true;
     user.home_mode = HomeMode::none;
     return user;

@@ -26,19 +26,16 @@ Result<struct stat> stat_of(const File& file) {
 // Root binds what it finds under the directory into the container, and chmods it: another
 // user who could rename entries in it could swap them after they were checked.
 Result<void> check_root_workdir(const File& dir) {
-  auto st = stat_of(dir);
-  if (!st) {
-    return std::unexpected(st.error());
+  SIFKIT_TRY_ASSIGN(auto st, stat_of(dir));
+  if (st.st_uid != 0 && st.st_uid != ::getuid()) {
+    return fail(ErrorKind::usage,
+                fmt::format("--workdir {} is owned by uid {}, not by root", dir.path(), st.st_uid));
   }
-  if (st->st_uid != 0 && st->st_uid != ::getuid()) {
-    return fail(ErrorKind::usage, fmt::format("--workdir {} is owned by uid {}, not by root",
-                                              dir.path(), st->st_uid));
-  }
-  if ((st->st_mode & (S_IWGRP | S_IWOTH)) != 0 && (st->st_mode & S_ISVTX) == 0) {
+  if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0 && (st.st_mode & S_ISVTX) == 0) {
     return fail(ErrorKind::usage,
                 fmt::format("--workdir {} can be written by other users (mode {:o}) and has "
                             "no sticky bit",
-                            dir.path(), st->st_mode & 07777));
+                            dir.path(), st.st_mode & 07777));
   }
   return {};
 }
@@ -56,13 +53,10 @@ Result<File> make_subdir(const File& parent, const std::string& name) {
                             "a symbolic link or another file)",
                             dir.error().what()));
   }
-  auto st = stat_of(*dir);
-  if (!st) {
-    return std::unexpected(st.error());
-  }
-  if (st->st_uid != ::geteuid()) {
+  SIFKIT_TRY_ASSIGN(auto st, stat_of(*dir));
+  if (st.st_uid != ::geteuid()) {
     return fail(ErrorKind::usage, fmt::format("{} belongs to uid {}, not to this run's uid {}",
-                                              dir->path(), st->st_uid, ::geteuid()));
+                                              dir->path(), st.st_uid, ::geteuid()));
   }
   return std::move(*dir);
 }
@@ -81,9 +75,7 @@ Result<File> open_workdir(const SpecInputs& inputs) {
     return std::unexpected(dir.error());
   }
   if (inputs.host->uid == 0) {
-    if (auto checked = check_root_workdir(*dir); !checked) {
-      return std::unexpected(checked.error());
-    }
+    SIFKIT_TRY(check_root_workdir(*dir));
   }
   return dir;
 }
@@ -98,11 +90,8 @@ Result<std::string> workdir_subdir(const File& workdir, const std::string& relat
     if (name == "..") {
       return fail(ErrorKind::usage, fmt::format("'{}' leads out of the --workdir", relative));
     }
-    auto dir = make_subdir(opened.empty() ? workdir : opened.back(), name);
-    if (!dir) {
-      return std::unexpected(dir.error());
-    }
-    opened.push_back(std::move(*dir));
+    SIFKIT_TRY_ASSIGN(auto dir, make_subdir(opened.empty() ? workdir : opened.back(), name));
+    opened.push_back(std::move(dir));
   }
   if (opened.empty()) {
     return fail(ErrorKind::internal, "no --workdir subdirectory named");

@@ -59,52 +59,37 @@ Progress progress_for(const CacheCommandOptions& options) {
 }
 
 Result<Cache> open_cache(const CacheCommandOptions& options) {
-  auto root = resolve_cache_directory(options.cache_dir);
-  if (!root) {
-    return std::unexpected(root.error());
-  }
+  SIFKIT_TRY_ASSIGN(auto root, resolve_cache_directory(options.cache_dir));
   CacheOptions cache_options;
   cache_options.on_wait = tell_wait;
-  return Cache::open(*root, std::move(cache_options));
+  return Cache::open(root, std::move(cache_options));
 }
 
 Result<UsageReport> usage_of(const CacheCommandOptions& options) {
-  auto cache = open_cache(options);
-  auto snapshot = cache ? cache->index().snapshot() : std::unexpected(cache.error());
-  if (!snapshot) {
-    return std::unexpected(snapshot.error());
-  }
-  return compute_usage(*snapshot);
+  SIFKIT_TRY_ASSIGN(auto cache, open_cache(options));
+  SIFKIT_TRY_ASSIGN(auto snapshot, cache.index().snapshot());
+  return compute_usage(snapshot);
 }
 
 Result<GcPolicy> policy_of(const CacheCommandOptions& options) {
   GcPolicy policy;
   if (options.keep_bytes) {
-    auto bytes = parse_byte_size(*options.keep_bytes);
-    if (!bytes) {
-      return std::unexpected(bytes.error());
-    }
-    policy.keep_bytes = *bytes;
+    SIFKIT_TRY_ASSIGN(auto bytes, parse_byte_size(*options.keep_bytes));
+    policy.keep_bytes = bytes;
   }
   if (options.older_than) {
-    auto age = parse_duration(*options.older_than);
-    if (!age) {
-      return std::unexpected(age.error());
-    }
-    policy.older_than = *age;
+    SIFKIT_TRY_ASSIGN(auto age, parse_duration(*options.older_than));
+    policy.older_than = age;
   }
   return policy;
 }
 
 Result<void> collect(const CacheCommandOptions& options, const GcPolicy& policy) {
-  auto cache = open_cache(options);
-  auto report = cache ? collect_garbage(*cache, policy, options.dry_run ? DryRun::yes : DryRun::no,
-                                        progress_for(options))
-                      : std::unexpected(cache.error());
-  if (!report) {
-    return std::unexpected(report.error());
-  }
-  return options.json ? write_json(gc_json(*report)) : write_out(format_gc(*report));
+  SIFKIT_TRY_ASSIGN(auto cache, open_cache(options));
+  SIFKIT_TRY_ASSIGN(auto report,
+                    collect_garbage(cache, policy, options.dry_run ? DryRun::yes : DryRun::no,
+                                    progress_for(options)));
+  return options.json ? write_json(gc_json(report)) : write_out(format_gc(report));
 }
 
 // A digest typed on the command line: malformed is a usage error, not corrupt input.
@@ -119,19 +104,13 @@ Result<Digest> digest_argument(const std::string& text) {
 } // namespace
 
 Result<void> run_list(const CacheCommandOptions& options) {
-  auto usage = usage_of(options);
-  if (!usage) {
-    return std::unexpected(usage.error());
-  }
-  return options.json ? write_json(list_json(*usage)) : write_out(format_list(*usage));
+  SIFKIT_TRY_ASSIGN(auto usage, usage_of(options));
+  return options.json ? write_json(list_json(usage)) : write_out(format_list(usage));
 }
 
 Result<void> run_du(const CacheCommandOptions& options) {
-  auto usage = usage_of(options);
-  if (!usage) {
-    return std::unexpected(usage.error());
-  }
-  return options.json ? write_json(usage_json(*usage)) : write_out(format_usage(*usage));
+  SIFKIT_TRY_ASSIGN(auto usage, usage_of(options));
+  return options.json ? write_json(usage_json(usage)) : write_out(format_usage(usage));
 }
 
 Result<void> run_gc(const CacheCommandOptions& options) {
@@ -146,94 +125,73 @@ Result<void> run_clean(const CacheCommandOptions& options) {
 }
 
 Result<void> run_verify(const CacheCommandOptions& options) {
-  auto cache = open_cache(options);
-  auto report = cache
-                    ? verify_cache(*cache, options.no_hash ? Hashing::size_only : Hashing::full,
-                                   options.repair ? Repair::yes : Repair::no, progress_for(options))
-                    : std::unexpected(cache.error());
-  if (!report) {
-    return std::unexpected(report.error());
-  }
-  auto written =
-      options.json ? write_json(verify_json(*report)) : write_out(format_verify(*report));
-  if (written && !report->clean()) {
+  SIFKIT_TRY_ASSIGN(auto cache, open_cache(options));
+  SIFKIT_TRY_ASSIGN(auto report,
+                    verify_cache(cache, options.no_hash ? Hashing::size_only : Hashing::full,
+                                 options.repair ? Repair::yes : Repair::no, progress_for(options)));
+  auto written = options.json ? write_json(verify_json(report)) : write_out(format_verify(report));
+  if (written && !report.clean()) {
     return fail(ErrorKind::corrupt_input,
-                fmt::format("{} problem(s) found in the cache", report->findings.size()));
+                fmt::format("{} problem(s) found in the cache", report.findings.size()));
   }
   return written;
 }
 
 Result<void> run_rm(const CacheCommandOptions& options) {
-  auto cache = open_cache(options);
-  auto removed =
-      cache ? cache->remove_refs(options.name, options.platform) : std::unexpected(cache.error());
-  if (!removed) {
-    return std::unexpected(removed.error());
-  }
-  if (*removed == 0) {
+  SIFKIT_TRY_ASSIGN(auto cache, open_cache(options));
+  SIFKIT_TRY_ASSIGN(auto removed, cache.remove_refs(options.name, options.platform));
+  if (removed == 0) {
     return fail(ErrorKind::not_found, "no reference named " + options.name +
                                           (options.platform ? " for " + *options.platform : ""));
   }
-  return options.json ? write_json(Json{{"removed", *removed}})
+  return options.json ? write_json(Json{{"removed", removed}})
                       : write_out(fmt::format("Removed {} reference(s); run 'sif-cache gc' to "
                                               "free the blobs only they needed.\n",
-                                              *removed));
+                                              removed));
 }
 
 Result<void> run_put(const CacheCommandOptions& options) {
-  auto cache = open_cache(options);
-  if (!cache) {
-    return std::unexpected(cache.error());
-  }
+  SIFKIT_TRY_ASSIGN(auto cache, open_cache(options));
   Json results = Json::array();
   for (const std::string& file : options.files) {
-    auto put = cache->put_file(file, options.media_type);
-    if (!put) {
-      return std::unexpected(std::move(put.error()).with_context("putting " + file));
-    }
-    const char* outcome = put->outcome == PutOutcome::written ? "written" : "already_stored";
+    SIFKIT_TRY_ASSIGN(auto put,
+                      with_context(cache.put_file(file, options.media_type), "putting " + file));
+    const char* outcome = put.outcome == PutOutcome::written ? "written" : "already_stored";
     results.push_back(Json{{"file", file},
-                           {"digest", put->blob.digest.text()},
-                           {"size", put->blob.size},
+                           {"digest", put.blob.digest.text()},
+                           {"size", put.blob.size},
                            {"outcome", outcome}});
     if (!options.json) {
-      if (auto w = write_out(put->blob.digest.text() + " " + outcome + "\n"); !w) {
-        return w;
-      }
+      SIFKIT_TRY(write_out(put.blob.digest.text() + " " + outcome + "\n"));
     }
   }
   return options.json ? write_json(results) : Result<void>();
 }
 
 Result<void> run_ref(const CacheCommandOptions& options) {
-  auto digest = digest_argument(options.digest);
-  auto cache = digest ? open_cache(options) : std::unexpected(digest.error());
-  auto ref = cache ? cache->set_ref(RefKey{options.name, options.platform.value_or("")}, *digest)
-                   : std::unexpected(cache.error());
-  return ref ? Result<void>() : std::unexpected(ref.error());
+  SIFKIT_TRY_ASSIGN(auto digest, digest_argument(options.digest));
+  SIFKIT_TRY_ASSIGN(auto cache, open_cache(options));
+  SIFKIT_TRY(cache.set_ref(RefKey{options.name, options.platform.value_or("")}, digest));
+  return {};
 }
 
 Result<void> run_link(const CacheCommandOptions& options) {
-  auto parent = digest_argument(options.digest);
+  SIFKIT_TRY_ASSIGN(auto parent, digest_argument(options.digest));
   std::vector<Digest> children;
   for (const std::string& text : options.digests) {
-    auto child = parent ? digest_argument(text) : std::unexpected(parent.error());
-    if (!child) {
-      return std::unexpected(child.error());
-    }
-    children.push_back(*child);
+    SIFKIT_TRY_ASSIGN(auto child, digest_argument(text));
+    children.push_back(child);
   }
-  auto cache = parent ? open_cache(options) : std::unexpected(parent.error());
-  return cache ? cache->add_children(*parent, children) : std::unexpected(cache.error());
+  SIFKIT_TRY_ASSIGN(auto cache, open_cache(options));
+  return cache.add_children(parent, children);
 }
 
 Result<void> run_convert(const CacheCommandOptions& options) {
-  auto source = digest_argument(options.digest);
-  auto result = source ? digest_argument(options.result) : std::unexpected(source.error());
-  auto cache = result ? open_cache(options) : std::unexpected(result.error());
-  auto recorded = cache ? cache->record_conversion(*source, options.options_key, *result)
-                        : std::unexpected(cache.error());
-  return recorded ? Result<void>() : std::unexpected(recorded.error());
+  SIFKIT_TRY_ASSIGN(auto source, digest_argument(options.digest));
+  SIFKIT_TRY_ASSIGN(auto result, digest_argument(options.result));
+  SIFKIT_TRY_ASSIGN(auto cache, open_cache(options));
+  SIFKIT_TRY(cache.record_conversion(source, options.options_key, result));
+  return {};
 }
 
 } // namespace sifkit::tools

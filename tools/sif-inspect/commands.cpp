@@ -42,15 +42,12 @@ Result<void> run_list(const InspectOptions& o, const Image& image) {
   if (!o.verify) {
     return write_out(o.json ? dump_json(list_json(image)) : format_list(image));
   }
-  auto report = verify_oci_digests(image);
-  if (!report) {
-    return std::unexpected(report.error());
-  }
+  SIFKIT_TRY_ASSIGN(auto report, verify_oci_digests(image));
   std::string out =
-      o.json ? dump_json({{"objects", list_json(image)}, {"verify", digest_report_json(*report)}})
-             : format_list(image) + format_digest_report(*report);
+      o.json ? dump_json({{"objects", list_json(image)}, {"verify", digest_report_json(report)}})
+             : format_list(image) + format_digest_report(report);
   auto written = write_out(out);
-  return written ? check_report(o, *report) : written;
+  return written ? check_report(o, report) : written;
 }
 
 Result<void> run_info(const InspectOptions& o, const Image& image) {
@@ -64,31 +61,23 @@ Result<void> run_info(const InspectOptions& o, const Image& image) {
 
 // Streams the object in chunks: objects can be gigabytes.
 Result<void> run_dump(const InspectOptions& o, const Image& image) {
-  auto d = image.find(o.id);
-  if (!d) {
-    return std::unexpected(d.error());
-  }
-  ByteSource source = image.object_source(**d);
+  SIFKIT_TRY_ASSIGN(auto d, image.find(o.id));
+  ByteSource source = image.object_source(*d);
   std::array<std::byte, 64 * 1024> chunk{};
   for (;;) {
     auto n = source(chunk);
     if (!n || *n == 0) {
       return n ? Result<void>() : std::unexpected(n.error());
     }
-    if (auto w = write_out({reinterpret_cast<const char*>(chunk.data()), *n}); !w) {
-      return w;
-    }
+    SIFKIT_TRY(write_out({reinterpret_cast<const char*>(chunk.data()), *n}));
   }
 }
 
 Result<void> run_verify(const InspectOptions& o, const Image& image) {
-  auto report = verify_oci_digests(image);
-  if (!report) {
-    return std::unexpected(report.error());
-  }
+  SIFKIT_TRY_ASSIGN(auto report, verify_oci_digests(image));
   auto written =
-      write_out(o.json ? dump_json(digest_report_json(*report)) : format_digest_report(*report));
-  return written ? check_report(o, *report) : written;
+      write_out(o.json ? dump_json(digest_report_json(report)) : format_digest_report(report));
+  return written ? check_report(o, report) : written;
 }
 
 Result<void> run_oci(const InspectOptions& o, const Image& image) {

@@ -53,44 +53,32 @@ Result<void> run_mount(const MountCommandOptions& o) {
   request.mount.writable =
       o.writable.value_or(bundle) ? runtime::Writable::tmpfs : runtime::Writable::no;
   request.mount.tmpfs_size_mb = o.tmpfs_size_mb;
-  auto session = runtime::start_mount_session(request);
-  if (!session) {
-    return std::unexpected(session.error());
-  }
+  SIFKIT_TRY_ASSIGN(auto session, runtime::start_mount_session(request));
   if (o.json) {
-    auto json = runtime::mount_record_json(session->record);
-    json["target"] = session->target;
-    json["config"] = session->config.empty() ? nlohmann::ordered_json(nullptr)
-                                             : nlohmann::ordered_json(session->config);
+    auto json = runtime::mount_record_json(session.record);
+    json["target"] = session.target;
+    json["config"] = session.config.empty() ? nlohmann::ordered_json(nullptr)
+                                            : nlohmann::ordered_json(session.config);
     return write_out(json.dump(2) + "\n");
   }
   if (o.quiet) {
     return {};
   }
-  std::string line = fmt::format("mounted {} on {} ({})\n", o.image, session->record.rootfs,
-                                 describe(session->record, request.mount.writable));
+  std::string line = fmt::format("mounted {} on {} ({})\n", o.image, session.record.rootfs,
+                                 describe(session.record, request.mount.writable));
   if (bundle) {
-    line += fmt::format("wrote {}\n", session->config);
+    line += fmt::format("wrote {}\n", session.config);
   }
   return write_out(line);
 }
 
 Result<void> run_umount(const UmountCommandOptions& o) {
   if (o.stale) {
-    auto root = runtime::state_root();
-    if (!root) {
-      return std::unexpected(root.error());
-    }
-    auto swept = runtime::sweep_stale_runs(*root);
-    if (!swept) {
-      return std::unexpected(swept.error());
-    }
+    SIFKIT_TRY_ASSIGN(auto root, runtime::state_root());
+    SIFKIT_TRY_ASSIGN(auto swept, runtime::sweep_stale_runs(root));
     if (!o.quiet) {
-      if (auto w = write_out(fmt::format("cleaned {} stale run session(s), {} container(s)\n",
-                                         swept->sessions, swept->containers));
-          !w) {
-        return w;
-      }
+      SIFKIT_TRY(write_out(fmt::format("cleaned {} stale run session(s), {} container(s)\n",
+                                       swept.sessions, swept.containers)));
     }
     if (o.dir.empty()) {
       return {};
@@ -98,10 +86,7 @@ Result<void> run_umount(const UmountCommandOptions& o) {
   } else if (o.dir.empty()) {
     return fail(ErrorKind::usage, "give DIR, or --stale");
   }
-  auto record = runtime::end_mount_session(o.dir);
-  if (!record) {
-    return std::unexpected(record.error());
-  }
+  SIFKIT_TRY(runtime::end_mount_session(o.dir));
   return o.quiet ? Result<void>() : write_out(fmt::format("unmounted {}\n", o.dir));
 }
 

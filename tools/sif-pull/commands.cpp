@@ -82,41 +82,32 @@ Result<Json> write_sif(cache::Cache& cache, const Digest& manifest,
   auto converted =
       convert::convert_cached(cache, manifest, options, make_squash_progress(display, "sif-pull"));
   finish_squash_progress(display);
-  auto copied = converted ? convert::copy_file_atomic(converted->path, path)
-                          : std::unexpected(converted.error());
-  if (!copied) {
-    return std::unexpected(copied.error());
-  }
+  SIFKIT_TRY_ASSIGN(auto copied, converted ? convert::copy_file_atomic(converted->path, path)
+                                           : std::unexpected(converted.error()));
   if (!quiet) {
     std::fprintf(stderr, "sif-pull: wrote %s (%s, %s)\n", path.c_str(),
-                 human_bytes(copied->bytes).c_str(),
+                 human_bytes(copied.bytes).c_str(),
                  converted->reused ? "already converted in the cache" : "converted");
   }
   return Json{{"path", path},
               {"sif", converted->sif.text()},
-              {"size", copied->bytes},
+              {"size", copied.bytes},
               {"reused", converted->reused}};
 }
 
 } // namespace
 
 Result<void> run_pull(const PullCommandOptions& options) {
-  auto conversion = convert_options(options.convert);
-  if (!conversion) {
-    return std::unexpected(conversion.error());
-  }
+  SIFKIT_TRY_ASSIGN(auto conversion, convert_options(options.convert));
   auto source = source_options(options);
-  auto opened = convert::open_reference(options.reference, source);
-  if (!opened) {
-    return std::unexpected(opened.error());
-  }
-  cache::Cache& cache = opened->cache;
-  if (registry::is_sif_reference(opened->reference)) {
-    return run_pull_sif(options, opened->reference, cache);
+  SIFKIT_TRY_ASSIGN(auto opened, convert::open_reference(options.reference, source));
+  cache::Cache& cache = opened.cache;
+  if (registry::is_sif_reference(opened.reference)) {
+    return run_pull_sif(options, opened.reference, cache);
   }
   ProgressStyle style = progress_style(options.quiet);
   source.pull_progress = make_progress(style);
-  auto pull = convert::pull_reference(*opened, source);
+  auto pull = convert::pull_reference(opened, source);
   finish_progress(style);
   if (!pull) {
     return std::unexpected(pull.error());
@@ -126,26 +117,20 @@ Result<void> run_pull(const PullCommandOptions& options) {
   print_summary(style, pulled);
   Json output = nullptr;
   if (options.output) {
-    auto written =
-        write_sif(cache, pulled.manifest_digest, *conversion, *options.output, options.quiet);
-    if (!written) {
-      return std::unexpected(written.error());
-    }
-    output = std::move(*written);
+    SIFKIT_TRY_ASSIGN(auto written, write_sif(cache, pulled.manifest_digest, conversion,
+                                              *options.output, options.quiet));
+    output = std::move(written);
   }
   Json layout = nullptr;
   if (options.oci_layout) {
-    std::string tag = registry::default_tag(opened->reference);
-    auto written = registry::write_oci_layout(cache, pulled, *options.oci_layout, tag);
-    if (!written) {
-      return std::unexpected(written.error());
-    }
-    layout =
-        Json{{"path", *options.oci_layout}, {"tag", tag}, {"manifest", written->digest.text()}};
+    std::string tag = registry::default_tag(opened.reference);
+    SIFKIT_TRY_ASSIGN(auto written,
+                      registry::write_oci_layout(cache, pulled, *options.oci_layout, tag));
+    layout = Json{{"path", *options.oci_layout}, {"tag", tag}, {"manifest", written.digest.text()}};
   }
   if (options.json) {
     return write_out(
-        summary_json(opened->pull.reference_name, pulled, std::move(layout), std::move(output))
+        summary_json(opened.pull.reference_name, pulled, std::move(layout), std::move(output))
             .dump(2, ' ', false, Json::error_handler_t::replace) +
         "\n");
   }
@@ -153,21 +138,15 @@ Result<void> run_pull(const PullCommandOptions& options) {
 }
 
 Result<void> print_sif_path(const PullCommandOptions& options) {
-  auto conversion = convert_options(options.convert);
-  if (!conversion) {
-    return std::unexpected(conversion.error());
-  }
+  SIFKIT_TRY_ASSIGN(auto conversion, convert_options(options.convert));
   convert::ReferenceSifOptions sif_options;
   sif_options.source = source_options(options);
-  sif_options.convert = *conversion;
+  sif_options.convert = conversion;
   if (options.lease_parent) {
     sif_options.lease_holder = cache::process_holder(::getppid());
   }
-  auto sif = convert::reference_sif(options.reference, sif_options);
-  if (!sif) {
-    return std::unexpected(sif.error());
-  }
-  return write_out(sif->path + "\n");
+  SIFKIT_TRY_ASSIGN(auto sif, convert::reference_sif(options.reference, sif_options));
+  return write_out(sif.path + "\n");
 }
 
 } // namespace sifkit::tools

@@ -41,39 +41,33 @@ Result<void> run_pull_sif(const PullCommandOptions& options,
   registry::SifFetchOptions fetch_options;
   fetch_options.registry = registry_options(options.source_flags);
   bool show = !options.quiet && ::isatty(STDERR_FILENO) == 1;
-  auto fetched =
-      registry::fetch_sif(reference, cache, fetch_options, show ? line_progress() : nullptr);
-  if (!fetched) {
-    return std::unexpected(fetched.error());
-  }
+  SIFKIT_TRY_ASSIGN(auto fetched, registry::fetch_sif(reference, cache, fetch_options,
+                                                      show ? line_progress() : nullptr));
   if (!options.quiet) {
-    std::fprintf(stderr, "sif-pull: SIF %s (%s, %s)\n", fetched->digest.text().c_str(),
-                 human_bytes(fetched->size).c_str(),
-                 fetched->reused ? "already in the cache" : "stored in the cache");
+    std::fprintf(stderr, "sif-pull: SIF %s (%s, %s)\n", fetched.digest.text().c_str(),
+                 human_bytes(fetched.size).c_str(),
+                 fetched.reused ? "already in the cache" : "stored in the cache");
   }
   Json output = nullptr;
   if (options.output) {
-    auto copied = convert::copy_file_atomic(fetched->path, *options.output);
-    if (!copied) {
-      return std::unexpected(copied.error());
-    }
+    SIFKIT_TRY_ASSIGN(auto copied, convert::copy_file_atomic(fetched.path, *options.output));
     if (!options.quiet) {
       std::fprintf(stderr, "sif-pull: wrote %s (%s)\n", options.output->c_str(),
-                   human_bytes(copied->bytes).c_str());
+                   human_bytes(copied.bytes).c_str());
     }
-    output = Json{{"path", *options.output}, {"size", copied->bytes}};
+    output = Json{{"path", *options.output}, {"size", copied.bytes}};
   }
-  std::string text = fetched->digest.text() + "\n";
+  std::string text = fetched.digest.text() + "\n";
   if (options.json) {
-    Json doc{{"reference", fetched->reference},
-             {"sif", fetched->digest.text()},
-             {"size", fetched->size},
+    Json doc{{"reference", fetched.reference},
+             {"sif", fetched.digest.text()},
+             {"size", fetched.size},
              {"media_type", registry::k_media_sif_layer},
-             {"manifest", fetched->manifest.text()},
-             {"reused", fetched->reused},
-             {"bytes_fetched", fetched->bytes_fetched},
+             {"manifest", fetched.manifest.text()},
+             {"reused", fetched.reused},
+             {"bytes_fetched", fetched.bytes_fetched},
              {"output", std::move(output)},
-             {"time_ms", {{"total", fetched->total_time.count()}}}};
+             {"time_ms", {{"total", fetched.total_time.count()}}}};
     text = doc.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
   }
   if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size()) {

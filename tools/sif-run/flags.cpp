@@ -133,9 +133,7 @@ Result<runtime::RunOptions> run_options(const RunFlags& f, runtime::Action actio
   o.clean_env = f.clean_env;
   o.cwd = f.cwd;
   if (f.home) {
-    if (auto parsed = runtime::parse_home(*f.home, o); !parsed) {
-      return std::unexpected(parsed.error());
-    }
+    SIFKIT_TRY(runtime::parse_home(*f.home, o));
   }
   if (f.no_home) {
     o.home_mode = runtime::HomeMode::none;
@@ -143,25 +141,16 @@ Result<runtime::RunOptions> run_options(const RunFlags& f, runtime::Action actio
   o.scratch = split_commas(f.scratch);
   o.workdir = f.workdir;
   for (const auto& text : f.no_mount) {
-    auto parsed = runtime::parse_no_mount(text);
-    if (!parsed) {
-      return std::unexpected(parsed.error());
-    }
-    o.no_mount.insert(parsed->begin(), parsed->end());
+    SIFKIT_TRY_ASSIGN(auto parsed, runtime::parse_no_mount(text));
+    o.no_mount.insert(parsed.begin(), parsed.end());
   }
   for (const auto& text : f.binds) {
-    auto parsed = runtime::parse_binds(text);
-    if (!parsed) {
-      return std::unexpected(parsed.error());
-    }
-    o.binds.insert(o.binds.end(), parsed->begin(), parsed->end());
+    SIFKIT_TRY_ASSIGN(auto parsed, runtime::parse_binds(text));
+    o.binds.insert(o.binds.end(), parsed.begin(), parsed.end());
   }
   for (const auto& text : f.mounts) {
-    auto parsed = runtime::parse_mount(text);
-    if (!parsed) {
-      return std::unexpected(parsed.error());
-    }
-    o.binds.push_back(*parsed);
+    SIFKIT_TRY_ASSIGN(auto parsed, runtime::parse_mount(text));
+    o.binds.push_back(parsed);
   }
   o.dns = split_commas(f.dns);
   o.tmpfs_size_mb = f.tmpfs_size_mb;
@@ -172,31 +161,20 @@ Result<runtime::RunOptions> run_options(const RunFlags& f, runtime::Action actio
   for (const auto& [texts, into] :
        {std::pair{&f.add_caps, &o.add_caps}, std::pair{&f.drop_caps, &o.drop_caps}}) {
     for (const auto& text : *texts) {
-      auto parsed = runtime::parse_caps(text);
-      if (!parsed) {
-        return std::unexpected(parsed.error());
-      }
-      into->insert(into->end(), parsed->begin(), parsed->end());
+      SIFKIT_TRY_ASSIGN(auto parsed, runtime::parse_caps(text));
+      into->insert(into->end(), parsed.begin(), parsed.end());
     }
   }
   o.keep_privs = f.keep_privs;
   o.no_privs = f.no_privs;
   if (f.security) {
-    if (auto parsed = runtime::parse_security(*f.security, o); !parsed) {
-      return std::unexpected(parsed.error());
-    }
+    SIFKIT_TRY(runtime::parse_security(*f.security, o));
   }
   o.writable_tmpfs = !f.read_only;
   o.fakeroot = f.fakeroot;
-  if (auto applied = apply_overlays_flags(f.overlays, o); !applied) {
-    return std::unexpected(applied.error());
-  }
-  if (auto applied = apply_resources_flags(f.resources, o); !applied) {
-    return std::unexpected(applied.error());
-  }
-  if (auto applied = apply_devices_flags(f.devices, o); !applied) {
-    return std::unexpected(applied.error());
-  }
+  SIFKIT_TRY(apply_overlays_flags(f.overlays, o));
+  SIFKIT_TRY(apply_resources_flags(f.resources, o));
+  SIFKIT_TRY(apply_devices_flags(f.devices, o));
   return o;
 }
 
@@ -206,11 +184,9 @@ Result<runtime::ImageRefOptions> image_ref_options(const RunFlags& f) {
   o.platform = f.platform;
   o.credentials = f.credentials;
   if (f.creds_stdin) {
-    auto secret = read_secret(STDIN_FILENO, SecretEnd::end_of_line);
-    if (!secret) {
-      return std::unexpected(std::move(secret.error()).with_context("--creds-stdin"));
-    }
-    o.credentials = std::move(*secret);
+    SIFKIT_TRY_ASSIGN(auto secret, with_context(read_secret(STDIN_FILENO, SecretEnd::end_of_line),
+                                                "--creds-stdin"));
+    o.credentials = std::move(secret);
   }
   o.ca_cert = f.ca_cert;
   o.insecure = f.insecure;

@@ -28,11 +28,8 @@ Result<void> apply_devices_flags(const DeviceFlags& f, runtime::RunOptions& opti
   options.devices.nv = f.nv;
   options.devices.rocm = f.rocm;
   for (const auto& list : f.devices) {
-    auto names = runtime::parse_cdi_device_list(list);
-    if (!names) {
-      return std::unexpected(names.error());
-    }
-    options.devices.cdi.insert(options.devices.cdi.end(), names->begin(), names->end());
+    SIFKIT_TRY_ASSIGN(auto names, runtime::parse_cdi_device_list(list));
+    options.devices.cdi.insert(options.devices.cdi.end(), names.begin(), names.end());
   }
   for (const auto& list : f.cdi_dirs) {
     std::istringstream in(list);

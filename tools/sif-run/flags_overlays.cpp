@@ -20,15 +20,10 @@ void add_overlays_flags(CLI::App& app, OverlayFlags& flags) {
 
 Result<void> apply_overlays_flags(const OverlayFlags& flags, runtime::RunOptions& options) {
   for (const auto& text : flags.overlays) {
-    auto parsed = runtime::parse_overlay(text);
-    if (!parsed) {
-      return std::unexpected(parsed.error());
-    }
-    options.overlays.push_back(*parsed);
+    SIFKIT_TRY_ASSIGN(auto parsed, runtime::parse_overlay(text));
+    options.overlays.push_back(parsed);
   }
-  if (auto checked = runtime::check_overlays(options.overlays); !checked) {
-    return checked;
-  }
+  SIFKIT_TRY(runtime::check_overlays(options.overlays));
   if (flags.writable) {
     if (const auto* writable = runtime::writable_overlay(options.overlays)) {
       return fail(ErrorKind::usage, "--writable and the writable --overlay " + writable->path +

@@ -62,20 +62,15 @@ Result<void> apply_resources_flags(const ResourceFlags& f, runtime::RunOptions& 
        {std::tuple{&f.memory, &o.memory, "--memory"},
         std::tuple{&f.memory_reservation, &o.memory_reservation, "--memory-reservation"}}) {
     if (*text) {
-      auto size = runtime::parse_size(**text, flag);
-      if (!size) {
-        return std::unexpected(size.error());
-      }
-      *into = *size;
+      SIFKIT_TRY_ASSIGN(auto size, runtime::parse_size(**text, flag));
+      *into = size;
     }
   }
   if (f.memory_swap) {
-    auto size = *f.memory_swap == "-1" ? Result<std::int64_t>(-1)
-                                       : runtime::parse_size(*f.memory_swap, "--memory-swap");
-    if (!size) {
-      return std::unexpected(size.error());
-    }
-    o.memory_swap = *size;
+    SIFKIT_TRY_ASSIGN(auto size, *f.memory_swap == "-1"
+                                     ? Result<std::int64_t>(-1)
+                                     : runtime::parse_size(*f.memory_swap, "--memory-swap"));
+    o.memory_swap = size;
   }
   if (f.blkio_weight) {
     if (*f.blkio_weight < 10 || *f.blkio_weight > 1000) {
@@ -84,19 +79,13 @@ Result<void> apply_resources_flags(const ResourceFlags& f, runtime::RunOptions& 
     o.blkio_weight = static_cast<std::uint16_t>(*f.blkio_weight);
   }
   for (const auto& text : f.blkio_weight_device) {
-    auto parsed = runtime::parse_weight_device(text);
-    if (!parsed) {
-      return std::unexpected(parsed.error());
-    }
-    o.blkio_weight_device.push_back(std::move(*parsed));
+    SIFKIT_TRY_ASSIGN(auto parsed, runtime::parse_weight_device(text));
+    o.blkio_weight_device.push_back(std::move(parsed));
   }
   // Checked now, so that a bad limit is reported before any image is opened; the spec
   // generator builds the object again from the same options.
-  auto checked = runtime::build_resources(o, runtime::usable_cpu_count());
-  if (!checked) {
-    return std::unexpected(checked.error());
-  }
-  return runtime::require_cgroup_control(*checked, ::geteuid());
+  SIFKIT_TRY_ASSIGN(auto checked, runtime::build_resources(o, runtime::usable_cpu_count()));
+  return runtime::require_cgroup_control(checked, ::geteuid());
 }
 
 } // namespace sifkit::tools

@@ -53,11 +53,8 @@ convert::ReferenceOptions source_options(const SquashCommandOptions& o) {
 // record for it.
 Result<void> add_raw_layer(const std::string& path, const convert::SquashStats& stats,
                            SquashSummary& summary) {
-  auto digest = digest_of_file(path);
-  if (!digest) {
-    return std::unexpected(digest.error());
-  }
-  summary.layers.push_back(convert::ConvertedLayer{*digest, stats.image_size, stats});
+  SIFKIT_TRY_ASSIGN(auto digest, digest_of_file(path));
+  summary.layers.push_back(convert::ConvertedLayer{digest, stats.image_size, stats});
   summary.have_stats = true;
   return {};
 }
@@ -68,24 +65,18 @@ Result<void> squash_image_raw(const SquashCommandOptions& o, const convert::Conv
                               const convert::SquashProgressCallback& progress,
                               SquashSummary& summary) {
   auto options = source_options(o);
-  auto opened = convert::open_reference(summary.source, options);
-  auto pulled = opened ? convert::pull_reference(*opened, options)
-                       : Result<convert::PulledReference>(std::unexpected(opened.error()));
-  if (!pulled) {
-    return std::unexpected(pulled.error());
-  }
-  summary.manifest = pulled->manifest;
-  if (pulled->pulled) {
-    summary.pull_time = pulled->pulled->total_time;
+  SIFKIT_TRY_ASSIGN(auto opened, convert::open_reference(summary.source, options));
+  SIFKIT_TRY_ASSIGN(auto pulled, convert::pull_reference(opened, options));
+  summary.manifest = pulled.manifest;
+  if (pulled.pulled) {
+    summary.pull_time = pulled.pulled->total_time;
   }
   auto start = Clock::now();
-  convert::CacheBlobSource blobs(opened->cache);
-  auto stats = convert::squash_image(blobs, pulled->manifest, o.output, convert.squash, progress);
-  if (!stats) {
-    return std::unexpected(stats.error());
-  }
+  convert::CacheBlobSource blobs(opened.cache);
+  SIFKIT_TRY_ASSIGN(auto stats, convert::squash_image(blobs, pulled.manifest, o.output,
+                                                      convert.squash, progress));
   summary.convert_time = since(start);
-  return add_raw_layer(o.output, *stats, summary);
+  return add_raw_layer(o.output, stats, summary);
 }
 
 // A reference: the cache's OCI-SIF (pulled and converted there, or found), copied out.
@@ -99,31 +90,23 @@ Result<void> squash_image(const SquashCommandOptions& o, const convert::ConvertO
   options.convert = convert;
   options.progress = progress;
   options.sif_files = convert::SifFiles::refuse;
-  auto converted = convert::reference_sif(summary.source, options);
-  if (!converted) {
-    return std::unexpected(converted.error());
+  SIFKIT_TRY_ASSIGN(auto converted, convert::reference_sif(summary.source, options));
+  summary.manifest = converted.manifest;
+  if (converted.pulled) {
+    summary.pull_time = converted.pulled->total_time;
   }
-  summary.manifest = converted->manifest;
-  if (converted->pulled) {
-    summary.pull_time = converted->pulled->total_time;
-  }
-  summary.convert_time = converted->convert_time;
-  summary.sif = converted->sif;
-  summary.reused = converted->reused;
-  if (converted->result) {
-    summary.layers = converted->result->layers;
+  summary.convert_time = converted.convert_time;
+  summary.sif = converted.sif;
+  summary.reused = converted.reused;
+  if (converted.result) {
+    summary.layers = converted.result->layers;
     summary.have_stats = true;
   } else {
-    auto layers = oci_sif_layers(converted->path);
-    if (!layers) {
-      return std::unexpected(layers.error());
-    }
-    summary.layers = std::move(*layers);
+    SIFKIT_TRY_ASSIGN(auto layers, oci_sif_layers(converted.path));
+    summary.layers = std::move(layers);
   }
   auto copy_start = Clock::now();
-  if (auto copied = convert::copy_file_atomic(converted->path, o.output); !copied) {
-    return std::unexpected(copied.error());
-  }
+  SIFKIT_TRY(convert::copy_file_atomic(converted.path, o.output));
   summary.copy_time = since(copy_start);
   return {};
 }
@@ -144,27 +127,18 @@ Result<void> squash_rootfs(const SquashCommandOptions& o, const SquashSource& so
   }
   auto start = Clock::now();
   if (o.format == "squashfs") {
-    auto stats = convert::squash_rootfs(input, o.output, convert.squash, progress);
-    if (!stats) {
-      return std::unexpected(stats.error());
-    }
-    if (auto added = add_raw_layer(o.output, *stats, summary); !added) {
-      return added;
-    }
+    SIFKIT_TRY_ASSIGN(auto stats,
+                      convert::squash_rootfs(input, o.output, convert.squash, progress));
+    SIFKIT_TRY(add_raw_layer(o.output, stats, summary));
   } else {
     oci::Platform platform = oci::host_platform();
     if (o.source_flags.platform) {
-      auto parsed = oci::Platform::parse(*o.source_flags.platform);
-      if (!parsed) {
-        return std::unexpected(parsed.error());
-      }
-      platform = *parsed;
+      SIFKIT_TRY_ASSIGN(auto parsed, oci::Platform::parse(*o.source_flags.platform));
+      platform = parsed;
     }
-    auto result = convert::convert_rootfs(input, o.output, convert, platform, progress);
-    if (!result) {
-      return std::unexpected(result.error());
-    }
-    summary.layers = result->layers;
+    SIFKIT_TRY_ASSIGN(auto result,
+                      convert::convert_rootfs(input, o.output, convert, platform, progress));
+    summary.layers = result.layers;
   }
   summary.convert_time = since(start);
   summary.have_stats = true;
@@ -178,35 +152,26 @@ Result<void> run_squash(const SquashCommandOptions& o) {
   if (o.format != "oci-sif" && o.format != "squashfs") {
     return fail(ErrorKind::usage, "--format: \"" + o.format + "\" is not oci-sif or squashfs");
   }
-  auto convert = convert_options(o.convert);
-  if (!convert) {
-    return std::unexpected(convert.error());
-  }
-  if (o.format == "squashfs" && convert->layers == convert::LayerMode::keep_layers) {
+  SIFKIT_TRY_ASSIGN(auto convert, convert_options(o.convert));
+  if (o.format == "squashfs" && convert.layers == convert::LayerMode::keep_layers) {
     return fail(ErrorKind::usage, "--format squashfs writes one filesystem: drop --keep-layers");
   }
-  auto source = classify_source(o.source);
-  if (!source) {
-    return std::unexpected(source.error());
-  }
+  SIFKIT_TRY_ASSIGN(auto source, classify_source(o.source));
   SquashSummary summary;
-  summary.source = source->text;
-  summary.kind = source->kind == SourceKind::image       ? "image"
-                 : source->kind == SourceKind::directory ? "directory"
-                                                         : "tar";
+  summary.source = source.text;
+  summary.kind = source.kind == SourceKind::image       ? "image"
+                 : source.kind == SourceKind::directory ? "directory"
+                                                        : "tar";
   summary.format = o.format;
   summary.output = o.output;
   ConvertDisplay display = convert_display(o.quiet);
   auto progress = make_squash_progress(display, "sif-squash");
-  auto done = source->kind == SourceKind::image
-                  ? squash_image(o, *convert, progress, summary)
-                  : squash_rootfs(o, *source, *convert, progress, summary);
+  auto done = source.kind == SourceKind::image
+                  ? squash_image(o, convert, progress, summary)
+                  : squash_rootfs(o, source, convert, progress, summary);
   finish_squash_progress(display);
-  auto size = done ? size_of(o.output) : std::unexpected(done.error());
-  if (!size) {
-    return std::unexpected(size.error());
-  }
-  summary.size = *size;
+  SIFKIT_TRY_ASSIGN(auto size, done ? size_of(o.output) : std::unexpected(done.error()));
+  summary.size = size;
   summary.total_time = since(start);
   if (o.json) {
     auto text =

@@ -73,22 +73,17 @@ std::string summary_line(const SquashSummary& s) {
 }
 
 Result<std::vector<convert::ConvertedLayer>> oci_sif_layers(const std::string& path) {
-  auto image = sif::Image::open(path, OpenMode::read_only);
-  if (!image) {
-    return std::unexpected(image.error());
-  }
-  auto sif = oci::OciSif::open(*image);
-  if (sif && sif->root_index().manifests.size() != 1) {
+  SIFKIT_TRY_ASSIGN(auto image, sif::Image::open(path, OpenMode::read_only));
+  SIFKIT_TRY_ASSIGN(auto sif, with_context(oci::OciSif::open(image), path));
+  if (sif.root_index().manifests.size() != 1) {
     return fail(ErrorKind::corrupt_input, path + ": expected one image in the root index");
   }
   // The one image we wrote, whatever its platform (it need not be the host's).
-  auto selected = sif ? oci::resolve_image(*sif, sif->root_index().manifests.front())
-                      : std::unexpected(sif.error());
-  if (!selected) {
-    return std::unexpected(std::move(selected.error()).with_context(path));
-  }
+  SIFKIT_TRY_ASSIGN(
+      auto selected,
+      with_context(oci::resolve_image(sif, sif.root_index().manifests.front()), path));
   std::vector<convert::ConvertedLayer> layers;
-  for (const auto& layer : selected->manifest.layers) {
+  for (const auto& layer : selected.manifest.layers) {
     layers.push_back(convert::ConvertedLayer{layer.digest, layer.size, {}});
   }
   return layers;

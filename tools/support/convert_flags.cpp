@@ -42,26 +42,19 @@ Result<std::uint64_t> parse_byte_size(std::string_view text) {
 
 Result<convert::ConvertOptions> convert_options(const ConvertFlags& flags) {
   convert::ConvertOptions options;
-  auto compressor = convert::parse_compressor(flags.compressor);
-  if (!compressor) {
-    return std::unexpected(std::move(compressor.error()).with_context("--compressor"));
-  }
-  options.squash.compressor = *compressor;
+  SIFKIT_TRY_ASSIGN(auto compressor,
+                    with_context(convert::parse_compressor(flags.compressor), "--compressor"));
+  options.squash.compressor = compressor;
   options.squash.level = flags.level;
   options.squash.threads = flags.threads;
   if (flags.block_size) {
-    auto size = parse_byte_size(*flags.block_size);
-    if (!size) {
-      return std::unexpected(std::move(size.error()).with_context("--block-size"));
-    }
-    if (*size > std::numeric_limits<std::uint32_t>::max()) {
+    SIFKIT_TRY_ASSIGN(auto size, with_context(parse_byte_size(*flags.block_size), "--block-size"));
+    if (size > std::numeric_limits<std::uint32_t>::max()) {
       return fail(ErrorKind::usage, "--block-size: " + *flags.block_size + " is too large");
     }
-    options.squash.block_size = static_cast<std::uint32_t>(*size);
+    options.squash.block_size = static_cast<std::uint32_t>(size);
   }
-  if (auto valid = convert::validate(options.squash); !valid) {
-    return std::unexpected(valid.error());
-  }
+  SIFKIT_TRY(convert::validate(options.squash));
   options.layers = flags.keep_layers ? convert::LayerMode::keep_layers : convert::LayerMode::squash;
   return options;
 }
