@@ -1,9 +1,11 @@
 #include <common/file.h>
+#include <common/lock_file.h>
 #include <common/mountinfo.h>
 #include <runtime/mount/mount.h>
 #include <runtime/spec/spec.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <optional>
@@ -17,24 +19,57 @@ namespace sifkit::runtime {
 
 namespace {
 
-// Creates the session directory exclusively: two sif-mounts of one directory race here.
-Result<std::string> claim_session(const std::string& target, const std::string& shown) {
+constexpr const char* k_session_lock = "lock";
+
+// A session directory, named `name` in `parent`, with its lock, held while this process
+// mounts or unmounts it (never after: a mounted session outlives its sif-mount).
+struct ClaimedSession {
+  std::string parent;
+  std::string name;
+  OfdLock lock;
+
+  std::string dir() const { return parent + "/" + name; }
+};
+
+// The session directory of `target`, held: `absent` when there is none, `in_use` when
+// another sif-mount or sif-umount holds it.
+Result<SweepClaim> hold_session(const std::string& parent, const std::string& name) {
+  return claim_stale_directory(parent, name, k_session_lock, std::chrono::seconds(0));
+}
+
+// Creates the session directory of `target` with its lock held before another process
+// can see it (two sif-mounts of one directory race here). One that exists is a mount (it
+// has a record), one in progress (its lock is held), or what a sif-mount killed before
+// it mounted anything left (lock free, no record): that is removed, never through a
+// mount, and the directory claimed afresh.
+Result<ClaimedSession> claim_session(const std::string& target, const std::string& shown) {
   SIFKIT_TRY_ASSIGN(auto root, state_root());
   std::string session = mount_session_dir(root, target);
-  SIFKIT_TRY(make_private_dirs(root + "/mounts"));
-  if (::mkdir(session.c_str(), 0700) == 0) {
-    return session;
+  ClaimedSession claimed{root + "/mounts", std::filesystem::path(session).filename(), {}};
+  SIFKIT_TRY(make_private_dirs(claimed.parent));
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    auto created = create_locked_directory(claimed.parent, claimed.name, k_session_lock);
+    if (created) {
+      claimed.lock = std::move(*created);
+      return claimed;
+    }
+    if (created.error().kind() != ErrorKind::conflict) {
+      return std::unexpected(created.error());
+    }
+    if (::access(mount_record_path(session).c_str(), F_OK) == 0) {
+      return fail(ErrorKind::conflict, shown + " is already a sif-mount; sif-umount it first");
+    }
+    SIFKIT_TRY_ASSIGN(auto held, hold_session(claimed.parent, claimed.name));
+    if (held.verdict == SweepVerdict::in_use) {
+      return fail(ErrorKind::conflict, "a sif-mount or sif-umount of " + shown + " is in progress");
+    }
+    if (held.verdict == SweepVerdict::stale) {
+      SIFKIT_TRY(with_context(remove_locked_directory(claimed.parent, claimed.name, k_session_lock,
+                                                      std::move(held.lock)),
+                              "removing what an interrupted sif-mount of " + shown + " left"));
+    }
   }
-  if (errno != EEXIST) {
-    return fail_errno("creating " + session, errno);
-  }
-  if (::access(mount_record_path(session).c_str(), F_OK) == 0) {
-    return fail(ErrorKind::conflict, shown + " is already a sif-mount; sif-umount it first");
-  }
-  return fail(ErrorKind::conflict, "a sif-mount of " + shown +
-                                       " is in progress or was "
-                                       "interrupted (its state is in " +
-                                       session + "; remove that when no sif-mount runs)");
+  return fail(ErrorKind::conflict, "another sif-mount of " + shown + " started at the same time");
 }
 
 Result<std::string> write_bundle_config(const RunImage& image, const std::string& bundle,
@@ -106,12 +141,13 @@ Result<MountSession> mount_session(const SessionRequest& request) {
   }
   SIFKIT_TRY_ASSIGN(auto target, open_mount_target(request.target, bundle ? "the bundle directory"
                                                                           : "the mount point"));
-  SIFKIT_TRY_ASSIGN(auto session_dir, claim_session(target.path, request.target));
-  auto session = mount_in(image, request, target, MountSession{target.path, session_dir, "", {}});
+  SIFKIT_TRY_ASSIGN(auto claimed, claim_session(target.path, request.target));
+  auto session = mount_in(image, request, target, MountSession{target.path, claimed.dir(), "", {}});
   if (!session) {
-    (void)remove_tree_unless_mounted(session_dir);
+    (void)remove_locked_directory(claimed.parent, claimed.name, k_session_lock,
+                                  std::move(claimed.lock));
   }
-  return session;
+  return session; // the lock goes with `claimed`: the session is complete
 }
 
 } // namespace
@@ -156,15 +192,26 @@ Result<MountRecord> end_mount_session(const std::string& dir) {
   SIFKIT_TRY_ASSIGN(auto target, session_target(dir));
   SIFKIT_TRY_ASSIGN(auto root, state_root());
   std::string session = mount_session_dir(root, target);
+  std::string parent = root + "/mounts";
+  std::string name = std::filesystem::path(session).filename();
+  SIFKIT_TRY_ASSIGN(auto held, hold_session(parent, name));
+  if (held.verdict == SweepVerdict::absent) {
+    return fail(ErrorKind::not_found, dir + " is not mounted by sif-mount");
+  }
+  if (held.verdict == SweepVerdict::in_use) {
+    return fail(ErrorKind::conflict, "a sif-mount or sif-umount of " + dir + " is in progress");
+  }
   auto record = read_mount_record(session);
   if (!record) {
     if (record.error().kind() == ErrorKind::not_found) {
+      // What a sif-mount killed before its first mount left.
+      (void)remove_locked_directory(parent, name, k_session_lock, std::move(held.lock));
       return fail(ErrorKind::not_found, dir + " is not mounted by sif-mount");
     }
     return std::unexpected(record.error());
   }
   SIFKIT_TRY(with_context(unmount_all(*record), "unmounting " + dir));
-  SIFKIT_TRY(remove_tree_unless_mounted(session));
+  SIFKIT_TRY(remove_locked_directory(parent, name, k_session_lock, std::move(held.lock)));
   return record;
 }
 

@@ -1,5 +1,9 @@
 // sif-mount and sif-umount through their binaries: mount and unmount leaving nothing,
 // conflicts, directories that are not mounted, bundles and JSON output.
+#include <common/file.h>
+#include <common/lock_file.h>
+#include <runtime/session/session.h>
+
 #include <filesystem>
 #include <string>
 
@@ -73,6 +77,71 @@ TEST_CASE("sif-mount mounts an image that sif-umount removes without a trace", "
     CHECK(loop_devices_of(scene.sif, true).empty());
     CHECK(std::filesystem::is_empty(scene.rootfs));
   }
+}
+
+TEST_CASE("what a sif-mount killed before its first mount left does not stop the next one",
+          "[mount][root]") {
+  if (!can_mount_with_kernel()) {
+    return;
+  }
+  MountScene scene;
+  auto root = runtime::state_root();
+  REQUIRE(root);
+  std::string canonical = std::filesystem::canonical(scene.rootfs).string();
+  std::string session = runtime::mount_session_dir(*root, canonical);
+  // As the killed sif-mount left it: its directory and lock file (free), scratch, no record.
+  std::filesystem::create_directories(session + "/overlay/upper");
+  REQUIRE(write_file_atomic(session + "/lock", ""));
+  auto mounted = sif_mount(sh_quote(scene.sif) + " " + sh_quote(scene.rootfs));
+  INFO(mounted.err);
+  REQUIRE(mounted.exit_code == 0);
+  UmountGuard guard{scene.rootfs};
+  CHECK(file_bytes(scene.rootfs + "/opt/data/file") == "image data\n");
+  auto unmounted = sif_umount(sh_quote(scene.rootfs));
+  INFO(unmounted.err);
+  REQUIRE(unmounted.exit_code == 0);
+  guard.dir.clear();
+  CHECK_FALSE(std::filesystem::exists(session));
+  CHECK_FALSE(mounted_below(scene.canonical()));
+}
+
+TEST_CASE("a session whose lock is held is in progress for sif-mount and sif-umount, and taken "
+          "over once free",
+          "[mount][root]") {
+  if (!can_mount_with_kernel()) {
+    return;
+  }
+  MountScene scene;
+  auto root = runtime::state_root();
+  REQUIRE(root);
+  std::string canonical = std::filesystem::canonical(scene.rootfs).string();
+  std::string session = runtime::mount_session_dir(*root, canonical);
+  std::filesystem::path path(session);
+  std::filesystem::create_directories(path.parent_path());
+  {
+    // Another sif-mount of the same directory, between its claim and its first mount.
+    auto held =
+        create_locked_directory(path.parent_path().string(), path.filename().string(), "lock");
+    REQUIRE(held);
+    auto mounted = sif_mount(sh_quote(scene.sif) + " " + sh_quote(scene.rootfs));
+    UmountGuard guard{scene.rootfs};
+    CHECK(mounted.exit_code == exit_code(ErrorKind::conflict));
+    CHECK_THAT(mounted.err, Catch::Contains("is in progress"));
+    auto unmounted = sif_umount(sh_quote(scene.rootfs));
+    CHECK(unmounted.exit_code == exit_code(ErrorKind::conflict));
+    CHECK_THAT(unmounted.err, Catch::Contains("is in progress"));
+    CHECK(std::filesystem::exists(session + "/lock"));
+    guard.dir.clear();
+  }
+  // Its owner gone (the lock free with it), the next sif-mount takes the directory over.
+  auto mounted = sif_mount(sh_quote(scene.sif) + " " + sh_quote(scene.rootfs));
+  INFO(mounted.err);
+  REQUIRE(mounted.exit_code == 0);
+  UmountGuard guard{scene.rootfs};
+  auto unmounted = sif_umount(sh_quote(scene.rootfs));
+  REQUIRE(unmounted.exit_code == 0);
+  guard.dir.clear();
+  CHECK_FALSE(std::filesystem::exists(session));
 }
 
 TEST_CASE("sif-umount of a directory sif-mount did not mount is not_found", "[mount]") {
