@@ -1,6 +1,7 @@
 #include "oci_conmon.h"
 
 #include <common/file.h>
+#include <common/path_fd.h>
 #include <common/program.h>
 #include <runtime/launch/launch.h>
 
@@ -13,6 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <poll.h>
 #include <sys/socket.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -135,11 +137,17 @@ void wait_for_conmon(const std::string& state_dir) {
 }
 
 void remove_conmon_files(const std::string& bundle) {
+  // Through the bundle directory opened without links: a link swapped in on its path
+  // never makes this remove names elsewhere.
+  auto dir = open_directory_without_links(bundle, ErrorKind::conflict);
+  if (!dir) {
+    return;
+  }
   for (const char* name : {"attach", "ctl", "winsz"}) {
-    std::string path = bundle + "/" + name;
     struct stat st {};
-    if (::lstat(path.c_str(), &st) == 0 && (S_ISSOCK(st.st_mode) || S_ISFIFO(st.st_mode))) {
-      ::unlink(path.c_str());
+    if (::fstatat(dir->fd(), name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+        (S_ISSOCK(st.st_mode) || S_ISFIFO(st.st_mode))) {
+      ::unlinkat(dir->fd(), name, 0);
     }
   }
 }

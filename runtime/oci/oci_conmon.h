@@ -20,7 +20,8 @@ Result<int> start_conmon(const OciContainer& c, bool terminal);
 // does shortly after its container; kills it when it lingers.
 void wait_for_conmon(const std::string& state_dir);
 
-// Removes conmon's attach socket and terminal fifos (attach, ctl, winsz) from `bundle`.
+// Removes conmon's attach socket and terminal fifos (attach, ctl, winsz) from `bundle`,
+// opened without following links (nothing is removed when it is, or lies under, one).
 void remove_conmon_files(const std::string& bundle);
 
 } // namespace sifkit::runtime
