@@ -67,6 +67,20 @@ struct OciCase : RunCase {
     return status;
   }
 
+  // Waits (up to 10 s) until the container's log holds `text`; the log then.
+  std::string wait_log(const std::string& id, const std::string& text) const {
+    std::string path = state + "/oci/" + id + "/container.log";
+    std::string log;
+    for (int i = 0; i < 200; ++i) {
+      log = std::filesystem::exists(path) ? file_bytes(path) : "";
+      if (log.find(text) != std::string::npos) {
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return log;
+  }
+
   // What the lifecycle left: mounts, loop devices, FUSE daemons, run sessions, conmon
   // processes, container records, the runtimes' own state.
   std::string leftovers() const {
@@ -117,6 +131,8 @@ TEST_CASE("sif-run oci takes a container from created to running to stopped to d
     INFO(started.err);
     CHECK(started.exit_code == 0);
     CHECK(c.wait_status("life1", "running") == "running");
+    // The shell ignores TERM (as the namespace's init) until its trap is set, before "ready".
+    CHECK_THAT(c.wait_log("life1", "stdout F ready"), Catch::Contains("stdout F ready"));
 
     auto killed = c.oci("kill life1");
     INFO(killed.err);
