@@ -90,20 +90,17 @@ Result<int> start_fuse_daemon(const std::vector<std::string>& argv, const std::s
       return ::getppid() == parent ? 0 : 127; // 127: the parent died before prctl took effect
     };
   }
-  auto child = spawn(argv, options);
-  if (!child) {
-    return std::unexpected(child.error());
-  }
+  SIFKIT_TRY_ASSIGN(auto child, spawn(argv, options));
   auto deadline = Clock::now() + k_mount_timeout;
   while (true) {
-    if (auto status = child->try_wait()) {
+    if (auto status = child.try_wait()) {
       std::string message = read_program_messages(log);
       return fail(ErrorKind::io, fmt::format("{} {}{}", argv[0], status->describe(),
                                              message.empty() ? "" : ": " + message));
     }
     struct stat now {};
     if (::stat(target.c_str(), &now) == 0 && now.st_dev != before.st_dev) {
-      return static_cast<int>(child->release());
+      return static_cast<int>(child.release());
     }
     if (Clock::now() > deadline) {
       child = Child();                       // killed and reaped
@@ -170,11 +167,8 @@ Result<void> fusermount_unmount(const std::string& target) {
                 "no fusermount3 or fusermount on PATH to unmount " + target + ": install fuse3");
   }
   for (const char* mode : {"-u", "-uz"}) {
-    auto status = run_to_exit({*program, "-q", mode, target}, fuse_options());
-    if (!status) {
-      return std::unexpected(status.error());
-    }
-    if (status->success()) {
+    SIFKIT_TRY_ASSIGN(auto status, run_to_exit({*program, "-q", mode, target}, fuse_options()));
+    if (status.success()) {
       return {};
     }
   }

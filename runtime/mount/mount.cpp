@@ -53,36 +53,28 @@ public:
                   m_options.overlays.empty() && !m_image.overlay;
     std::vector<StackDir> lowers_top_first;
     if (!direct) {
-      if (auto made = make_dir(m_record.work_dir + "/layers"); !made) {
-        return made;
-      }
+      SIFKIT_TRY(make_dir(m_record.work_dir + "/layers"));
     }
     for (std::size_t i = 0; i < m_image.layers.size(); ++i) {
       std::string target =
           direct ? m_record.rootfs : fmt::format("{}/layers/{}", m_record.work_dir, i);
       const auto& layer = m_image.layers[i];
-      auto mounted = mount_layer(layer, target);
-      if (!mounted) {
-        return std::unexpected(std::move(mounted.error())
-                                   .with_context(fmt::format("mounting layer {} of {} at offset {}",
-                                                             i + 1, m_image.path, layer.offset)));
-      }
+      SIFKIT_TRY(with_context(
+          mount_layer(layer, target),
+          fmt::format("mounting layer {} of {} at offset {}", i + 1, m_image.path, layer.offset)));
       // Our own mount points, in the private work directory: no descriptor needed.
       lowers_top_first.insert(lowers_top_first.begin(), StackDir{target, File()});
     }
     if (direct) {
       return {};
     }
-    auto items = mount_items();
-    if (!items) {
-      return std::unexpected(items.error());
-    }
+    SIFKIT_TRY_ASSIGN(auto items, mount_items());
     lowers_top_first.insert(lowers_top_first.begin(),
-                            std::make_move_iterator(items->lowers_top_first.begin()),
-                            std::make_move_iterator(items->lowers_top_first.end()));
-    items->lowers_top_first.clear();
+                            std::make_move_iterator(items.lowers_top_first.begin()),
+                            std::make_move_iterator(items.lowers_top_first.end()));
+    items.lowers_top_first.clear();
     // The descriptors in `lowers_top_first` and `items` stay open until the overlay is up.
-    return mount_overlay(lowers_top_first, *items);
+    return mount_overlay(lowers_top_first, items);
   }
 
 private:
@@ -105,9 +97,7 @@ private:
   }
 
   Result<void> mount_layer(const SquashfsLayer& layer, const std::string& target) {
-    if (auto made = make_dir(target); !made) {
-      return made;
-    }
+    SIFKIT_TRY(make_dir(target));
     if (m_method == MountMethod::kernel) {
       return mount_kernel_layer(layer, target);
     }
@@ -115,55 +105,42 @@ private:
   }
 
   Result<void> mount_kernel_layer(const SquashfsLayer& layer, const std::string& target) {
-    auto loop = attach_loop_device(m_image.path, layer.offset, layer.size);
-    if (!loop) {
-      return std::unexpected(loop.error());
-    }
-    if (::mount(loop->path().c_str(), target.c_str(), "squashfs", MS_RDONLY | MS_NODEV | MS_NOSUID,
+    SIFKIT_TRY_ASSIGN(auto loop, attach_loop_device(m_image.path, layer.offset, layer.size));
+    if (::mount(loop.path().c_str(), target.c_str(), "squashfs", MS_RDONLY | MS_NODEV | MS_NOSUID,
                 nullptr) != 0) {
       int saved = errno;
-      std::string what = "mounting " + loop->path() + " (squashfs) on " + target;
+      std::string what = "mounting " + loop.path() + " (squashfs) on " + target;
       if (saved == EPERM) {
         return fail(ErrorKind::unsupported, what + ": " + std::strerror(saved) +
                                                 " (mounting needs root; use the FUSE method)");
       }
       return fail_errno(what, saved);
     }
-    std::string device = loop->path();
-    loop->close(); // autoclear: the mount now holds the device alone
+    std::string device = loop.path();
+    loop.close(); // autoclear: the mount now holds the device alone
     return add(MountEntry{MountKind::squashfs, target, device, 0});
   }
 
   Result<void> mount_fuse_layer(const SquashfsLayer& layer, const std::string& target) {
-    auto program = find_squashfuse();
-    if (!program) {
-      return std::unexpected(program.error());
-    }
+    SIFKIT_TRY_ASSIGN(auto program, find_squashfuse());
     std::string options = fmt::format("ro,nosuid,nodev,offset={}", layer.offset);
     if (::geteuid() == 0) {
       options += ",allow_other"; // the container's processes may run as another uid
     }
-    auto pid = start_fuse_daemon({*program, "-f", "-o", options, m_image.path, target}, target,
-                                 m_options.fuse_lifetime);
-    if (!pid) {
-      return std::unexpected(pid.error());
-    }
-    return add(MountEntry{MountKind::squashfuse, target, "", *pid});
+    SIFKIT_TRY_ASSIGN(auto pid,
+                      start_fuse_daemon({program, "-f", "-o", options, m_image.path, target},
+                                        target, m_options.fuse_lifetime));
+    return add(MountEntry{MountKind::squashfuse, target, "", pid});
   }
 
   Result<void> mount_overlay(const std::vector<StackDir>& lowers_top_first, OverlayStack& items) {
     bool privileged = ::geteuid() == 0;
     if (m_options.writable == Writable::tmpfs && !items.upper) {
-      if (auto made = make_tmpfs_upper(privileged, items); !made) {
-        return made;
-      }
+      SIFKIT_TRY(make_tmpfs_upper(privileged, items));
     }
     if (privileged && !items.fuse_upper) {
-      auto options = stack_options(lowers_top_first, items, PathForm::kernel);
-      if (!options) {
-        return std::unexpected(options.error());
-      }
-      auto mounted = mount_kernel_overlay(m_record.rootfs, *options);
+      SIFKIT_TRY_ASSIGN(auto options, stack_options(lowers_top_first, items, PathForm::kernel));
+      auto mounted = mount_kernel_overlay(m_record.rootfs, options);
       if (mounted) {
         return add(MountEntry{MountKind::overlay, m_record.rootfs, "", 0});
       }
@@ -173,38 +150,25 @@ private:
         return mounted;
       }
     }
-    auto options = stack_options(lowers_top_first, items, PathForm::checked);
-    if (!options) {
-      return std::unexpected(options.error());
-    }
-    auto pid = mount_fuse_overlay(m_record.rootfs, *options, m_options.fuse_lifetime);
-    if (!pid) {
-      return std::unexpected(pid.error());
-    }
-    return add(MountEntry{MountKind::fuse_overlayfs, m_record.rootfs, "", *pid});
+    SIFKIT_TRY_ASSIGN(auto options, stack_options(lowers_top_first, items, PathForm::checked));
+    SIFKIT_TRY_ASSIGN(auto pid,
+                      mount_fuse_overlay(m_record.rootfs, options, m_options.fuse_lifetime));
+    return add(MountEntry{MountKind::fuse_overlayfs, m_record.rootfs, "", pid});
   }
 
   // The upper and work directories of a writable overlay without a writable item: on a
   // tmpfs (privileged), else in work_dir.
   Result<void> make_tmpfs_upper(bool privileged, OverlayStack& items) {
     std::string overlay = m_record.work_dir + "/overlay";
-    if (auto made = make_dir(overlay); !made) {
-      return made;
-    }
+    SIFKIT_TRY(make_dir(overlay));
     if (privileged) {
-      if (auto mounted = mount_tmpfs(overlay, m_options.tmpfs_size_mb); !mounted) {
-        return mounted;
-      }
-      if (auto added = add(MountEntry{MountKind::tmpfs, overlay, "", 0}); !added) {
-        return added;
-      }
+      SIFKIT_TRY(mount_tmpfs(overlay, m_options.tmpfs_size_mb));
+      SIFKIT_TRY(add(MountEntry{MountKind::tmpfs, overlay, "", 0}));
     }
     items.upper = StackDir{overlay + "/upper", File()};
     items.work = StackDir{overlay + "/work", File()};
     for (const auto& dir : {items.upper->path, items.work->path}) {
-      if (auto made = make_dir(dir); !made) {
-        return made;
-      }
+      SIFKIT_TRY(make_dir(dir));
     }
     ::chmod(items.upper->path.c_str(), 0755); // the root directory of the container
     return {};
@@ -253,11 +217,8 @@ Result<MountRecord> mount_with(const RunImage& image, const std::string& rootfs,
 
 Result<MountRecord> mount_image(const RunImage& image, const std::string& rootfs,
                                 const std::string& work_dir, const MountOptions& options) {
-  auto root = existing_directory(rootfs);
-  auto work = root ? existing_directory(work_dir) : root;
-  if (!work) {
-    return std::unexpected(work.error());
-  }
+  SIFKIT_TRY_ASSIGN(auto root, existing_directory(rootfs));
+  SIFKIT_TRY_ASSIGN(auto work, existing_directory(work_dir));
   if (image.layers.empty()) {
     return fail(ErrorKind::usage, image.path + ": no layers to mount");
   }
@@ -265,11 +226,11 @@ Result<MountRecord> mount_image(const RunImage& image, const std::string& rootfs
   if (method == MountMethod::automatic) {
     method = loop_devices_usable() ? MountMethod::kernel : MountMethod::fuse;
   }
-  auto record = mount_with(image, *root, *work, options, method);
+  auto record = mount_with(image, root, work, options, method);
   if (!record && options.method == MountMethod::automatic && method == MountMethod::kernel &&
       record.error().kind() == ErrorKind::unsupported) {
     // No privilege for loop devices after all (a container without CAP_SYS_ADMIN): FUSE.
-    return mount_with(image, *root, *work, options, MountMethod::fuse);
+    return mount_with(image, root, work, options, MountMethod::fuse);
   }
   return record;
 }

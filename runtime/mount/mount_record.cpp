@@ -121,11 +121,8 @@ Result<MountRecord> parse_mount_record(const std::string& text, const std::strin
     return fail(ErrorKind::corrupt_input, source + ": \"entries\" is not an array");
   }
   for (const auto& item : entries) {
-    auto entry = parse_entry(item);
-    if (!entry) {
-      return std::unexpected(std::move(entry.error()).with_context("reading " + source));
-    }
-    record.entries.push_back(std::move(*entry));
+    SIFKIT_TRY_ASSIGN(auto entry, with_context(parse_entry(item), "reading " + source));
+    record.entries.push_back(std::move(entry));
   }
   return record;
 }
@@ -140,11 +137,8 @@ Result<void> write_mount_record(const MountRecord& record) {
 
 Result<MountRecord> read_mount_record(const std::string& work_dir) {
   std::string path = mount_record_path(work_dir);
-  auto text = read_file(path);
-  if (!text) {
-    return std::unexpected(std::move(text.error()).with_context("reading the mount record"));
-  }
-  return parse_mount_record(*text, path);
+  SIFKIT_TRY_ASSIGN(auto text, with_context(read_file(path), "reading the mount record"));
+  return parse_mount_record(text, path);
 }
 
 } // namespace sifkit::runtime

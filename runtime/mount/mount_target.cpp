@@ -15,35 +15,22 @@ namespace sifkit::runtime {
 namespace {
 
 Result<MountTarget> checked(File handle, const std::string& what) {
-  if (auto own = require_own_directory(handle, what); !own) {
-    return std::unexpected(own.error());
-  }
-  auto path = descriptor_path(handle);
-  if (!path) {
-    return std::unexpected(path.error());
-  }
-  return MountTarget{std::move(*path), std::move(handle)};
+  SIFKIT_TRY(require_own_directory(handle, what));
+  SIFKIT_TRY_ASSIGN(auto path, descriptor_path(handle));
+  return MountTarget{std::move(path), std::move(handle)};
 }
 
 } // namespace
 
 Result<MountTarget> open_mount_target(const std::string& dir, const std::string& what) {
-  auto handle = open_directory_nofollow(dir);
-  if (!handle) {
-    return std::unexpected(handle.error());
-  }
-  return checked(std::move(*handle), what);
+  SIFKIT_TRY_ASSIGN(auto handle, open_directory_nofollow(dir));
+  return checked(std::move(handle), what);
 }
 
 Result<MountTarget> open_mount_target_in(const MountTarget& parent, const std::string& name) {
-  if (auto made = make_directory_in(parent.handle, name, 0755); !made) {
-    return std::unexpected(made.error());
-  }
-  auto handle = open_directory_beneath(parent.handle, name, ErrorKind::usage);
-  if (!handle) {
-    return std::unexpected(handle.error());
-  }
-  return checked(std::move(*handle), "the directory");
+  SIFKIT_TRY(make_directory_in(parent.handle, name, 0755));
+  SIFKIT_TRY_ASSIGN(auto handle, open_directory_beneath(parent.handle, name, ErrorKind::usage));
+  return checked(std::move(handle), "the directory");
 }
 
 Result<void> require_empty(const MountTarget& target) {

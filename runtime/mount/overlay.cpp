@@ -30,16 +30,12 @@ Result<std::string> overlay_options(const std::vector<std::string>& lowers_top_f
                                     const std::string& upper, const std::string& work) {
   std::string text = "lowerdir=";
   for (std::size_t i = 0; i < lowers_top_first.size(); ++i) {
-    if (auto checked = check_path(lowers_top_first[i]); !checked) {
-      return std::unexpected(checked.error());
-    }
+    SIFKIT_TRY(check_path(lowers_top_first[i]));
     text += (i == 0 ? "" : ":") + lowers_top_first[i];
   }
   if (!upper.empty()) {
     for (const auto& path : {upper, work}) {
-      if (auto checked = check_path(path); !checked) {
-        return std::unexpected(checked.error());
-      }
+      SIFKIT_TRY(check_path(path));
     }
     text += ",upperdir=" + upper + ",workdir=" + work;
   }
@@ -65,15 +61,12 @@ Result<void> mount_kernel_overlay(const std::string& target, const std::string& 
 
 Result<int> mount_fuse_overlay(const std::string& target, const std::string& options,
                                FuseLifetime lifetime) {
-  auto program = find_fuse_overlayfs();
-  if (!program) {
-    return std::unexpected(program.error());
-  }
+  SIFKIT_TRY_ASSIGN(auto program, find_fuse_overlayfs());
   std::string all = options + ",nosuid,nodev";
   if (::geteuid() == 0) {
     all += ",allow_other"; // the container's processes may run as another uid
   }
-  auto pid = start_fuse_daemon({*program, "-f", "-o", all, target}, target, lifetime);
+  auto pid = start_fuse_daemon({program, "-f", "-o", all, target}, target, lifetime);
   if (!pid) {
     return std::unexpected(
         std::move(pid.error()).with_context("mounting fuse-overlayfs on " + target));

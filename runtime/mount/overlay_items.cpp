@@ -21,11 +21,9 @@ constexpr std::int64_t k_header_bytes = 1082;
 // The first bytes of `path` (fewer when the file is shorter).
 Result<std::string> read_header(const std::string& path) {
   // File::open: a regular file only, never waiting on a FIFO swapped in after the stat.
-  auto file = File::open(path, OpenMode::read_only);
-  if (!file) {
-    return std::unexpected(std::move(file.error()).with_context("opening the overlay " + path));
-  }
-  int fd = file->fd();
+  SIFKIT_TRY_ASSIGN(auto file, with_context(File::open(path, OpenMode::read_only),
+                                            "opening the overlay " + path));
+  int fd = file.fd();
   std::string bytes(k_header_bytes, '\0');
   std::size_t got = 0;
   while (got < bytes.size()) {
@@ -88,14 +86,12 @@ Result<OverlayKind> detect_overlay_kind(const std::string& path) {
   if (S_ISDIR(st.st_mode)) {
     return OverlayKind::directory;
   }
-  auto header = S_ISREG(st.st_mode) ? read_header(path) : Result<std::string>(std::string());
-  if (!header) {
-    return std::unexpected(header.error());
-  }
-  if (is_squashfs_image(*header)) {
+  SIFKIT_TRY_ASSIGN(auto header,
+                    S_ISREG(st.st_mode) ? read_header(path) : Result<std::string>(std::string()));
+  if (is_squashfs_image(header)) {
     return OverlayKind::squashfs;
   }
-  if (is_ext_image(*header)) {
+  if (is_ext_image(header)) {
     return OverlayKind::ext3;
   }
   return fail(ErrorKind::usage,
@@ -116,11 +112,8 @@ Result<OverlaySpec> parse_overlay(const std::string& text) {
   }
   OverlaySpec spec;
   spec.path = absolute(path);
-  auto kind = detect_overlay_kind(spec.path);
-  if (!kind) {
-    return std::unexpected(std::move(kind.error()).with_context("--overlay " + text));
-  }
-  spec.kind = *kind;
+  SIFKIT_TRY_ASSIGN(auto kind, with_context(detect_overlay_kind(spec.path), "--overlay " + text));
+  spec.kind = kind;
   if (spec.kind == OverlayKind::squashfs) {
     if (read_only == false) {
       return fail(ErrorKind::usage, "--overlay " + text +

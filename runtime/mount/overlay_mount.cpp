@@ -56,31 +56,21 @@ public:
     if (item.kind == OverlayKind::directory) {
       if (item.read_only) {
         // Opened once: the overlay gets this directory even if its path changes later.
-        auto dir = open_directory_nofollow(item.path);
-        if (!dir) {
-          return std::unexpected(dir.error());
-        }
-        return add_lower(StackDir{item.path, std::move(*dir)});
+        SIFKIT_TRY_ASSIGN(auto dir, open_directory_nofollow(item.path));
+        return add_lower(StackDir{item.path, std::move(dir)});
       }
       return use_host_upper_dir(item.path);
     }
-    auto size = file_size(item.path);
-    if (!size) {
-      return std::unexpected(size.error());
-    }
-    return add_image(ImageFile{item.path, item.kind, 0, *size, item.read_only});
+    SIFKIT_TRY_ASSIGN(auto size, file_size(item.path));
+    return add_image(ImageFile{item.path, item.kind, 0, size, item.read_only});
   }
 
   Result<void> add_embedded(const SquashfsLayer& layer, ImageOverlay mode) {
     bool read_only = mode == ImageOverlay::read_only;
-    auto added = add_image(
-        ImageFile{m_context.image_path, OverlayKind::ext3, layer.offset, layer.size, read_only});
-    if (!added) {
-      return std::unexpected(std::move(added.error())
-                                 .with_context(fmt::format("mounting the ext3 overlay of {} at "
-                                                           "offset {}",
-                                                           m_context.image_path, layer.offset)));
-    }
+    SIFKIT_TRY(with_context(add_image(ImageFile{m_context.image_path, OverlayKind::ext3,
+                                                layer.offset, layer.size, read_only}),
+                            fmt::format("mounting the ext3 overlay of {} at offset {}",
+                                        m_context.image_path, layer.offset)));
     return {};
   }
 
@@ -96,14 +86,9 @@ private:
   // SingularityCE's overlay dirs. DIR must be the caller's own: another account could
   // plant links in it.
   Result<void> use_host_upper_dir(const std::string& dir) {
-    auto root = open_directory_nofollow(dir);
-    if (!root) {
-      return std::unexpected(root.error());
-    }
-    if (auto own = require_own_directory(*root, "the writable overlay directory"); !own) {
-      return own;
-    }
-    return use_upper_dir(*root, ErrorKind::usage, false);
+    SIFKIT_TRY_ASSIGN(auto root, open_directory_nofollow(dir));
+    SIFKIT_TRY(require_own_directory(root, "the writable overlay directory"));
+    return use_upper_dir(root, ErrorKind::usage, false);
   }
 
   // upper/ and work/ in `root` (created on first use), opened beneath it without
@@ -112,15 +97,10 @@ private:
     std::optional<StackDir> dirs[2];
     const char* names[2] = {"upper", "work"};
     for (int i = 0; i < 2; ++i) {
-      if (auto made = make_directory_in(root, names[i], 0755); !made) {
-        return made;
-      }
-      auto opened = open_directory_beneath(root, names[i], refusal);
-      if (!opened) {
-        return std::unexpected(opened.error());
-      }
-      std::string path = opened->path();
-      dirs[i] = StackDir{std::move(path), std::move(*opened)};
+      SIFKIT_TRY(make_directory_in(root, names[i], 0755));
+      SIFKIT_TRY_ASSIGN(auto opened, open_directory_beneath(root, names[i], refusal));
+      std::string path = opened.path();
+      dirs[i] = StackDir{std::move(path), std::move(opened)};
     }
     m_stack.upper = std::move(dirs[0]);
     m_stack.work = std::move(dirs[1]);
@@ -129,80 +109,57 @@ private:
   }
 
   Result<void> add_image(const ImageFile& file) {
-    auto target = next_mount_point();
-    if (!target) {
-      return std::unexpected(target.error());
-    }
-    auto fuse = m_context.kernel ? mount_kernel(file, *target) : mount_fuse(file, *target);
-    if (!fuse) {
-      return std::unexpected(fuse.error());
-    }
+    SIFKIT_TRY_ASSIGN(auto target, next_mount_point());
+    SIFKIT_TRY_ASSIGN(auto fuse,
+                      m_context.kernel ? mount_kernel(file, target) : mount_fuse(file, target));
     // The root of the file system just mounted on our own private mount point.
-    auto root = open_directory_nofollow(*target);
-    if (!root) {
-      return std::unexpected(root.error());
-    }
+    SIFKIT_TRY_ASSIGN(auto root, open_directory_nofollow(target));
     if (file.kind == OverlayKind::squashfs) {
-      return add_lower(StackDir{*target, std::move(*root)});
+      return add_lower(StackDir{target, std::move(root)});
     }
     if (!file.read_only) {
-      return use_upper_dir(*root, ErrorKind::corrupt_input, *fuse);
+      return use_upper_dir(root, ErrorKind::corrupt_input, fuse);
     }
     // A read-only ext3 overlay made by `overlay create` holds its content in upper/.
-    if (!exists_in(*root, "upper")) {
-      return add_lower(StackDir{*target, std::move(*root)});
+    if (!exists_in(root, "upper")) {
+      return add_lower(StackDir{target, std::move(root)});
     }
-    auto upper = open_directory_beneath(*root, "upper", ErrorKind::corrupt_input);
-    if (!upper) {
-      return std::unexpected(upper.error());
-    }
-    std::string path = upper->path();
-    return add_lower(StackDir{std::move(path), std::move(*upper)});
+    SIFKIT_TRY_ASSIGN(auto upper, open_directory_beneath(root, "upper", ErrorKind::corrupt_input));
+    std::string path = upper.path();
+    return add_lower(StackDir{std::move(path), std::move(upper)});
   }
 
   Result<std::string> next_mount_point() {
     std::string dir = m_context.work_dir + "/overlays";
-    if (auto made = make_dir(dir, 0700); !made) {
-      return std::unexpected(made.error());
-    }
+    SIFKIT_TRY(make_dir(dir, 0700));
     std::string target = fmt::format("{}/{}", dir, m_next++);
-    if (auto made = make_dir(target, 0700); !made) {
-      return std::unexpected(made.error());
-    }
+    SIFKIT_TRY(make_dir(target, 0700));
     return target;
   }
 
   // Returns whether the mount is a FUSE one (never, here).
   Result<bool> mount_kernel(const ImageFile& file, const std::string& target) {
     auto access = file.read_only ? LoopAccess::read_only : LoopAccess::read_write;
-    auto loop = attach_loop_device(file.path, file.offset, file.size, access);
-    if (!loop) {
-      return std::unexpected(loop.error());
-    }
+    SIFKIT_TRY_ASSIGN(auto loop, attach_loop_device(file.path, file.offset, file.size, access));
     bool squashfs = file.kind == OverlayKind::squashfs;
     // ext4 mounts ext2 and ext3 file systems without changing their features.
     const char* type = squashfs ? "squashfs" : "ext4";
     unsigned long flags = MS_NODEV | MS_NOSUID | (file.read_only ? MS_RDONLY : 0);
-    if (::mount(loop->path().c_str(), target.c_str(), type, flags, nullptr) != 0) {
-      return fail_errno(fmt::format("mounting {} ({}, {}) on {}", loop->path(), file.path,
+    if (::mount(loop.path().c_str(), target.c_str(), type, flags, nullptr) != 0) {
+      return fail_errno(fmt::format("mounting {} ({}, {}) on {}", loop.path(), file.path,
                                     overlay_kind_name(file.kind), target),
                         errno);
     }
-    std::string device = loop->path();
-    loop->close(); // autoclear: the mount now holds the device alone
+    std::string device = loop.path();
+    loop.close(); // autoclear: the mount now holds the device alone
     MountKind kind = squashfs ? MountKind::squashfs : MountKind::ext4;
-    if (auto recorded = m_context.record(MountEntry{kind, target, device, 0}); !recorded) {
-      return std::unexpected(recorded.error());
-    }
+    SIFKIT_TRY(m_context.record(MountEntry{kind, target, device, 0}));
     return false;
   }
 
   Result<bool> mount_fuse(const ImageFile& file, const std::string& target) {
     bool squashfs = file.kind == OverlayKind::squashfs;
-    auto program = squashfs ? find_squashfuse() : find_fuse2fs();
-    if (!program) {
-      return std::unexpected(program.error());
-    }
+    SIFKIT_TRY_ASSIGN(auto program, squashfs ? find_squashfuse() : find_fuse2fs());
     std::string options =
         fmt::format("{},nosuid,nodev,offset={}", file.read_only ? "ro" : "rw", file.offset);
     if (!squashfs) {
@@ -211,15 +168,10 @@ private:
     if (::geteuid() == 0) {
       options += ",allow_other"; // the container's processes may run as another uid
     }
-    auto pid = start_fuse_daemon({*program, "-f", "-o", options, file.path, target}, target,
-                                 m_context.fuse_lifetime);
-    if (!pid) {
-      return std::unexpected(pid.error());
-    }
+    SIFKIT_TRY_ASSIGN(auto pid, start_fuse_daemon({program, "-f", "-o", options, file.path, target},
+                                                  target, m_context.fuse_lifetime));
     MountKind kind = squashfs ? MountKind::squashfuse : MountKind::fuse2fs;
-    if (auto recorded = m_context.record(MountEntry{kind, target, "", *pid}); !recorded) {
-      return std::unexpected(recorded.error());
-    }
+    SIFKIT_TRY(m_context.record(MountEntry{kind, target, "", pid}));
     return true;
   }
 
@@ -251,9 +203,7 @@ Result<OverlayStack> mount_overlay_items(const std::vector<OverlaySpec>& items,
                                       " has no ext3 overlay for --writable (add one with "
                                       "sif-overlay create, or use --overlay)");
   }
-  if (auto checked = check_overlays(items); !checked) {
-    return std::unexpected(checked.error());
-  }
+  SIFKIT_TRY(check_overlays(items));
   if (const auto* writable = writable_overlay(items);
       writable && embedded && embedded_mode == ImageOverlay::writable) {
     return fail(ErrorKind::usage, "--writable and the writable --overlay " + writable->path +
@@ -261,14 +211,10 @@ Result<OverlayStack> mount_overlay_items(const std::vector<OverlaySpec>& items,
   }
   OverlayMounter mounter(context);
   for (const auto& item : items) {
-    if (auto added = mounter.add_item(item); !added) {
-      return std::unexpected(std::move(added.error()).with_context("--overlay " + item.path));
-    }
+    SIFKIT_TRY(with_context(mounter.add_item(item), "--overlay " + item.path));
   }
   if (embedded) {
-    if (auto added = mounter.add_embedded(*embedded, embedded_mode); !added) {
-      return std::unexpected(added.error());
-    }
+    SIFKIT_TRY(mounter.add_embedded(*embedded, embedded_mode));
   }
   return std::move(mounter.stack());
 }

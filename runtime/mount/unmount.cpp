@@ -18,11 +18,8 @@ namespace sifkit::runtime {
 namespace {
 
 Result<bool> is_mount_point(const std::string& path) {
-  auto points = mount_points();
-  if (!points) {
-    return std::unexpected(points.error());
-  }
-  return std::find(points->begin(), points->end(), path) != points->end();
+  SIFKIT_TRY_ASSIGN(auto points, mount_points());
+  return std::find(points.begin(), points.end(), path) != points.end();
 }
 
 // Unmounts the mount of `entry` on its target (a canonical path, as records hold them):
@@ -43,13 +40,10 @@ Result<void> unmount_through_descriptor(const MountEntry& entry) {
   // cannot be compared with what the kernel gives now.
   bool comparable = recorded.value != 0 && (found.value == 0 || found.unique == recorded.unique);
   if (comparable && found.value != recorded.value) {
-    auto moved = mount_point_of(recorded);
-    if (!moved) {
-      return std::unexpected(moved.error());
-    }
-    if (*moved) {
+    SIFKIT_TRY_ASSIGN(auto moved, mount_point_of(recorded));
+    if (moved) {
       return fail(ErrorKind::conflict, "not unmounting " + target + ": its mount is now at " +
-                                           **moved + " (moved, or reached through a link)");
+                                           *moved + " (moved, or reached through a link)");
     }
     return {}; // gone
   }
@@ -71,11 +65,8 @@ Result<void> unmount_target(const MountEntry& entry) {
   // Without privilege umount2 fails with EPERM before it looks: ask the mount table
   // first (a --fakeroot run's mounts lived in its own namespace and are never here).
   if (::geteuid() != 0) {
-    auto mounted = is_mount_point(entry.target);
+    SIFKIT_TRY_ASSIGN(auto mounted, is_mount_point(entry.target));
     if (!mounted) {
-      return std::unexpected(mounted.error());
-    }
-    if (!*mounted) {
       return {};
     }
     if (is_fuse(entry.kind)) {
@@ -108,9 +99,7 @@ Result<void> unmount_all(const MountRecord& record) {
   }
   // Scratch directories only; never through a mount (remove_tree checks).
   for (const char* scratch : {"/layers", "/overlay", "/overlays"}) {
-    if (auto removed = remove_tree_unless_mounted(record.work_dir + scratch); !removed) {
-      return removed;
-    }
+    SIFKIT_TRY(remove_tree_unless_mounted(record.work_dir + scratch));
   }
   std::string path = mount_record_path(record.work_dir);
   if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
