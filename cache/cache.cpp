@@ -34,7 +34,7 @@ Result<Cache> Cache::open(const std::string& root, CacheOptions options) {
     SIFKIT_TRY(with_context(sweep(layout), context));
   }
   return Cache(std::make_unique<CacheState>(
-      CacheState{std::move(layout), std::move(index), std::move(options), current_holder()}));
+      CacheState{std::move(layout), std::move(index), std::move(options), new_cache_holder()}));
 }
 
 Cache::Cache(std::unique_ptr<CacheState> state) : m_state(std::move(state)) {}

@@ -68,13 +68,13 @@ public:
 
   Cache(Cache&&) noexcept;
   Cache& operator=(Cache&&) noexcept;
-  ~Cache(); // releases the leases this process holds
+  ~Cache(); // releases the leases this Cache holds (never those of the process's others)
 
   const Layout& layout() const;
   Index& index();
   // The current time (Unix seconds) by the configured clock.
   std::int64_t now() const;
-  // This process as a lease holder (see holder.h).
+  // This Cache as a lease holder: its process plus a number of its own (see holder.h).
   const std::string& holder() const;
   const CacheOptions& options() const;
 
@@ -124,7 +124,8 @@ public:
 
   // ---- leases ----
 
-  // Drops every lease this process holds (the destructor does it too).
+  // Drops every lease this Cache holds (the destructor does it too); other Caches of
+  // the same process keep theirs.
   Result<std::int64_t> release_leases();
   // Leases `digest` to `holder` too (another process, named as holder.h names one, e.g.
   // process_holder(getppid())), for as long as this process's own leases last: gc and

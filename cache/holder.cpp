@@ -2,7 +2,9 @@
 #include <common/file.h>
 #include <common/text.h>
 
+#include <atomic>
 #include <charconv>
+#include <cstdint>
 #include <sstream>
 #include <vector>
 
@@ -64,10 +66,16 @@ std::string process_holder(long pid) {
   return fmt::format("{}/{}/{}/{}", host_name(), boot_id(), pid, start_time(pid));
 }
 
+std::string new_cache_holder() {
+  static std::atomic<std::uint64_t> next{0};
+  return fmt::format("{}/{}", current_holder(), next++);
+}
+
 HolderState holder_state(std::string_view holder) {
   auto parts = split(holder, '/');
   long pid = 0;
-  if (parts.size() != 4 ||
+  // Four parts name a process; a fifth numbers one of its caches, which lives as long.
+  if ((parts.size() != 4 && parts.size() != 5) ||
       std::from_chars(parts[2].data(), parts[2].data() + parts[2].size(), pid).ec != std::errc() ||
       pid <= 0) {
     return HolderState::unknown;

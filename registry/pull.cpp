@@ -196,8 +196,8 @@ Result<void> fetch_blobs(ImageSource& source, cache::Cache& cache, std::vector<P
   int threads = std::clamp(source.max_parallel(), 1,
                            static_cast<int>(std::max<std::size_t>(state.todo.size(), 1)));
   if (!state.todo.empty()) {
-    // One Cache per thread (each owns an SQLite connection). They stay open until the
-    // caller has recorded the edges, so the blobs stay leased meanwhile.
+    // One Cache per thread (each owns an SQLite connection and holds its own leases,
+    // which go when it closes at the end of this block).
     std::vector<cache::Cache> caches;
     cache::CacheOptions options = cache.options();
     options.sweep_on_open = cache::SweepOnOpen::no;
@@ -216,7 +216,8 @@ Result<void> fetch_blobs(ImageSource& source, cache::Cache& cache, std::vector<P
     if (state.error) {
       return std::unexpected(*state.error);
     }
-    // The main cache leases them too before the workers' leases go.
+    // The main cache leases them too before the workers' leases go, so they stay
+    // leased until the caller has recorded the edges.
     for (auto* blob : state.todo) {
       SIFKIT_TRY(cache.find_blob(blob->digest));
     }

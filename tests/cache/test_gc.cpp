@@ -159,6 +159,31 @@ TEST_CASE("gc spares a blob another live process leased, and frees it once that 
   CHECK_FALSE(stored(cache, digest));
 }
 
+TEST_CASE("closing one cache of a process leaves the leases of its other caches to gc",
+          "[cache][gc][race]") {
+  test::TempDir dir;
+  std::string root = dir.file("c");
+  Cache puller = test::open_cache(root);
+  auto manifest = test::put_text(puller, "a manifest whose children are not recorded yet",
+                                 "application/vnd.oci.image.manifest.v1+json");
+  Digest layer = test::digest_of("a layer a worker's cache stored");
+  {
+    Cache worker = test::open_cache(root);
+    test::put_text(worker, "a layer a worker's cache stored");
+  } // drops the worker's own leases, and only those
+
+  Cache collector = test::open_cache(root);
+  GcPolicy clean;
+  clean.drop_roots = DropRoots::all;
+  GcReport report = collect(collector, clean);
+  CHECK(report.removed_blobs == 1);
+  CHECK_FALSE(stored(collector, layer));
+  CHECK(stored(collector, manifest.blob.digest));
+  auto recorded = puller.add_children(manifest.blob.digest, std::vector<Digest>{});
+  INFO((recorded ? "" : recorded.error().what()));
+  CHECK(recorded.has_value());
+}
+
 TEST_CASE("gc never collects a blob while another process is writing it", "[cache][gc]") {
   test::TempDir dir;
   std::string root = dir.file("c");

@@ -1,3 +1,5 @@
+#include <cache/gc.h>
+
 #include <filesystem>
 #include <fstream>
 
@@ -74,6 +76,45 @@ TEST_CASE("selects a platform from a multi-arch manifest list", "[pull]") {
   REQUIRE(*ref);
   CHECK((*ref)->manifest == amd->manifest_digest);
   CHECK(cache_is_clean(cache));
+}
+
+TEST_CASE("everything a pull stored stays leased to its cache until the cache closes",
+          "[pull][race]") {
+  TempDir dir;
+  std::string text = "oci:" + image_fixture("hello-world-docker-v2-manifest-list");
+  std::vector<Digest> pulled_blobs;
+  cache::GcPolicy clean;
+  clean.drop_roots = cache::DropRoots::all;
+  auto collector = cache::Cache::open(dir.file("cache"));
+  REQUIRE(collector);
+  auto stored = [&](const Digest& digest) {
+    auto row = collector->index().find_blob(digest);
+    REQUIRE(row);
+    return row->has_value();
+  };
+  {
+    auto cache = open_test_cache(dir);
+    auto pulled = pull_text(cache, text, "linux/amd64");
+    REQUIRE(pulled);
+    REQUIRE(pulled->root_digest != pulled->manifest_digest);
+    pulled_blobs = {pulled->root_digest, pulled->manifest_digest, pulled->config.digest};
+    for (const auto& layer : pulled->layers) {
+      pulled_blobs.push_back(layer.digest);
+    }
+    auto report = cache::collect_garbage(*collector, clean, cache::DryRun::no);
+    REQUIRE(report);
+    for (const Digest& digest : pulled_blobs) {
+      INFO(digest.text());
+      CHECK(stored(digest));
+    }
+  }
+  auto report = cache::collect_garbage(*collector, clean, cache::DryRun::no);
+  REQUIRE(report);
+  for (const Digest& digest : pulled_blobs) {
+    INFO(digest.text());
+    CHECK_FALSE(stored(digest));
+  }
+  CHECK(cache_is_clean(*collector));
 }
 
 TEST_CASE("a platform the index lacks is not_found and lists those present", "[pull]") {
