@@ -90,10 +90,6 @@ std::string Query::text(int column) const {
   return bytes == nullptr ? std::string() : std::string(reinterpret_cast<const char*>(bytes), size);
 }
 
-bool Query::is_null(int column) const {
-  return sqlite3_column_type(m_statement, column) == SQLITE_NULL;
-}
-
 // ---- Database ----
 
 Result<Database> Database::open(const std::string& path, std::chrono::milliseconds busy_timeout) {

@@ -41,7 +41,6 @@ public:
 
   std::int64_t int64(int column) const;
   std::string text(int column) const;
-  bool is_null(int column) const;
 
 private:
   sqlite3* m_db;

@@ -13,13 +13,6 @@ std::string load_padded(std::span<const std::byte> buf, std::size_t offset, std:
   return std::string(reinterpret_cast<const char*>(field.data()), end);
 }
 
-void store_padded(std::span<std::byte> buf, std::size_t offset, std::size_t size,
-                  std::string_view text) {
-  auto field = buf.subspan(offset, size);
-  std::fill(field.begin(), field.end(), std::byte{0});
-  std::memcpy(field.data(), text.data(), std::min(size, text.size()));
-}
-
 std::string to_hex(std::span<const std::byte> data) {
   static constexpr char k_digits[] = "0123456789abcdef";
   std::string out;

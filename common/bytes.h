@@ -30,11 +30,6 @@ void store_le(std::span<std::byte> buf, std::size_t offset, T value) {
 // Reads a NUL-padded string field of `size` bytes at `offset`, trailing NULs trimmed.
 std::string load_padded(std::span<const std::byte> buf, std::size_t offset, std::size_t size);
 
-// Writes `text` into a field of `size` bytes at `offset`, NUL-padded; `text` longer
-// than `size` is cut (callers validate lengths first).
-void store_padded(std::span<std::byte> buf, std::size_t offset, std::size_t size,
-                  std::string_view text);
-
 // Lower-case hexadecimal of `data`.
 std::string to_hex(std::span<const std::byte> data);
 

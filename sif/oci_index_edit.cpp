@@ -28,10 +28,6 @@ DescriptorMatcher match_platform(Platform platform) {
   };
 }
 
-DescriptorMatcher match_digest(Digest digest) {
-  return [digest = std::move(digest)](const Descriptor& d) { return d.digest == digest; };
-}
-
 DescriptorMatcher match_ref_name(std::string name) {
   return [name = std::move(name)](const Descriptor& d) { return d.ref_name() == name; };
 }

@@ -21,8 +21,6 @@ using DescriptorMatcher = std::function<bool(const Descriptor&)>;
 // Entries whose platform equals `platform` (os, architecture, variant, os.version and
 // the feature lists, order-insensitive); entries without a platform never match.
 DescriptorMatcher match_platform(Platform platform);
-// Entries with digest `digest`.
-DescriptorMatcher match_digest(Digest digest);
 // Entries whose `org.opencontainers.image.ref.name` annotation is `name`.
 DescriptorMatcher match_ref_name(std::string name);
 

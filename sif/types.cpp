@@ -129,21 +129,4 @@ std::optional<std::string> arch_code(std::string_view name) {
   return std::nullopt;
 }
 
-std::optional<DataType> parse_data_type(std::string_view text) {
-  int number = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), number);
-  if (ec == std::errc() && end == text.data() + text.size()) {
-    if (number >= 1 && number <= static_cast<int>(k_types.size())) {
-      return k_types[static_cast<std::size_t>(number - 1)].type;
-    }
-    return std::nullopt;
-  }
-  for (const auto& t : k_types) {
-    if (t.cli == text) {
-      return t.type;
-    }
-  }
-  return std::nullopt;
-}
-
 } // namespace sifkit::sif

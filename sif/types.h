@@ -58,8 +58,4 @@ std::string_view arch_from_code(std::string_view code3);
 // The 3-byte SIF code of Go architecture `name`; nullopt when SIF has no code for it.
 std::optional<std::string> arch_code(std::string_view name);
 
-// Parses a SIF data type given by name ("oci-blob", "partition", ...) or siftool's
-// number (1..11); nullopt if neither.
-std::optional<DataType> parse_data_type(std::string_view text);
-
 } // namespace sifkit::sif

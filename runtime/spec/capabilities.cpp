@@ -96,13 +96,6 @@ const std::vector<std::string>& all_capability_names() {
   return k_names;
 }
 
-std::string capability_name(int number) {
-  if (number < 0 || number >= static_cast<int>(k_names.size())) {
-    return {};
-  }
-  return k_names[static_cast<std::size_t>(number)];
-}
-
 std::optional<std::string> normalize_capability(std::string_view text) {
   std::string upper;
   for (char c : text) {

@@ -16,9 +16,6 @@ namespace sifkit::runtime {
 // Every capability the kernel defines (numbers 0..40), as "CAP_X" names, in number order.
 const std::vector<std::string>& all_capability_names();
 
-// The name of capability number `number` ("CAP_CHOWN" for 0); empty when unknown.
-std::string capability_name(int number);
-
 // `text` ("net_raw", "CAP_NET_RAW", "Cap_Net_Raw") as a known "CAP_X" name; nullopt when
 // no capability has that name.
 std::optional<std::string> normalize_capability(std::string_view text);
