@@ -9,6 +9,8 @@
 #include <runtime/spec/spec.h>
 
 #include <cerrno>
+#include <chrono>
+#include <cstdlib>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -27,6 +29,31 @@ void tell(const RunRequest& request, const std::string& text) {
     request.note(text);
   }
 }
+
+// With SIFKIT_TRACE_PHASES set, the wall time of each phase of a run on stderr
+// (docs/sif-run.md); else nothing.
+class PhaseTimer {
+public:
+  PhaseTimer() : m_on(std::getenv("SIFKIT_TRACE_PHASES") != nullptr) {}
+  // Prints the time since the previous mark (or since the timer was made) as `phase`'s.
+  void mark(std::string_view phase) {
+    if (!m_on) {
+      return;
+    }
+    auto now = Clock::now();
+    std::chrono::duration<double, std::milli> spent = now - m_last;
+    std::chrono::duration<double, std::milli> total = now - m_start;
+    fmt::print(stderr, "sif-run phase {}: {:.2f} ms (total {:.2f} ms)\n", phase, spent.count(),
+               total.count());
+    m_last = now;
+  }
+
+private:
+  using Clock = std::chrono::steady_clock;
+  bool m_on;
+  Clock::time_point m_start = Clock::now();
+  Clock::time_point m_last = m_start;
+};
 
 // As root, our mounts go into a mount namespace of our own: invisible to the host, and
 // gone with the last process in it even when sif-run is killed. Host mounts still
@@ -48,8 +75,8 @@ void enter_private_mount_namespace(const RunRequest& request) {
 // Undoes the mounts and removes the session however the run ends.
 class SessionCleanup {
 public:
-  SessionCleanup(RunSession& session, const RunRequest& request)
-      : m_session(&session), m_request(&request) {}
+  SessionCleanup(RunSession& session, const RunRequest& request, PhaseTimer& timer)
+      : m_session(&session), m_request(&request), m_timer(&timer) {}
   SessionCleanup(const SessionCleanup&) = delete;
   SessionCleanup& operator=(const SessionCleanup&) = delete;
   ~SessionCleanup() {
@@ -57,16 +84,19 @@ public:
       if (auto undone = unmount_all(*m_record); !undone) {
         tell(*m_request, undone.error().what());
       }
+      m_timer->mark("unmount");
     }
     if (auto removed = m_session->remove(); !removed) {
       tell(*m_request, removed.error().what());
     }
+    m_timer->mark("remove session");
   }
   void set_record(MountRecord record) { m_record = std::move(record); }
 
 private:
   RunSession* m_session;
   const RunRequest* m_request;
+  PhaseTimer* m_timer;
   std::optional<MountRecord> m_record;
 };
 
@@ -168,19 +198,26 @@ Result<bool> write_spec(const RunImage& image, const RunRequest& request, const 
 } // namespace
 
 Result<int> run_image(const RunRequest& request) {
+  PhaseTimer timer;
   SIFKIT_TRY_ASSIGN(auto image, open_run_image(request.image));
+  timer.mark("open image");
   block_forwarded_signals();
   SIFKIT_TRY_ASSIGN(auto root, state_root());
   if (auto swept = sweep_stale_runs(root); !swept) {
     tell(request, swept.error().what());
   }
+  timer.mark("sweep");
   SIFKIT_TRY_ASSIGN(auto cgroups, detect_cgroups());
   SIFKIT_TRY_ASSIGN(auto runtime, select_runtime(request.runtime, cgroups, request.note));
+  timer.mark("select runtime");
   SIFKIT_TRY_ASSIGN(auto session, RunSession::create(root));
-  SessionCleanup cleanup(session, request);
+  SessionCleanup cleanup(session, request, timer);
+  timer.mark("create session");
   // The caller as the host knows it, before a user namespace makes it root.
   auto host = probe_host();
+  timer.mark("probe host");
   SIFKIT_TRY_ASSIGN(auto run_namespace, enter_run_namespace(request));
+  timer.mark("enter namespace");
 
   MountOptions mount_options;
   mount_options.method = request.method;
@@ -193,9 +230,11 @@ Result<int> run_image(const RunRequest& request) {
   SIFKIT_TRY_ASSIGN(auto record,
                     mount_image(image, session.rootfs(), session.dir(), mount_options));
   cleanup.set_record(record);
+  timer.mark("mount");
 
   SIFKIT_TRY_ASSIGN(auto terminal,
                     write_spec(image, request, session, host, run_namespace, runtime));
+  timer.mark("write spec");
   std::string runtime_root = runtime_state_dir(root, runtime.name);
   SIFKIT_TRY(make_private_dirs(runtime_root));
   SIFKIT_TRY(session.record_runtime(runtime, runtime_root));
@@ -208,7 +247,9 @@ Result<int> run_image(const RunRequest& request) {
   Launch launch{
       runtime, runtime_root, session.bundle(), session.id(), session.dir() + "/runtime.log",
       terminal};
+  timer.mark("record runtime");
   auto status = run_runtime(launch);
+  timer.mark("runtime run");
   struct stat st {};
   if (::stat((runtime_root + "/" + session.id()).c_str(), &st) == 0) {
     force_delete_container(runtime, runtime_root, session.id());
@@ -222,6 +263,7 @@ Result<int> run_image(const RunRequest& request) {
       tell(request, removed.error().what());
     }
   }
+  timer.mark("runtime clean-up");
   return status;
 }
 
