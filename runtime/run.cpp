@@ -1,6 +1,7 @@
 #include "run.h"
 
 #include <common/file.h>
+#include <common/unique_fd.h>
 #include <runtime/cgroup/cgroup.h>
 #include <runtime/identity/identity.h>
 #include <runtime/image/image.h>
@@ -8,11 +9,13 @@
 #include <runtime/session/session.h>
 #include <runtime/spec/spec.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
 
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <sched.h>
@@ -55,24 +58,36 @@ private:
   Clock::time_point m_last = m_start;
 };
 
+// Where a root run's mounts live: a mount namespace of its own, or the host's when none
+// could be made.
+struct PrivateMounts {
+  bool entered = false; // in a mount namespace of our own
+  UniqueFd host;        // entered: the host's mount namespace, to go back to at the end
+};
+
 // As root, our mounts go into a mount namespace of our own: invisible to the host, and
 // gone with the last process in it even when sif-run is killed. Host mounts still
 // propagate in (slave).
-void enter_private_mount_namespace(const RunRequest& request) {
-  if (::geteuid() != 0) {
-    return;
-  }
+PrivateMounts enter_private_mount_namespace(const RunRequest& request) {
+  PrivateMounts out;
+  out.host.reset(::open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC));
   if (::unshare(CLONE_NEWNS) != 0) {
     tell(request,
          fmt::format("mounting in the host's mount namespace (unshare: {})", std::strerror(errno)));
-    return;
+    out.host.reset();
+    return out;
   }
+  out.entered = true;
   if (::mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr) != 0) {
     tell(request, fmt::format("mount propagation unchanged ({})", std::strerror(errno)));
   }
+  return out;
 }
 
-// Undoes the mounts and removes the session however the run ends.
+// Undoes the mounts and removes the session however the run ends. Mounts in a mount
+// namespace of our own are undone by going back to the host's: the namespace dies with
+// its last process and the kernel detaches everything in it (loop devices autoclear);
+// nothing is unmounted by hand, and the session is then removed as the host sees it.
 class SessionCleanup {
 public:
   SessionCleanup(RunSession& session, const RunRequest& request, PhaseTimer& timer)
@@ -80,24 +95,42 @@ public:
   SessionCleanup(const SessionCleanup&) = delete;
   SessionCleanup& operator=(const SessionCleanup&) = delete;
   ~SessionCleanup() {
-    if (m_record) {
+    if (m_record && !leave_mount_namespace()) {
       if (auto undone = unmount_all(*m_record); !undone) {
         tell(*m_request, undone.error().what());
       }
-      m_timer->mark("unmount");
     }
+    m_timer->mark("unmount");
     if (auto removed = m_session->remove(); !removed) {
       tell(*m_request, removed.error().what());
     }
     m_timer->mark("remove session");
   }
   void set_record(MountRecord record) { m_record = std::move(record); }
+  // The host's mount namespace, when the mounts are in one of our own.
+  void set_host_mounts(UniqueFd host) { m_host_mounts = std::move(host); }
 
 private:
+  // Whether the mounts were left to the kernel: the host's namespace is known and
+  // entered again. Not with FUSE mounts, whose daemons are stopped by unmount_all.
+  bool leave_mount_namespace() {
+    if (!m_host_mounts) {
+      return false;
+    }
+    bool fuse = std::any_of(m_record->entries.begin(), m_record->entries.end(),
+                            [](const MountEntry& entry) { return is_fuse(entry.kind); });
+    if (fuse || ::setns(m_host_mounts.get(), CLONE_NEWNS) != 0) {
+      return false;
+    }
+    m_host_mounts.reset();
+    return true;
+  }
+
   RunSession* m_session;
   const RunRequest* m_request;
   PhaseTimer* m_timer;
   std::optional<MountRecord> m_record;
+  UniqueFd m_host_mounts;
 };
 
 // Unprivileged, the container needs a user namespace in which the caller is the
@@ -132,6 +165,9 @@ enum class RunNamespace { host, private_mounts, fakeroot, caller };
 struct EnteredNamespace {
   RunNamespace kind = RunNamespace::host;
   FakerootPlan plan; // kind fakeroot or caller: the namespace's maps
+  // kind private_mounts: the host's mount namespace when ours could be made (the mounts
+  // then need no record on disk: no other process sees them).
+  PrivateMounts private_mounts;
 };
 
 // A plain account mounts and runs as root of a user namespace of its own, with its own
@@ -141,8 +177,8 @@ struct EnteredNamespace {
 // root's own subuid ranges; that would only hide root's files behind a mapping).
 Result<EnteredNamespace> enter_run_namespace(const RunRequest& request) {
   if (::geteuid() == 0) {
-    enter_private_mount_namespace(request);
-    return EnteredNamespace{RunNamespace::private_mounts, {}};
+    return EnteredNamespace{
+        RunNamespace::private_mounts, {}, enter_private_mount_namespace(request)};
   }
   bool fakeroot = request.options.fakeroot;
   auto planned = plan_caller_namespace();
@@ -227,9 +263,13 @@ Result<int> run_image(const RunRequest& request) {
   mount_options.tmpfs_size_mb = request.options.tmpfs_size_mb;
   mount_options.overlays = request.options.overlays;
   mount_options.image_overlay = request.options.image_overlay;
+  if (run_namespace.private_mounts.entered) {
+    mount_options.recording = MountRecording::in_memory;
+  }
   SIFKIT_TRY_ASSIGN(auto record,
                     mount_image(image, session.rootfs(), session.dir(), mount_options));
   cleanup.set_record(record);
+  cleanup.set_host_mounts(std::move(run_namespace.private_mounts.host));
   timer.mark("mount");
 
   SIFKIT_TRY_ASSIGN(auto terminal,
