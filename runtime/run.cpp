@@ -198,7 +198,7 @@ Result<EnteredNamespace> enter_run_namespace(const RunRequest& request) {
 
 Result<bool> write_spec(const RunImage& image, const RunRequest& request, const RunSession& session,
                         const Result<HostContext>& host, const EnteredNamespace& run_namespace,
-                        const OciRuntime& runtime) {
+                        const OciRuntime& runtime, const std::string& state_root) {
   if (!host) {
     return std::unexpected(host.error());
   }
@@ -225,6 +225,9 @@ Result<bool> write_spec(const RunImage& image, const RunRequest& request, const 
     // A cgroup of its own under every hierarchy, found by the container's id.
     spec["linux"]["cgroupsPath"] = container_cgroups_path(session.id());
     break;
+  }
+  if (runtime.name == "crun") {
+    attach_compiled_seccomp(spec, state_root + "/seccomp");
   }
   SIFKIT_TRY(write_file_atomic(session.bundle() + "/config.json", spec.dump(2) + "\n",
                                Durability::unsynced));
@@ -273,7 +276,7 @@ Result<int> run_image(const RunRequest& request) {
   timer.mark("mount");
 
   SIFKIT_TRY_ASSIGN(auto terminal,
-                    write_spec(image, request, session, host, run_namespace, runtime));
+                    write_spec(image, request, session, host, run_namespace, runtime, root));
   timer.mark("write spec");
   std::string runtime_root = runtime_state_dir(root, runtime.name);
   SIFKIT_TRY(make_private_dirs(runtime_root));
