@@ -95,11 +95,7 @@ public:
   SessionCleanup(const SessionCleanup&) = delete;
   SessionCleanup& operator=(const SessionCleanup&) = delete;
   ~SessionCleanup() {
-    if (m_record && !leave_mount_namespace()) {
-      if (auto undone = unmount_all(*m_record); !undone) {
-        tell(*m_request, undone.error().what());
-      }
-    }
+    undo_mounts();
     m_timer->mark("unmount");
     if (auto removed = m_session->remove(); !removed) {
       tell(*m_request, removed.error().what());
@@ -107,23 +103,42 @@ public:
     m_timer->mark("remove session");
   }
   void set_record(MountRecord record) { m_record = std::move(record); }
-  // The host's mount namespace, when the mounts are in one of our own.
-  void set_host_mounts(UniqueFd host) { m_host_mounts = std::move(host); }
+  // The host's mount namespace, when the mounts are in one of our own, and the scratch
+  // tmpfs mounted there (empty when none).
+  void set_private_mounts(UniqueFd host, std::string scratch) {
+    m_host_mounts = std::move(host);
+    m_scratch = std::move(scratch);
+  }
 
 private:
-  // Whether the mounts were left to the kernel: the host's namespace is known and
-  // entered again. Not with FUSE mounts, whose daemons are stopped by unmount_all.
-  bool leave_mount_namespace() {
-    if (!m_host_mounts) {
-      return false;
+  void undo_mounts() {
+    bool fuse = m_record && std::any_of(m_record->entries.begin(), m_record->entries.end(),
+                                        [](const MountEntry& e) { return is_fuse(e.kind); });
+    // FUSE daemons are stopped in order by unmount_all; mounts the host sees are undone
+    // by hand.
+    bool by_hand = fuse || !m_host_mounts;
+    if (by_hand) {
+      unmount_record();
     }
-    bool fuse = std::any_of(m_record->entries.begin(), m_record->entries.end(),
-                            [](const MountEntry& entry) { return is_fuse(entry.kind); });
-    if (fuse || ::setns(m_host_mounts.get(), CLONE_NEWNS) != 0) {
-      return false;
+    // Back in the host's namespace, ours dies and the kernel detaches the rest.
+    if (m_host_mounts && ::setns(m_host_mounts.get(), CLONE_NEWNS) == 0) {
+      return;
     }
-    m_host_mounts.reset();
-    return true;
+    if (!by_hand) {
+      unmount_record();
+    }
+    if (!m_scratch.empty()) {
+      ::umount2(m_scratch.c_str(), MNT_DETACH);
+    }
+  }
+
+  void unmount_record() {
+    if (!m_record) {
+      return;
+    }
+    if (auto undone = unmount_all(*m_record); !undone) {
+      tell(*m_request, undone.error().what());
+    }
   }
 
   RunSession* m_session;
@@ -131,6 +146,7 @@ private:
   PhaseTimer* m_timer;
   std::optional<MountRecord> m_record;
   UniqueFd m_host_mounts;
+  std::string m_scratch;
 };
 
 // Unprivileged, the container needs a user namespace in which the caller is the
@@ -196,13 +212,31 @@ Result<EnteredNamespace> enter_run_namespace(const RunRequest& request) {
                           std::move(planned->plan)};
 }
 
+// Where a run keeps its scratch files (layer mount points, the overlay's directories, the
+// generated /etc files): as root in a mount namespace of its own, a tmpfs in the session
+// directory that goes with the namespace (nothing to remove from the host's file system);
+// else the session directory itself.
+std::string scratch_dir(const RunSession& session, const EnteredNamespace& run_namespace) {
+  if (!run_namespace.private_mounts.entered) {
+    return session.dir();
+  }
+  std::string scratch = session.dir() + "/scratch";
+  // Room for the generated /etc files (the image's passwd and group are read up to 4 MiB).
+  if (::mkdir(scratch.c_str(), 0700) != 0 ||
+      ::mount("tmpfs", scratch.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700,size=32m") != 0) {
+    return session.dir();
+  }
+  return scratch;
+}
+
 Result<bool> write_spec(const RunImage& image, const RunRequest& request, const RunSession& session,
-                        const Result<HostContext>& host, const EnteredNamespace& run_namespace,
-                        const OciRuntime& runtime, const std::string& state_root) {
+                        const std::string& scratch, const Result<HostContext>& host,
+                        const EnteredNamespace& run_namespace, const OciRuntime& runtime,
+                        const std::string& state_root) {
   if (!host) {
     return std::unexpected(host.error());
   }
-  std::string files = session.dir() + "/files";
+  std::string files = scratch + "/files";
   if (::mkdir(files.c_str(), 0755) != 0) {
     return fail_errno("creating " + files, errno);
   }
@@ -269,14 +303,15 @@ Result<int> run_image(const RunRequest& request) {
   if (run_namespace.private_mounts.entered) {
     mount_options.recording = MountRecording::in_memory;
   }
-  SIFKIT_TRY_ASSIGN(auto record,
-                    mount_image(image, session.rootfs(), session.dir(), mount_options));
+  std::string scratch = scratch_dir(session, run_namespace);
+  cleanup.set_private_mounts(std::move(run_namespace.private_mounts.host),
+                             scratch == session.dir() ? std::string() : scratch);
+  SIFKIT_TRY_ASSIGN(auto record, mount_image(image, session.rootfs(), scratch, mount_options));
   cleanup.set_record(record);
-  cleanup.set_host_mounts(std::move(run_namespace.private_mounts.host));
   timer.mark("mount");
 
-  SIFKIT_TRY_ASSIGN(auto terminal,
-                    write_spec(image, request, session, host, run_namespace, runtime, root));
+  SIFKIT_TRY_ASSIGN(auto terminal, write_spec(image, request, session, scratch, host, run_namespace,
+                                              runtime, root));
   timer.mark("write spec");
   std::string runtime_root = runtime_state_dir(root, runtime.name);
   SIFKIT_TRY(make_private_dirs(runtime_root));
