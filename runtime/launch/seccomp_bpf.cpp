@@ -213,6 +213,17 @@ std::string base64(std::string_view data) {
   return out;
 }
 
+// Whether `dir` is a directory (not a link) that only this user can write in: a filter
+// kept there is trusted. Made when missing.
+bool own_cache_dir(const std::string& dir) {
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    return false;
+  }
+  struct stat st {};
+  return ::lstat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == ::geteuid() &&
+         (st.st_mode & 022) == 0;
+}
+
 } // namespace
 
 void attach_compiled_seccomp(nlohmann::json& spec, const std::string& cache_dir) {
@@ -222,8 +233,10 @@ void attach_compiled_seccomp(nlohmann::json& spec, const std::string& cache_dir)
   }
   std::string key = sha256_hex(compile_context() + seccomp.dump());
   std::string path = cache_dir + "/" + key + ".bpf";
+  bool trusted = own_cache_dir(cache_dir);
   std::optional<std::string> bpf;
-  if (auto kept = read_file(path, k_max_bpf); kept && !kept->empty() && kept->size() % 8 == 0) {
+  if (auto kept = trusted ? read_file(path, k_max_bpf) : Result<std::string>(std::string());
+      kept && !kept->empty() && kept->size() % 8 == 0) {
     bpf = std::move(*kept);
   } else {
     try {
@@ -231,7 +244,7 @@ void attach_compiled_seccomp(nlohmann::json& spec, const std::string& cache_dir)
     } catch (const nlohmann::json::exception&) {
       bpf.reset(); // a value of the wrong type: the runtime judges the profile itself
     }
-    if (bpf && (::mkdir(cache_dir.c_str(), 0700) == 0 || errno == EEXIST)) {
+    if (bpf && trusted) {
       (void)write_file_atomic(path, *bpf, Durability::unsynced);
     }
   }

@@ -99,3 +99,23 @@ TEST_CASE("a seccomp filter with a notify action or an unknown operator is left 
   CHECK(!none.contains("annotations"));
   CHECK(kept_files(dir.file("seccomp")).empty());
 }
+
+TEST_CASE("a kept seccomp filter is trusted only in a directory no one else can write in",
+          "[runtime][seccomp][hostile]") {
+  TempDir dir;
+  std::string cache = dir.file("seccomp");
+  auto first = spec_with_filter("SCMP_ACT_ALLOW");
+  attach_compiled_seccomp(first, cache);
+  std::string compiled = decoded(first["annotations"][k_annotation].get<std::string>());
+  auto files = kept_files(cache);
+  REQUIRE(files.size() == 1);
+  // Someone planted an allow-everything program in a cache others may write in.
+  std::string planted(16, '\x02');
+  REQUIRE(write_file_atomic(files[0].string(), planted, Durability::unsynced));
+  std::filesystem::permissions(cache, std::filesystem::perms::others_write,
+                               std::filesystem::perm_options::add);
+  auto next = spec_with_filter("SCMP_ACT_ALLOW");
+  attach_compiled_seccomp(next, cache);
+  CHECK(decoded(next["annotations"][k_annotation].get<std::string>()) == compiled);
+  CHECK(read_file(files[0].string()).value() == planted); // nor written there
+}
