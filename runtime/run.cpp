@@ -1,6 +1,7 @@
 #include "run.h"
 
 #include <common/file.h>
+#include <common/unique_fd.h>
 #include <runtime/cgroup/cgroup.h>
 #include <runtime/identity/identity.h>
 #include <runtime/image/image.h>
@@ -8,9 +9,13 @@
 #include <runtime/session/session.h>
 #include <runtime/spec/spec.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
+#include <cstdlib>
 #include <cstring>
 
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <sched.h>
@@ -28,46 +33,120 @@ void tell(const RunRequest& request, const std::string& text) {
   }
 }
 
+// With SIFKIT_TRACE_PHASES set, the wall time of each phase of a run on stderr
+// (docs/sif-run.md); else nothing.
+class PhaseTimer {
+public:
+  PhaseTimer() : m_on(std::getenv("SIFKIT_TRACE_PHASES") != nullptr) {}
+  // Prints the time since the previous mark (or since the timer was made) as `phase`'s.
+  void mark(std::string_view phase) {
+    if (!m_on) {
+      return;
+    }
+    auto now = Clock::now();
+    std::chrono::duration<double, std::milli> spent = now - m_last;
+    std::chrono::duration<double, std::milli> total = now - m_start;
+    fmt::print(stderr, "sif-run phase {}: {:.2f} ms (total {:.2f} ms)\n", phase, spent.count(),
+               total.count());
+    m_last = now;
+  }
+
+private:
+  using Clock = std::chrono::steady_clock;
+  bool m_on;
+  Clock::time_point m_start = Clock::now();
+  Clock::time_point m_last = m_start;
+};
+
+// Where a root run's mounts live: a mount namespace of its own, or the host's when none
+// could be made.
+struct PrivateMounts {
+  bool entered = false; // in a mount namespace of our own
+  UniqueFd host;        // entered: the host's mount namespace, to go back to at the end
+};
+
 // As root, our mounts go into a mount namespace of our own: invisible to the host, and
 // gone with the last process in it even when sif-run is killed. Host mounts still
 // propagate in (slave).
-void enter_private_mount_namespace(const RunRequest& request) {
-  if (::geteuid() != 0) {
-    return;
-  }
+PrivateMounts enter_private_mount_namespace(const RunRequest& request) {
+  PrivateMounts out;
+  out.host.reset(::open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC));
   if (::unshare(CLONE_NEWNS) != 0) {
     tell(request,
          fmt::format("mounting in the host's mount namespace (unshare: {})", std::strerror(errno)));
-    return;
+    out.host.reset();
+    return out;
   }
+  out.entered = true;
   if (::mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr) != 0) {
     tell(request, fmt::format("mount propagation unchanged ({})", std::strerror(errno)));
   }
+  return out;
 }
 
-// Undoes the mounts and removes the session however the run ends.
+// Undoes the mounts and removes the session however the run ends. Mounts in a mount
+// namespace of our own are undone by going back to the host's: the namespace dies with
+// its last process and the kernel detaches everything in it (loop devices autoclear);
+// nothing is unmounted by hand, and the session is then removed as the host sees it.
 class SessionCleanup {
 public:
-  SessionCleanup(RunSession& session, const RunRequest& request)
-      : m_session(&session), m_request(&request) {}
+  SessionCleanup(RunSession& session, const RunRequest& request, PhaseTimer& timer)
+      : m_session(&session), m_request(&request), m_timer(&timer) {}
   SessionCleanup(const SessionCleanup&) = delete;
   SessionCleanup& operator=(const SessionCleanup&) = delete;
   ~SessionCleanup() {
-    if (m_record) {
-      if (auto undone = unmount_all(*m_record); !undone) {
-        tell(*m_request, undone.error().what());
-      }
-    }
+    undo_mounts();
+    m_timer->mark("unmount");
     if (auto removed = m_session->remove(); !removed) {
       tell(*m_request, removed.error().what());
     }
+    m_timer->mark("remove session");
   }
   void set_record(MountRecord record) { m_record = std::move(record); }
+  // The host's mount namespace, when the mounts are in one of our own, and the scratch
+  // tmpfs mounted there (empty when none).
+  void set_private_mounts(UniqueFd host, std::string scratch) {
+    m_host_mounts = std::move(host);
+    m_scratch = std::move(scratch);
+  }
 
 private:
+  void undo_mounts() {
+    bool fuse = m_record && std::any_of(m_record->entries.begin(), m_record->entries.end(),
+                                        [](const MountEntry& e) { return is_fuse(e.kind); });
+    // FUSE daemons are stopped in order by unmount_all; mounts the host sees are undone
+    // by hand.
+    bool by_hand = fuse || !m_host_mounts;
+    if (by_hand) {
+      unmount_record();
+    }
+    // Back in the host's namespace, ours dies and the kernel detaches the rest.
+    if (m_host_mounts && ::setns(m_host_mounts.get(), CLONE_NEWNS) == 0) {
+      return;
+    }
+    if (!by_hand) {
+      unmount_record();
+    }
+    if (!m_scratch.empty()) {
+      ::umount2(m_scratch.c_str(), MNT_DETACH);
+    }
+  }
+
+  void unmount_record() {
+    if (!m_record) {
+      return;
+    }
+    if (auto undone = unmount_all(*m_record); !undone) {
+      tell(*m_request, undone.error().what());
+    }
+  }
+
   RunSession* m_session;
   const RunRequest* m_request;
+  PhaseTimer* m_timer;
   std::optional<MountRecord> m_record;
+  UniqueFd m_host_mounts;
+  std::string m_scratch;
 };
 
 // Unprivileged, the container needs a user namespace in which the caller is the
@@ -102,6 +181,9 @@ enum class RunNamespace { host, private_mounts, fakeroot, caller };
 struct EnteredNamespace {
   RunNamespace kind = RunNamespace::host;
   FakerootPlan plan; // kind fakeroot or caller: the namespace's maps
+  // kind private_mounts: the host's mount namespace when ours could be made (the mounts
+  // then need no record on disk: no other process sees them).
+  PrivateMounts private_mounts;
 };
 
 // A plain account mounts and runs as root of a user namespace of its own, with its own
@@ -111,8 +193,8 @@ struct EnteredNamespace {
 // root's own subuid ranges; that would only hide root's files behind a mapping).
 Result<EnteredNamespace> enter_run_namespace(const RunRequest& request) {
   if (::geteuid() == 0) {
-    enter_private_mount_namespace(request);
-    return EnteredNamespace{RunNamespace::private_mounts, {}};
+    return EnteredNamespace{
+        RunNamespace::private_mounts, {}, enter_private_mount_namespace(request)};
   }
   bool fakeroot = request.options.fakeroot;
   auto planned = plan_caller_namespace();
@@ -130,13 +212,31 @@ Result<EnteredNamespace> enter_run_namespace(const RunRequest& request) {
                           std::move(planned->plan)};
 }
 
+// Where a run keeps its scratch files (layer mount points, the overlay's directories, the
+// generated /etc files): as root in a mount namespace of its own, a tmpfs in the session
+// directory that goes with the namespace (nothing to remove from the host's file system);
+// else the session directory itself.
+std::string scratch_dir(const RunSession& session, const EnteredNamespace& run_namespace) {
+  if (!run_namespace.private_mounts.entered) {
+    return session.dir();
+  }
+  std::string scratch = session.dir() + "/scratch";
+  // Room for the generated /etc files (the image's passwd and group are read up to 4 MiB).
+  if (::mkdir(scratch.c_str(), 0700) != 0 ||
+      ::mount("tmpfs", scratch.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700,size=32m") != 0) {
+    return session.dir();
+  }
+  return scratch;
+}
+
 Result<bool> write_spec(const RunImage& image, const RunRequest& request, const RunSession& session,
-                        const Result<HostContext>& host, const EnteredNamespace& run_namespace,
-                        const OciRuntime& runtime) {
+                        const std::string& scratch, const Result<HostContext>& host,
+                        const EnteredNamespace& run_namespace, const OciRuntime& runtime,
+                        const std::string& state_root) {
   if (!host) {
     return std::unexpected(host.error());
   }
-  std::string files = session.dir() + "/files";
+  std::string files = scratch + "/files";
   if (::mkdir(files.c_str(), 0755) != 0) {
     return fail_errno("creating " + files, errno);
   }
@@ -160,6 +260,9 @@ Result<bool> write_spec(const RunImage& image, const RunRequest& request, const 
     spec["linux"]["cgroupsPath"] = container_cgroups_path(session.id());
     break;
   }
+  if (runtime.name == "crun") {
+    attach_compiled_seccomp(spec, state_root + "/seccomp");
+  }
   SIFKIT_TRY(write_file_atomic(session.bundle() + "/config.json", spec.dump(2) + "\n",
                                Durability::unsynced));
   return spec.value("/process/terminal"_json_pointer, false);
@@ -168,19 +271,26 @@ Result<bool> write_spec(const RunImage& image, const RunRequest& request, const 
 } // namespace
 
 Result<int> run_image(const RunRequest& request) {
+  PhaseTimer timer;
   SIFKIT_TRY_ASSIGN(auto image, open_run_image(request.image));
+  timer.mark("open image");
   block_forwarded_signals();
   SIFKIT_TRY_ASSIGN(auto root, state_root());
   if (auto swept = sweep_stale_runs(root); !swept) {
     tell(request, swept.error().what());
   }
+  timer.mark("sweep");
   SIFKIT_TRY_ASSIGN(auto cgroups, detect_cgroups());
   SIFKIT_TRY_ASSIGN(auto runtime, select_runtime(request.runtime, cgroups, request.note));
+  timer.mark("select runtime");
   SIFKIT_TRY_ASSIGN(auto session, RunSession::create(root));
-  SessionCleanup cleanup(session, request);
+  SessionCleanup cleanup(session, request, timer);
+  timer.mark("create session");
   // The caller as the host knows it, before a user namespace makes it root.
   auto host = probe_host();
+  timer.mark("probe host");
   SIFKIT_TRY_ASSIGN(auto run_namespace, enter_run_namespace(request));
+  timer.mark("enter namespace");
 
   MountOptions mount_options;
   mount_options.method = request.method;
@@ -190,12 +300,19 @@ Result<int> run_image(const RunRequest& request) {
   mount_options.tmpfs_size_mb = request.options.tmpfs_size_mb;
   mount_options.overlays = request.options.overlays;
   mount_options.image_overlay = request.options.image_overlay;
-  SIFKIT_TRY_ASSIGN(auto record,
-                    mount_image(image, session.rootfs(), session.dir(), mount_options));
+  if (run_namespace.private_mounts.entered) {
+    mount_options.recording = MountRecording::in_memory;
+  }
+  std::string scratch = scratch_dir(session, run_namespace);
+  cleanup.set_private_mounts(std::move(run_namespace.private_mounts.host),
+                             scratch == session.dir() ? std::string() : scratch);
+  SIFKIT_TRY_ASSIGN(auto record, mount_image(image, session.rootfs(), scratch, mount_options));
   cleanup.set_record(record);
+  timer.mark("mount");
 
-  SIFKIT_TRY_ASSIGN(auto terminal,
-                    write_spec(image, request, session, host, run_namespace, runtime));
+  SIFKIT_TRY_ASSIGN(auto terminal, write_spec(image, request, session, scratch, host, run_namespace,
+                                              runtime, root));
+  timer.mark("write spec");
   std::string runtime_root = runtime_state_dir(root, runtime.name);
   SIFKIT_TRY(make_private_dirs(runtime_root));
   SIFKIT_TRY(session.record_runtime(runtime, runtime_root));
@@ -208,7 +325,9 @@ Result<int> run_image(const RunRequest& request) {
   Launch launch{
       runtime, runtime_root, session.bundle(), session.id(), session.dir() + "/runtime.log",
       terminal};
+  timer.mark("record runtime");
   auto status = run_runtime(launch);
+  timer.mark("runtime run");
   struct stat st {};
   if (::stat((runtime_root + "/" + session.id()).c_str(), &st) == 0) {
     force_delete_container(runtime, runtime_root, session.id());
@@ -222,6 +341,7 @@ Result<int> run_image(const RunRequest& request) {
       tell(request, removed.error().what());
     }
   }
+  timer.mark("runtime clean-up");
   return status;
 }
 

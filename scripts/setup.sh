@@ -10,7 +10,7 @@ packages=(
   # libraries
   catch2 libcli11-dev nlohmann-json3-dev libfmt-dev libssl-dev libarchive-dev
   libsquashfs-dev libzstd-dev libdeflate-dev libcurl4-openssl-dev libsqlite3-dev sqlite3
-  libyaml-cpp-dev libtomlplusplus-dev
+  libyaml-cpp-dev libtomlplusplus-dev libseccomp-dev
   # the test HTTP server's request parser
   libhttp-parser-dev
   # peers and runtime parts used by tests and benchmarks

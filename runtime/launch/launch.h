@@ -74,6 +74,15 @@ Result<OciRuntime> select_runtime(const std::optional<std::string>& requested,
                                   const CgroupInfo& cgroups,
                                   const std::function<void(std::string_view)>& note = {});
 
+// crun only: the seccomp filter of `spec` (its linux.seccomp) compiled to BPF once and
+// kept in `cache_dir` (made when missing; keyed by the filter, libseccomp's version and
+// the kernel), then handed to crun in the annotation run.oci.seccomp_bpf_data, which it
+// applies instead of compiling the profile again. linux.seccomp stays (its flags still
+// apply). `spec` is left as it is when the filter holds anything not compiled here the
+// way crun does (SCMP_ACT_NOTIFY, unknown actions or operators). Nothing is kept or read
+// when `cache_dir` is not a directory of the caller's that no one else can write in.
+void attach_compiled_seccomp(nlohmann::json& spec, const std::string& cache_dir);
+
 struct Launch {
   OciRuntime runtime;
   std::string state_dir; // the runtime's --root

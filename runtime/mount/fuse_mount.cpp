@@ -4,6 +4,7 @@
 #include <common/process.h>
 #include <common/program.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
@@ -28,6 +29,21 @@ using Clock = std::chrono::steady_clock;
 constexpr auto k_mount_timeout = std::chrono::seconds(5);
 constexpr auto k_exit_timeout = std::chrono::seconds(2);
 constexpr auto k_poll = std::chrono::milliseconds(10);
+constexpr auto k_first_poll = std::chrono::microseconds(250);
+
+// Pauses between looks at something that usually happens within a millisecond or two
+// (a daemon's mount appearing, its exit after an unmount): from k_first_poll, doubling
+// up to k_poll, so a quick event is seen quickly without spinning on a slow one.
+class PollPause {
+public:
+  void wait() {
+    std::this_thread::sleep_for(m_next);
+    m_next = std::min<std::chrono::microseconds>(m_next * 2, k_poll);
+  }
+
+private:
+  std::chrono::microseconds m_next = k_first_poll;
+};
 
 // A FUSE daemon or fusermount: its own session (terminal signals go to the caller, which
 // unmounts in order), nothing on stdin and stdout.
@@ -92,6 +108,7 @@ Result<int> start_fuse_daemon(const std::vector<std::string>& argv, const std::s
   }
   SIFKIT_TRY_ASSIGN(auto child, spawn(argv, options));
   auto deadline = Clock::now() + k_mount_timeout;
+  PollPause pause;
   while (true) {
     if (auto status = child.try_wait()) {
       std::string message = read_program_messages(log);
@@ -110,7 +127,7 @@ Result<int> start_fuse_daemon(const std::vector<std::string>& argv, const std::s
                   fmt::format("{} did not mount {} within {} s{}", argv[0], target,
                               k_mount_timeout.count(), message.empty() ? "" : ": " + message));
     }
-    std::this_thread::sleep_for(k_poll);
+    pause.wait();
   }
 }
 
@@ -139,6 +156,7 @@ void stop_fuse_daemon(int pid) {
     return;
   }
   auto deadline = Clock::now() + k_exit_timeout;
+  PollPause pause;
   while (Clock::now() < deadline) {
     int status = 0;
     pid_t done = ::waitpid(pid, &status, WNOHANG);
@@ -148,7 +166,7 @@ void stop_fuse_daemon(int pid) {
     if (done < 0 && errno == ECHILD && !is_running_fuse_daemon(pid)) {
       return; // not our child (another process mounted), and gone
     }
-    std::this_thread::sleep_for(k_poll);
+    pause.wait();
   }
   if (is_running_fuse_daemon(pid)) {
     ::kill(pid, SIGKILL);

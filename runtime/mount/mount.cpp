@@ -84,6 +84,9 @@ private:
     entry.mount_id = id.value;
     entry.mount_id_unique = id.unique;
     m_record.entries.push_back(std::move(entry));
+    if (m_options.recording == MountRecording::in_memory) {
+      return {};
+    }
     return write_mount_record(m_record);
   }
 

@@ -59,11 +59,17 @@ enum class Writable { no, tmpfs };
 // process (sif-mount, which exits while the image stays mounted).
 enum class FuseLifetime { with_caller, detached };
 
+// Whether the record of the mounts is written to `work_dir`/mounts.json after every mount,
+// for another process to undo them (mounts another process can see), or kept in the
+// returned MountRecord only (mounts in a mount namespace that dies with the caller).
+enum class MountRecording { written, in_memory };
+
 struct MountOptions {
   MountMethod method = MountMethod::automatic;
   Writable writable = Writable::tmpfs;
   std::int64_t tmpfs_size_mb = 64; // size of the writable overlay's tmpfs
   FuseLifetime fuse_lifetime = FuseLifetime::with_caller;
+  MountRecording recording = MountRecording::written;
   // --overlay items above the layers (the first is the top); a writable one replaces
   // the tmpfs upper layer (runtime/mount/overlay_mount.h).
   std::vector<OverlaySpec> overlays;
@@ -109,7 +115,8 @@ struct MountRecord {
 
 // Mounts `image` on `rootfs` (an existing empty directory) using `work_dir` (an existing
 // directory, private to this mount) for the layer mount points and the overlay's upper
-// and work directories; writes the record to `work_dir`/mounts.json after every mount.
+// and work directories; writes the record to `work_dir`/mounts.json after every mount
+// unless `options.recording` is in_memory.
 // On failure undoes what it mounted. `unsupported` when the method cannot be used here
 // (no privilege for a loop device, no squashfuse, no /dev/fuse), with what to change;
 // `io` for a failed mount with the system's reason.

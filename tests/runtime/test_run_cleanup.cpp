@@ -3,11 +3,14 @@
 // cleans up), several layers, the FUSE method.
 #include <runtime/run_fixture.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <filesystem>
 #include <random>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include <catch2/catch.hpp>
 #include <support/fixtures.h>
@@ -177,4 +180,50 @@ TEST_CASE("the root filesystem is writable through a tmpfs that goes with the ru
   }
   CHECK(file_bytes(sif) == before);
   CHECK(run_leftovers(sif, state).empty());
+}
+
+TEST_CASE("a root run's mounts and scratch files are never the host's: no mount record, no "
+          "layer or overlay directories in the state directory, and nothing left after",
+          "[run][cleanup][root]") {
+  if (!can_run_containers_as_root("the clean-up tests need root")) {
+    return;
+  }
+  TempDir dir;
+  std::string sif = dir.file("image.sif");
+  std::string state = dir.file("state");
+  make_busybox_sif(sif);
+  for (const auto& rt : usable_runtimes()) {
+    INFO("runtime " << rt);
+    std::string sleep = unique_sleep();
+    auto started =
+        run_command("SIFKIT_STATE_DIR=" + state + " " + tool("sif-run") + " --runtime " + rt +
+                    " exec " + sif + " " + sleep + " </dev/null >/dev/null 2>&1 & echo $!");
+    REQUIRE(started.exit_code == 0);
+    int sif_run_pid = std::stoi(started.out);
+    int container_pid = wait_for_process(sleep);
+    REQUIRE(container_pid != 0);
+    // The session as the host sees it while the container runs.
+    std::vector<std::string> names;
+    for (const auto& run : std::filesystem::directory_iterator(state + "/runs")) {
+      for (const auto& entry : std::filesystem::directory_iterator(run.path())) {
+        names.push_back(entry.path().filename().string());
+      }
+    }
+    std::sort(names.begin(), names.end());
+    std::string seen;
+    for (const auto& name : names) {
+      seen += name + " ";
+    }
+    INFO("session entries: " << seen);
+    CHECK(std::find(names.begin(), names.end(), "bundle") != names.end());
+    for (const char* scratch : {"mounts.json", "layers", "overlay", "files"}) {
+      CHECK(std::find(names.begin(), names.end(), scratch) == names.end());
+    }
+    auto mounted = run_command("grep -c " + shell_quote(state) + " /proc/self/mountinfo");
+    CHECK(mounted.out == "0\n");
+    ::kill(container_pid, SIGKILL);
+    CHECK(wait_until_gone(sif_run_pid));
+    INFO(run_leftovers(sif, state));
+    CHECK(wait_until_clean(sif, state));
+  }
 }
