@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets (clang >= 16, ASan + UBSan) and runs them one after the
-# other, splitting a TOTAL time budget of SECONDS (default 120) evenly between them. Each
-# target starts from a scratch copy of its own seeds:
+# Builds the libFuzzer targets (clang >= 16, ASan + UBSan) and runs them FUZZ_JOBS at a
+# time (default 2, one per core), within SECONDS of wall time in all (default 60): each
+# target fuzzes for SECONDS * FUZZ_JOBS / <number of targets>. Each target starts from a
+# scratch copy of its own seeds:
 #   fuzz_sif_open      open + every read accessor, checked against the input bytes
 #                      (seeds: the upstream SIF test images and the SIF/OCI-SIF goldens);
 #   fuzz_sif_mutate    add / set / delete on whatever opens for writing, then reopen
@@ -12,9 +13,10 @@
 #   fuzz_cdi_spec      CDI spec files, YAML and JSON;
 #   fuzz_cgroups_toml  --apply-cgroups files, TOML and JSON
 #                      (the last three: tests/fuzz/seeds/<target>/).
-# Give target names after SECONDS to run only those. Exits non-zero on the first crash,
-# sanitizer report, failed check, timeout or out-of-memory; the offending input is kept
-# under <build>/fuzz-artifacts/ and the line that replays it is printed.
+# Give target names after SECONDS to run only those. Exits non-zero when a target finds a
+# crash, sanitizer report, failed check, timeout or out-of-memory (the others finish
+# first); the offending input is kept under <build>/fuzz-artifacts/, and the target's
+# output and the line that replays it are printed.
 #
 # Environment: SIFKIT_FUZZ_BUILD names an existing build directory configured with
 # -DSIFKIT_FUZZ=ON (for instance the one CI also builds the unit tests in:
@@ -23,14 +25,18 @@
 # clang++-NN found), JOBS (ninja parallelism, default 2).
 set -euo pipefail
 
-seconds=${1:-120}
+seconds=${1:-60}
 shift || true
 targets=("$@")
 if ((${#targets[@]} == 0)); then
   targets=(fuzz_sif_open fuzz_sif_mutate fuzz_tar_reader fuzz_oci_json fuzz_cdi_spec
            fuzz_cgroups_toml)
 fi
-per_target=$((seconds / ${#targets[@]}))
+at_once=${FUZZ_JOBS:-2}
+if ((at_once > ${#targets[@]})); then
+  at_once=${#targets[@]}
+fi
+per_target=$((seconds * at_once / ${#targets[@]}))
 if ((per_target < 1)); then
   echo "fuzz: ${seconds}s cannot be split over ${#targets[@]} targets" >&2
   exit 2
@@ -105,19 +111,40 @@ for symbolizer in /usr/lib/llvm-*/bin/llvm-symbolizer; do
 done
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-for target in "${targets[@]}"; do
-  # Each target grows its own copy of its seeds.
-  rm -rf "$work/run"
-  seeds_of "$target" "$work/run"
-  echo "fuzz: $target, $(ls "$work/run" | wc -l) seeds, ${per_target}s"
-  touch "$work/started"
-  if ! "$build/tests/fuzz/$target" "$work/run" \
+# Fuzzes target $1 in $work/$1 (its own copy of its seeds); prints its output's last
+# lines, or all of it and the replay line when it found something.
+fuzz_one() {
+  local target=$1 dir=$work/$1
+  seeds_of "$target" "$dir/corpus"
+  echo "fuzz: $target, $(ls "$dir/corpus" | wc -l) seeds, ${per_target}s"
+  touch "$dir/started"
+  if ! "$build/tests/fuzz/$target" "$dir/corpus" \
     -max_len=65536 -max_total_time="$per_target" -timeout=10 -rss_limit_mb=2048 \
-    -artifact_prefix="$build/fuzz-artifacts/$target-" -print_final_stats=1; then
+    -artifact_prefix="$build/fuzz-artifacts/$target-" -print_final_stats=1 >"$dir/log" 2>&1; then
+    cat "$dir/log" >&2
     echo "fuzz: $target found a problem; replay:" >&2
-    find "$build/fuzz-artifacts" -name "$target-*" -newer "$work/started" \
+    find "$build/fuzz-artifacts" -name "$target-*" -newer "$dir/started" \
       -printf "  $build/tests/fuzz/$target %p\n" >&2
-    exit 1
+    return 1
   fi
+  echo "fuzz: $target done: $(grep -m1 -o 'Done [0-9]* runs in [0-9]* second(s)' "$dir/log")"
+}
+
+failed=0
+running=0
+for target in "${targets[@]}"; do
+  if ((running >= at_once)); then
+    wait -n || failed=1
+    running=$((running - 1))
+  fi
+  fuzz_one "$target" &
+  running=$((running + 1))
 done
+while ((running > 0)); do
+  wait -n || failed=1
+  running=$((running - 1))
+done
+if ((failed)); then
+  exit 1
+fi
 echo "fuzz: no findings"

@@ -6,7 +6,7 @@
 #      containers, mounts);
 #   3. builds the libraries, the unit tier and the fuzz targets with clang, ASan and UBSan
 #      (build-asan/), runs the unit tier there and fuzzes every parser of hostile input
-#      (scripts/fuzz.sh) for SIFKIT_FUZZ_SECONDS in all (default 120; 0 skips fuzzing).
+#      (scripts/fuzz.sh, two targets at a time) for SIFKIT_FUZZ_SECONDS in all (default 60; 0 skips fuzzing).
 # Skipped checks are counted and listed at the end. On a machine that can run everything
 # (root, crun, runc, /dev/fuse), a skip of anything but a host property fails its case.
 # A compiler cache is used when ccache is installed.
@@ -64,7 +64,7 @@ phase "unit tests under ASan+UBSan"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure -j "$jobs" -L unit
 
-fuzz_seconds=${SIFKIT_FUZZ_SECONDS:-120}
+fuzz_seconds=${SIFKIT_FUZZ_SECONDS:-60}
 if [ "$fuzz_seconds" != 0 ]; then
   phase "fuzzing for ${fuzz_seconds} s"
   SIFKIT_FUZZ_BUILD=$PWD/build-asan bash scripts/fuzz.sh "$fuzz_seconds"
