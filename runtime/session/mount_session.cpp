@@ -21,20 +21,37 @@ namespace {
 
 constexpr const char* k_session_lock = "lock";
 
-// A session directory, named `name` in `parent`, with its lock, held while this process
-// mounts or unmounts it (never after: a mounted session outlives its sif-mount).
-struct ClaimedSession {
+// Where the session of one target lives: the directory `name` in `parent`
+// (mount_session_dir split, as the locked-directory calls take it).
+struct SessionPlace {
   std::string parent;
   std::string name;
-  OfdLock lock;
 
   std::string dir() const { return parent + "/" + name; }
 };
 
-// The session directory of `target`, held: `absent` when there is none, `in_use` when
+SessionPlace session_place(const std::string& root, const std::string& target) {
+  std::filesystem::path dir(mount_session_dir(root, target));
+  return {dir.parent_path().string(), dir.filename().string()};
+}
+
+// A session directory with its lock, held while this process mounts or unmounts it
+// (never after: a mounted session outlives its sif-mount).
+struct ClaimedSession {
+  SessionPlace place;
+  OfdLock lock;
+};
+
+// The session directory at `place`, held: `absent` when there is none, `in_use` when
 // another sif-mount or sif-umount holds it.
-Result<SweepClaim> hold_session(const std::string& parent, const std::string& name) {
-  return claim_stale_directory(parent, name, k_session_lock, std::chrono::seconds(0));
+Result<SweepClaim> hold_session(const SessionPlace& place) {
+  return claim_stale_directory(place.parent, place.name, k_session_lock, std::chrono::seconds(0));
+}
+
+// Removes the session directory at `place` whose lock `held` is held (never through a
+// mount).
+Result<void> remove_session(const SessionPlace& place, OfdLock held) {
+  return remove_locked_directory(place.parent, place.name, k_session_lock, std::move(held));
 }
 
 // Creates the session directory of `target` with its lock held before another process
@@ -44,28 +61,25 @@ Result<SweepClaim> hold_session(const std::string& parent, const std::string& na
 // mount, and the directory claimed afresh.
 Result<ClaimedSession> claim_session(const std::string& target, const std::string& shown) {
   SIFKIT_TRY_ASSIGN(auto root, state_root());
-  std::string session = mount_session_dir(root, target);
-  ClaimedSession claimed{root + "/mounts", std::filesystem::path(session).filename(), {}};
-  SIFKIT_TRY(make_private_dirs(claimed.parent));
+  SessionPlace place = session_place(root, target);
+  SIFKIT_TRY(make_private_dirs(place.parent));
   for (int attempt = 0; attempt < 2; ++attempt) {
-    auto created = create_locked_directory(claimed.parent, claimed.name, k_session_lock);
+    auto created = create_locked_directory(place.parent, place.name, k_session_lock);
     if (created) {
-      claimed.lock = std::move(*created);
-      return claimed;
+      return ClaimedSession{std::move(place), std::move(*created)};
     }
     if (created.error().kind() != ErrorKind::conflict) {
       return std::unexpected(created.error());
     }
-    if (::access(mount_record_path(session).c_str(), F_OK) == 0) {
+    if (::access(mount_record_path(place.dir()).c_str(), F_OK) == 0) {
       return fail(ErrorKind::conflict, shown + " is already a sif-mount; sif-umount it first");
     }
-    SIFKIT_TRY_ASSIGN(auto held, hold_session(claimed.parent, claimed.name));
+    SIFKIT_TRY_ASSIGN(auto held, hold_session(place));
     if (held.verdict == SweepVerdict::in_use) {
       return fail(ErrorKind::conflict, "a sif-mount or sif-umount of " + shown + " is in progress");
     }
     if (held.verdict == SweepVerdict::stale) {
-      SIFKIT_TRY(with_context(remove_locked_directory(claimed.parent, claimed.name, k_session_lock,
-                                                      std::move(held.lock)),
+      SIFKIT_TRY(with_context(remove_session(place, std::move(held.lock)),
                               "removing what an interrupted sif-mount of " + shown + " left"));
     }
   }
@@ -142,10 +156,10 @@ Result<MountSession> mount_session(const SessionRequest& request) {
   SIFKIT_TRY_ASSIGN(auto target, open_mount_target(request.target, bundle ? "the bundle directory"
                                                                           : "the mount point"));
   SIFKIT_TRY_ASSIGN(auto claimed, claim_session(target.path, request.target));
-  auto session = mount_in(image, request, target, MountSession{target.path, claimed.dir(), "", {}});
+  auto session =
+      mount_in(image, request, target, MountSession{target.path, claimed.place.dir(), "", {}});
   if (!session) {
-    (void)remove_locked_directory(claimed.parent, claimed.name, k_session_lock,
-                                  std::move(claimed.lock));
+    (void)remove_session(claimed.place, std::move(claimed.lock));
   }
   return session; // the lock goes with `claimed`: the session is complete
 }
@@ -191,27 +205,25 @@ Result<MountRecord> end_mount_session(const std::string& dir) {
   }
   SIFKIT_TRY_ASSIGN(auto target, session_target(dir));
   SIFKIT_TRY_ASSIGN(auto root, state_root());
-  std::string session = mount_session_dir(root, target);
-  std::string parent = root + "/mounts";
-  std::string name = std::filesystem::path(session).filename();
-  SIFKIT_TRY_ASSIGN(auto held, hold_session(parent, name));
+  SessionPlace place = session_place(root, target);
+  SIFKIT_TRY_ASSIGN(auto held, hold_session(place));
   if (held.verdict == SweepVerdict::absent) {
     return fail(ErrorKind::not_found, dir + " is not mounted by sif-mount");
   }
   if (held.verdict == SweepVerdict::in_use) {
     return fail(ErrorKind::conflict, "a sif-mount or sif-umount of " + dir + " is in progress");
   }
-  auto record = read_mount_record(session);
+  auto record = read_mount_record(place.dir());
   if (!record) {
     if (record.error().kind() == ErrorKind::not_found) {
       // What a sif-mount killed before its first mount left.
-      (void)remove_locked_directory(parent, name, k_session_lock, std::move(held.lock));
+      (void)remove_session(place, std::move(held.lock));
       return fail(ErrorKind::not_found, dir + " is not mounted by sif-mount");
     }
     return std::unexpected(record.error());
   }
   SIFKIT_TRY(with_context(unmount_all(*record), "unmounting " + dir));
-  SIFKIT_TRY(remove_locked_directory(parent, name, k_session_lock, std::move(held.lock)));
+  SIFKIT_TRY(remove_session(place, std::move(held.lock)));
   return record;
 }
 

@@ -41,6 +41,13 @@ struct UmountGuard {
   }
 };
 
+// The session directory sif-mount keeps for the mount point `dir`.
+std::string session_dir_of(const std::string& dir) {
+  auto root = runtime::state_root();
+  REQUIRE(root);
+  return runtime::mount_session_dir(*root, std::filesystem::canonical(dir).string());
+}
+
 } // namespace
 
 TEST_CASE("sif-mount mounts an image that sif-umount removes without a trace", "[mount][root]") {
@@ -85,10 +92,7 @@ TEST_CASE("what a sif-mount killed before its first mount left does not stop the
     return;
   }
   MountScene scene;
-  auto root = runtime::state_root();
-  REQUIRE(root);
-  std::string canonical = std::filesystem::canonical(scene.rootfs).string();
-  std::string session = runtime::mount_session_dir(*root, canonical);
+  std::string session = session_dir_of(scene.rootfs);
   // As the killed sif-mount left it: its directory and lock file (free), scratch, no record.
   std::filesystem::create_directories(session + "/overlay/upper");
   REQUIRE(write_file_atomic(session + "/lock", ""));
@@ -112,10 +116,7 @@ TEST_CASE("a session whose lock is held is in progress for sif-mount and sif-umo
     return;
   }
   MountScene scene;
-  auto root = runtime::state_root();
-  REQUIRE(root);
-  std::string canonical = std::filesystem::canonical(scene.rootfs).string();
-  std::string session = runtime::mount_session_dir(*root, canonical);
+  std::string session = session_dir_of(scene.rootfs);
   std::filesystem::path path(session);
   std::filesystem::create_directories(path.parent_path());
   {
