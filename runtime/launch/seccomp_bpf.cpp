@@ -2,6 +2,8 @@
 // in its run.oci.seccomp_bpf_data annotation: crun otherwise compiles the whole profile
 // again on every run, which costs more than the rest of its start-up.
 #include <common/file.h>
+#include <common/in_root.h>
+#include <common/path_fd.h>
 #include <common/sha256.h>
 #include <common/unique_fd.h>
 
@@ -213,15 +215,21 @@ std::string base64(std::string_view data) {
   return out;
 }
 
-// Whether `dir` is a directory (not a link) that only this user can write in: a filter
-// kept there is trusted. Made when missing.
-bool own_cache_dir(const std::string& dir) {
+// The directory `dir` (made when missing), opened without following links, when it is
+// this user's and no one else can write in it: a filter kept there is trusted.
+std::optional<File> own_cache_dir(const std::string& dir) {
   if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
-    return false;
+    return std::nullopt;
   }
-  struct stat st {};
-  return ::lstat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == ::geteuid() &&
-         (st.st_mode & 022) == 0;
+  auto opened = open_directory_without_links(dir, ErrorKind::conflict);
+  if (!opened) {
+    return std::nullopt;
+  }
+  auto st = stat_of(*opened);
+  if (!st || st->st_uid != ::geteuid() || (st->st_mode & 022) != 0) {
+    return std::nullopt;
+  }
+  return std::move(*opened);
 }
 
 } // namespace
@@ -233,9 +241,10 @@ void attach_compiled_seccomp(nlohmann::json& spec, const std::string& cache_dir)
   }
   std::string key = sha256_hex(compile_context() + seccomp.dump());
   std::string path = cache_dir + "/" + key + ".bpf";
-  bool trusted = own_cache_dir(cache_dir);
+  auto trusted = own_cache_dir(cache_dir);
   std::optional<std::string> bpf;
-  if (auto kept = trusted ? read_file(path, k_max_bpf) : Result<std::string>(std::string());
+  if (auto kept = trusted ? read_file_below(*trusted, key + ".bpf", k_max_bpf, Resolve::no_links)
+                          : Result<std::string>(std::string());
       kept && !kept->empty() && kept->size() % 8 == 0) {
     bpf = std::move(*kept);
   } else {
