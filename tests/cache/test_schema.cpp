@@ -2,6 +2,8 @@
 #include <cache/schema.h>
 #include <cache/sqlite.h>
 
+#include <filesystem>
+
 #include "cache/cache_support.h"
 #include <catch2/catch.hpp>
 
@@ -37,6 +39,24 @@ TEST_CASE("a new index is created at the current schema version in WAL mode", "[
   for (const char* table : {"blobs", "refs", "conversions", "edges", "leases"}) {
     CHECK(has_table(index->database(), table));
   }
+}
+
+TEST_CASE("the index keeps its write-ahead log when the last connection closes, and the rows "
+          "in it reach the next process",
+          "[cache]") {
+  test::TempDir dir;
+  std::string path = dir.file("index.db");
+  {
+    Database db = open_db(path);
+    REQUIRE(db.exec("CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (7)").has_value());
+  }
+  // A log deleted at close has to be created (and its directory synced) by the next writer.
+  CHECK(std::filesystem::exists(path + "-wal"));
+  Database again = open_db(path);
+  auto query = again.prepare("SELECT x FROM t");
+  REQUIRE(query.has_value());
+  REQUIRE(query->step() == true);
+  CHECK(query->int64(0) == 7);
 }
 
 TEST_CASE("migrations run in order and only those the database lacks", "[cache]") {
