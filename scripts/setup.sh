@@ -15,7 +15,7 @@ packages=(
   libhttp-parser-dev
   # peers and runtime parts used by tests and benchmarks
   squashfs-tools squashfs-tools-ng squashfuse fuse3 fuse-overlayfs crun runc uidmap
-  docker-registry skopeo umoci conmon e2fsprogs fuse2fs
+  docker-registry skopeo umoci conmon e2fsprogs fuse2fs siftool
   # the default seccomp profile of runs (/usr/share/containers/seccomp.json)
   golang-github-containers-common
   # the bundled busybox image; the OCI runtime-spec schema and a validator for the tests
