@@ -7,6 +7,7 @@
 #   bench/inspect.sh [BUILD_DIR] [RUNS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 build=${1:-build}
 runs=${2:-20}
 work=$(mktemp -d)
@@ -26,34 +27,32 @@ for p in sys.argv[1:]:
 }
 drop_all() { sync && echo 3 >/proc/sys/vm/drop_caches; }
 
-median_ms() { # prepare-command command...
-  local prepare=$1 times=()
-  shift
-  for _ in $(seq "$runs"); do
-    eval "$prepare"
-    local t0 t1
-    t0=$(date +%s%N)
-    "$@" >/dev/null
-    t1=$(date +%s%N)
-    times+=($(( (t1 - t0) / 1000 )))
-  done
-  printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {printf "%.2f", a[int((NR+1)/2)]/1000}'
-}
-
-echo "| command on a 1 GiB SIF | median ms ($runs runs) |"
-echo "|---|---|"
-for sub in header list "info 1"; do
-  echo "| sif-inspect $sub | $(median_ms : $inspect $sub "$work/big.sif") |"
+key() { local k=${1//[^a-z0-9]/_}; echo "inspect_$k"; }
+for sub in header list "info 1" "list --json"; do
+  bench_time "$(key "$sub")" : "$inspect" $sub "$work/big.sif"
 done
-echo "| sif-inspect list --json | $(median_ms : $inspect list --json "$work/big.sif") |"
-[ -n "$siftool" ] && echo "| siftool list | $(median_ms : "$siftool" list "$work/big.sif") |"
-echo "| sif-inspect list, SIF and binary not cached | $(median_ms "evict $work/big.sif $inspect" $inspect list "$work/big.sif") |"
-[ -n "$siftool" ] &&
-  echo "| siftool list, SIF and binary not cached | $(median_ms "evict $work/big.sif $siftool" "$siftool" list "$work/big.sif") |"
-if [ -w /proc/sys/vm/drop_caches ]; then
-  echo "| sif-inspect list, every cache dropped | $(median_ms drop_all $inspect list "$work/big.sif") |"
-  [ -n "$siftool" ] &&
-    echo "| siftool list, every cache dropped | $(median_ms drop_all "$siftool" list "$work/big.sif") |"
-fi
-echo "| /bin/true (process start, for scale) | $(median_ms : /bin/true) |"
+bench_time true : /bin/true
+echo "| sif-inspect on a 1 GiB SIF | median ms ($runs runs) |"
+echo "|---|---|"
+for sub in header list "info 1" "list --json"; do
+  var=ms_$(key "$sub")
+  echo "| sif-inspect $sub | ${!var} |"
+done
+echo "| /bin/true (process start, for scale) | $ms_true |"
 echo "shared libraries loaded: sif-inspect $(ldd "$inspect" | grep -c '=>')${siftool:+, siftool $(ldd "$siftool" 2>/dev/null | grep -c '=>' || true)}"
+echo
+if [ -z "$siftool" ]; then
+  echo "bench/inspect.sh: siftool is not installed (scripts/setup.sh): no comparison"
+  exit 0
+fi
+bench_time siftool : "$siftool" list "$work/big.sif"
+bench_time inspect_evicted "evict $work/big.sif $inspect" "$inspect" list "$work/big.sif"
+bench_time siftool_evicted "evict $work/big.sif $siftool" "$siftool" list "$work/big.sif"
+bench_header
+bench_row "sif-inspect list, 1 GiB SIF" inspect_list "siftool list" siftool
+bench_row "… SIF and binary not cached" inspect_evicted "siftool list" siftool_evicted
+if [ -w /proc/sys/vm/drop_caches ]; then
+  bench_time inspect_dropped drop_all "$inspect" list "$work/big.sif"
+  bench_time siftool_dropped drop_all "$siftool" list "$work/big.sif"
+  bench_row "… every cache dropped" inspect_dropped "siftool list" siftool_dropped
+fi
