@@ -261,7 +261,7 @@ Result<bool> write_spec(const RunImage& image, const RunRequest& request, const 
     break;
   }
   if (runtime.name == "crun") {
-    attach_compiled_seccomp(spec, state_root + "/seccomp");
+    attach_compiled_seccomp(spec, state_root + "/seccomp", runtime.path);
   }
   SIFKIT_TRY(write_file_atomic(session.bundle() + "/config.json", spec.dump(2) + "\n",
                                Durability::unsynced));
