@@ -38,9 +38,18 @@ json.dump(c, open(path, "w"))
 PY
 }
 
+# CPU seconds (user + system) of the waited-for children in the output of `times` in FILE.
+children_cpu() { # FILE
+  awk 'NR == 2 { split($1, u, /[ms]/); split($2, s, /[ms]/); print u[1] * 60 + u[2] + s[1] * 60 + s[2] }' "$1"
+}
+
+# The median wall time in ms of `runs` runs of a command (after one warm-up), and the mean
+# CPU time in ms its processes used per run (wall times swing with the machine's load).
 median_ms() { # command...
-  local times=()
+  local times=() marks
   "$@" >/dev/null 2>&1 || { echo "FAILED"; return; } # warm-up
+  marks=$(mktemp -d)
+  times >"$marks/before" # in this shell: a pipe or $(...) would ask a subshell
   for _ in $(seq "$runs"); do
     local t0 t1
     t0=$(date +%s%N)
@@ -48,7 +57,11 @@ median_ms() { # command...
     t1=$(date +%s%N)
     times+=($(( (t1 - t0) / 1000 )))
   done
-  printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {printf "%.1f", a[int((NR+1)/2)]/1000}'
+  times >"$marks/after"
+  printf '%s\n' "${times[@]}" | sort -n |
+    awk -v c0="$(children_cpu "$marks/before")" -v c1="$(children_cpu "$marks/after")" -v n="$runs" \
+      '{a[NR]=$1} END {printf "%.1f | %.1f", a[int((NR+1)/2)]/1000, (c1 - c0) * 1000 / n}'
+  rm -rf "$marks"
 }
 
 set_args_true "$work/bundle/config.json"
@@ -84,8 +97,8 @@ next_id() { n=$((n + 1)); echo "bench-$$-$n"; }
 crun_bundle() { crun run --bundle "$work/${1:-bundle}" "$(next_id)"; }
 runc_bundle() { runc run --bundle "$work/${1:-bundle}" "$(next_id)"; }
 
-echo "| start-up of /bin/true (busybox image) | median ms ($runs runs) |"
-echo "|---|---|"
+echo "| start-up of /bin/true (busybox image) | median ms ($runs runs) | CPU ms per run |"
+echo "|---|---|---|"
 crun_ms=$(median_ms crun_bundle)
 echo "| crun run of a ready bundle | $crun_ms |"
 runc_ms=$(median_ms runc_bundle)
@@ -116,7 +129,7 @@ echo "| loop mount + overlay + crun run + umount, by hand (fresh mounts) | $(med
 for rt in crun runc; do
   ms=$(median_ms "$run" --quiet --runtime "$rt" exec "$work/image.sif" /bin/true)
   echo "| sif-run --runtime $rt exec image.sif /bin/true | $ms |"
-  eval "sifrun_$rt=$ms"
+  eval "sifrun_$rt='$ms'"
 done
 if [ -n "$plain" ]; then
   # As the plain account, in one shell of its own so that switching users is not timed.
@@ -133,10 +146,11 @@ c["process"]["user"] = {"uid": 0, "gid": 0} # only the account itself is mapped,
 json.dump(c, open(path, "w"))
 PY
   as_plain mkdir "$work/plain/state"
-  plain_rows=$(as_plain bash -c "$(declare -f median_ms); runs=$runs; n=0
+  plain_rows=$(as_plain bash -c "$(declare -f median_ms children_cpu); runs=$runs; n=0
     crun_rootless() { n=\$((n + 1)); crun --root '$work/plain/state' run --bundle '$work/plain/bundle' plain-\$\$-\$n; }
-    echo \"\$(median_ms crun_rootless) \$(median_ms '$run' --quiet exec '$work/image.sif' /bin/true)\"")
-  read -r crun_plain_ms sifrun_plain_ms <<<"$plain_rows"
+    median_ms crun_rootless; echo; median_ms '$run' --quiet exec '$work/image.sif' /bin/true")
+  crun_plain_ms=$(sed -n 1p <<<"$plain_rows")
+  sifrun_plain_ms=$(sed -n 2p <<<"$plain_rows")
   echo "| rootless crun run of a ready bundle, as $plain | $crun_plain_ms |"
   echo "| sif-run exec image.sif /bin/true, as $plain | $sifrun_plain_ms |"
 fi
@@ -154,6 +168,10 @@ if command -v podman >/dev/null; then
     echo "| podman run | FAILED to import the image |"
   fi
 fi
-awk -v a="${sifrun_crun:-0}" -v b="$crun_ms" 'BEGIN { if (b > 0 && a > 0) printf "ratio sif-run (crun) / crun run: %.2f\n", a / b }'
-awk -v a="${sifrun_runc:-0}" -v b="$runc_ms" 'BEGIN { if (b > 0 && a > 0) printf "ratio sif-run (runc) / runc run: %.2f\n", a / b }'
-awk -v a="${sifrun_plain_ms:-0}" -v b="${crun_plain_ms:-0}" 'BEGIN { if (b > 0 && a > 0) printf "ratio sif-run / rootless crun run, as a plain account: %.2f\n", a / b }'
+ratio() { # label, sif-run's "wall | cpu", the peer's
+  awk -v l="$1" -v a="$2" -v b="$3" 'BEGIN { split(a, x, /[|]/); split(b, y, /[|]/)
+    if (x[1] > 0 && y[1] > 0 && y[2] > 0) printf "ratio %s: %.2f (CPU %.2f)\n", l, x[1] / y[1], x[2] / y[2] }'
+}
+ratio "sif-run (crun) / crun run" "${sifrun_crun:-0}" "$crun_ms"
+ratio "sif-run (runc) / runc run" "${sifrun_runc:-0}" "$runc_ms"
+ratio "sif-run / rootless crun run, as a plain account" "${sifrun_plain_ms:-0}" "${crun_plain_ms:-0}"
