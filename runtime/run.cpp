@@ -85,9 +85,12 @@ PrivateMounts enter_private_mount_namespace(const RunRequest& request) {
 }
 
 // Undoes the mounts and removes the session however the run ends. Mounts in a mount
-// namespace of our own are undone by going back to the host's: the namespace dies with
-// its last process and the kernel detaches everything in it (loop devices autoclear);
-// nothing is unmounted by hand, and the session is then removed as the host sees it.
+// namespace of our own are left to the kernel: a root run goes back to the host's
+// namespace, ours dies with its last process and the kernel detaches everything in it
+// (loop devices autoclear); a plain account, which cannot go back, detaches the two trees
+// that hold every mount (the root filesystem and the scratch tmpfs) in one call each.
+// FUSE daemons are then waited for, so that none outlives the run. Nothing is unmounted
+// one by one unless the scratch files could not have a tmpfs of their own.
 class SessionCleanup {
 public:
   SessionCleanup(RunSession& session, const RunRequest& request, PhaseTimer& timer)
@@ -103,8 +106,8 @@ public:
     m_timer->mark("remove session");
   }
   void set_record(MountRecord record) { m_record = std::move(record); }
-  // The host's mount namespace, when the mounts are in one of our own, and the scratch
-  // tmpfs mounted there (empty when none).
+  // The host's mount namespace, when the mounts are in one of our own that a root run can
+  // leave (else empty), and the scratch tmpfs mounted in our namespace (empty when none).
   void set_private_mounts(UniqueFd host, std::string scratch) {
     m_host_mounts = std::move(host);
     m_scratch = std::move(scratch);
@@ -114,19 +117,31 @@ private:
   void undo_mounts() {
     bool fuse = m_record && std::any_of(m_record->entries.begin(), m_record->entries.end(),
                                         [](const MountEntry& e) { return is_fuse(e.kind); });
-    // FUSE daemons are stopped in order by unmount_all; mounts the host sees are undone
-    // by hand.
-    bool by_hand = fuse || !m_host_mounts;
-    if (by_hand) {
+    if (m_scratch.empty()) {
+      // Scratch files in the session directory: every mount is undone by hand, then the
+      // namespace (if any) is left.
       unmount_record();
-    }
-    // Back in the host's namespace, ours dies and the kernel detaches the rest.
-    if (m_host_mounts && ::setns(m_host_mounts.get(), CLONE_NEWNS) == 0) {
+      leave_namespace();
       return;
     }
-    if (!by_hand) {
-      unmount_record();
+    if (fuse || !m_host_mounts) {
+      // In our own namespace every mount lies below the root filesystem or the scratch
+      // tmpfs; no other process can have moved or replaced them.
+      ::umount2(m_session->rootfs().c_str(), MNT_DETACH | UMOUNT_NOFOLLOW);
+      ::umount2(m_scratch.c_str(), MNT_DETACH | UMOUNT_NOFOLLOW);
+      if (m_record) {
+        stop_fuse_daemons(*m_record);
+      }
     }
+    leave_namespace();
+  }
+
+  // Back in the host's namespace, ours dies and the kernel detaches the rest.
+  void leave_namespace() {
+    if (!m_host_mounts || ::setns(m_host_mounts.get(), CLONE_NEWNS) == 0) {
+      return;
+    }
+    unmount_record(); // still in ours, which the host may see: undone by hand after all
     if (!m_scratch.empty()) {
       ::umount2(m_scratch.c_str(), MNT_DETACH);
     }
@@ -212,12 +227,20 @@ Result<EnteredNamespace> enter_run_namespace(const RunRequest& request) {
                           std::move(planned->plan)};
 }
 
+// Whether the run mounts in a mount namespace of its own (root's, or the one that comes
+// with a plain account's user namespace): no other process sees those mounts, and they
+// go with the namespace.
+bool has_own_mount_namespace(const EnteredNamespace& run_namespace) {
+  return run_namespace.private_mounts.entered || run_namespace.kind == RunNamespace::fakeroot ||
+         run_namespace.kind == RunNamespace::caller;
+}
+
 // Where a run keeps its scratch files (layer mount points, the overlay's directories, the
-// generated /etc files): as root in a mount namespace of its own, a tmpfs in the session
+// generated /etc files): in a mount namespace of its own, a tmpfs in the session
 // directory that goes with the namespace (nothing to remove from the host's file system);
 // else the session directory itself.
 std::string scratch_dir(const RunSession& session, const EnteredNamespace& run_namespace) {
-  if (!run_namespace.private_mounts.entered) {
+  if (!has_own_mount_namespace(run_namespace)) {
     return session.dir();
   }
   std::string scratch = session.dir() + "/scratch";
@@ -261,7 +284,7 @@ Result<bool> write_spec(const RunImage& image, const RunRequest& request, const 
     break;
   }
   if (runtime.name == "crun") {
-    attach_compiled_seccomp(spec, state_root + "/seccomp");
+    attach_compiled_seccomp(spec, state_root + "/seccomp", runtime.path);
   }
   SIFKIT_TRY(write_file_atomic(session.bundle() + "/config.json", spec.dump(2) + "\n",
                                Durability::unsynced));
@@ -300,7 +323,7 @@ Result<int> run_image(const RunRequest& request) {
   mount_options.tmpfs_size_mb = request.options.tmpfs_size_mb;
   mount_options.overlays = request.options.overlays;
   mount_options.image_overlay = request.options.image_overlay;
-  if (run_namespace.private_mounts.entered) {
+  if (has_own_mount_namespace(run_namespace)) {
     mount_options.recording = MountRecording::in_memory;
   }
   std::string scratch = scratch_dir(session, run_namespace);

@@ -23,15 +23,18 @@ namespace sifkit::runtime {
 
 namespace {
 
-// In the helper: runs `args` and returns its exit code (127: it could not start).
-int run_helper_program(const std::vector<std::string>& args) {
-  auto status = run_to_exit(args);
+// In the helper: the exit code of `child` once it ends (127: it could not start).
+int exit_code_of(Result<Child>& child) {
+  if (!child) {
+    return 127;
+  }
+  auto status = child->wait();
   return status && status->exited() ? status->code() : 127;
 }
 
 // The helper, outside the namespace: waits until the parent has unshared (one byte on
-// `go`; end of file means the parent gave up), then maps it. Its exit code says which
-// step failed.
+// `go`; end of file means the parent gave up), then maps it, newuidmap and newgidmap
+// running side by side (each writes a map of its own). Its exit code says which failed.
 [[noreturn]] void map_from_helper(int go, int log, const std::vector<std::string>& uid_args,
                                   const std::vector<std::string>& gid_args) {
   ::dup2(log, 2);
@@ -39,10 +42,11 @@ int run_helper_program(const std::vector<std::string>& args) {
   if (::read(go, &byte, 1) != 1) {
     ::_exit(0);
   }
-  if (run_helper_program(uid_args) != 0) {
-    ::_exit(1);
-  }
-  ::_exit(run_helper_program(gid_args) != 0 ? 2 : 0);
+  auto uids = spawn(uid_args);
+  auto gids = spawn(gid_args);
+  int uid_code = exit_code_of(uids);
+  int gid_code = exit_code_of(gids);
+  ::_exit(uid_code != 0 ? 1 : gid_code != 0 ? 2 : 0);
 }
 
 std::string read_log(int fd) {

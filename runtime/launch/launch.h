@@ -75,13 +75,16 @@ Result<OciRuntime> select_runtime(const std::optional<std::string>& requested,
                                   const std::function<void(std::string_view)>& note = {});
 
 // crun only: the seccomp filter of `spec` (its linux.seccomp) compiled to BPF once and
-// kept in `cache_dir` (made when missing; keyed by the filter, libseccomp's version and
-// the kernel), then handed to crun in the annotation run.oci.seccomp_bpf_data, which it
-// applies instead of compiling the profile again. linux.seccomp stays (its flags still
-// apply). `spec` is left as it is when the filter holds anything not compiled here the
-// way crun does (SCMP_ACT_NOTIFY, unknown actions or operators). Nothing is kept or read
-// when `cache_dir` is not a directory of the caller's that no one else can write in.
-void attach_compiled_seccomp(nlohmann::json& spec, const std::string& cache_dir);
+// kept in `cache_dir` (made when missing; keyed by the filter, libseccomp's version, the
+// kernel and the identity of the runtime binary `runtime_path`: path, device, inode,
+// size and modification time, so an upgraded runtime gets a fresh program), then handed to crun in
+// the annotation run.oci.seccomp_bpf_data, which it applies instead of compiling the profile again.
+// linux.seccomp stays (its flags still apply). `spec` is left as it is when the filter holds
+// anything not compiled here the way crun does (SCMP_ACT_NOTIFY, unknown actions or operators).
+// Nothing is kept or read when `cache_dir` is not a directory of the caller's that no one else can
+// write in.
+void attach_compiled_seccomp(nlohmann::json& spec, const std::string& cache_dir,
+                             const std::string& runtime_path);
 
 struct Launch {
   OciRuntime runtime;

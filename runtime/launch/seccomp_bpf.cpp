@@ -197,13 +197,20 @@ std::optional<std::string> compile(const nlohmann::json& seccomp) {
 }
 
 // What the compiled program depends on besides the profile: libseccomp's version (its
-// syscall tables) and the kernel.
-std::string compile_context() {
+// syscall tables), the kernel, and the runtime that applies it (its own libseccomp and
+// its reading of the profile change with it; a package upgrade replaces the file).
+std::string compile_context(const std::string& runtime_path) {
   const scmp_version* version = seccomp_version();
   utsname host{};
   ::uname(&host);
-  return fmt::format("libseccomp {}.{}.{}\n{}\n{}\n{}\n", version->major, version->minor,
-                     version->micro, host.release, host.version, host.machine);
+  struct stat runtime {};
+  if (::stat(runtime_path.c_str(), &runtime) != 0) {
+    runtime = {};
+  }
+  return fmt::format("libseccomp {}.{}.{}\n{}\n{}\n{}\nruntime {} {}:{} {} {}.{}\n", version->major,
+                     version->minor, version->micro, host.release, host.version, host.machine,
+                     runtime_path, runtime.st_dev, runtime.st_ino, runtime.st_size,
+                     runtime.st_mtim.tv_sec, runtime.st_mtim.tv_nsec);
 }
 
 std::string base64(std::string_view data) {
@@ -234,12 +241,13 @@ std::optional<File> own_cache_dir(const std::string& dir) {
 
 } // namespace
 
-void attach_compiled_seccomp(nlohmann::json& spec, const std::string& cache_dir) {
+void attach_compiled_seccomp(nlohmann::json& spec, const std::string& cache_dir,
+                             const std::string& runtime_path) {
   auto seccomp = spec.value("/linux/seccomp"_json_pointer, nlohmann::json());
   if (!seccomp.is_object()) {
     return;
   }
-  std::string key = sha256_hex(compile_context() + seccomp.dump());
+  std::string key = sha256_hex(compile_context(runtime_path) + seccomp.dump());
   std::string path = cache_dir + "/" + key + ".bpf";
   auto trusted = own_cache_dir(cache_dir);
   std::optional<std::string> bpf;

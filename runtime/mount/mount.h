@@ -128,6 +128,12 @@ Result<MountRecord> mount_image(const RunImage& image, const std::string& rootfs
 // `work_dir`/mounts.json. `io` naming the mounts that could not be undone.
 Result<void> unmount_all(const MountRecord& record);
 
+// For mounts in a mount namespace no other process uses, once the caller has detached
+// the trees that hold them (umount2 with MNT_DETACH takes the mounts below along): waits,
+// newest first, for each FUSE daemon of `record` to see its mount go and exit (killed
+// after 2 s), so that none outlives the run. Checks and removes nothing else.
+void stop_fuse_daemons(const MountRecord& record);
+
 // Reads the record that mount_image wrote into `work_dir`. `not_found` when none.
 Result<MountRecord> read_mount_record(const std::string& work_dir);
 

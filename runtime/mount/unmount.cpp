@@ -108,4 +108,12 @@ Result<void> unmount_all(const MountRecord& record) {
   return {};
 }
 
+void stop_fuse_daemons(const MountRecord& record) {
+  for (auto entry = record.entries.rbegin(); entry != record.entries.rend(); ++entry) {
+    if (is_fuse(entry->kind)) {
+      stop_fuse_daemon(entry->fuse_pid);
+    }
+  }
+}
+
 } // namespace sifkit::runtime

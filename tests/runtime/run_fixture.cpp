@@ -7,6 +7,7 @@
 #include <runtime/launch/launch.h>
 #include <sif/oci_layout.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -201,6 +202,17 @@ CommandResult RunCase::run(const std::string& runtime, const std::string& args) 
 
 void RunCase::check_clean() const {
   CHECK(leftovers() == "");
+}
+
+std::vector<std::string> session_entries(const std::string& state_dir) {
+  std::vector<std::string> names;
+  for (const auto& run : std::filesystem::directory_iterator(state_dir + "/runs")) {
+    for (const auto& entry : std::filesystem::directory_iterator(run.path())) {
+      names.push_back(entry.path().filename().string());
+    }
+  }
+  std::sort(names.begin(), names.end());
+  return names;
 }
 
 std::string unique_sleep() {

@@ -57,6 +57,9 @@ std::string run_leftovers(const std::string& sif, const std::string& state_dir);
 // with `why_root` (what root is needed for) or the missing busybox, and returns false.
 bool can_run_containers_as_root(const std::string& why_root);
 
+// The names in every run session under `state_dir`/runs (sorted), as the host sees them.
+std::vector<std::string> session_entries(const std::string& state_dir);
+
 // A `sleep N` command whose command line no other process has, so a test can find it.
 std::string unique_sleep();
 

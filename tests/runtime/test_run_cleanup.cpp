@@ -203,13 +203,7 @@ TEST_CASE("a root run's mounts and scratch files are never the host's: no mount 
     int container_pid = wait_for_process(sleep);
     REQUIRE(container_pid != 0);
     // The session as the host sees it while the container runs.
-    std::vector<std::string> names;
-    for (const auto& run : std::filesystem::directory_iterator(state + "/runs")) {
-      for (const auto& entry : std::filesystem::directory_iterator(run.path())) {
-        names.push_back(entry.path().filename().string());
-      }
-    }
-    std::sort(names.begin(), names.end());
+    auto names = session_entries(state);
     std::string seen;
     for (const auto& name : names) {
       seen += name + " ";

@@ -1,8 +1,13 @@
 // A plain account runs a container: sif-run enters a user namespace of the caller's
 // (caller → 0, subuid range → 1..N), mounts the image there with squashfuse, and the
 // runtime gives the container a user namespace where the caller is the container's user.
+#include <algorithm>
+#include <csignal>
+#include <string>
+
 #include "runtime/account_fixture.h"
 #include <catch2/catch.hpp>
+#include <support/processes.h>
 #include <sys/stat.h>
 
 using namespace sifkit::test;
@@ -88,5 +93,53 @@ TEST_CASE("a plain account without subid ranges runs as itself with crun and get
       CHECK(owner_of(data + "/" + rt) == c.account.uid);
     }
     CHECK(c.leftovers().empty());
+  }
+}
+
+TEST_CASE("a plain account's mounts and scratch files are never the host's: no mount record, "
+          "no layer or overlay directories in the state directory, nothing left after, also "
+          "when sif-run is killed",
+          "[run][unprivileged][cleanup][root]") {
+  if (!can_run_as_account("sifkit-test")) {
+    return;
+  }
+  AccountRun c(*find_account("sifkit-test"), "{}");
+  for (const auto& rt : usable_runtimes()) {
+    for (bool kill_sif_run : {false, true}) {
+      INFO("runtime " << rt << (kill_sif_run ? ", sif-run killed" : ", container killed"));
+      std::string sleep = unique_sleep();
+      auto started = run_command(c.command(rt, "exec " + shell_quote(c.sif) + " " + sleep) +
+                                 " >/dev/null 2>&1 & echo $!");
+      REQUIRE(started.exit_code == 0);
+      int sif_run_pid = std::stoi(started.out);
+      int container_pid = wait_for_process(sleep);
+      REQUIRE(container_pid != 0);
+      // The session as the host sees it while the container runs.
+      auto names = session_entries(c.state);
+      std::string seen;
+      for (const auto& name : names) {
+        seen += name + " ";
+      }
+      INFO("session entries: " << seen);
+      CHECK(std::find(names.begin(), names.end(), "bundle") != names.end());
+      for (const char* scratch : {"mounts.json", "layers", "overlay", "files"}) {
+        CHECK(std::find(names.begin(), names.end(), scratch) == names.end());
+      }
+      if (kill_sif_run) {
+        ::kill(sif_run_pid, SIGKILL);
+        REQUIRE(wait_until_gone(sif_run_pid));
+        // Its FUSE daemons die with it; the next run removes its container and session.
+        auto next = c.run(rt, "exec " + shell_quote(c.sif) + " true");
+        INFO(next.err);
+        CHECK(next.exit_code == 0);
+        CHECK(wait_until_gone(container_pid));
+      } else {
+        ::kill(container_pid, SIGKILL);
+        REQUIRE(wait_until_gone(sif_run_pid));
+      }
+      CHECK(c.fuse_daemons().empty()); // none outlives sif-run
+      INFO(c.leftovers());
+      CHECK(c.leftovers().empty());
+    }
   }
 }

@@ -18,6 +18,8 @@ using namespace sifkit::test;
 namespace {
 
 constexpr const char* k_annotation = "run.oci.seccomp_bpf_data";
+// A runtime binary whose identity is part of the cache key (any file will do).
+constexpr const char* k_runtime = "/proc/self/exe";
 
 nlohmann::json spec_with_filter(const std::string& allowed_action) {
   return nlohmann::json::parse(R"({"linux": {"seccomp": {
@@ -61,7 +63,7 @@ TEST_CASE("a seccomp filter is compiled once, kept, and handed to crun in its an
   TempDir dir;
   std::string cache = dir.file("seccomp");
   auto spec = spec_with_filter("SCMP_ACT_ALLOW");
-  attach_compiled_seccomp(spec, cache);
+  attach_compiled_seccomp(spec, cache, k_runtime);
   REQUIRE(spec.contains("annotations"));
   std::string bpf = decoded(spec["annotations"][k_annotation].get<std::string>());
   CHECK(!bpf.empty());
@@ -75,12 +77,12 @@ TEST_CASE("a seccomp filter is compiled once, kept, and handed to crun in its an
   std::string planted(16, '\x01');
   REQUIRE(write_file_atomic(files[0].string(), planted, Durability::unsynced));
   auto again = spec_with_filter("SCMP_ACT_ALLOW");
-  attach_compiled_seccomp(again, cache);
+  attach_compiled_seccomp(again, cache, k_runtime);
   CHECK(decoded(again["annotations"][k_annotation].get<std::string>()) == planted);
 
   // Another filter is another entry.
   auto other = spec_with_filter("SCMP_ACT_LOG");
-  attach_compiled_seccomp(other, cache);
+  attach_compiled_seccomp(other, cache, k_runtime);
   CHECK(kept_files(cache).size() == 2);
 }
 
@@ -88,14 +90,14 @@ TEST_CASE("a seccomp filter with a notify action or an unknown operator is left 
           "[runtime][seccomp]") {
   TempDir dir;
   auto notify = spec_with_filter("SCMP_ACT_NOTIFY");
-  attach_compiled_seccomp(notify, dir.file("seccomp"));
+  attach_compiled_seccomp(notify, dir.file("seccomp"), k_runtime);
   CHECK(!notify.contains("annotations"));
   auto odd = spec_with_filter("SCMP_ACT_ALLOW");
   odd["linux"]["seccomp"]["syscalls"][1]["args"][0]["op"] = "SCMP_CMP_SOMETIMES";
-  attach_compiled_seccomp(odd, dir.file("seccomp"));
+  attach_compiled_seccomp(odd, dir.file("seccomp"), k_runtime);
   CHECK(!odd.contains("annotations"));
   auto none = nlohmann::json::parse(R"({"linux": {}})");
-  attach_compiled_seccomp(none, dir.file("seccomp"));
+  attach_compiled_seccomp(none, dir.file("seccomp"), k_runtime);
   CHECK(!none.contains("annotations"));
   CHECK(kept_files(dir.file("seccomp")).empty());
 }
@@ -105,7 +107,7 @@ TEST_CASE("a kept seccomp filter is trusted only in a directory no one else can 
   TempDir dir;
   std::string cache = dir.file("seccomp");
   auto first = spec_with_filter("SCMP_ACT_ALLOW");
-  attach_compiled_seccomp(first, cache);
+  attach_compiled_seccomp(first, cache, k_runtime);
   std::string compiled = decoded(first["annotations"][k_annotation].get<std::string>());
   auto files = kept_files(cache);
   REQUIRE(files.size() == 1);
@@ -115,7 +117,28 @@ TEST_CASE("a kept seccomp filter is trusted only in a directory no one else can 
   std::filesystem::permissions(cache, std::filesystem::perms::others_write,
                                std::filesystem::perm_options::add);
   auto next = spec_with_filter("SCMP_ACT_ALLOW");
-  attach_compiled_seccomp(next, cache);
+  attach_compiled_seccomp(next, cache, k_runtime);
   CHECK(decoded(next["annotations"][k_annotation].get<std::string>()) == compiled);
   CHECK(read_file(files[0].string()).value() == planted); // nor written there
+}
+
+TEST_CASE("a kept seccomp filter is not reused once the runtime binary is replaced",
+          "[runtime][seccomp]") {
+  TempDir dir;
+  std::string cache = dir.file("seccomp");
+  std::string runtime = dir.file("crun");
+  REQUIRE(write_file_atomic(runtime, "crun 1.8.1", Durability::unsynced));
+  auto first = spec_with_filter("SCMP_ACT_ALLOW");
+  attach_compiled_seccomp(first, cache, runtime);
+  std::string compiled = decoded(first["annotations"][k_annotation].get<std::string>());
+  auto files = kept_files(cache);
+  REQUIRE(files.size() == 1);
+  std::string planted(16, '\x03'); // what the old runtime's program stands for
+  REQUIRE(write_file_atomic(files[0].string(), planted, Durability::unsynced));
+  // An upgrade puts a new file in its place.
+  REQUIRE(write_file_atomic(runtime, "crun 1.9.0", Durability::unsynced));
+  auto next = spec_with_filter("SCMP_ACT_ALLOW");
+  attach_compiled_seccomp(next, cache, runtime);
+  CHECK(decoded(next["annotations"][k_annotation].get<std::string>()) == compiled);
+  CHECK(kept_files(cache).size() == 2);
 }
