@@ -33,18 +33,24 @@ bench_time() {
 }
 
 # bench_row CASE OURS PEER_LABEL PEER: one comparison, OURS and PEER being bench_time
-# names (PEER may be empty: no peer). Prints "| case | ours ms | peer | peer ms | ratio |
-# our peak RSS | peer's |".
+# names (PEER may be empty: no peer).
 bench_row() {
-  local case=$1 ours=$2 label=$3 peer=$4
-  local ours_ms ours_kb peer_ms=- peer_kb=- ratio=-
+  local ours=$2 peer=$4
+  local ours_ms ours_kb peer_ms=- peer_kb=-
   ours_ms=$(eval echo "\${ms_$ours:--}")
   ours_kb=$(eval echo "\${kb_$ours:--}")
   if [ -n "$peer" ]; then
     peer_ms=$(eval echo "\${ms_$peer:--}")
     peer_kb=$(eval echo "\${kb_$peer:--}")
-    ratio=$(awk -v a="$ours_ms" -v b="$peer_ms" 'BEGIN { if (b + 0 > 0 && a + 0 > 0) printf "%.2f×", a / b; else print "-" }')
   fi
+  bench_row_values "$1" "$ours_ms" "$3" "$peer_ms" "$ours_kb" "$peer_kb"
+}
+
+# bench_row_values CASE OURS_MS PEER_LABEL PEER_MS [OURS_KB PEER_KB]: the same with the
+# numbers given. Prints "| case | ours ms | peer | peer ms | ratio | our peak RSS | peer's |".
+bench_row_values() {
+  local case=$1 ours_ms=$2 label=$3 peer_ms=$4 ours_kb=${5:--} peer_kb=${6:--} ratio
+  ratio=$(awk -v a="$ours_ms" -v b="$peer_ms" 'BEGIN { if (b + 0 > 0 && a + 0 > 0) printf "%.2f×", a / b; else print "-" }')
   local line="| $case | $ours_ms | $label | $peer_ms | $ratio | $(bench_mb "$ours_kb") | $(bench_mb "$peer_kb") |"
   echo "$line"
   [ -n "$BENCH_TABLE" ] && echo "$line" >>"$BENCH_TABLE"

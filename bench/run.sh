@@ -11,6 +11,7 @@
 #   bench/run.sh [BUILD_DIR] [RUNS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 build=${1:-build}
 runs=${2:-20}
 for tool in umoci crun runc; do
@@ -175,3 +176,15 @@ ratio() { # label, sif-run's "wall | cpu", the peer's
 ratio "sif-run (crun) / crun run" "${sifrun_crun:-0}" "$crun_ms"
 ratio "sif-run (runc) / runc run" "${sifrun_runc:-0}" "$runc_ms"
 ratio "sif-run / rootless crun run, as a plain account" "${sifrun_plain_ms:-0}" "${crun_plain_ms:-0}"
+
+# The comparisons of the one table (bench/all.sh): wall time, CPU per run in the label.
+row() { # case, sif-run's "wall | cpu", peer label, the peer's
+  local a=$2 b=$4
+  [ -n "$a" ] && [ -n "$b" ] && [ "$a" != FAILED ] && [ "$b" != FAILED ] || return 0
+  bench_row_values "$1 (CPU ${a#*| } vs ${b#*| } ms)" "${a%% |*}" "$3" "${b%% |*}"
+}
+echo
+bench_header
+row "start-up, root: sif-run exec img /bin/true" "${sifrun_crun:-}" "crun run, ready bundle" "$crun_ms"
+row "start-up, root: sif-run --runtime runc" "${sifrun_runc:-}" "runc run, ready bundle" "$runc_ms"
+row "start-up, $plain: sif-run exec img /bin/true" "${sifrun_plain_ms:-}" "rootless crun run" "${crun_plain_ms:-}"
