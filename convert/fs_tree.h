@@ -41,9 +41,16 @@ struct Inode {
   std::uint32_t rdev_minor = 0;
   std::int64_t mtime = 0;
   std::unique_ptr<InodeExtra> extra; // null when there is no target and no xattr
-  // Regular files: the inode libsquashfs's block processor fills in (malloc'ed, freed by
-  // the tree). It keeps writing to it until the processor finishes, so Inodes never move.
+  // Regular files with whole blocks: the inode libsquashfs's block processor fills in
+  // (malloc'ed, freed by the tree). It keeps writing to it until the processor
+  // finishes, so Inodes never move. Null for files smaller than a block.
   sqfs_inode_generic_t* file = nullptr;
+  // Regular files: the size, and where the bytes after the last whole block went: a
+  // fragment block and offset (0xFFFFFFFF: none), or a hole of `hole_tail` zeros.
+  std::uint64_t file_size = 0;
+  std::uint32_t fragment = 0xFFFFFFFF;
+  std::uint32_t fragment_offset = 0xFFFFFFFF;
+  std::uint32_t hole_tail = 0;
   Node* dir = nullptr; // directories: their one entry
 
   // Set when the tree is written.

@@ -99,16 +99,14 @@ private:
     switch (inode.type) {
     case EntryType::directory:
       return make_dir_inode(inode);
-    case EntryType::file:
-      if (inode.file == nullptr)
-        return fail(ErrorKind::internal, "a file without content record");
-      out.reset(inode.file);
-      inode.file = nullptr;
+    case EntryType::file: {
+      SIFKIT_TRY_ASSIGN(auto file, make_file_inode(inode));
       if (inode.links > 1) {
-        sqfs_inode_make_extended(out.get());
-        out->data.file_ext.nlink = inode.links;
+        sqfs_inode_make_extended(file.get());
+        file->data.file_ext.nlink = inode.links;
       }
-      return out;
+      return file;
+    }
     case EntryType::symlink:
       out = calloc_inode(inode.target().size());
       if (!out)
@@ -142,6 +140,44 @@ private:
       return fail(ErrorKind::internal, "an unresolved hardlink object");
     }
     return fail(ErrorKind::capacity, "out of memory building inodes");
+  }
+
+  // The record of a file: the block processor's (whole blocks) or a new one, completed
+  // with its size and where its tail went, as libsquashfs's processor would have.
+  Result<InodePtr> make_file_inode(Inode& inode) {
+    InodePtr out(inode.file);
+    inode.file = nullptr;
+    if (!out) {
+      out = calloc_inode(0);
+      if (!out)
+        return fail(ErrorKind::capacity, "out of memory building inodes");
+      out->base.type = SQFS_INODE_FILE;
+      sqfs_inode_set_frag_location(out.get(), k_no_fragment, k_no_fragment);
+    }
+    int rc = sqfs_inode_set_file_size(out.get(), inode.file_size);
+    if (rc == 0 && inode.fragment != k_no_fragment)
+      rc = sqfs_inode_set_frag_location(out.get(), inode.fragment, inode.fragment_offset);
+    if (rc != 0)
+      return sqfs_fail(rc, "building a file inode");
+    if (inode.hole_tail == 0)
+      return out;
+    // A tail of zeros is a hole: one more block of size 0, counted as sparse.
+    sqfs_inode_make_extended(out.get());
+    std::size_t blocks = out->payload_bytes_used / sizeof(sqfs_u32);
+    std::size_t bytes = (blocks + 1) * sizeof(sqfs_u32);
+    if (out->payload_bytes_available < bytes) {
+      auto* grown =
+          static_cast<sqfs_inode_generic_t*>(std::realloc(out.get(), sizeof(*out) + bytes));
+      if (grown == nullptr)
+        return fail(ErrorKind::capacity, "out of memory building inodes");
+      (void)out.release();
+      out.reset(grown);
+      out->payload_bytes_available = static_cast<sqfs_u32>(bytes);
+    }
+    out->extra[blocks] = 0;
+    out->payload_bytes_used = static_cast<sqfs_u32>(bytes);
+    out->data.file_ext.sparse += inode.hole_tail;
+    return out;
   }
 
   Result<InodePtr> make_dir_inode(Inode& inode) {
@@ -235,6 +271,7 @@ Result<std::int64_t> SquashfsWriter::finish(FsTree& tree) {
   if (s.finished)
     return fail(ErrorKind::internal, "squashfs image finished twice");
   s.finished = true;
+  SIFKIT_TRY(s.fragments->flush());
   int rc = sqfs_block_processor_finish(s.processor.get());
   if (rc != 0)
     return sqfs_fail(rc, "writing the last data blocks of " + s.path);

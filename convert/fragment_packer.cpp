@@ -1,0 +1,112 @@
+#include <convert/fragment_packer.h>
+#include <convert/squashfs_writer_state.h>
+
+#include <algorithm>
+#include <cstring>
+
+namespace sifkit::convert {
+
+namespace {
+
+// Wraps a block writer: blocks submitted with this object as their user pointer are
+// fragment blocks, written in the order they were submitted (the processor keeps it),
+// so the n-th one has the n-th fragment table entry.
+struct FragmentBlockWriter {
+  sqfs_block_writer_t base; // first: libsquashfs sees this object as a block writer
+  sqfs_block_writer_t* inner = nullptr;
+  sqfs_frag_table_t* table = nullptr;
+  std::uint32_t written = 0;
+};
+
+int write_block(sqfs_block_writer_t* base, void* user, sqfs_u32 size, sqfs_u32 checksum,
+                sqfs_u32 flags, const sqfs_u8* data, sqfs_u64* location) {
+  auto* self = reinterpret_cast<FragmentBlockWriter*>(base);
+  if (user != self) {
+    return self->inner->write_data_block(self->inner, user, size, checksum, flags, data, location);
+  }
+  flags |= SQFS_BLK_FRAGMENT_BLOCK;
+  int rc =
+      self->inner->write_data_block(self->inner, nullptr, size, checksum, flags, data, location);
+  if (rc != 0)
+    return rc;
+  sqfs_u32 on_disk = size;
+  if (!(flags & SQFS_BLK_IS_COMPRESSED))
+    on_disk |= 1U << 24;
+  return sqfs_frag_table_set(self->table, self->written++, *location, on_disk);
+}
+
+sqfs_u64 block_count(const sqfs_block_writer_t* base) {
+  const auto* self = reinterpret_cast<const FragmentBlockWriter*>(base);
+  return self->inner->get_block_count(self->inner);
+}
+
+void destroy_writer(sqfs_object_t* base) {
+  delete reinterpret_cast<FragmentBlockWriter*>(base);
+}
+
+bool all_zero(std::span<const std::byte> bytes) {
+  return std::all_of(bytes.begin(), bytes.end(), [](std::byte b) { return b == std::byte{0}; });
+}
+
+} // namespace
+
+std::size_t FragmentPacker::KeyHash::operator()(const Key& key) const noexcept {
+  std::size_t h = 0;
+  std::memcpy(&h, key.digest.data(), sizeof(h));
+  return h ^ key.size;
+}
+
+FragmentPacker::FragmentPacker(std::uint32_t block_size, sqfs_frag_table_t* table)
+    : m_block_size(block_size), m_table(table), m_block(block_size) {}
+
+FragmentPacker::~FragmentPacker() = default;
+
+sqfs_block_writer_t* FragmentPacker::make_writer(sqfs_block_writer_t* inner) {
+  auto* writer = new FragmentBlockWriter;
+  writer->base.base.destroy = destroy_writer;
+  writer->base.base.copy = nullptr;
+  writer->base.write_data_block = write_block;
+  writer->base.get_block_count = block_count;
+  writer->inner = inner;
+  writer->table = m_table;
+  m_writer = &writer->base;
+  return &writer->base;
+}
+
+Result<TailPlace> FragmentPacker::add(std::span<const std::byte> tail) {
+  if (tail.empty())
+    return TailPlace{};
+  // As libsquashfs: an all-zero tail is a hole, never deduplicated or packed.
+  if (all_zero(tail))
+    return TailPlace{k_no_fragment, k_no_fragment, true};
+  m_sha.update(tail);
+  Key key;
+  auto digest = m_sha.digest();
+  std::copy_n(digest.begin(), key.digest.size(), key.digest.begin());
+  key.size = static_cast<std::uint32_t>(tail.size());
+  if (auto it = m_seen.find(key); it != m_seen.end())
+    return it->second;
+  if (m_used + tail.size() > m_block_size)
+    SIFKIT_TRY(flush());
+  if (m_used == 0) {
+    if (int rc = sqfs_frag_table_append(m_table, 0, 0, &m_index); rc != 0)
+      return sqfs_fail(rc, "adding a fragment block");
+  }
+  TailPlace place{m_index, static_cast<std::uint32_t>(m_used), false};
+  std::memcpy(m_block.data() + m_used, tail.data(), tail.size());
+  m_used += tail.size();
+  m_seen.emplace(key, place);
+  return place;
+}
+
+Result<void> FragmentPacker::flush() {
+  if (m_used == 0)
+    return {};
+  int rc = sqfs_block_processor_submit_block(m_processor, m_writer, 0, m_block.data(), m_used);
+  if (rc != 0)
+    return sqfs_fail(rc, "writing a fragment block");
+  m_used = 0;
+  return {};
+}
+
+} // namespace sifkit::convert
