@@ -253,9 +253,9 @@ Result<void> handle_entry(MergeState& m, std::uint32_t position, Entry& e, Entry
   }
   if (e.path.empty())
     return {}; // the root keeps 0:0 0755 mtime 0, as SingularityCE's
-  Record& record = m.index[m.layer].records[e.path];
-  record = Record{position, e.type,  e.type == EntryType::hardlink ? e.link_target : std::string(),
-                  nullptr,  nullptr, false};
+  Record& record = m.index[m.layer].records.assign(
+      e.path, position, e.type,
+      e.type == EntryType::hardlink ? std::string_view(e.link_target) : std::string_view());
   SIFKIT_TRY_ASSIGN(Node * node, m.place(e));
   if (node != nullptr)
     ++node->serial;
