@@ -5,12 +5,12 @@
 // entries at one object for hardlinks. File content is not held here: it went into the
 // squashfs data blocks as it was read, and the Inode keeps libsquashfs's record of where.
 #include <common/error.h>
+#include <common/text_arena.h>
 #include <convert/entry.h>
 #include <convert/options.h>
 
 #include <cstdint>
 #include <deque>
-#include <map>
 #include <memory>
 #include <span>
 #include <string>
@@ -69,21 +69,24 @@ struct Inode {
 };
 
 // One directory entry; a tombstone when a whiteout removed the path. Implied
-// directories make most of a hostile tree, so a node holds only its own name and the
-// child map's keys are views of the children's names (a node never moves: it lives in a
-// unique_ptr, and its name never changes).
+// directories make most of a hostile tree, so a node is small: its name lives in the
+// tree's text arena, its children are a list (in no order until FsTree::sort) found by
+// name through the tree's index, and nodes never move (the tree keeps them all).
 struct Node {
   Node* parent = nullptr;
-  std::string name;
+  Node* first_child = nullptr;
+  Node* next_sibling = nullptr;
+  Node* prev_sibling = nullptr;
   Inode* inode = nullptr;   // null for tombstones and for hardlinks not yet resolved
+  std::string_view name;    // NUL-terminated in the tree's arena
   int layer = -1;           // the layer the entry came from
   int opaque_layer = -1;    // directories: entries of layers below this one are hidden
   std::uint32_t serial = 0; // bumped each time an entry (re)defines the node
   bool tombstone = false;   // whited out by layer `layer`: hides the path in lower layers
   bool implicit = false;    // a directory only implied by paths below it (0755 0:0 mtime 0)
-  std::map<std::string_view, std::unique_ptr<Node>> children;
 
   bool is_dir() const { return inode != nullptr && inode->type == EntryType::directory; }
+  bool has_children() const { return first_child != nullptr; }
 };
 
 class FsTree {
@@ -99,6 +102,19 @@ public:
   // A new entry `name` in `parent`, from layer `layer`, without an object yet (counted
   // against the limits; replaces nothing: the caller checked that `name` is free).
   Node& add_node(Node& parent, std::string_view name, int layer);
+  // The child `name` of `parent`, or nullptr.
+  Node* find_child(const Node& parent, std::string_view name) const;
+  // Takes `child` out of its parent (it stays alive, with its own children, and keeps
+  // `parent` pointing where it was).
+  void detach(Node& child);
+  // Takes every child out of `parent` (they stay alive); returns them sorted by name.
+  std::vector<Node*> detach_children(Node& parent);
+  // Makes detached `child` an entry of `parent` (whose name must be free there).
+  void attach(Node& parent, Node& child);
+  // The children of `parent` sorted by name.
+  static std::vector<Node*> sorted_children(const Node& parent);
+  // Orders every directory's children by name (bytewise), as squashfs lists them.
+  void sort();
   // Counts `bytes` of layer input (entry headers, names, link targets, xattrs): the tree
   // may grow with them (TreeLimits).
   void add_input(std::int64_t bytes) { m_input_bytes += bytes; }
@@ -123,7 +139,16 @@ private:
   std::int64_t m_nodes = 1;
   std::int64_t m_input_bytes = 0;
   std::deque<Inode> m_inodes;
-  std::unique_ptr<Node> m_root;
+  std::deque<Node> m_node_store;
+  TextArena m_names;
+  // Open addressing (linear probing, at most half full) over (parent, name).
+  std::vector<Node*> m_index;
+  std::size_t m_indexed = 0;
+  Node* m_root = nullptr;
+
+  std::size_t slot_of(const Node* parent, std::string_view name) const;
+  void index_insert(Node& child);
+  void index_erase(const Node& child);
 };
 
 // The type bits (S_IFREG, ...) of `type`.

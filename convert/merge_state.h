@@ -51,7 +51,6 @@ struct MergeState {
   std::vector<LayerIndex> index;
   std::vector<PendingLink> pending;
   SquashStats stats;
-  std::vector<std::unique_ptr<Node>> dropped; // kept alive: pending links may point at them
   // Paths of nodes before a lower layer's symlink moved them (for messages).
   std::unordered_map<const Node*, std::string> moved_from;
   std::int64_t last_progress = 0;

@@ -1,15 +1,9 @@
 #include <convert/record_table.h>
 
-#include <cstring>
+#include <algorithm>
 #include <functional>
 
 namespace sifkit::convert {
-
-namespace {
-
-constexpr std::size_t k_chunk = 64 * 1024;
-
-} // namespace
 
 std::size_t RecordTable::slot_of(std::string_view path) const {
   // Linear probing; the table is never more than half full.
@@ -35,22 +29,6 @@ void RecordTable::grow() {
   }
 }
 
-const char* RecordTable::store(std::string_view a, std::string_view b) {
-  std::size_t size = a.size() + b.size();
-  if (size > m_chunk_left) {
-    std::size_t chunk = std::max(size, k_chunk);
-    m_chunks.push_back(std::make_unique<char[]>(chunk));
-    m_chunk_at = m_chunks.back().get();
-    m_chunk_left = chunk;
-  }
-  char* out = m_chunk_at;
-  std::memcpy(out, a.data(), a.size());
-  std::memcpy(out + a.size(), b.data(), b.size());
-  m_chunk_at += size;
-  m_chunk_left -= size;
-  return out;
-}
-
 Record& RecordTable::assign(std::string_view path, std::uint32_t index, EntryType type,
                             std::string_view link_target) {
   if ((m_records.size() + 1) * 2 > m_slots.size())
@@ -64,7 +42,7 @@ Record& RecordTable::assign(std::string_view path, std::uint32_t index, EntryTyp
     record = &m_records[m_slots[at] - 1];
   }
   *record = Record{};
-  record->text = store(path, link_target);
+  record->text = m_text.store(path, link_target);
   record->path_size = static_cast<std::uint32_t>(path.size());
   record->link_size = static_cast<std::uint32_t>(link_target.size());
   record->index = index;

@@ -3,6 +3,7 @@
 // What each entry of one layer said about its path, kept until the merge resolves its
 // hardlinks: one small record per entry, the paths and link targets packed in shared
 // chunks of text, found by path through an open-addressing index.
+#include <common/text_arena.h>
 #include <convert/entry.h>
 
 #include <cstdint>
@@ -49,13 +50,10 @@ public:
 private:
   std::size_t slot_of(std::string_view path) const;
   void grow();
-  const char* store(std::string_view a, std::string_view b);
 
   std::deque<Record> m_records;
   std::vector<std::uint32_t> m_slots; // record number + 1, 0 when free
-  std::vector<std::unique_ptr<char[]>> m_chunks;
-  std::size_t m_chunk_left = 0;
-  char* m_chunk_at = nullptr;
+  TextArena m_text;
 };
 
 } // namespace sifkit::convert

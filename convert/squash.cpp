@@ -11,7 +11,7 @@ namespace sifkit::convert {
 namespace {
 
 void count_tree(const Node& dir, SquashStats& stats, std::unordered_set<const Inode*>& seen) {
-  for (const auto& [name, child] : dir.children) {
+  for (const Node* child = dir.first_child; child != nullptr; child = child->next_sibling) {
     const Inode* inode = child->inode;
     if (!seen.insert(inode).second)
       continue;

@@ -37,11 +37,11 @@ bool squashfs_can_store(std::string_view xattr_name) {
 // root last — the order mksquashfs and tar2sqfs use. Hardlinked objects are numbered
 // once, at their first entry.
 void number_inodes(Node& dir, std::vector<Inode*>& order) {
-  for (auto& [name, child] : dir.children) {
+  for (Node* child = dir.first_child; child != nullptr; child = child->next_sibling) {
     if (child->is_dir())
       number_inodes(*child, order);
   }
-  for (auto& [name, child] : dir.children) {
+  for (Node* child = dir.first_child; child != nullptr; child = child->next_sibling) {
     Inode& inode = *child->inode;
     if (inode.number == 0) {
       order.push_back(&inode);
@@ -185,13 +185,13 @@ private:
     sqfs_dir_writer_t* dw = m_s.dir_writer.get();
     int rc = sqfs_dir_writer_begin(dw, 0);
     std::uint32_t subdirs = 0;
-    for (auto& [name, child] : node.children) {
+    for (const Node* child = node.first_child; child != nullptr; child = child->next_sibling) {
       if (rc != 0)
         break;
       const Inode& c = *child->inode;
       if (c.type == EntryType::directory)
         ++subdirs;
-      rc = sqfs_dir_writer_add_entry(dw, child->name.c_str(), c.number, c.ref,
+      rc = sqfs_dir_writer_add_entry(dw, child->name.data(), c.number, c.ref,
                                      static_cast<sqfs_u16>(type_bits(c.type) | c.mode));
     }
     if (rc == 0)
@@ -276,6 +276,7 @@ Result<std::int64_t> SquashfsWriter::finish(FsTree& tree) {
   if (rc != 0)
     return sqfs_fail(rc, "writing the last data blocks of " + s.path);
   tree.prune();
+  tree.sort();
   SIFKIT_TRY(TreeSerialiser(s).write(tree));
 
   sqfs_file_t* file = s.file.get();
