@@ -50,10 +50,26 @@ bool all_zero(std::span<const std::byte> bytes) {
 
 } // namespace
 
-std::size_t FragmentPacker::KeyHash::operator()(const Key& key) const noexcept {
-  std::size_t h = 0;
-  std::memcpy(&h, key.digest.data(), sizeof(h));
-  return h ^ key.size;
+std::size_t FragmentPacker::slot_of(const std::array<std::byte, 16>& digest,
+                                    std::uint32_t size) const {
+  // The digest's bits are as good as random: its first word is the hash.
+  std::size_t mask = m_slots.size() - 1;
+  std::size_t at = 0;
+  std::memcpy(&at, digest.data(), sizeof(at));
+  for (at &= mask;; at = (at + 1) & mask) {
+    std::uint32_t n = m_slots[at];
+    if (n == 0 || (m_seen[n - 1].size == size && m_seen[n - 1].digest == digest))
+      return at;
+  }
+}
+
+void FragmentPacker::grow() {
+  std::vector<std::uint32_t> old(std::max<std::size_t>(m_slots.size() * 2, 1024), 0);
+  old.swap(m_slots);
+  for (std::uint32_t n : old) {
+    if (n != 0)
+      m_slots[slot_of(m_seen[n - 1].digest, m_seen[n - 1].size)] = n;
+  }
 }
 
 FragmentPacker::FragmentPacker(std::uint32_t block_size, sqfs_frag_table_t* table)
@@ -80,23 +96,28 @@ Result<TailPlace> FragmentPacker::add(std::span<const std::byte> tail) {
   if (all_zero(tail))
     return TailPlace{k_no_fragment, k_no_fragment, true};
   m_sha.update(tail);
-  Key key;
   auto digest = m_sha.digest();
-  std::copy_n(digest.begin(), key.digest.size(), key.digest.begin());
-  key.size = static_cast<std::uint32_t>(tail.size());
-  if (auto it = m_seen.find(key); it != m_seen.end())
-    return it->second;
+  Seen seen;
+  std::copy_n(digest.begin(), seen.digest.size(), seen.digest.begin());
+  seen.size = static_cast<std::uint32_t>(tail.size());
+  if ((m_seen.size() + 1) * 2 > m_slots.size())
+    grow();
+  std::size_t slot = slot_of(seen.digest, seen.size);
+  if (std::uint32_t n = m_slots[slot]; n != 0)
+    return TailPlace{m_seen[n - 1].fragment, m_seen[n - 1].offset, false};
   if (m_used + tail.size() > m_block_size)
     SIFKIT_TRY(flush());
   if (m_used == 0) {
     if (int rc = sqfs_frag_table_append(m_table, 0, 0, &m_index); rc != 0)
       return sqfs_fail(rc, "adding a fragment block");
   }
-  TailPlace place{m_index, static_cast<std::uint32_t>(m_used), false};
+  seen.fragment = m_index;
+  seen.offset = static_cast<std::uint32_t>(m_used);
   std::memcpy(m_block.data() + m_used, tail.data(), tail.size());
   m_used += tail.size();
-  m_seen.emplace(key, place);
-  return place;
+  m_seen.push_back(seen);
+  m_slots[slot] = static_cast<std::uint32_t>(m_seen.size());
+  return TailPlace{seen.fragment, seen.offset, false};
 }
 
 Result<void> FragmentPacker::flush() {

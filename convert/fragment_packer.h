@@ -12,7 +12,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
-#include <unordered_map>
 #include <vector>
 
 extern "C" {
@@ -59,14 +58,16 @@ public:
   Result<void> flush();
 
 private:
-  struct Key {
-    std::array<std::byte, 16> digest{}; // SHA-256's first half
+  // A tail seen before: its first SHA-256 half and size, and where it went.
+  struct Seen {
+    std::array<std::byte, 16> digest{};
     std::uint32_t size = 0;
-    friend bool operator==(const Key&, const Key&) = default;
+    std::uint32_t fragment = 0;
+    std::uint32_t offset = 0;
   };
-  struct KeyHash {
-    std::size_t operator()(const Key& key) const noexcept;
-  };
+  // The slot of `digest` and `size` in m_slots: theirs, or the free one to take.
+  std::size_t slot_of(const std::array<std::byte, 16>& digest, std::uint32_t size) const;
+  void grow();
 
   std::uint32_t m_block_size;
   sqfs_frag_table_t* m_table;
@@ -76,7 +77,8 @@ private:
   std::size_t m_used = 0;
   std::uint32_t m_index = k_no_fragment; // its index in the table
   Sha256 m_sha;
-  std::unordered_map<Key, TailPlace, KeyHash> m_seen;
+  std::vector<Seen> m_seen;
+  std::vector<std::uint32_t> m_slots; // open addressing, at most half full: m_seen index + 1
 };
 
 } // namespace sifkit::convert
