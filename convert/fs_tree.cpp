@@ -4,16 +4,17 @@
 #include <cstdint>
 #include <cstdlib>
 #include <functional>
+#include <limits>
 
 #include <fmt/format.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 namespace sifkit::convert {
 
 FsTree::FsTree(const TreeLimits& limits) : m_limits(limits), m_root(&m_node_store.emplace_back()) {
   m_root->name = std::string_view(m_names.store(""), 0);
   Inode& root = new_implicit_dir();
-  root.dir = m_root;
   m_root->inode = &root;
   m_root->implicit = true;
 }
@@ -195,18 +196,18 @@ Result<void> FsTree::check_capacity() const {
 Inode& FsTree::new_inode(const Entry& entry) {
   Inode& inode = m_inodes.emplace_back();
   inode.type = entry.type;
-  inode.mode = entry.mode & 07777;
+  inode.mode = static_cast<std::uint16_t>(entry.mode & 07777);
   inode.uid = entry.uid;
   inode.gid = entry.gid;
-  inode.mtime = entry.mtime;
+  inode.mtime = squashfs_time(entry.mtime);
   inode.set_xattrs(entry.xattrs);
   if (entry.type == EntryType::symlink) {
     if (!inode.extra)
       inode.extra = std::make_unique<InodeExtra>();
     inode.extra->target = entry.link_target;
   }
-  inode.rdev_major = entry.rdev_major;
-  inode.rdev_minor = entry.rdev_minor;
+  if (entry.type == EntryType::char_device || entry.type == EntryType::block_device)
+    inode.rdev = device_number(entry.rdev_major, entry.rdev_minor);
   return inode;
 }
 
@@ -237,6 +238,15 @@ bool prune_node(FsTree& tree, Node& node) {
 
 void FsTree::prune() {
   prune_node(*this, *m_root);
+}
+
+std::uint32_t squashfs_time(std::int64_t seconds) {
+  return static_cast<std::uint32_t>(
+      std::clamp<std::int64_t>(seconds, 0, std::numeric_limits<std::uint32_t>::max()));
+}
+
+std::uint32_t device_number(std::uint32_t major, std::uint32_t minor) {
+  return static_cast<std::uint32_t>(makedev(major, minor));
 }
 
 std::uint32_t type_bits(EntryType type) {

@@ -34,29 +34,27 @@ struct InodeExtra {
 
 struct Inode {
   EntryType type = EntryType::directory; // never EntryType::hardlink
-  std::uint32_t mode = 0755;             // permission bits (07777)
+  std::uint16_t mode = 0755;             // permission bits (07777)
   std::uint32_t uid = 0;
   std::uint32_t gid = 0;
-  std::uint32_t rdev_major = 0;
-  std::uint32_t rdev_minor = 0;
-  std::int64_t mtime = 0;
+  std::uint32_t mtime = 0; // seconds since the epoch, clamped to what squashfs holds
+  std::uint32_t rdev = 0;  // devices: the kernel's 32-bit encoding of major and minor
+  // Regular files: where the bytes after the last whole block went: a fragment block
+  // and offset (0xFFFFFFFF: none), or a hole of `hole_tail` zeros.
+  std::uint32_t fragment = 0xFFFFFFFF;
+  std::uint32_t fragment_offset = 0xFFFFFFFF;
+  std::uint32_t hole_tail = 0;
+  // Set when the tree is written.
+  std::uint32_t number = 0;
+  std::uint32_t links = 0;
+  std::uint64_t ref = 0;
+
+  std::uint64_t file_size = 0;       // regular files
   std::unique_ptr<InodeExtra> extra; // null when there is no target and no xattr
   // Regular files with whole blocks: the inode libsquashfs's block processor fills in
   // (malloc'ed, freed by the tree). It keeps writing to it until the processor
   // finishes, so Inodes never move. Null for files smaller than a block.
   sqfs_inode_generic_t* file = nullptr;
-  // Regular files: the size, and where the bytes after the last whole block went: a
-  // fragment block and offset (0xFFFFFFFF: none), or a hole of `hole_tail` zeros.
-  std::uint64_t file_size = 0;
-  std::uint32_t fragment = 0xFFFFFFFF;
-  std::uint32_t fragment_offset = 0xFFFFFFFF;
-  std::uint32_t hole_tail = 0;
-  Node* dir = nullptr; // directories: their one entry
-
-  // Set when the tree is written.
-  std::uint32_t number = 0;
-  std::uint32_t links = 0;
-  std::uint64_t ref = 0;
 
   // The symlink target ("" for other types).
   const std::string& target() const;
@@ -150,6 +148,11 @@ private:
   void index_insert(Node& child);
   void index_erase(const Node& child);
 };
+
+// `seconds` since the epoch clamped to 0..2^32-1, as squashfs stores times.
+std::uint32_t squashfs_time(std::int64_t seconds);
+// The kernel's 32-bit device number of `major`:`minor` (the low half of glibc's dev_t).
+std::uint32_t device_number(std::uint32_t major, std::uint32_t minor);
 
 // The type bits (S_IFREG, ...) of `type`.
 std::uint32_t type_bits(EntryType type);

@@ -21,10 +21,10 @@ constexpr std::string_view k_opaque_marker = ".wh..wh..opq";
 constexpr std::int64_t k_progress_step = 4 << 20;
 
 void copy_metadata(Inode& inode, const Entry& e) {
-  inode.mode = e.mode & 07777;
+  inode.mode = static_cast<std::uint16_t>(e.mode & 07777);
   inode.uid = e.uid;
   inode.gid = e.gid;
-  inode.mtime = e.mtime;
+  inode.mtime = squashfs_time(e.mtime);
   inode.set_xattrs(e.xattrs);
 }
 
@@ -76,13 +76,11 @@ Node& MergeState::add_implicit_dir(Node& parent, std::string_view name, int at_l
   Node& node = add_child(parent, name, at_layer);
   node.implicit = true;
   node.inode = &tree.new_implicit_dir();
-  node.inode->dir = &node;
   return node;
 }
 
 void MergeState::make_dir(Node& node, const Entry& e) {
   node.inode = &tree.new_inode(e);
-  node.inode->dir = &node;
 }
 
 // The directory that holds `parts` minus the last, as layer `layer` sees it: implicit
@@ -106,7 +104,6 @@ Result<Node*> MergeState::walk_to_parent(const std::string& path,
       child.tombstone = false;
       child.implicit = true;
       child.inode = &tree.new_implicit_dir();
-      child.inode->dir = &child;
       child.opaque_layer = std::max(child.opaque_layer, layer);
     } else if (!child.is_dir()) {
       if (child.layer > layer)

@@ -6,11 +6,9 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
-#include <limits>
 #include <vector>
 
 #include <fmt/format.h>
-#include <sys/sysmacros.h>
 
 namespace sifkit::convert {
 
@@ -36,7 +34,7 @@ bool squashfs_can_store(std::string_view xattr_name) {
 // needs their positions): subdirectories first, then the directory's own entries, the
 // root last — the order mksquashfs and tar2sqfs use. Hardlinked objects are numbered
 // once, at their first entry.
-void number_inodes(Node& dir, std::vector<Inode*>& order) {
+void number_inodes(Node& dir, std::vector<Node*>& order) {
   for (Node* child = dir.first_child; child != nullptr; child = child->next_sibling) {
     if (child->is_dir())
       number_inodes(*child, order);
@@ -44,16 +42,11 @@ void number_inodes(Node& dir, std::vector<Inode*>& order) {
   for (Node* child = dir.first_child; child != nullptr; child = child->next_sibling) {
     Inode& inode = *child->inode;
     if (inode.number == 0) {
-      order.push_back(&inode);
+      order.push_back(child);
       inode.number = static_cast<std::uint32_t>(order.size());
     }
     ++inode.links;
   }
-}
-
-std::uint32_t clamp_time(std::int64_t t) {
-  return static_cast<std::uint32_t>(
-      std::clamp<std::int64_t>(t, 0, std::numeric_limits<std::uint32_t>::max()));
 }
 
 InodePtr calloc_inode(std::size_t extra) {
@@ -68,16 +61,17 @@ public:
   explicit TreeSerialiser(SquashfsWriterState& s) : m_s(s) {}
 
   Result<void> write(FsTree& tree) {
-    std::vector<Inode*> order;
+    // Each object by the first entry that names it (a directory's only one).
+    std::vector<Node*> order;
     Node& root = tree.root();
     number_inodes(root, order);
-    order.push_back(root.inode);
+    order.push_back(&root);
     root.inode->number = static_cast<std::uint32_t>(order.size());
     root.inode->links = 1;
 
     m_s.super.inode_table_start = m_s.file->get_size(m_s.file.get());
-    for (Inode* inode : order) {
-      SIFKIT_TRY(write_inode(*inode));
+    for (Node* node : order) {
+      SIFKIT_TRY(write_inode(*node));
     }
     int rc = sqfs_meta_writer_flush(m_s.inode_meta.get());
     if (rc == 0)
@@ -94,11 +88,12 @@ public:
   }
 
 private:
-  Result<InodePtr> make_inode(Inode& inode) {
+  Result<InodePtr> make_inode(Node& node) {
+    Inode& inode = *node.inode;
     InodePtr out;
     switch (inode.type) {
     case EntryType::directory:
-      return make_dir_inode(inode);
+      return make_dir_inode(node);
     case EntryType::file: {
       SIFKIT_TRY_ASSIGN(auto file, make_file_inode(inode));
       if (inode.links > 1) {
@@ -126,7 +121,7 @@ private:
       out->base.type = inode.type == EntryType::char_device ? SQFS_INODE_CDEV : SQFS_INODE_BDEV;
       out->data.dev.nlink = inode.links;
       // The kernel's 32-bit encoding, which the low half of glibc's dev_t is.
-      out->data.dev.devno = static_cast<std::uint32_t>(makedev(inode.rdev_major, inode.rdev_minor));
+      out->data.dev.devno = inode.rdev;
       return out;
     case EntryType::fifo:
     case EntryType::socket:
@@ -180,8 +175,7 @@ private:
     return out;
   }
 
-  Result<InodePtr> make_dir_inode(Inode& inode) {
-    Node& node = *inode.dir;
+  Result<InodePtr> make_dir_inode(const Node& node) {
     sqfs_dir_writer_t* dw = m_s.dir_writer.get();
     int rc = sqfs_dir_writer_begin(dw, 0);
     std::uint32_t subdirs = 0;
@@ -238,11 +232,12 @@ private:
     return index;
   }
 
-  Result<void> write_inode(Inode& inode) {
-    SIFKIT_TRY_ASSIGN(auto made, make_inode(inode));
+  Result<void> write_inode(Node& node) {
+    Inode& inode = *node.inode;
+    SIFKIT_TRY_ASSIGN(auto made, make_inode(node));
     sqfs_inode_generic_t* out = made.get();
     out->base.mode = static_cast<sqfs_u16>(type_bits(inode.type) | inode.mode);
-    out->base.mod_time = clamp_time(inode.mtime);
+    out->base.mod_time = inode.mtime;
     out->base.inode_number = inode.number;
     int rc = sqfs_id_table_id_to_index(m_s.id_table.get(), inode.uid, &out->base.uid_idx);
     if (rc == 0)
