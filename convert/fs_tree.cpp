@@ -13,7 +13,6 @@
 namespace sifkit::convert {
 
 FsTree::FsTree(const TreeLimits& limits) : m_limits(limits), m_root(&m_node_store.emplace_back()) {
-  m_root->name = std::string_view(m_names.store(""), 0);
   Inode& root = new_implicit_dir();
   m_root->inode = &root;
   m_root->implicit = true;
@@ -55,7 +54,8 @@ void Inode::set_xattr(std::string_view name, std::string_view value) {
 
 Node& FsTree::add_node(Node& parent, std::string_view name, int layer) {
   Node& node = m_node_store.emplace_back();
-  node.name = std::string_view(m_names.store(name), name.size());
+  node.name_data = m_names.store(name);
+  node.name_size = static_cast<std::uint16_t>(name.size());
   node.layer = layer;
   attach(parent, node);
   ++m_nodes;
@@ -70,7 +70,7 @@ std::size_t hash_of(const Node* parent, std::string_view name) {
 }
 
 bool by_name(const Node* a, const Node* b) {
-  return a->name < b->name;
+  return a->name() < b->name();
 }
 
 } // namespace
@@ -79,7 +79,7 @@ std::size_t FsTree::slot_of(const Node* parent, std::string_view name) const {
   std::size_t mask = m_index.size() - 1;
   for (std::size_t at = hash_of(parent, name) & mask;; at = (at + 1) & mask) {
     const Node* n = m_index[at];
-    if (n == nullptr || (n->parent == parent && n->name == name))
+    if (n == nullptr || (n->parent == parent && n->name() == name))
       return at;
   }
 }
@@ -90,21 +90,21 @@ void FsTree::index_insert(Node& child) {
     old.swap(m_index);
     for (Node* n : old) {
       if (n != nullptr)
-        m_index[slot_of(n->parent, n->name)] = n;
+        m_index[slot_of(n->parent, n->name())] = n;
     }
   }
-  m_index[slot_of(child.parent, child.name)] = &child;
+  m_index[slot_of(child.parent, child.name())] = &child;
   ++m_indexed;
 }
 
 void FsTree::index_erase(const Node& child) {
   // Backward-shift deletion keeps every probe sequence unbroken.
   std::size_t mask = m_index.size() - 1;
-  std::size_t hole = slot_of(child.parent, child.name);
+  std::size_t hole = slot_of(child.parent, child.name());
   m_index[hole] = nullptr;
   --m_indexed;
   for (std::size_t at = (hole + 1) & mask; m_index[at] != nullptr; at = (at + 1) & mask) {
-    std::size_t home = hash_of(m_index[at]->parent, m_index[at]->name) & mask;
+    std::size_t home = hash_of(m_index[at]->parent, m_index[at]->name()) & mask;
     // The entry may move back to the hole unless its home lies cyclically in (hole, at].
     bool stays = hole <= at ? (home > hole && home <= at) : (home > hole || home <= at);
     if (stays)

@@ -75,14 +75,16 @@ struct Node {
   Node* first_child = nullptr;
   Node* next_sibling = nullptr;
   Node* prev_sibling = nullptr;
-  Inode* inode = nullptr;   // null for tombstones and for hardlinks not yet resolved
-  std::string_view name;    // NUL-terminated in the tree's arena
-  int layer = -1;           // the layer the entry came from
-  int opaque_layer = -1;    // directories: entries of layers below this one are hidden
-  std::uint32_t serial = 0; // bumped each time an entry (re)defines the node
-  bool tombstone = false;   // whited out by layer `layer`: hides the path in lower layers
-  bool implicit = false;    // a directory only implied by paths below it (0755 0:0 mtime 0)
+  Inode* inode = nullptr;      // null for tombstones and for hardlinks not yet resolved
+  const char* name_data = "";  // NUL-terminated, in the tree's arena
+  int layer = -1;              // the layer the entry came from
+  int opaque_layer = -1;       // directories: entries of layers below this one are hidden
+  std::uint32_t serial = 0;    // bumped each time an entry (re)defines the node
+  std::uint16_t name_size = 0; // at most a symlink target's 4095 bytes
+  bool tombstone = false;      // whited out by layer `layer`: hides the path in lower layers
+  bool implicit = false;       // a directory only implied by paths below it (0755 0:0 mtime 0)
 
+  std::string_view name() const { return {name_data, name_size}; }
   bool is_dir() const { return inode != nullptr && inode->type == EntryType::directory; }
   bool has_children() const { return first_child != nullptr; }
 };

@@ -14,7 +14,7 @@ namespace sifkit::convert {
 std::string MergeState::path_of(const Node& node) {
   std::vector<std::string_view> parts;
   for (const Node* n = &node; n->parent != nullptr; n = n->parent)
-    parts.push_back(n->name);
+    parts.push_back(n->name());
   std::string out;
   for (auto it = parts.rbegin(); it != parts.rend(); ++it) {
     if (!out.empty())
@@ -30,7 +30,7 @@ void MergeState::merge_children(Node& from, Node& to) {
   for (Node* moved : FsTree::sorted_children(from)) {
     moved_from.try_emplace(moved, path_of(*moved));
     tree.detach(*moved);
-    Node* there = tree.find_child(to, moved->name);
+    Node* there = tree.find_child(to, moved->name());
     if (there == nullptr) {
       tree.attach(to, *moved);
       continue;

@@ -185,7 +185,7 @@ private:
       const Inode& c = *child->inode;
       if (c.type == EntryType::directory)
         ++subdirs;
-      rc = sqfs_dir_writer_add_entry(dw, child->name.data(), c.number, c.ref,
+      rc = sqfs_dir_writer_add_entry(dw, child->name_data, c.number, c.ref,
                                      static_cast<sqfs_u16>(type_bits(c.type) | c.mode));
     }
     if (rc == 0)

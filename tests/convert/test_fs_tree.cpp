@@ -27,7 +27,7 @@ TEST_CASE("children are found by name after many others were added and removed",
     REQUIRE((in_a == nullptr) == (i % 3 == 0));
     if (in_a != nullptr) {
       CHECK(in_a->parent == &a);
-      CHECK(in_a->name == fmt::format("n{}", i));
+      CHECK(in_a->name() == fmt::format("n{}", i));
     }
     convert::Node* in_b = tree.find_child(b, fmt::format("n{}", i));
     REQUIRE(in_b != nullptr);
@@ -58,9 +58,9 @@ TEST_CASE("sorting orders children bytewise, as squashfs lists them", "[convert]
   tree.sort();
   std::vector<std::string> names;
   for (convert::Node* c = tree.root().first_child; c != nullptr; c = c->next_sibling)
-    names.emplace_back(c->name);
+    names.emplace_back(c->name());
   CHECK(names == std::vector<std::string>{"B", "_", "a", "a-b", "a.b", "aa", "b", "\xc3\xa9"});
-  CHECK(tree.root().first_child->name.data()[1] == '\0'); // NUL-terminated for libsquashfs
+  CHECK(tree.root().first_child->name_data[1] == '\0'); // NUL-terminated for libsquashfs
 }
 
 } // namespace sifkit::test
