@@ -40,6 +40,11 @@ sqfs_u64 block_count(const sqfs_block_writer_t* base) {
   return self->inner->get_block_count(self->inner);
 }
 
+// Not copyable, as libsquashfs's own block writer (sqfs_copy gives NULL).
+sqfs_object_t* copy_writer(const sqfs_object_t*) {
+  return nullptr;
+}
+
 void destroy_writer(sqfs_object_t* base) {
   delete reinterpret_cast<FragmentBlockWriter*>(base);
 }
@@ -80,7 +85,7 @@ FragmentPacker::~FragmentPacker() = default;
 sqfs_block_writer_t* FragmentPacker::make_writer(sqfs_block_writer_t* inner) {
   auto* writer = new FragmentBlockWriter;
   writer->base.base.destroy = destroy_writer;
-  writer->base.base.copy = nullptr;
+  writer->base.base.copy = copy_writer;
   writer->base.write_data_block = write_block;
   writer->base.get_block_count = block_count;
   writer->inner = inner;

@@ -265,8 +265,9 @@ Result<std::int64_t> SquashfsWriter::finish(FsTree& tree) {
   SquashfsWriterState& s = *m_state;
   if (s.finished)
     return fail(ErrorKind::internal, "squashfs image finished twice");
-  s.finished = true;
+  // Before `finished`: should it fail, the destructor still finishes the processor.
   SIFKIT_TRY(s.fragments->flush());
+  s.finished = true;
   int rc = sqfs_block_processor_finish(s.processor.get());
   if (rc != 0)
     return sqfs_fail(rc, "writing the last data blocks of " + s.path);
