@@ -256,7 +256,7 @@ Result<void> handle_entry(MergeState& m, std::uint32_t position, Entry& e, Entry
     ++node->serial;
   if (node == nullptr) {
     ++m.stats.entries_hidden;
-    record.hidden = std::make_unique<Entry>(std::move(e));
+    m.index[m.layer].records.set_hidden(record, std::make_unique<Entry>(std::move(e)));
     return {};
   }
   if (e.type == EntryType::directory) {

@@ -73,13 +73,14 @@ Result<Inode*> resolve_record(MergeState& m, int layer, Record& record, std::str
     record.inode = *inode;
     return inode;
   }
-  if (!record.hidden)
+  const Entry* hidden = m.index[layer].records.hidden(record);
+  if (hidden == nullptr)
     return fail(ErrorKind::internal, fmt::format("a visible entry without an object: {}", path));
   // The target was hidden by an upper layer but a link that survives still needs it:
   // a fresh object, with the content read again from its layer.
-  Inode& inode = m.tree.new_inode(*record.hidden);
+  Inode& inode = m.tree.new_inode(*hidden);
   if (inode.type == EntryType::file)
-    m.index[layer].fetch[record.index] = {&inode, record.hidden->size};
+    m.index[layer].fetch[record.index] = {&inode, hidden->size};
   record.inode = &inode;
   return &inode;
 }

@@ -42,6 +42,7 @@ Record& RecordTable::assign(std::string_view path, std::uint32_t index, EntryTyp
     record = &m_records[m_slots[at] - 1];
   }
   *record = Record{};
+  m_hidden.erase(record);
   record->text = m_text.store(path, link_target);
   record->path_size = static_cast<std::uint32_t>(path.size());
   record->link_size = static_cast<std::uint32_t>(link_target.size());
@@ -55,6 +56,15 @@ Record* RecordTable::find(std::string_view path) {
     return nullptr;
   std::uint32_t n = m_slots[slot_of(path)];
   return n == 0 ? nullptr : &m_records[n - 1];
+}
+
+void RecordTable::set_hidden(const Record& record, std::unique_ptr<Entry> entry) {
+  m_hidden[&record] = std::move(entry);
+}
+
+const Entry* RecordTable::hidden(const Record& record) const {
+  auto it = m_hidden.find(&record);
+  return it == m_hidden.end() ? nullptr : it->second.get();
 }
 
 const Record* RecordTable::find(std::string_view path) const {

@@ -10,6 +10,7 @@
 #include <deque>
 #include <memory>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace sifkit::convert {
@@ -17,9 +18,8 @@ namespace sifkit::convert {
 struct Inode;
 
 struct Record {
-  Inode* inode = nullptr;        // the object the entry stands for, once known
-  std::unique_ptr<Entry> hidden; // an entry upper layers hid: its metadata, for links
-  const char* text = nullptr;    // the path, then the link target (hardlinks)
+  Inode* inode = nullptr;     // the object the entry stands for, once known
+  const char* text = nullptr; // the path, then the link target (hardlinks)
   std::uint32_t path_size = 0;
   std::uint32_t link_size = 0;
   std::uint32_t index = 0; // position of the entry in its layer
@@ -46,6 +46,10 @@ public:
   // The record of `path`, or nullptr.
   Record* find(std::string_view path);
   const Record* find(std::string_view path) const;
+  // Keeps `entry`, which upper layers hid, with `record` (for links to it).
+  void set_hidden(const Record& record, std::unique_ptr<Entry> entry);
+  // The entry kept with `record`, or nullptr.
+  const Entry* hidden(const Record& record) const;
 
 private:
   std::size_t slot_of(std::string_view path) const;
@@ -54,6 +58,7 @@ private:
   std::deque<Record> m_records;
   std::vector<std::uint32_t> m_slots; // record number + 1, 0 when free
   TextArena m_text;
+  std::unordered_map<const Record*, std::unique_ptr<Entry>> m_hidden; // few
 };
 
 } // namespace sifkit::convert
