@@ -135,4 +135,11 @@ Result<void> FragmentPacker::flush() {
   return {};
 }
 
+Result<void> FragmentPacker::finish() {
+  SIFKIT_TRY(flush());
+  std::vector<Seen>().swap(m_seen);
+  std::vector<std::uint32_t>().swap(m_slots);
+  return {};
+}
+
 } // namespace sifkit::convert

@@ -56,6 +56,9 @@ public:
   Result<TailPlace> add(std::span<const std::byte> tail);
   // Submits the fragment block being filled, if any.
   Result<void> flush();
+  // Submits the last fragment block and frees what deduplication needed; nothing may be
+  // added afterwards.
+  Result<void> finish();
 
 private:
   // A tail seen before: its first SHA-256 half and size, and where it went.

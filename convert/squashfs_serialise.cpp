@@ -266,7 +266,7 @@ Result<std::int64_t> SquashfsWriter::finish(FsTree& tree) {
   if (s.finished)
     return fail(ErrorKind::internal, "squashfs image finished twice");
   // Before `finished`: should it fail, the destructor still finishes the processor.
-  SIFKIT_TRY(s.fragments->flush());
+  SIFKIT_TRY(s.fragments->finish());
   s.finished = true;
   int rc = sqfs_block_processor_finish(s.processor.get());
   if (rc != 0)
