@@ -1,9 +1,11 @@
-#include <common/sha256.h>
 #include <common/bytes.h>
+#include <common/sha256.h>
 
+#include <algorithm>
 #include <array>
-#include <openssl/evp.h>
 #include <stdexcept>
+
+#include <openssl/evp.h>
 
 namespace sifkit {
 
@@ -38,14 +40,23 @@ void Sha256::update(std::span<const std::byte> data) {
   EVP_DigestUpdate(m_state->ctx, data.data(), data.size());
 }
 
-void Sha256::update(std::string_view data) { update(std::as_bytes(std::span(data))); }
+void Sha256::update(std::string_view data) {
+  update(std::as_bytes(std::span(data)));
+}
 
 std::string Sha256::hex_digest() {
+  std::array<std::byte, 32> md = digest();
+  return to_hex(md);
+}
+
+std::array<std::byte, 32> Sha256::digest() {
   std::array<std::byte, EVP_MAX_MD_SIZE> md{};
   unsigned len = 0;
   EVP_DigestFinal_ex(m_state->ctx, reinterpret_cast<unsigned char*>(md.data()), &len);
   init(m_state->ctx);
-  return to_hex(std::span(md).first(len));
+  std::array<std::byte, 32> out{};
+  std::copy_n(md.begin(), out.size(), out.begin());
+  return out;
 }
 
 std::string sha256_hex(std::string_view data) {

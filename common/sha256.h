@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <memory>
 #include <span>
@@ -20,6 +21,8 @@ public:
   void update(std::string_view data);
   // Finishes the hash and returns its 64 lower-case hex digits; the object is then reset.
   std::string hex_digest();
+  // Finishes the hash and returns its 32 bytes; the object is then reset.
+  std::array<std::byte, 32> digest();
 
 private:
   struct State;

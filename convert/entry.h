@@ -14,7 +14,7 @@
 
 namespace sifkit::convert {
 
-enum class EntryType {
+enum class EntryType : std::uint8_t {
   file,
   directory,
   symlink,

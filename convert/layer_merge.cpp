@@ -21,10 +21,10 @@ constexpr std::string_view k_opaque_marker = ".wh..wh..opq";
 constexpr std::int64_t k_progress_step = 4 << 20;
 
 void copy_metadata(Inode& inode, const Entry& e) {
-  inode.mode = e.mode & 07777;
+  inode.mode = static_cast<std::uint16_t>(e.mode & 07777);
   inode.uid = e.uid;
   inode.gid = e.gid;
-  inode.mtime = e.mtime;
+  inode.mtime = squashfs_time(e.mtime);
   inode.set_xattrs(e.xattrs);
 }
 
@@ -76,13 +76,11 @@ Node& MergeState::add_implicit_dir(Node& parent, std::string_view name, int at_l
   Node& node = add_child(parent, name, at_layer);
   node.implicit = true;
   node.inode = &tree.new_implicit_dir();
-  node.inode->dir = &node;
   return node;
 }
 
 void MergeState::make_dir(Node& node, const Entry& e) {
   node.inode = &tree.new_inode(e);
-  node.inode->dir = &node;
 }
 
 // The directory that holds `parts` minus the last, as layer `layer` sees it: implicit
@@ -91,14 +89,14 @@ Result<Node*> MergeState::walk_to_parent(const std::string& path,
                                          std::span<const std::string_view> parts) {
   Node* cur = &tree.root();
   for (std::size_t k = 0; k + 1 < parts.size(); ++k) {
-    auto it = cur->children.find(parts[k]);
-    if (it == cur->children.end()) {
+    Node* found = tree.find_child(*cur, parts[k]);
+    if (found == nullptr) {
       if (cur->opaque_layer > layer)
         return nullptr;
       cur = &add_implicit_dir(*cur, parts[k], layer);
       continue;
     }
-    Node& child = *it->second;
+    Node& child = *found;
     if (child.tombstone) {
       if (child.layer > layer)
         return nullptr;
@@ -106,7 +104,6 @@ Result<Node*> MergeState::walk_to_parent(const std::string& path,
       child.tombstone = false;
       child.implicit = true;
       child.inode = &tree.new_implicit_dir();
-      child.inode->dir = &child;
       child.opaque_layer = std::max(child.opaque_layer, layer);
     } else if (!child.is_dir()) {
       if (child.layer > layer)
@@ -129,8 +126,8 @@ Result<Node*> MergeState::place(const Entry& e) {
   Node& dir = **parent;
   std::string_view name = parts.back();
   bool is_dir = e.type == EntryType::directory;
-  auto it = dir.children.find(name);
-  if (it == dir.children.end()) {
+  Node* found = tree.find_child(dir, name);
+  if (found == nullptr) {
     if (dir.opaque_layer > layer)
       return nullptr;
     Node& node = add_child(dir, name, layer);
@@ -138,7 +135,7 @@ Result<Node*> MergeState::place(const Entry& e) {
       make_dir(node, e);
     return &node;
   }
-  Node& node = *it->second;
+  Node& node = *found;
   if (node.tombstone) {
     if (node.layer > layer)
       return nullptr;
@@ -172,7 +169,7 @@ Result<Node*> MergeState::place(const Entry& e) {
     node.implicit = false;
     return &node;
   }
-  node.children.clear();
+  tree.detach_children(node);
   node.inode = nullptr;
   node.implicit = false;
   if (is_dir)
@@ -187,8 +184,8 @@ Result<void> MergeState::whiteout(const Entry& e, const std::string& target) {
   if (parent == nullptr)
     return {};
   Node& dir = *parent;
-  auto it = dir.children.find(parts.back());
-  if (it == dir.children.end()) {
+  Node* found = tree.find_child(dir, parts.back());
+  if (found == nullptr) {
     if (dir.opaque_layer > layer)
       return {};
     add_child(dir, parts.back(), layer).tombstone = true;
@@ -196,7 +193,7 @@ Result<void> MergeState::whiteout(const Entry& e, const std::string& target) {
   }
   // The path exists from this layer or an upper one, which wins; a directory there
   // must still not show what layers below this one put in it.
-  Node& node = *it->second;
+  Node& node = *found;
   if (node.is_dir())
     node.opaque_layer = std::max(node.opaque_layer, layer);
   return {};
@@ -210,13 +207,11 @@ Result<void> MergeState::make_opaque(const Entry& e, const std::string& dir_path
     SIFKIT_TRY_ASSIGN(auto parent, walk_to_parent(e.path, parts));
     if (parent == nullptr)
       return {};
-    auto it = parent->children.find(parts.back());
-    if (it == parent->children.end()) {
+    node = tree.find_child(*parent, parts.back());
+    if (node == nullptr) {
       if (parent->opaque_layer > layer)
         return {};
       node = &add_implicit_dir(*parent, parts.back(), layer);
-    } else {
-      node = it->second.get();
     }
   }
   if (node->is_dir())
@@ -253,15 +248,15 @@ Result<void> handle_entry(MergeState& m, std::uint32_t position, Entry& e, Entry
   }
   if (e.path.empty())
     return {}; // the root keeps 0:0 0755 mtime 0, as SingularityCE's
-  Record& record = m.index[m.layer].records[e.path];
-  record = Record{position, e.type,  e.type == EntryType::hardlink ? e.link_target : std::string(),
-                  nullptr,  nullptr, false};
+  Record& record = m.index[m.layer].records.assign(
+      e.path, position, e.type,
+      e.type == EntryType::hardlink ? std::string_view(e.link_target) : std::string_view());
   SIFKIT_TRY_ASSIGN(Node * node, m.place(e));
   if (node != nullptr)
     ++node->serial;
   if (node == nullptr) {
     ++m.stats.entries_hidden;
-    record.hidden = std::make_unique<Entry>(std::move(e));
+    m.index[m.layer].records.set_hidden(record, std::make_unique<Entry>(std::move(e)));
     return {};
   }
   if (e.type == EntryType::directory) {
@@ -308,12 +303,11 @@ Result<void> read_layer(MergeState& m) {
     for (const std::string& dir : m.index[m.layer].opaque) {
       Node* node = &m.tree.root();
       for (std::string_view part : split_path(dir)) {
-        auto it = node->children.find(part);
-        if (it == node->children.end()) {
+        if (Node* found = m.tree.find_child(*node, part); found != nullptr) {
+          node = found;
+        } else {
           node = &m.add_implicit_dir(*node, part, m.layer);
           node->implicit = false; // the marker must survive pruning
-        } else {
-          node = it->second.get();
         }
       }
       if (!node->is_dir())
@@ -330,7 +324,7 @@ LayerMerger::LayerMerger(std::span<const LayerInput> layers, std::span<const Whi
                          FsTree& tree, SquashfsWriter& writer,
                          const SquashProgressCallback& progress)
     : m_state(std::make_unique<MergeState>(
-          MergeState{layers, modes, tree, writer, progress, {}, {}, {}, {}, {}, 0, 0})) {
+          MergeState{layers, modes, tree, writer, progress, {}, {}, {}, {}, 0, 0})) {
   m_state->index.resize(layers.size());
 }
 

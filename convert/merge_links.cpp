@@ -12,34 +12,34 @@ constexpr int k_max_link_chain = 64;
 
 // True when layer `k` hides `path` from the layers below it without naming it: a
 // whiteout or opaque marker on an ancestor, or an ancestor that is not a directory.
-bool blocks(const LayerIndex& li, const std::string& path) {
-  if (li.whiteouts.contains(path))
+bool blocks(const LayerIndex& li, std::string_view path) {
+  if (li.whiteouts.contains(std::string(path)))
     return true;
-  for (std::size_t slash = path.find('/'); slash != std::string::npos;
+  for (std::size_t slash = path.find('/'); slash != std::string_view::npos;
        slash = path.find('/', slash + 1)) {
-    std::string ancestor = path.substr(0, slash);
+    std::string ancestor(path.substr(0, slash));
     if (li.whiteouts.contains(ancestor) || li.opaque.contains(ancestor))
       return true;
-    auto it = li.records.find(ancestor);
-    if (it != li.records.end() && it->second.type != EntryType::directory)
+    const Record* record = li.records.find(ancestor);
+    if (record != nullptr && record->type != EntryType::directory)
       return true;
   }
   return li.opaque.contains("");
 }
 
-Result<Inode*> resolve_record(MergeState& m, int layer, Record& record, const std::string& path,
+Result<Inode*> resolve_record(MergeState& m, int layer, Record& record, std::string_view path,
                               int depth);
 
 // The object `target` named when the link at position `before` of layer `layer` was
 // made, applying the layers oldest first: this layer's own earlier entry if it has one,
 // else the newest lower layer's not hidden on the way.
 Result<Inode*> resolve_target(MergeState& m, int layer, std::uint32_t before,
-                              const std::string& target, const std::string& link, int depth) {
+                              std::string_view target, std::string_view link, int depth) {
   for (int k = layer; k >= 0; --k) {
     LayerIndex& li = m.index[k];
-    if (auto it = li.records.find(target);
-        it != li.records.end() && (k < layer || it->second.index < before)) {
-      return resolve_record(m, k, it->second, target, depth);
+    if (Record* record = li.records.find(target);
+        record != nullptr && (k < layer || record->index < before)) {
+      return resolve_record(m, k, *record, target, depth);
     }
     if (blocks(li, target))
       break;
@@ -50,7 +50,7 @@ Result<Inode*> resolve_target(MergeState& m, int layer, std::uint32_t before,
                           m.layers[layer].name, link, target));
 }
 
-Result<Inode*> resolve_record(MergeState& m, int layer, Record& record, const std::string& path,
+Result<Inode*> resolve_record(MergeState& m, int layer, Record& record, std::string_view path,
                               int depth) {
   if (record.type == EntryType::directory ||
       (record.inode != nullptr && record.inode->type == EntryType::directory)) {
@@ -66,20 +66,21 @@ Result<Inode*> resolve_record(MergeState& m, int layer, Record& record, const st
   }
   if (record.type == EntryType::hardlink) {
     record.resolving = true;
-    auto inode = resolve_target(m, layer, record.index, record.link_target, path, depth + 1);
+    auto inode = resolve_target(m, layer, record.index, record.link_target(), path, depth + 1);
     record.resolving = false;
     if (!inode)
       return inode;
     record.inode = *inode;
     return inode;
   }
-  if (!record.hidden)
-    return fail(ErrorKind::internal, "a visible entry without an object: " + path);
+  const Entry* hidden = m.index[layer].records.hidden(record);
+  if (hidden == nullptr)
+    return fail(ErrorKind::internal, fmt::format("a visible entry without an object: {}", path));
   // The target was hidden by an upper layer but a link that survives still needs it:
   // a fresh object, with the content read again from its layer.
-  Inode& inode = m.tree.new_inode(*record.hidden);
+  Inode& inode = m.tree.new_inode(*hidden);
   if (inode.type == EntryType::file)
-    m.index[layer].fetch[record.index] = {&inode, record.hidden->size};
+    m.index[layer].fetch[record.index] = {&inode, hidden->size};
   record.inode = &inode;
   return &inode;
 }

@@ -5,6 +5,7 @@
 // hardlinks (merge_links.cpp).
 #include <convert/fs_tree.h>
 #include <convert/layer_merge.h>
+#include <convert/record_table.h>
 
 #include <cstdint>
 #include <map>
@@ -18,23 +19,13 @@
 
 namespace sifkit::convert {
 
-// What a layer said about one path, kept so hardlinks can be resolved after the merge.
-struct Record {
-  std::uint32_t index = 0; // position of the entry in its layer
-  EntryType type = EntryType::file;
-  std::string link_target;       // hardlinks
-  Inode* inode = nullptr;        // the object the entry stands for, once known
-  std::unique_ptr<Entry> hidden; // an entry upper layers hid: its metadata, for links
-  bool resolving = false;
-};
-
 struct Fetch {
   Inode* inode = nullptr;
   std::int64_t size = 0;
 };
 
 struct LayerIndex {
-  std::unordered_map<std::string, Record> records;
+  RecordTable records;
   std::unordered_set<std::string> whiteouts; // paths this layer whites out
   std::unordered_set<std::string> opaque;    // directories this layer makes opaque
   std::map<std::uint32_t, Fetch> fetch;      // content needed by links, read in a second pass
@@ -60,7 +51,6 @@ struct MergeState {
   std::vector<LayerIndex> index;
   std::vector<PendingLink> pending;
   SquashStats stats;
-  std::vector<std::unique_ptr<Node>> dropped; // kept alive: pending links may point at them
   // Paths of nodes before a lower layer's symlink moved them (for messages).
   std::unordered_map<const Node*, std::string> moved_from;
   std::int64_t last_progress = 0;

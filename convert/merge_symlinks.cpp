@@ -14,7 +14,7 @@ namespace sifkit::convert {
 std::string MergeState::path_of(const Node& node) {
   std::vector<std::string_view> parts;
   for (const Node* n = &node; n->parent != nullptr; n = n->parent)
-    parts.push_back(n->name);
+    parts.push_back(n->name());
   std::string out;
   for (auto it = parts.rbegin(); it != parts.rend(); ++it) {
     if (!out.empty())
@@ -27,26 +27,20 @@ std::string MergeState::path_of(const Node& node) {
 // Moves `from`'s children into `to`; where both have a name, directories merge and
 // otherwise the entry of the upper layer wins.
 void MergeState::merge_children(Node& from, Node& to) {
-  while (!from.children.empty()) {
-    auto moved = std::move(from.children.begin()->second);
-    moved_from.try_emplace(moved.get(), path_of(*moved));
-    from.children.erase(from.children.begin());
-    auto it = to.children.find(moved->name);
-    if (it == to.children.end()) {
-      moved->parent = &to;
-      to.children.emplace(moved->name, std::move(moved));
+  for (Node* moved : FsTree::sorted_children(from)) {
+    moved_from.try_emplace(moved, path_of(*moved));
+    tree.detach(*moved);
+    Node* there = tree.find_child(to, moved->name());
+    if (there == nullptr) {
+      tree.attach(to, *moved);
       continue;
     }
-    Node& there = *it->second;
-    if (there.is_dir() && moved->is_dir()) {
-      merge_children(*moved, there);
-      there.opaque_layer = std::max(there.opaque_layer, moved->opaque_layer);
-      dropped.push_back(std::move(moved));
-    } else if (moved->layer > there.layer) {
-      moved->parent = &to;
-      dropped.push_back(std::exchange(it->second, std::move(moved)));
-    } else {
-      dropped.push_back(std::move(moved));
+    if (there->is_dir() && moved->is_dir()) {
+      merge_children(*moved, *there);
+      there->opaque_layer = std::max(there->opaque_layer, moved->opaque_layer);
+    } else if (moved->layer > there->layer) {
+      tree.detach(*there);
+      tree.attach(to, *moved);
     }
   }
 }
@@ -79,8 +73,8 @@ Result<void> MergeState::rehome_below_symlink(Node& dir, const Entry& link) {
   std::string here = path_of(dir);
   auto cannot_place = [&](std::string_view why) {
     const Node* leaf = &dir;
-    while (!leaf->children.empty())
-      leaf = leaf->children.begin()->second.get();
+    while (leaf->has_children())
+      leaf = FsTree::sorted_children(*leaf).front();
     auto was = moved_from.find(leaf);
     std::string entry = was == moved_from.end() ? path_of(*leaf) : was->second;
     return fail(ErrorKind::corrupt_input,
@@ -104,10 +98,10 @@ Result<void> MergeState::rehome_below_symlink(Node& dir, const Entry& link) {
     walk.pop_back();
     if (dest == &dir)
       return cannot_place("that leads into itself");
-    auto it = dest->children.find(part);
-    if (it == dest->children.end()) {
+    Node* found = tree.find_child(*dest, part);
+    if (found == nullptr) {
       dest = &add_implicit_dir(*dest, part, dir.layer);
-    } else if (Node& next = *it->second; next.is_dir()) {
+    } else if (Node& next = *found; next.is_dir()) {
       dest = &next;
     } else if (next.inode != nullptr && next.inode->type == EntryType::symlink) {
       if (++followed > k_max_symlinks)

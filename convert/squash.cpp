@@ -3,18 +3,20 @@
 #include <convert/squash.h>
 #include <convert/squashfs_writer.h>
 
-#include <unordered_set>
 #include <vector>
 
 namespace sifkit::convert {
 
 namespace {
 
-void count_tree(const Node& dir, SquashStats& stats, std::unordered_set<const Inode*>& seen) {
-  for (const auto& [name, child] : dir.children) {
+// Counts each object once: after the tree is written, objects are numbered 1..N.
+void count_tree(const Node& dir, SquashStats& stats, std::vector<bool>& seen) {
+  for (const Node* child = dir.first_child; child != nullptr; child = child->next_sibling) {
     const Inode* inode = child->inode;
-    if (!seen.insert(inode).second)
+    if (seen[inode->number])
       continue;
+    seen[inode->number] = true;
+    ++stats.inodes;
     if (inode->type == EntryType::directory) {
       ++stats.directories;
       count_tree(*child, stats, seen);
@@ -31,19 +33,25 @@ Result<SquashStats> squash(std::span<const LayerInput> layers, std::span<const W
   // failure abandons the image) it writes into the tree's file records.
   FsTree tree(options.tree_limits);
   SIFKIT_TRY_ASSIGN(auto writer, SquashfsWriter::create(out_path, options));
-  LayerMerger merger(layers, modes, tree, writer, progress);
-  SIFKIT_TRY(merger.run());
+  SquashStats stats;
+  {
+    // Gone before the tree is written: what it kept for hardlinks is no longer needed.
+    LayerMerger merger(layers, modes, tree, writer, progress);
+    SIFKIT_TRY(merger.run());
+    stats = merger.stats();
+  }
   SIFKIT_TRY_ASSIGN(auto size, writer.finish(tree));
 
-  SquashStats stats = merger.stats();
   stats.bytes_in = writer.bytes_in();
   stats.image_size = size;
   stats.xattrs_dropped = writer.xattrs_dropped();
   stats.tree_nodes = tree.node_count();
-  std::unordered_set<const Inode*> seen{tree.root().inode};
+  // The root is numbered last.
+  std::vector<bool> seen(tree.root().inode->number + 1);
+  seen[tree.root().inode->number] = true;
   stats.directories = 1;
+  stats.inodes = 1;
   count_tree(tree.root(), stats, seen);
-  stats.inodes = static_cast<std::int64_t>(seen.size());
   if (progress) {
     progress({stats.bytes_in, stats.image_size, 0, static_cast<int>(layers.size())});
   }

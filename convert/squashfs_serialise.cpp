@@ -6,11 +6,9 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
-#include <limits>
 #include <vector>
 
 #include <fmt/format.h>
-#include <sys/sysmacros.h>
 
 namespace sifkit::convert {
 
@@ -36,24 +34,19 @@ bool squashfs_can_store(std::string_view xattr_name) {
 // needs their positions): subdirectories first, then the directory's own entries, the
 // root last — the order mksquashfs and tar2sqfs use. Hardlinked objects are numbered
 // once, at their first entry.
-void number_inodes(Node& dir, std::vector<Inode*>& order) {
-  for (auto& [name, child] : dir.children) {
+void number_inodes(Node& dir, std::vector<Node*>& order) {
+  for (Node* child = dir.first_child; child != nullptr; child = child->next_sibling) {
     if (child->is_dir())
       number_inodes(*child, order);
   }
-  for (auto& [name, child] : dir.children) {
+  for (Node* child = dir.first_child; child != nullptr; child = child->next_sibling) {
     Inode& inode = *child->inode;
     if (inode.number == 0) {
-      order.push_back(&inode);
+      order.push_back(child);
       inode.number = static_cast<std::uint32_t>(order.size());
     }
     ++inode.links;
   }
-}
-
-std::uint32_t clamp_time(std::int64_t t) {
-  return static_cast<std::uint32_t>(
-      std::clamp<std::int64_t>(t, 0, std::numeric_limits<std::uint32_t>::max()));
 }
 
 InodePtr calloc_inode(std::size_t extra) {
@@ -68,16 +61,17 @@ public:
   explicit TreeSerialiser(SquashfsWriterState& s) : m_s(s) {}
 
   Result<void> write(FsTree& tree) {
-    std::vector<Inode*> order;
+    // Each object by the first entry that names it (a directory's only one).
+    std::vector<Node*> order;
     Node& root = tree.root();
     number_inodes(root, order);
-    order.push_back(root.inode);
+    order.push_back(&root);
     root.inode->number = static_cast<std::uint32_t>(order.size());
     root.inode->links = 1;
 
     m_s.super.inode_table_start = m_s.file->get_size(m_s.file.get());
-    for (Inode* inode : order) {
-      SIFKIT_TRY(write_inode(*inode));
+    for (Node* node : order) {
+      SIFKIT_TRY(write_inode(*node));
     }
     int rc = sqfs_meta_writer_flush(m_s.inode_meta.get());
     if (rc == 0)
@@ -94,21 +88,20 @@ public:
   }
 
 private:
-  Result<InodePtr> make_inode(Inode& inode) {
+  Result<InodePtr> make_inode(Node& node) {
+    Inode& inode = *node.inode;
     InodePtr out;
     switch (inode.type) {
     case EntryType::directory:
-      return make_dir_inode(inode);
-    case EntryType::file:
-      if (inode.file == nullptr)
-        return fail(ErrorKind::internal, "a file without content record");
-      out.reset(inode.file);
-      inode.file = nullptr;
+      return make_dir_inode(node);
+    case EntryType::file: {
+      SIFKIT_TRY_ASSIGN(auto file, make_file_inode(inode));
       if (inode.links > 1) {
-        sqfs_inode_make_extended(out.get());
-        out->data.file_ext.nlink = inode.links;
+        sqfs_inode_make_extended(file.get());
+        file->data.file_ext.nlink = inode.links;
       }
-      return out;
+      return file;
+    }
     case EntryType::symlink:
       out = calloc_inode(inode.target().size());
       if (!out)
@@ -128,7 +121,7 @@ private:
       out->base.type = inode.type == EntryType::char_device ? SQFS_INODE_CDEV : SQFS_INODE_BDEV;
       out->data.dev.nlink = inode.links;
       // The kernel's 32-bit encoding, which the low half of glibc's dev_t is.
-      out->data.dev.devno = static_cast<std::uint32_t>(makedev(inode.rdev_major, inode.rdev_minor));
+      out->data.dev.devno = inode.rdev;
       return out;
     case EntryType::fifo:
     case EntryType::socket:
@@ -144,18 +137,55 @@ private:
     return fail(ErrorKind::capacity, "out of memory building inodes");
   }
 
-  Result<InodePtr> make_dir_inode(Inode& inode) {
-    Node& node = *inode.dir;
+  // The record of a file: the block processor's (whole blocks) or a new one, completed
+  // with its size and where its tail went, as libsquashfs's processor would have.
+  Result<InodePtr> make_file_inode(Inode& inode) {
+    InodePtr out(inode.file);
+    inode.file = nullptr;
+    if (!out) {
+      out = calloc_inode(0);
+      if (!out)
+        return fail(ErrorKind::capacity, "out of memory building inodes");
+      out->base.type = SQFS_INODE_FILE;
+      sqfs_inode_set_frag_location(out.get(), k_no_fragment, k_no_fragment);
+    }
+    int rc = sqfs_inode_set_file_size(out.get(), inode.file_size);
+    if (rc == 0 && inode.fragment != k_no_fragment)
+      rc = sqfs_inode_set_frag_location(out.get(), inode.fragment, inode.fragment_offset);
+    if (rc != 0)
+      return sqfs_fail(rc, "building a file inode");
+    if (inode.hole_tail == 0)
+      return out;
+    // A tail of zeros is a hole: one more block of size 0, counted as sparse.
+    sqfs_inode_make_extended(out.get());
+    std::size_t blocks = out->payload_bytes_used / sizeof(sqfs_u32);
+    std::size_t bytes = (blocks + 1) * sizeof(sqfs_u32);
+    if (out->payload_bytes_available < bytes) {
+      auto* grown =
+          static_cast<sqfs_inode_generic_t*>(std::realloc(out.get(), sizeof(*out) + bytes));
+      if (grown == nullptr)
+        return fail(ErrorKind::capacity, "out of memory building inodes");
+      (void)out.release();
+      out.reset(grown);
+      out->payload_bytes_available = static_cast<sqfs_u32>(bytes);
+    }
+    out->extra[blocks] = 0;
+    out->payload_bytes_used = static_cast<sqfs_u32>(bytes);
+    out->data.file_ext.sparse += inode.hole_tail;
+    return out;
+  }
+
+  Result<InodePtr> make_dir_inode(const Node& node) {
     sqfs_dir_writer_t* dw = m_s.dir_writer.get();
     int rc = sqfs_dir_writer_begin(dw, 0);
     std::uint32_t subdirs = 0;
-    for (auto& [name, child] : node.children) {
+    for (const Node* child = node.first_child; child != nullptr; child = child->next_sibling) {
       if (rc != 0)
         break;
       const Inode& c = *child->inode;
       if (c.type == EntryType::directory)
         ++subdirs;
-      rc = sqfs_dir_writer_add_entry(dw, child->name.c_str(), c.number, c.ref,
+      rc = sqfs_dir_writer_add_entry(dw, child->name_data, c.number, c.ref,
                                      static_cast<sqfs_u16>(type_bits(c.type) | c.mode));
     }
     if (rc == 0)
@@ -202,11 +232,12 @@ private:
     return index;
   }
 
-  Result<void> write_inode(Inode& inode) {
-    SIFKIT_TRY_ASSIGN(auto made, make_inode(inode));
+  Result<void> write_inode(Node& node) {
+    Inode& inode = *node.inode;
+    SIFKIT_TRY_ASSIGN(auto made, make_inode(node));
     sqfs_inode_generic_t* out = made.get();
     out->base.mode = static_cast<sqfs_u16>(type_bits(inode.type) | inode.mode);
-    out->base.mod_time = clamp_time(inode.mtime);
+    out->base.mod_time = inode.mtime;
     out->base.inode_number = inode.number;
     int rc = sqfs_id_table_id_to_index(m_s.id_table.get(), inode.uid, &out->base.uid_idx);
     if (rc == 0)
@@ -234,11 +265,14 @@ Result<std::int64_t> SquashfsWriter::finish(FsTree& tree) {
   SquashfsWriterState& s = *m_state;
   if (s.finished)
     return fail(ErrorKind::internal, "squashfs image finished twice");
+  // Before `finished`: should it fail, the destructor still finishes the processor.
+  SIFKIT_TRY(s.fragments->finish());
   s.finished = true;
   int rc = sqfs_block_processor_finish(s.processor.get());
   if (rc != 0)
     return sqfs_fail(rc, "writing the last data blocks of " + s.path);
   tree.prune();
+  tree.sort();
   SIFKIT_TRY(TreeSerialiser(s).write(tree));
 
   sqfs_file_t* file = s.file.get();

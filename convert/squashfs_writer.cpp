@@ -62,8 +62,6 @@ Result<SquashfsWriter> SquashfsWriter::create(const std::string& path,
 
   SIFKIT_TRY_ASSIGN(auto cmp, make_compressor(options));
   s->cmp = std::move(cmp);
-  SIFKIT_TRY_ASSIGN(auto uncmp, make_decompressor(options));
-  s->uncmp = std::move(uncmp);
 
   s->file.reset(sqfs_open_file(path.c_str(), SQFS_FILE_OPEN_OVERWRITE));
   if (!s->file)
@@ -96,6 +94,8 @@ Result<SquashfsWriter> SquashfsWriter::create(const std::string& path,
   s->dir_writer.reset(sqfs_dir_writer_create(s->dir_meta.get(), 0));
   if (!s->dir_writer)
     return fail(ErrorKind::capacity, "out of memory creating the squashfs writer");
+  s->fragments = std::make_unique<FragmentPacker>(options.block_size, s->frag_table.get());
+  s->fragment_writer.reset(s->fragments->make_writer(s->block_writer.get()));
 
   unsigned workers = worker_count(options);
   sqfs_block_processor_desc_t desc{};
@@ -104,33 +104,53 @@ Result<SquashfsWriter> SquashfsWriter::create(const std::string& path,
   desc.num_workers = workers;
   desc.max_backlog = workers * 16; // bounds memory (blocks in flight), whatever the layer size
   desc.cmp = s->cmp.get();
-  desc.wr = s->block_writer.get();
-  desc.tbl = s->frag_table.get();
-  desc.file = s->file.get();
-  desc.uncmp = s->uncmp.get();
+  // Files reach the processor only as whole blocks (DONT_FRAGMENT): the packer places
+  // their tails and is the only one to add fragment table entries.
+  desc.wr = s->fragment_writer.get();
   sqfs_block_processor_t* processor = nullptr;
   if ((rc = sqfs_block_processor_create_ex(&desc, &processor)) != 0) {
     return sqfs_fail(rc, "starting the block processor");
   }
   s->processor.reset(processor);
+  s->fragments->set_processor(processor);
   s->zeros.resize(options.block_size);
+  s->tail.reserve(options.block_size);
   return SquashfsWriter(std::move(s));
 }
 
 Result<void> SquashfsWriter::add_file(Inode& inode, EntryReader& reader, std::int64_t size) {
   SquashfsWriterState& s = *m_state;
-  int rc = sqfs_block_processor_begin_file(s.processor.get(), &inode.file, nullptr, 0);
-  if (rc != 0)
-    return sqfs_fail(rc, "adding a file to the squashfs image");
-  s.file_open = true;
+  // Whole blocks stream through the block processor; the rest (all of a small file) is
+  // kept here and placed by the fragment packer once the file is complete.
+  const std::int64_t whole = size - size % s.options.block_size;
+  s.tail.clear();
+  int rc = 0;
+  if (whole > 0) {
+    rc = sqfs_block_processor_begin_file(s.processor.get(), &inode.file, nullptr,
+                                         SQFS_BLK_DONT_FRAGMENT);
+    if (rc != 0)
+      return sqfs_fail(rc, "adding a file to the squashfs image");
+    s.file_open = true;
+  }
   std::int64_t at = 0;
+  auto append = [&](const std::byte* data, std::size_t n) -> Result<void> {
+    if (at < whole) {
+      std::size_t k = static_cast<std::size_t>(std::min<std::int64_t>(whole - at, n));
+      if (int e = sqfs_block_processor_append(s.processor.get(), data, k); e != 0)
+        return sqfs_fail(e, "writing file data");
+      data += k;
+      n -= k;
+      at += static_cast<std::int64_t>(k);
+    }
+    s.tail.insert(s.tail.end(), data, data + n);
+    at += static_cast<std::int64_t>(n);
+    return {};
+  };
   auto append_zeros = [&](std::int64_t count) -> Result<void> {
     while (count > 0) {
       std::size_t n = static_cast<std::size_t>(
           std::min<std::int64_t>(count, static_cast<std::int64_t>(s.zeros.size())));
-      if (int e = sqfs_block_processor_append(s.processor.get(), s.zeros.data(), n); e != 0) {
-        return sqfs_fail(e, "writing file data");
-      }
+      SIFKIT_TRY(append(s.zeros.data(), n));
       count -= static_cast<std::int64_t>(n);
     }
     return {};
@@ -146,18 +166,19 @@ Result<void> SquashfsWriter::add_file(Inode& inode, EntryReader& reader, std::in
                               reader.name(), p.offset, p.bytes.size(), size));
     }
     SIFKIT_TRY(append_zeros(p.offset - at));
-    if (!p.bytes.empty()) {
-      rc = sqfs_block_processor_append(s.processor.get(), p.bytes.data(), p.bytes.size());
-      if (rc != 0)
-        return sqfs_fail(rc, "writing file data");
-    }
-    at = p.offset + static_cast<std::int64_t>(p.bytes.size());
+    SIFKIT_TRY(append(p.bytes.data(), p.bytes.size()));
   }
   SIFKIT_TRY(append_zeros(size - at));
-  s.file_open = false;
-  if ((rc = sqfs_block_processor_end_file(s.processor.get())) != 0) {
-    return sqfs_fail(rc, "writing file data");
+  if (whole > 0) {
+    s.file_open = false;
+    if ((rc = sqfs_block_processor_end_file(s.processor.get())) != 0)
+      return sqfs_fail(rc, "writing file data");
   }
+  SIFKIT_TRY_ASSIGN(auto place, s.fragments->add(s.tail));
+  inode.file_size = static_cast<std::uint64_t>(size);
+  inode.fragment = place.fragment;
+  inode.fragment_offset = place.offset;
+  inode.hole_tail = place.hole ? static_cast<std::uint32_t>(s.tail.size()) : 0;
   s.bytes_in += size;
   return {};
 }

@@ -2,11 +2,13 @@
 
 // The libsquashfs objects of one SquashfsWriter, shared by its two source files.
 #include <common/error.h>
+#include <convert/fragment_packer.h>
 #include <convert/options.h>
 #include <convert/sqfs_compressor.h>
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,16 +36,17 @@ inline constexpr std::uint32_t k_no_xattr = 0xFFFFFFFF;
 std::unexpected<Error> sqfs_fail(int code, std::string_view doing);
 
 // Declared in this order so that the block processor (whose workers use the compressor,
-// block writer and fragment table) is destroyed before them.
+// block writers and fragment table) is destroyed before them.
 struct SquashfsWriterState {
   std::string path;
   SquashOptions options;
   sqfs_super_t super{};
   SqfsPtr<sqfs_file_t> file;
   SqfsPtr<sqfs_compressor_t> cmp;
-  SqfsPtr<sqfs_compressor_t> uncmp;
   SqfsPtr<sqfs_block_writer_t> block_writer;
   SqfsPtr<sqfs_frag_table_t> frag_table;
+  std::unique_ptr<FragmentPacker> fragments;
+  SqfsPtr<sqfs_block_writer_t> fragment_writer; // block_writer, recording fragment blocks
   SqfsPtr<sqfs_block_processor_t> processor;
   SqfsPtr<sqfs_id_table_t> id_table;
   SqfsPtr<sqfs_xattr_writer_t> xattr_writer;
@@ -51,6 +54,7 @@ struct SquashfsWriterState {
   SqfsPtr<sqfs_meta_writer_t> dir_meta;
   SqfsPtr<sqfs_dir_writer_t> dir_writer;
   std::vector<std::byte> zeros;
+  std::vector<std::byte> tail; // the current file's bytes after its last full block
   std::int64_t bytes_in = 0;
   std::int64_t xattrs_dropped = 0;
   bool finished = false;
