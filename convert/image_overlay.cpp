@@ -32,12 +32,12 @@ namespace {
 using Json = nlohmann::ordered_json;
 
 // The image as it is before the overlay is added.
-struct SourceImage {
+struct OverlaidImage {
   oci::Index root;
   oci::ResolvedImage image;
 };
 
-Result<SourceImage> read_source(const std::string& path) {
+Result<OverlaidImage> read_source(const std::string& path) {
   SIFKIT_TRY_ASSIGN(auto sif, sif::Image::open(path));
   if (!oci::is_oci_sif(sif)) {
     return fail(ErrorKind::unsupported, path + " is a SIF without an OCI image (not an "
@@ -64,13 +64,13 @@ Result<SourceImage> read_source(const std::string& path) {
     return fail(ErrorKind::conflict, path + " has an ext3 overlay already (its last layer " +
                                          layers.back().digest.text() + ")");
   }
-  return SourceImage{oci_sif.root_index(), std::move(image)};
+  return OverlaidImage{oci_sif.root_index(), std::move(image)};
 }
 
 // A scratch file next to `near`, removed when this object goes.
-class ScratchFile {
+class OverlayScratchFile {
 public:
-  static Result<ScratchFile> create(const std::string& near) {
+  static Result<OverlayScratchFile> create(const std::string& near) {
     std::filesystem::path p(near);
     std::string pattern = (p.parent_path() / ("." + p.filename().string() + ".ext3.XXXXXX"));
     int fd = ::mkstemp(pattern.data());
@@ -78,10 +78,10 @@ public:
       return fail_errno("creating a scratch file next to " + near, errno);
     }
     ::fchmod(fd, 0600);
-    return ScratchFile(File::adopt(fd, pattern));
+    return OverlayScratchFile(File::adopt(fd, pattern));
   }
-  ScratchFile(ScratchFile&& other) noexcept = default;
-  ~ScratchFile() {
+  OverlayScratchFile(OverlayScratchFile&& other) noexcept = default;
+  ~OverlayScratchFile() {
     if (m_file.is_open()) {
       ::unlink(m_file.path().c_str());
     }
@@ -90,7 +90,7 @@ public:
   const std::string& path() const { return m_file.path(); }
 
 private:
-  explicit ScratchFile(File file) : m_file(std::move(file)) {}
+  explicit OverlayScratchFile(File file) : m_file(std::move(file)) {}
   File m_file;
 };
 
@@ -151,7 +151,7 @@ Result<void> populate(const std::string& root, const std::vector<std::string>& d
 
 // Sizes `file` to `size_mb` MiB (allocated unless sparse) and makes an ext3 file system in
 // it holding `content`.
-Result<void> make_ext3(ScratchFile& file, const std::string& content,
+Result<void> make_ext3(OverlayScratchFile& file, const std::string& content,
                        const OverlayCreateOptions& options) {
   std::int64_t bytes = options.size_mb * 1024 * 1024;
   if (options.sparse) {
@@ -221,7 +221,7 @@ struct Update {
   Digest manifest;
 };
 
-Result<void> build_update(const SourceImage& source, const Digest& layer, std::int64_t size,
+Result<void> build_update(const OverlaidImage& source, const Digest& layer, std::int64_t size,
                           const std::string& layer_path, std::int64_t size_mb, Update& update) {
   SIFKIT_TRY_ASSIGN(auto config, config_with_layer(source.image.config_bytes, layer, size_mb));
   oci::Manifest manifest = source.image.manifest;
@@ -278,7 +278,7 @@ Result<OverlayCreateResult> add_image_overlay(const std::string& image,
   SIFKIT_TRY_ASSIGN(auto source, with_context(read_source(path), "reading " + image));
   SIFKIT_TRY_ASSIGN(auto content, ScratchDir::create());
   SIFKIT_TRY(populate(content.path(), options.create_dirs));
-  SIFKIT_TRY_ASSIGN(auto scratch, ScratchFile::create(path));
+  SIFKIT_TRY_ASSIGN(auto scratch, OverlayScratchFile::create(path));
   SIFKIT_TRY(with_context(make_ext3(scratch, content.path(), options), "making the ext3 overlay"));
   SIFKIT_TRY_ASSIGN(auto size, scratch.file().size());
   if (!is_ext_file_system(scratch.file())) {
