@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstdio>
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -57,6 +58,14 @@ Result<void> BlobWriter::write(std::span<const std::byte> bytes) {
   m_hasher.update({reinterpret_cast<const char*>(bytes.data()), bytes.size()});
   m_written += size;
   return {};
+}
+
+Result<UniqueFd> BlobWriter::reader() const {
+  int fd = ::fcntl(m_temp.fd(), F_DUPFD_CLOEXEC, 0);
+  if (fd < 0) {
+    return fail_errno("cannot duplicate the descriptor of " + m_temp_path, errno);
+  }
+  return UniqueFd(fd);
 }
 
 Result<void> BlobWriter::write(std::string_view bytes) {

@@ -11,6 +11,7 @@
 #include <cache/records.h>
 #include <common/error.h>
 #include <common/file.h>
+#include <common/unique_fd.h>
 
 #include <cstddef>
 #include <cstdint>
@@ -32,6 +33,10 @@ public:
 
   const Digest& digest() const { return m_digest; }
   std::int64_t bytes_written() const { return m_written; }
+
+  // A second descriptor of the temp file, to read (pread) what has been written while
+  // more arrives; it stays valid after a commit or an abandon. `io` when none is left.
+  Result<UniqueFd> reader() const;
 
   // Appends `bytes`. Fails with `corrupt_input` as soon as more bytes arrive than the
   // expected size, with `io`/`capacity` when the disk fails or fills.

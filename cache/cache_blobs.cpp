@@ -97,7 +97,8 @@ Result<BlobSlot> CacheState::begin_blob(const Digest& digest, const BlobInfo& in
     return BlobSlot(std::move(**stored));
   }
   std::string temp_path = layout.new_temp_path(digest);
-  int fd = ::open(temp_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  // Read-write: BlobWriter::reader() reads what has arrived while more does.
+  int fd = ::open(temp_path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) {
     return fail_errno("cannot create temp file " + temp_path, errno);
   }
