@@ -49,6 +49,13 @@ public:
   // finished afterwards, whatever the outcome.
   Result<BlobRecord> commit();
 
+  // Commits the finished file `path` instead of bytes written here: `path` is on the
+  // cache's file system (in its tmp/), no one else can write it, and the caller hashed its
+  // content to digest() (a conversion's result, whose digest is known only once written).
+  // It is made read-only and durable and renamed to the blob's name, without a copy.
+  // `corrupt_input` when its size is not the expected one, `io`. Finished afterwards.
+  Result<BlobRecord> commit_file(const std::string& path);
+
   // Removes the temp file and releases the lock. Safe to call more than once.
   void abandon();
 

@@ -55,7 +55,8 @@ Result<CachedConversion> convert_cached(cache::Cache& cache, const oci::BlobSour
   SIFKIT_TRY_ASSIGN(auto work, cache::WorkDir::create(cache.layout(), "convert"));
   std::string output = work.file("image.sif");
   SIFKIT_TRY_ASSIGN(auto converted, convert_image(blobs, manifest, output, options, progress));
-  SIFKIT_TRY_ASSIGN(auto stored, with_context(cache.put_file(output, std::string(k_media_oci_sif)),
+  SIFKIT_TRY_ASSIGN(auto stored, with_context(cache.put_file(output, std::string(k_media_oci_sif),
+                                                             cache::FileHandoff::move),
                                               "storing the OCI-SIF"));
   const Digest& sif = stored.blob.digest;
   SIFKIT_TRY(cache.record_conversion(manifest, key, sif));
