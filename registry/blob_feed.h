@@ -31,10 +31,11 @@ using FollowedBlob = std::variant<BlobInCache, ArrivingBlob>;
 // Thread-safe: one puller (its worker threads) and any number of readers.
 class BlobFeed {
 public:
+  // Puller: blob `digest` of `size` bytes will be fetched (called for each before
+  // manifest_resolved: a reader takes a blob not expected by then for one in the cache).
+  void expect(const Digest& digest, std::int64_t size);
   // Puller: the image manifest `manifest` is resolved and stored in the cache.
   void manifest_resolved(const Digest& manifest);
-  // Puller: blob `digest` of `size` bytes will be fetched (called before any fetch).
-  void expect(const Digest& digest, std::int64_t size);
   // Puller: `digest` is being written to the temp file `readable` (a descriptor the
   // feed keeps), from its first byte.
   void started(const Digest& digest, UniqueFd readable);

@@ -199,6 +199,10 @@ Result<void> fetch_blobs(ImageSource& source, cache::Cache& cache, std::vector<P
       }
     }
   }
+  if (feed != nullptr) {
+    // Only now: a reader must know every blob that will arrive before it asks for one.
+    feed->manifest_resolved(result.manifest_digest);
+  }
   // The sizes come from the manifest: a hostile one could declare terabytes and fill the
   // disk before the first digest check fails.
   std::int64_t to_fetch = 0;
@@ -331,9 +335,6 @@ Result<PullResult> pull_image(ImageSource& source, cache::Cache& cache, const Pu
       blobs.push_back(blob);
       children.push_back(blob->digest);
     }
-  }
-  if (options.feed != nullptr) {
-    options.feed->manifest_resolved(result.manifest_digest);
   }
   if (auto r = fetch_blobs(source, cache, blobs, progress, options.feed, result); !r) {
     return context(r.error());

@@ -1,13 +1,17 @@
 #include <registry/blob_feed.h>
+#include <sif/oci_parse.h>
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "pull_support.h"
 #include "support/fixtures.h"
 #include <catch2/catch.hpp>
 #include <fcntl.h>
+#include <nlohmann/json.hpp>
 #include <unistd.h>
 
 using namespace sifkit;
@@ -128,4 +132,45 @@ TEST_CASE("a pull that ends early fails the readers still waiting and the manife
   CHECK(manifest.error().kind() == ErrorKind::network);
   REQUIRE_FALSE(followed);
   CHECK(followed.error().kind() == ErrorKind::network);
+}
+
+TEST_CASE("a pull tells its feed every blob it will fetch before it announces the manifest",
+          "[pull]") {
+  TempDir dir;
+  auto cache = sifkit::test::open_test_cache(dir);
+  std::string layout = sifkit::test::image_fixture("many-layers");
+  auto reference = registry::parse_reference("oci:" + layout);
+  REQUIRE(reference);
+  auto source = registry::open_source(*reference, {});
+  REQUIRE(source);
+  // The blobs a converter asks for as soon as the manifest is announced.
+  auto index = nlohmann::json::parse(sifkit::test::file_bytes(layout + "/index.json"));
+  std::string manifest_hex = index["manifests"][0]["digest"].get<std::string>().substr(7);
+  auto parsed =
+      oci::parse_manifest(sifkit::test::file_bytes(layout + "/blobs/sha256/" + manifest_hex));
+  REQUIRE(parsed);
+  std::vector<Digest> blobs{parsed->config.digest};
+  for (const auto& layer : parsed->layers) {
+    blobs.push_back(layer.digest);
+  }
+
+  BlobFeed feed;
+  registry::PullOptions options;
+  options.feed = &feed;
+  Result<registry::PullResult> pulled = std::unexpected(Error(ErrorKind::internal, "not run"));
+  std::thread puller([&] {
+    pulled = registry::pull_image(**source, cache, options);
+    feed.closed(pulled ? std::nullopt : std::optional<Error>(pulled.error()));
+  });
+  auto manifest = feed.wait_manifest();
+  std::vector<bool> followed;
+  for (const Digest& blob : blobs) {
+    auto got = feed.follow(blob);
+    followed.push_back(got && got->has_value()); // none taken for one already in the cache
+  }
+  puller.join();
+  REQUIRE(pulled);
+  REQUIRE(manifest);
+  CHECK(manifest->hex() == manifest_hex);
+  CHECK(std::find(followed.begin(), followed.end(), false) == followed.end());
 }
