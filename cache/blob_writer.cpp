@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstdio>
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -59,8 +60,57 @@ Result<void> BlobWriter::write(std::span<const std::byte> bytes) {
   return {};
 }
 
+Result<UniqueFd> BlobWriter::reader() const {
+  int fd = ::fcntl(m_temp.fd(), F_DUPFD_CLOEXEC, 0);
+  if (fd < 0) {
+    return fail_errno("cannot duplicate the descriptor of " + m_temp_path, errno);
+  }
+  return UniqueFd(fd);
+}
+
 Result<void> BlobWriter::write(std::string_view bytes) {
   return write(std::as_bytes(std::span(bytes)));
+}
+
+Result<BlobRecord> BlobWriter::commit_file(const std::string& path) {
+  if (m_finished) {
+    return fail(ErrorKind::internal, "commit of a finished blob writer for " + m_digest.text());
+  }
+  auto file = File::open(path, OpenMode::read_only);
+  auto size = file ? file->size() : std::unexpected(file.error());
+  if (!size) {
+    abandon();
+    return std::unexpected(size.error());
+  }
+  if (m_expected_size && *size != *m_expected_size) {
+    abandon();
+    return fail(ErrorKind::corrupt_input, path + " holds " + std::to_string(*size) +
+                                              " bytes, not the " +
+                                              std::to_string(*m_expected_size) + " expected");
+  }
+  auto synced = ::fchmod(file->fd(), 0444) == 0
+                    ? file->sync()
+                    : fail_errno("cannot make " + path + " read-only", errno);
+  if (!synced) {
+    abandon();
+    return std::unexpected(synced.error());
+  }
+  std::string final_path = m_cache->layout.blob_path(m_digest);
+  if (::rename(path.c_str(), final_path.c_str()) != 0) {
+    int saved = errno;
+    abandon();
+    return fail_errno("cannot move " + path + " to " + final_path, saved);
+  }
+  m_written = *size;
+  // Our own empty temp file goes; the lock stays until the blob is recorded.
+  m_temp = File();
+  ::unlink(m_temp_path.c_str());
+  m_finished = true;
+  auto dir_synced = sync_parent_directory(final_path);
+  auto recorded = dir_synced ? m_cache->record_committed(m_digest, m_written, m_media_type)
+                             : std::unexpected(dir_synced.error());
+  m_lock.reset();
+  return recorded;
 }
 
 Result<BlobRecord> BlobWriter::commit() {

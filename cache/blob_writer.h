@@ -11,6 +11,7 @@
 #include <cache/records.h>
 #include <common/error.h>
 #include <common/file.h>
+#include <common/unique_fd.h>
 
 #include <cstddef>
 #include <cstdint>
@@ -33,6 +34,10 @@ public:
   const Digest& digest() const { return m_digest; }
   std::int64_t bytes_written() const { return m_written; }
 
+  // A second descriptor of the temp file, to read (pread) what has been written while
+  // more arrives; it stays valid after a commit or an abandon. `io` when none is left.
+  Result<UniqueFd> reader() const;
+
   // Appends `bytes`. Fails with `corrupt_input` as soon as more bytes arrive than the
   // expected size, with `io`/`capacity` when the disk fails or fills.
   Result<void> write(std::span<const std::byte> bytes);
@@ -43,6 +48,13 @@ public:
   // renames it into place, records the blob and leases it to this process. The writer is
   // finished afterwards, whatever the outcome.
   Result<BlobRecord> commit();
+
+  // Commits the finished file `path` instead of bytes written here: `path` is on the
+  // cache's file system (in its tmp/), no one else can write it, and the caller hashed its
+  // content to digest() (a conversion's result, whose digest is known only once written).
+  // It is made read-only and durable and renamed to the blob's name, without a copy.
+  // `corrupt_input` when its size is not the expected one, `io`. Finished afterwards.
+  Result<BlobRecord> commit_file(const std::string& path);
 
   // Removes the temp file and releases the lock. Safe to call more than once.
   void abandon();

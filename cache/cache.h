@@ -47,6 +47,12 @@ struct BlobInfo {
 
 enum class PutOutcome { written, already_stored };
 
+// What put_file does with its file.
+enum class FileHandoff {
+  copy, // the file stays where it is, untouched
+  move, // the file is renamed into the cache (same file system)
+};
+
 struct PutResult {
   BlobRecord blob;
   PutOutcome outcome = PutOutcome::written;
@@ -92,7 +98,11 @@ public:
   Result<PutResult> put(const Digest& digest, const ByteSource& source, const BlobInfo& info);
   // Stores the file `path` under the digest of its content (read once to hash, once to
   // copy). For results whose digest is not known in advance, such as conversions.
-  Result<PutResult> put_file(const std::string& path, const std::string& media_type);
+  // With FileHandoff::move, `path` must be in this cache's tmp/ (a work directory) and
+  // becomes the blob by a rename instead (read once, to hash); it is left in place when
+  // the blob was already stored.
+  Result<PutResult> put_file(const std::string& path, const std::string& media_type,
+                             FileHandoff handoff = FileHandoff::copy);
   // The record of `digest` if stored (its file present), leased and marked used now.
   Result<std::optional<BlobRecord>> find_blob(const Digest& digest);
   // Opens the stored blob `digest` for reading (leased, marked used); `not_found`.

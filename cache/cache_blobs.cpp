@@ -97,7 +97,8 @@ Result<BlobSlot> CacheState::begin_blob(const Digest& digest, const BlobInfo& in
     return BlobSlot(std::move(**stored));
   }
   std::string temp_path = layout.new_temp_path(digest);
-  int fd = ::open(temp_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  // Read-write: BlobWriter::reader() reads what has arrived while more does.
+  int fd = ::open(temp_path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) {
     return fail_errno("cannot create temp file " + temp_path, errno);
   }
@@ -144,10 +145,20 @@ Result<PutResult> Cache::put(const Digest& digest, const ByteSource& source, con
   return PutResult{std::move(committed), PutOutcome::written};
 }
 
-Result<PutResult> Cache::put_file(const std::string& path, const std::string& media_type) {
-  auto digest = digest_of_file(path, DigestAlgorithm::sha256);
-  SIFKIT_TRY_ASSIGN(auto source, digest ? source_from_path(path) : std::unexpected(digest.error()));
-  return put(*digest, source, BlobInfo{std::nullopt, media_type});
+Result<PutResult> Cache::put_file(const std::string& path, const std::string& media_type,
+                                  FileHandoff handoff) {
+  SIFKIT_TRY_ASSIGN(auto digest, digest_of_file(path, DigestAlgorithm::sha256));
+  if (handoff == FileHandoff::copy) {
+    SIFKIT_TRY_ASSIGN(auto source, source_from_path(path));
+    return put(digest, source, BlobInfo{std::nullopt, media_type});
+  }
+  SIFKIT_TRY_ASSIGN(auto slot, begin_blob(digest, BlobInfo{std::nullopt, media_type}));
+  if (auto* stored = std::get_if<BlobRecord>(&slot)) {
+    return PutResult{std::move(*stored), PutOutcome::already_stored};
+  }
+  SIFKIT_TRY_ASSIGN(auto committed, with_context(std::get<BlobWriter>(slot).commit_file(path),
+                                                 "storing " + digest.text()));
+  return PutResult{std::move(committed), PutOutcome::written};
 }
 
 Result<std::optional<BlobRecord>> Cache::find_blob(const Digest& digest) {

@@ -17,6 +17,16 @@ Result<oci::BlobStream> CacheBlobSource::open_blob(const Digest& digest) const {
   return oci::BlobStream{std::move(source), size};
 }
 
+Result<oci::BlobStream> ArrivingBlobSource::open_blob(const Digest& digest) const {
+  SIFKIT_TRY_ASSIGN(auto followed, m_feed->follow(digest));
+  if (followed) {
+    if (auto* arriving = std::get_if<registry::ArrivingBlob>(&*followed)) {
+      return oci::BlobStream{std::move(arriving->source), arriving->size};
+    }
+  }
+  return CacheBlobSource(*m_cache).open_blob(digest);
+}
+
 std::string conversion_key(const ConvertOptions& options) {
   std::string key = options_key(options.squash);
   if (options.layers == LayerMode::keep_layers) {
@@ -28,6 +38,12 @@ std::string conversion_key(const ConvertOptions& options) {
 Result<CachedConversion> convert_cached(cache::Cache& cache, const Digest& manifest,
                                         const ConvertOptions& options,
                                         const SquashProgressCallback& progress) {
+  return convert_cached(cache, CacheBlobSource(cache), manifest, options, progress);
+}
+
+Result<CachedConversion> convert_cached(cache::Cache& cache, const oci::BlobSource& blobs,
+                                        const Digest& manifest, const ConvertOptions& options,
+                                        const SquashProgressCallback& progress) {
   SIFKIT_TRY(validate(options.squash));
   std::string key = conversion_key(options);
   SIFKIT_TRY_ASSIGN(auto found, cache.find_conversion(manifest, key));
@@ -38,9 +54,9 @@ Result<CachedConversion> convert_cached(cache::Cache& cache, const Digest& manif
   // directory whose process died (with the converter's own temp files in it).
   SIFKIT_TRY_ASSIGN(auto work, cache::WorkDir::create(cache.layout(), "convert"));
   std::string output = work.file("image.sif");
-  CacheBlobSource blobs(cache);
   SIFKIT_TRY_ASSIGN(auto converted, convert_image(blobs, manifest, output, options, progress));
-  SIFKIT_TRY_ASSIGN(auto stored, with_context(cache.put_file(output, std::string(k_media_oci_sif)),
+  SIFKIT_TRY_ASSIGN(auto stored, with_context(cache.put_file(output, std::string(k_media_oci_sif),
+                                                             cache::FileHandoff::move),
                                               "storing the OCI-SIF"));
   const Digest& sif = stored.blob.digest;
   SIFKIT_TRY(cache.record_conversion(manifest, key, sif));

@@ -6,6 +6,7 @@
 #include <cache/cache.h>
 #include <common/error.h>
 #include <convert/oci_convert.h>
+#include <registry/blob_feed.h>
 #include <sif/oci_blob_source.h>
 
 #include <optional>
@@ -29,6 +30,22 @@ private:
   cache::Cache* m_cache;
 };
 
+// The cache's blobs, and the blobs a pull is still fetching as they arrive
+// (registry/blob_feed.h): a conversion that runs while the pull does. Not thread-safe;
+// the cache and the feed must outlive it.
+class ArrivingBlobSource : public oci::BlobSource {
+public:
+  ArrivingBlobSource(cache::Cache& cache, registry::BlobFeed& feed)
+      : m_cache(&cache), m_feed(&feed) {}
+  // The blob `digest` streamed while it arrives, else opened in the cache; the fetch's
+  // error when it fails.
+  Result<oci::BlobStream> open_blob(const Digest& digest) const override;
+
+private:
+  cache::Cache* m_cache;
+  registry::BlobFeed* m_feed;
+};
+
 struct CachedConversion {
   Digest sif;                          // the OCI-SIF blob
   std::string path;                    // its file in the cache (read-only)
@@ -45,6 +62,10 @@ std::string conversion_key(const ConvertOptions& options);
 // convert_image.
 Result<CachedConversion> convert_cached(cache::Cache& cache, const Digest& manifest,
                                         const ConvertOptions& options,
+                                        const SquashProgressCallback& progress = {});
+// The same, reading the image from `blobs` (which hold what `cache` holds or will hold).
+Result<CachedConversion> convert_cached(cache::Cache& cache, const oci::BlobSource& blobs,
+                                        const Digest& manifest, const ConvertOptions& options,
                                         const SquashProgressCallback& progress = {});
 
 } // namespace sifkit::convert

@@ -1,3 +1,4 @@
+#include <convert/gzip_source.h>
 #include <convert/tar_reader.h>
 
 #include <algorithm>
@@ -18,6 +19,7 @@ namespace {
 // zeros without running for ever on a hostile size.
 constexpr std::int64_t k_max_file_size = std::int64_t{1} << 40;
 constexpr std::size_t k_read_buffer = 1 << 20;
+constexpr std::size_t k_sniff_size = 3; // gzip's magic and method
 
 struct ArchiveFree {
   void operator()(archive* a) const noexcept { archive_read_free(a); }
@@ -30,6 +32,7 @@ public:
 
   Result<void> open_stream() {
     SIFKIT_TRY(prepare());
+    SIFKIT_TRY(inflate_gzip_here());
     int rc = archive_read_open(m_archive.get(), this, nullptr, &TarReader::read_callback, nullptr);
     return check_open(rc);
   }
@@ -84,6 +87,31 @@ private:
     archive_read_support_filter_all(m_archive.get());
     archive_read_support_format_tar(m_archive.get());
     archive_read_support_format_empty(m_archive.get());
+    return {};
+  }
+
+  // A gzip stream is inflated by ISA-L (convert/gzip_source.h), much faster than the zlib
+  // libarchive's filter uses; libarchive then reads a plain tar. Other compressions stay
+  // with libarchive's filters.
+  Result<void> inflate_gzip_here() {
+    std::vector<std::byte> head(k_sniff_size);
+    std::size_t got = 0;
+    while (got < head.size()) {
+      auto n = m_source(std::span(head).subspan(got));
+      if (!n) {
+        return std::unexpected(std::move(n.error()).with_context(m_name));
+      }
+      if (*n == 0) {
+        break;
+      }
+      got += *n;
+    }
+    head.resize(got);
+    bool gzip = looks_like_gzip(head);
+    m_source = prepend_bytes(std::move(head), std::move(m_source));
+    if (gzip) {
+      m_source = inflate_gzip(std::move(m_source), m_name);
+    }
     return {};
   }
 

@@ -73,6 +73,7 @@ Result<oci::Descriptor> choose_entry(const oci::Index& index, const Digest& inde
 struct FetchState {
   ImageSource* source = nullptr;
   const PullProgress* progress = nullptr;
+  BlobFeed* feed = nullptr;
   std::vector<PulledBlob*> todo;
   std::atomic<std::size_t> next{0};
   std::atomic<bool> failed{false};
@@ -110,13 +111,23 @@ Result<void> fetch_one(FetchState& state, cache::Cache& cache, PulledBlob& blob)
     state.totals.total_done += blob.size;
     ++state.totals.blobs_done;
     state.emit(PullEvent::Kind::blob_reused, blob, blob.size);
+    if (state.feed != nullptr) {
+      state.feed->finished(blob.digest, std::nullopt);
+    }
     return {};
   }
   state.emit(PullEvent::Kind::blob_started, blob, 0);
   lock.unlock();
   auto& writer = std::get<cache::BlobWriter>(slot);
+  if (state.feed != nullptr) {
+    SIFKIT_TRY_ASSIGN(auto readable, writer.reader());
+    state.feed->started(blob.digest, std::move(readable));
+  }
   std::int64_t reported = 0;
   auto on_bytes = [&](std::int64_t done) {
+    if (state.feed != nullptr) {
+      state.feed->arrived(blob.digest, done);
+    }
     std::lock_guard progress_lock(state.mutex);
     state.totals.total_done += done - reported;
     reported = done;
@@ -125,6 +136,10 @@ Result<void> fetch_one(FetchState& state, cache::Cache& cache, PulledBlob& blob)
   auto fetched = state.source->fetch_blob(descriptor, writer, on_bytes);
   auto committed =
       fetched ? writer.commit() : Result<cache::BlobRecord>(std::unexpected(fetched.error()));
+  if (state.feed != nullptr) {
+    state.feed->finished(blob.digest,
+                         committed ? std::nullopt : std::optional<Error>(committed.error()));
+  }
   lock.lock();
   if (!committed) {
     return std::unexpected(
@@ -155,10 +170,11 @@ void worker(FetchState& state, cache::Cache& cache) {
 
 // Fetches `blobs` not already stored, with up to `source.max_parallel()` threads.
 Result<void> fetch_blobs(ImageSource& source, cache::Cache& cache, std::vector<PulledBlob*> blobs,
-                         const PullProgress& progress, PullResult& result) {
+                         const PullProgress& progress, BlobFeed* feed, PullResult& result) {
   FetchState state;
   state.source = &source;
   state.progress = &progress;
+  state.feed = feed;
   for (auto* blob : blobs) {
     state.totals.total_size += blob->size;
     ++state.totals.blobs_total;
@@ -178,7 +194,14 @@ Result<void> fetch_blobs(ImageSource& source, cache::Cache& cache, std::vector<P
       state.emit(PullEvent::Kind::blob_reused, *blob, blob->size);
     } else {
       state.todo.push_back(blob);
+      if (feed != nullptr) {
+        feed->expect(blob->digest, blob->size);
+      }
     }
+  }
+  if (feed != nullptr) {
+    // Only now: a reader must know every blob that will arrive before it asks for one.
+    feed->manifest_resolved(result.manifest_digest);
   }
   // The sizes come from the manifest: a hostile one could declare terabytes and fill the
   // disk before the first digest check fails.
@@ -298,9 +321,11 @@ Result<PullResult> pull_image(ImageSource& source, cache::Cache& cache, const Pu
   std::vector<PulledBlob*> blobs;
   std::set<Digest> seen;
   std::vector<Digest> children;
+  // Newest layer first: a conversion reading while the pull runs merges them in that
+  // order (the base layer, usually the largest, streams in last).
   std::vector<PulledBlob*> all{&result.config};
-  for (auto& layer : result.layers) {
-    all.push_back(&layer);
+  for (auto layer = result.layers.rbegin(); layer != result.layers.rend(); ++layer) {
+    all.push_back(&*layer);
   }
   for (PulledBlob* blob : all) {
     if (blob->size < 0) {
@@ -311,7 +336,7 @@ Result<PullResult> pull_image(ImageSource& source, cache::Cache& cache, const Pu
       children.push_back(blob->digest);
     }
   }
-  if (auto r = fetch_blobs(source, cache, blobs, progress, result); !r) {
+  if (auto r = fetch_blobs(source, cache, blobs, progress, options.feed, result); !r) {
     return context(r.error());
   }
   for (auto& layer : result.layers) { // duplicates share their first occurrence's fate

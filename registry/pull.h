@@ -8,6 +8,7 @@
 #include <cache/cache.h>
 #include <common/digest.h>
 #include <common/error.h>
+#include <registry/blob_feed.h>
 #include <registry/image_source.h>
 #include <registry/reference.h>
 #include <sif/oci_types.h>
@@ -27,6 +28,9 @@ struct PullOptions {
   // The canonical reference (ImageReference::canonical) to record in the cache; empty:
   // record no reference.
   std::string reference_name;
+  // Told the manifest and every blob as it arrives, for a reader that converts while the
+  // pull runs (registry/blob_feed.h); may be null. The caller closes it.
+  BlobFeed* feed = nullptr;
 };
 
 // One step of a pull, for progress display. Calls are serialised (never two at once),

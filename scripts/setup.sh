@@ -9,7 +9,7 @@ packages=(
   build-essential cmake ninja-build pkg-config clang-16 libclang-rt-16-dev llvm-16 clang-format git ccache
   # libraries
   catch2 libcli11-dev nlohmann-json3-dev libfmt-dev libssl-dev libarchive-dev
-  libsquashfs-dev libzstd-dev libdeflate-dev libcurl4-openssl-dev libsqlite3-dev sqlite3
+  libsquashfs-dev libzstd-dev libdeflate-dev libisal-dev libcurl4-openssl-dev libsqlite3-dev sqlite3
   libyaml-cpp-dev libtomlplusplus-dev libseccomp-dev
   # the test HTTP server's request parser
   libhttp-parser-dev

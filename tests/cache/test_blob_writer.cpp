@@ -166,3 +166,36 @@ TEST_CASE("put_file stores a file under the digest of its content", "[cache]") {
   CHECK(file->size() == 9);
   CHECK(cache.open_blob(test::digest_of("absent")).error().kind() == ErrorKind::not_found);
 }
+
+TEST_CASE("put_file moving a work file renames it into the cache under its digest, and leaves "
+          "it when the blob is already stored",
+          "[cache]") {
+  test::TempDir dir;
+  Cache cache = test::open_cache(dir.file("c"));
+  std::string work = cache.layout().temp_directory() + "/image.sif";
+  REQUIRE(write_file_atomic(work, "SIF bytes").has_value());
+  struct stat before {};
+  REQUIRE(::stat(work.c_str(), &before) == 0);
+  auto put = cache.put_file(work, "application/vnd.sylabs.sif.layer.v1.sif", FileHandoff::move);
+  REQUIRE(put.has_value());
+  CHECK(put->outcome == PutOutcome::written);
+  CHECK(put->blob.digest == test::digest_of("SIF bytes"));
+  CHECK(put->blob.size == 9);
+  std::string path = cache.blob_path(put->blob.digest);
+  struct stat after {};
+  REQUIRE(::stat(path.c_str(), &after) == 0);
+  CHECK(after.st_ino == before.st_ino); // renamed, not copied
+  CHECK((after.st_mode & 0777) == 0444);
+  CHECK_FALSE(fs::exists(work));
+  CHECK(lock_is_free(cache, put->blob.digest));
+  // Nothing of the writer's own temp file is left behind.
+  CHECK(entries(cache.layout().temp_directory()) == 0);
+
+  REQUIRE(write_file_atomic(work, "SIF bytes").has_value());
+  auto again = cache.put_file(work, "application/vnd.sylabs.sif.layer.v1.sif", FileHandoff::move);
+  REQUIRE(again.has_value());
+  CHECK(again->outcome == PutOutcome::already_stored);
+  CHECK(fs::exists(work));
+  auto verified = test::file_bytes(path);
+  CHECK(verified == "SIF bytes");
+}

@@ -154,6 +154,26 @@ TEST_CASE("gzip stores an incompressible block uncompressed", "[convert]") {
   CHECK(compressor->do_block(compressor.get(), input.data(), 0, out.data(), 16) == 0);
 }
 
+TEST_CASE("gzip compresses blocks that look random byte by byte but repeat or hold some text",
+          "[convert]") {
+  // A 3000-byte piece of random bytes repeated: its byte frequencies look uniform
+  // wherever the block is sampled, and only back references shrink it.
+  Bytes unit = random_bytes(3000, 6);
+  Bytes repeated;
+  while (repeated.size() < k_default_block_size) {
+    repeated.insert(repeated.end(), unit.begin(), unit.end());
+  }
+  repeated.resize(k_default_block_size);
+  check_round_trip(SquashOptions{}, repeated);
+  // Random bytes with a tenth of text spread among them.
+  Bytes mixed = random_bytes(k_default_block_size, 7);
+  Bytes text = text_bytes(k_default_block_size / 10, 8);
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    mixed[i * 10] = text[i];
+  }
+  check_round_trip(SquashOptions{}, mixed);
+}
+
 TEST_CASE("gzip returns 0 when the result does not fit the output buffer", "[convert]") {
   auto compressor = require_compressor(make_compressor(SquashOptions{}));
   Bytes input = text_bytes(k_default_block_size, 5);

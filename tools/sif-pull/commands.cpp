@@ -4,6 +4,7 @@
 #include <cache/holder.h>
 #include <convert/cached_convert.h>
 #include <convert/copy_out.h>
+#include <convert/pull_convert.h>
 #include <convert/reference_sif.h>
 #include <registry/oci_layout_writer.h>
 #include <registry/pull.h>
@@ -73,26 +74,45 @@ convert::ReferenceOptions source_options(const PullCommandOptions& o) {
                                       : convert::WhenOffline::fail);
 }
 
-// Converts the pulled image through the cache (reusing an earlier conversion with the
-// same options) and copies the OCI-SIF to `path`; returns the JSON `output` field.
-Result<Json> write_sif(cache::Cache& cache, const Digest& manifest,
-                       const convert::ConvertOptions& options, const std::string& path,
-                       bool quiet) {
-  ConvertDisplay display = convert_display(quiet);
-  auto converted =
-      convert::convert_cached(cache, manifest, options, make_squash_progress(display, "sif-pull"));
-  finish_squash_progress(display);
-  SIFKIT_TRY_ASSIGN(auto copied, converted ? convert::copy_file_atomic(converted->path, path)
-                                           : std::unexpected(converted.error()));
+// The JSON `output` field for the OCI-SIF `converted` copied to `path`, telling so unless
+// `quiet`.
+Result<Json> copy_sif_out(const convert::CachedConversion& converted, const std::string& path,
+                          bool quiet) {
+  SIFKIT_TRY_ASSIGN(auto copied, convert::copy_file_atomic(converted.path, path));
   if (!quiet) {
     std::fprintf(stderr, "sif-pull: wrote %s (%s, %s)\n", path.c_str(),
                  human_bytes(copied.bytes).c_str(),
-                 converted->reused ? "already converted in the cache" : "converted");
+                 converted.reused ? "already converted in the cache" : "converted");
   }
   return Json{{"path", path},
-              {"sif", converted->sif.text()},
+              {"sif", converted.sif.text()},
               {"size", copied.bytes},
-              {"reused", converted->reused}};
+              {"reused", converted.reused}};
+}
+
+// Pulls the image and converts it at once (through the cache, reusing an earlier
+// conversion with the same options), then copies the OCI-SIF to `path`.
+struct PulledSif {
+  registry::PullResult pulled;
+  Json output;
+};
+Result<PulledSif> pull_sif(convert::OpenedReference& opened,
+                           const convert::ReferenceOptions& source,
+                           const convert::ConvertOptions& options, ProgressStyle style,
+                           const std::string& path, bool quiet) {
+  ConvertDisplay display = convert_display(quiet);
+  auto on_pulled = [style](const registry::PullResult& pulled) {
+    finish_progress(style);
+    print_summary(style, pulled);
+  };
+  auto done = convert::pull_and_convert(opened, source, options, on_pulled,
+                                        make_squash_progress(display, "sif-pull"));
+  finish_squash_progress(display);
+  if (!done) {
+    return std::unexpected(done.error());
+  }
+  SIFKIT_TRY_ASSIGN(auto output, copy_sif_out(done->converted, path, quiet));
+  return PulledSif{std::move(done->pulled), std::move(output)};
 }
 
 } // namespace
@@ -107,19 +127,22 @@ Result<void> run_pull(const PullCommandOptions& options) {
   }
   ProgressStyle style = progress_style(options.quiet);
   source.pull_progress = make_progress(style);
-  auto pull = convert::pull_reference(opened, source);
-  finish_progress(style);
-  if (!pull) {
-    return std::unexpected(pull.error());
-  }
-  // WhenOffline::fail: a result is always a pull that ran.
-  const registry::PullResult& pulled = *pull->pulled;
-  print_summary(style, pulled);
+  registry::PullResult pulled;
   Json output = nullptr;
   if (options.output) {
-    SIFKIT_TRY_ASSIGN(auto written, write_sif(cache, pulled.manifest_digest, conversion,
-                                              *options.output, options.quiet));
-    output = std::move(written);
+    SIFKIT_TRY_ASSIGN(auto done,
+                      pull_sif(opened, source, conversion, style, *options.output, options.quiet));
+    pulled = std::move(done.pulled);
+    output = std::move(done.output);
+  } else {
+    auto pull = convert::pull_reference(opened, source);
+    finish_progress(style);
+    if (!pull) {
+      return std::unexpected(pull.error());
+    }
+    // WhenOffline::fail: a result is always a pull that ran.
+    pulled = std::move(*pull->pulled);
+    print_summary(style, pulled);
   }
   Json layout = nullptr;
   if (options.oci_layout) {
