@@ -92,11 +92,16 @@ Result<void> validate(const SquashOptions& options) {
   return {};
 }
 
+// Raised whenever the writer's bytes for the same input and options change (2: blocks that
+// do not compress are stored without trying), so a cache never serves a conversion the
+// current writer would not make.
+constexpr int k_writer_revision = 2;
+
 std::string options_key(const SquashOptions& options) {
   // The effective level, so that an explicit default and no level share one cache entry.
   int level = options.level.value_or(default_level(options.compressor));
-  return fmt::format("squashfs;{};level={};block={}", compressor_name(options.compressor), level,
-                     options.block_size);
+  return fmt::format("squashfs;{};level={};block={};writer={}", compressor_name(options.compressor),
+                     level, options.block_size, k_writer_revision);
 }
 
 unsigned worker_count(const SquashOptions& options) {

@@ -47,7 +47,7 @@ int default_level(Compressor compressor);
 // size (power of two between 4 KiB and 1 MiB); `usage` with the reason otherwise.
 Result<void> validate(const SquashOptions& options);
 // Canonical text of the options that shape the output (not `threads`), e.g.
-// "squashfs;gzip;level=5;block=131072" — the cache's conversion key.
+// "squashfs;gzip;level=5;block=131072;writer=2" — the cache's conversion key.
 std::string options_key(const SquashOptions& options);
 // Worker count to use: `options.threads`, or the online CPUs when 0 (at least 1).
 unsigned worker_count(const SquashOptions& options);

@@ -84,7 +84,7 @@ TEST_CASE("block sizes must be powers of two between 4 KiB and 1 MiB", "[convert
 
 TEST_CASE("options_key is stable and ignores threads", "[convert]") {
   SquashOptions options;
-  CHECK(options_key(options) == "squashfs;gzip;level=5;block=131072");
+  CHECK(options_key(options) == "squashfs;gzip;level=5;block=131072;writer=2");
 
   SquashOptions threaded = options;
   threaded.threads = 7;
@@ -98,10 +98,10 @@ TEST_CASE("options_key is stable and ignores threads", "[convert]") {
   other.compressor = Compressor::zstd;
   other.level = 19;
   other.block_size = 1024 * 1024;
-  CHECK(options_key(other) == "squashfs;zstd;level=19;block=1048576");
+  CHECK(options_key(other) == "squashfs;zstd;level=19;block=1048576;writer=2");
   other.compressor = Compressor::xz;
   other.level.reset();
-  CHECK(options_key(other) == "squashfs;xz;level=0;block=1048576");
+  CHECK(options_key(other) == "squashfs;xz;level=0;block=1048576;writer=2");
 }
 
 TEST_CASE("worker_count uses the given threads or at least one per online CPU", "[convert]") {
