@@ -126,11 +126,11 @@ Result<Database> Database::open(const std::string& path, std::chrono::millisecon
   // wrote a few rows. Committed rows are as safe in the log as in the index; SQLite
   // checkpoints the log as it grows (every 1000 pages) and readers use it either way.
   int persist = 1;
-  if (int rc = sqlite3_file_control(db.m_db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
+  if (rc = sqlite3_file_control(db.m_db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
       rc != SQLITE_OK) {
     return std::unexpected(sqlite_error(db.m_db, rc, "opening index " + path));
   }
-  if (int rc = sqlite3_db_config(db.m_db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
+  if (rc = sqlite3_db_config(db.m_db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
       rc != SQLITE_OK) {
     return std::unexpected(sqlite_error(db.m_db, rc, "opening index " + path));
   }
