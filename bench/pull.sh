@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 source bench/lib.sh
 build=${1:-build}
 runs=${2:-5}
-default_image=fixtures/oci-sif-upstream/test/images/many-layers:latest
+default_image=fixtures/oci-sif-upstream/test/images/many-layers
 [ -d /tmp/sif-testbed/oci/debian ] && default_image=/tmp/sif-testbed/oci/debian:bookworm
 image=${3:-$default_image}
 for tool in docker-registry skopeo; do
