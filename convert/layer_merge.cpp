@@ -219,25 +219,23 @@ Result<void> MergeState::make_opaque(const Entry& e, const std::string& dir_path
   return {};
 }
 
-namespace {
-
-Result<void> handle_entry(MergeState& m, std::uint32_t position, Entry& e, EntryReader& reader) {
-  WhiteoutMode mode = m.modes[m.layer];
+EntryRole entry_role(WhiteoutMode mode, Entry& e, std::string& target) {
   std::string_view path = e.path;
   std::size_t slash = path.rfind('/');
   std::string_view name = slash == std::string_view::npos ? path : path.substr(slash + 1);
-  std::string dir =
-      slash == std::string_view::npos ? std::string() : std::string(path.substr(0, slash));
+  std::string_view dir =
+      slash == std::string_view::npos ? std::string_view() : path.substr(0, slash);
   if (mode != WhiteoutMode::literal && name.starts_with(k_whiteout_prefix)) {
-    if (name == k_opaque_marker)
-      return m.make_opaque(e, dir);
-    std::string_view hidden = name.substr(k_whiteout_prefix.size());
-    if (hidden.empty() || hidden == "." || hidden == "..") {
-      return m.entry_error(e.path, "is a whiteout without a valid name");
+    if (name == k_opaque_marker) {
+      target = dir;
+      return EntryRole::opaque_marker;
     }
-    std::string target = dir.empty() ? std::string(hidden) : dir + "/" + std::string(hidden);
+    std::string_view hidden = name.substr(k_whiteout_prefix.size());
+    if (hidden.empty() || hidden == "." || hidden == "..")
+      return EntryRole::bad_whiteout;
+    target = dir.empty() ? std::string(hidden) : fmt::format("{}/{}", dir, hidden);
     if (mode == WhiteoutMode::interpret)
-      return m.whiteout(e, target);
+      return EntryRole::whiteout;
     // overlayfs spells a whiteout as a character device 0:0 at the name itself.
     e.path = std::move(target);
     e.type = EntryType::char_device;
@@ -246,31 +244,54 @@ Result<void> handle_entry(MergeState& m, std::uint32_t position, Entry& e, Entry
     e.size = 0;
     e.xattrs.clear();
   }
-  if (e.path.empty())
+  return e.path.empty() ? EntryRole::root : EntryRole::entry;
+}
+
+namespace {
+
+Result<void> handle_entry(MergeState& m, std::uint32_t position, Entry& e, EntryReader& reader) {
+  std::string target;
+  switch (entry_role(m.modes[m.layer], e, target)) {
+  case EntryRole::opaque_marker:
+    return m.make_opaque(e, target);
+  case EntryRole::whiteout:
+    return m.whiteout(e, target);
+  case EntryRole::bad_whiteout:
+    return m.entry_error(e.path, "is a whiteout without a valid name");
+  case EntryRole::root:
     return {}; // the root keeps 0:0 0755 mtime 0, as SingularityCE's
-  Record& record = m.index[m.layer].records.assign(
-      e.path, position, e.type,
-      e.type == EntryType::hardlink ? std::string_view(e.link_target) : std::string_view());
+  case EntryRole::entry:
+    break;
+  }
+  LayerIndex& li = m.index[m.layer];
+  if (li.records_deferred && e.type == EntryType::hardlink)
+    SIFKIT_TRY(build_deferred_records(m, position));
+  Record* record = nullptr;
+  if (!li.records_deferred) {
+    record = &li.records.assign(e.path, position, e.type,
+                                e.type == EntryType::hardlink ? std::string_view(e.link_target)
+                                                              : std::string_view());
+  }
   SIFKIT_TRY_ASSIGN(Node * node, m.place(e));
-  if (node != nullptr)
-    ++node->serial;
   if (node == nullptr) {
     ++m.stats.entries_hidden;
-    m.index[m.layer].records.set_hidden(record, std::make_unique<Entry>(std::move(e)));
-    return {};
+    if (record != nullptr)
+      li.records.set_hidden(*record, std::make_unique<Entry>(std::move(e)));
+    return {}; // a deferred record is built from the entry read again
   }
-  if (e.type == EntryType::directory) {
-    record.inode = node->inode;
-    return {};
-  }
+  ++node->serial;
   if (e.type == EntryType::hardlink) {
     node->inode = nullptr; // resolved once every layer is read
-    m.pending.push_back({node, node->serial, m.layer, &record, e.path});
+    m.pending.push_back({node, node->serial, m.layer, record, e.path});
     return {};
   }
-  Inode& inode = m.tree.new_inode(e);
-  node->inode = &inode;
-  record.inode = &inode;
+  if (e.type != EntryType::directory)
+    node->inode = &m.tree.new_inode(e);
+  Inode& inode = *node->inode;
+  if (record != nullptr)
+    record->inode = &inode;
+  else
+    li.placed[position] = &inode;
   if (e.type == EntryType::file) {
     auto added = m.writer.add_file(inode, reader, e.size);
     if (!added)
@@ -285,6 +306,8 @@ Result<void> handle_entry(MergeState& m, std::uint32_t position, Entry& e, Entry
 Result<void> read_layer(MergeState& m) {
   const LayerInput& input = m.layers[m.layer];
   SIFKIT_TRY_ASSIGN(auto reader, with_context(input.open(), input.name));
+  LayerIndex& li = m.index[m.layer];
+  li.records_deferred = m.pending.empty();
   for (std::uint32_t position = 0;; ++position) {
     // Once per entry: the context line is added on failure only (with_context copies it
     // every time).
@@ -294,10 +317,13 @@ Result<void> read_layer(MergeState& m) {
     if (!*entry)
       break;
     m.tree.add_input(input_bytes(**entry));
+    if (li.records_deferred)
+      li.placed.push_back(nullptr);
     SIFKIT_TRY(handle_entry(m, position, **entry, *reader));
     if (auto room = m.tree.check_capacity(); !room)
       return std::unexpected(std::move(room.error()).with_context(input.name));
   }
+  li.placed = {}; // no link can name this layer's entries
   if (m.modes[m.layer] == WhiteoutMode::overlay) {
     // overlayfs marks an opaque directory with this xattr instead of a marker file.
     for (const std::string& dir : m.index[m.layer].opaque) {

@@ -10,6 +10,11 @@ namespace {
 
 constexpr int k_max_link_chain = 64;
 
+std::unexpected<Error> changed_between_reads(const MergeState& m, int layer) {
+  return fail(ErrorKind::corrupt_input,
+              fmt::format("{}: changed between two reads", m.layers[layer].name));
+}
+
 // True when layer `k` hides `path` from the layers below it without naming it: a
 // whiteout or opaque marker on an ancestor, or an ancestor that is not a directory.
 bool blocks(const LayerIndex& li, std::string_view path) {
@@ -93,10 +98,8 @@ Result<void> fetch_hidden_content(MergeState& m, int layer) {
   SIFKIT_TRY_ASSIGN(auto reader, m.layers[layer].open());
   for (std::uint32_t position = 0; !fetch.empty(); ++position) {
     SIFKIT_TRY_ASSIGN(auto entry, reader->next());
-    if (!entry) {
-      return fail(ErrorKind::corrupt_input,
-                  fmt::format("{}: changed between two reads", m.layers[layer].name));
-    }
+    if (!entry)
+      return changed_between_reads(m, layer);
     auto it = fetch.find(position);
     if (it == fetch.end())
       continue;
@@ -107,6 +110,34 @@ Result<void> fetch_hidden_content(MergeState& m, int layer) {
 }
 
 } // namespace
+
+Result<void> build_deferred_records(MergeState& m, std::uint32_t end) {
+  LayerIndex& li = m.index[m.layer];
+  const LayerInput& input = m.layers[m.layer];
+  SIFKIT_TRY_ASSIGN(auto reader, with_context(input.open(), input.name));
+  for (std::uint32_t position = 0; position < end; ++position) {
+    auto entry = reader->next();
+    if (!entry)
+      return std::unexpected(std::move(entry.error()).with_context(input.name));
+    if (!*entry)
+      return changed_between_reads(m, m.layer);
+    Entry& e = **entry;
+    std::string target;
+    if (entry_role(m.modes[m.layer], e, target) != EntryRole::entry)
+      continue;
+    // The first read placed no hardlink before `end`, and gave each object its entry's type.
+    Inode* inode = li.placed[position];
+    if (e.type == EntryType::hardlink || (inode != nullptr && inode->type != e.type))
+      return changed_between_reads(m, m.layer);
+    Record& record = li.records.assign(e.path, position, e.type, {});
+    record.inode = inode;
+    if (inode == nullptr) // hidden by an upper layer
+      li.records.set_hidden(record, std::make_unique<Entry>(std::move(e)));
+  }
+  li.records_deferred = false;
+  li.placed = {};
+  return {};
+}
 
 Result<void> resolve_links(MergeState& m) {
   for (PendingLink& link : m.pending) {

@@ -8,6 +8,7 @@
 #include <convert/record_table.h>
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <span>
@@ -26,6 +27,12 @@ struct Fetch {
 
 struct LayerIndex {
   RecordTable records;
+  // While no hardlink can need this layer's records (none pending from upper layers when
+  // the layer starts, none met in it yet) they are not kept: only the object each entry
+  // got, by position (null when hidden or when the entry makes no record), to build them
+  // from a second read of the layer once a hardlink turns up (build_deferred_records).
+  bool records_deferred = false;
+  std::deque<Inode*> placed;
   std::unordered_set<std::string> whiteouts; // paths this layer whites out
   std::unordered_set<std::string> opaque;    // directories this layer makes opaque
   std::map<std::uint32_t, Fetch> fetch;      // content needed by links, read in a second pass
@@ -38,6 +45,20 @@ struct PendingLink {
   Record* record = nullptr;
   std::string path;
 };
+
+// What an entry of a layer is once its name is read as the layer's whiteout mode says.
+enum class EntryRole {
+  opaque_marker, // makes its directory opaque
+  whiteout,      // hides a path of lower layers
+  bad_whiteout,  // a whiteout without a valid name
+  root,          // the root itself: changes nothing
+  entry,         // placed in the tree, with a record
+};
+
+// The role of `e` in a layer of whiteout mode `mode`; `target` gets the directory an
+// opaque marker names or the path a whiteout hides. In overlay mode a whiteout becomes
+// the character device 0:0 overlayfs uses, at the path it hides (role entry).
+EntryRole entry_role(WhiteoutMode mode, Entry& e, std::string& target);
 
 // The components of normalised `path` ("" has none).
 std::vector<std::string_view> split_path(std::string_view path);
@@ -90,6 +111,11 @@ struct MergeState {
   Result<void> whiteout(const Entry& e, const std::string& target);
   Result<void> make_opaque(const Entry& e, const std::string& dir_path);
 };
+
+// Builds the records of the entries before position `end` of the current layer, whose
+// records were deferred, from a second read of the layer; the layer keeps its records
+// from then on. corrupt_input when the layer reads differently the second time.
+Result<void> build_deferred_records(MergeState& m, std::uint32_t end);
 
 // Resolves every hardlink left open by the merge, then reads the content of targets
 // upper layers had hidden (merge_links.cpp). Errors name the layer and the link.
