@@ -6,6 +6,7 @@
 #   bench/small_files.sh [BUILD_DIR] [RUNS] [THREADS] [ENTRIES_RSS...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 build=$(realpath "${1:-build}")
 runs=${2:-3}
 threads=${3:-$(nproc)}
@@ -54,10 +55,15 @@ awk -v a="$ms_ours" -v b="$ms_tar2sqfs" -v k="$kb_ours" \
   'BEGIN {printf "sif-squash / tar2sqfs: time %.2f (target <= 0.2); peak RSS %.1f MiB (target <= 64)\n", a / b, k / 1024}'
 
 rm -f "$work/small.tar"
+rows=$(bench_row "many small files: 200,000 (CPU $cpu_ours vs $cpu_tar2sqfs s)" ours "tar2sqfs" tar2sqfs)
 for count in "${big_counts[@]}"; do
   python3 bench/make_small_files.py "$work/big.tar" "$count"
   runs=1 measure big "$squash" --quiet --format squashfs --threads "$threads" "tar:$work/big.tar" -o "$work/out.sqfs"
   awk -v n="$count" -v k="$kb_big" -v ms="$ms_big" \
     'BEGIN {printf "sif-squash, %d files: peak RSS %.1f MiB (%.0f bytes per entry), wall %d ms\n", n, k / 1024, k * 1024 / n, ms}'
+  rows+=$'\n'$(bench_row "many small files: $count (one run)" big "" "")
   rm -f "$work/big.tar"
 done
+echo
+bench_header
+echo "$rows"
