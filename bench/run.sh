@@ -127,6 +127,20 @@ fresh_mount_run() {
   umount "$f/rootfs" "$f/upper" "$f/layer"
 }
 echo "| loop mount + overlay + crun run + umount, by hand (fresh mounts) | $(median_ms fresh_mount_run) |"
+# The floor with nothing but the essentials (bench/fresh_floor.cpp: private mount
+# namespace, tmpfs bundle, autoclear loop device, squashfs + overlay, config.json copied,
+# crun run, exit: the kernel tears down), on the umoci bundle's config.
+python3 - "$work" <<'PY'
+import json, sys
+work = sys.argv[1]
+c = json.load(open(f"{work}/bundle/config.json"))
+c["root"]["path"] = "rootfs"
+json.dump(c, open(f"{work}/floor-config.json", "w"))
+PY
+mkdir "$work/floor"
+floor_run() { "$build/bench/fresh_floor" "$work/floor" "$work/image.sif" "$offset" "$work/floor-config.json" crun "$(next_id)"; }
+floor_ms=$(median_ms floor_run)
+echo "| the floor: private namespace + loop + squashfs + overlay + crun run, no teardown (bench/fresh_floor) | $floor_ms |"
 # What the kernel's decompressor costs a run that mounts afresh: the image's /bin/true
 # executed straight from a squashfs mounted just before (no container; the mount and the
 # unmount are outside the timed command). With gzip blocks this alone is about a crun run.
@@ -207,5 +221,6 @@ row() { # case, sif-run's "wall | cpu", peer label, the peer's
 echo
 bench_header
 row "start-up, root: sif-run exec img /bin/true" "${sifrun_crun:-}" "crun run, ready bundle" "$crun_ms"
+row "start-up floor, root: bench/fresh_floor (essentials only)" "${floor_ms:-}" "crun run, ready bundle" "$crun_ms"
 row "start-up, root: sif-run --runtime runc" "${sifrun_runc:-}" "runc run, ready bundle" "$runc_ms"
 row "start-up, $plain: sif-run exec img /bin/true" "${sifrun_plain_ms:-}" "rootless crun run" "${crun_plain_ms:-}"
