@@ -1,7 +1,6 @@
 #include <common/text_arena.h>
 
 #include <algorithm>
-#include <cstring>
 
 namespace sifkit {
 
@@ -21,8 +20,9 @@ const char* TextArena::store(std::string_view a, std::string_view b) {
     m_capacity += chunk;
   }
   char* out = m_at;
-  std::memcpy(out, a.data(), a.size());
-  std::memcpy(out + a.size(), b.data(), b.size());
+  // An empty view may hold a null pointer, which memcpy must never be given.
+  std::copy(a.begin(), a.end(), out);
+  std::copy(b.begin(), b.end(), out + a.size());
   out[a.size() + b.size()] = '\0';
   m_at += size;
   m_left -= size;
