@@ -211,6 +211,15 @@ void write_bytes(const std::string& path, const std::string& bytes) {
   }
 }
 
+std::vector<std::string> write_tars(const TempDir& tmp, const std::vector<Layer>& layers) {
+  std::vector<std::string> paths;
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    paths.push_back(tmp.file(fmt::format("layer{}.tar", i + 1)));
+    write_bytes(paths.back(), build_tar(layers[i]));
+  }
+  return paths;
+}
+
 OciImage write_oci_image(const std::string& dir, const std::vector<Layer>& layers,
                          const std::string& tag, const std::string& runtime_config) {
   OciImage image{dir, tag, {}};

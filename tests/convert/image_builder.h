@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "support/fixtures.h"
+
 namespace sifkit::test {
 
 enum class TarKind { file, directory, symlink, hardlink, char_device, block_device, fifo };
@@ -54,6 +56,8 @@ std::string gzip(const std::string& bytes);
 std::string raw_tar_header(const std::string& name, std::int64_t size);
 // Writes `bytes` to `path`, failing the test on error.
 void write_bytes(const std::string& path, const std::string& bytes);
+// Writes each layer as a plain tar `layerN.tar` in `tmp` and returns their paths.
+std::vector<std::string> write_tars(const TempDir& tmp, const std::vector<Layer>& layers);
 
 // An OCI image layout on disk: `dir` with one manifest tagged `tag`, and each layer's
 // gzip blob path (oldest first).

@@ -16,16 +16,6 @@ namespace sifkit::test {
 
 namespace {
 
-// Writes each layer as a plain tar in `tmp` and returns their paths.
-std::vector<std::string> write_tars(const TempDir& tmp, const std::vector<Layer>& layers) {
-  std::vector<std::string> paths;
-  for (std::size_t i = 0; i < layers.size(); ++i) {
-    paths.push_back(tmp.file(fmt::format("layer{}.tar", i + 1)));
-    write_bytes(paths.back(), build_tar(layers[i]));
-  }
-  return paths;
-}
-
 // The content of `path` in squashfs `image` (unsquashfs -cat).
 std::string cat(const std::string& image, const std::string& path) {
   CommandResult r = run_command(fmt::format("unsquashfs -cat '{}' '{}'", image, path));

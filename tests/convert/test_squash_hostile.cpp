@@ -15,16 +15,6 @@ namespace sifkit::test {
 
 namespace {
 
-// Writes each layer as a plain tar in `tmp` and returns their paths.
-std::vector<std::string> write_tars(const TempDir& tmp, const std::vector<Layer>& layers) {
-  std::vector<std::string> paths;
-  for (std::size_t i = 0; i < layers.size(); ++i) {
-    paths.push_back(tmp.file(fmt::format("layer{}.tar", i + 1)));
-    write_bytes(paths.back(), build_tar(layers[i]));
-  }
-  return paths;
-}
-
 Result<convert::SquashStats> squash(const std::vector<std::string>& paths, const std::string& out) {
   auto inputs = tar_layer_inputs(paths);
   return convert::squash_layers(inputs, out, convert::SquashOptions{});

@@ -204,7 +204,7 @@ void RunCase::check_clean() const {
   CHECK(leftovers() == "");
 }
 
-std::vector<std::string> session_entries(const std::string& state_dir) {
+void check_session_holds_no_scratch(const std::string& state_dir) {
   std::vector<std::string> names;
   for (const auto& run : std::filesystem::directory_iterator(state_dir + "/runs")) {
     for (const auto& entry : std::filesystem::directory_iterator(run.path())) {
@@ -212,7 +212,15 @@ std::vector<std::string> session_entries(const std::string& state_dir) {
     }
   }
   std::sort(names.begin(), names.end());
-  return names;
+  std::string seen;
+  for (const auto& name : names) {
+    seen += name + " ";
+  }
+  INFO("session entries: " << seen);
+  CHECK(std::find(names.begin(), names.end(), "bundle") != names.end());
+  for (const char* scratch : {"mounts.json", "layers", "overlay", "files"}) {
+    CHECK(std::find(names.begin(), names.end(), scratch) == names.end());
+  }
 }
 
 std::string unique_sleep() {

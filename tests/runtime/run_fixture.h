@@ -57,8 +57,10 @@ std::string run_leftovers(const std::string& sif, const std::string& state_dir);
 // with `why_root` (what root is needed for) or the missing busybox, and returns false.
 bool can_run_containers_as_root(const std::string& why_root);
 
-// The names in every run session under `state_dir`/runs (sorted), as the host sees them.
-std::vector<std::string> session_entries(const std::string& state_dir);
+// Checks, as the host sees them, that the run sessions under `state_dir`/runs hold a
+// bundle but none of a run's scratch files (mount record, layer and overlay directories,
+// generated files): those live in the run's own mount namespace.
+void check_session_holds_no_scratch(const std::string& state_dir);
 
 // A `sleep N` command whose command line no other process has, so a test can find it.
 std::string unique_sleep();

@@ -203,16 +203,7 @@ TEST_CASE("a root run's mounts and scratch files are never the host's: no mount 
     int container_pid = wait_for_process(sleep);
     REQUIRE(container_pid != 0);
     // The session as the host sees it while the container runs.
-    auto names = session_entries(state);
-    std::string seen;
-    for (const auto& name : names) {
-      seen += name + " ";
-    }
-    INFO("session entries: " << seen);
-    CHECK(std::find(names.begin(), names.end(), "bundle") != names.end());
-    for (const char* scratch : {"mounts.json", "layers", "overlay", "files"}) {
-      CHECK(std::find(names.begin(), names.end(), scratch) == names.end());
-    }
+    check_session_holds_no_scratch(state);
     auto mounted = run_command("grep -c " + shell_quote(state) + " /proc/self/mountinfo");
     CHECK(mounted.out == "0\n");
     ::kill(container_pid, SIGKILL);

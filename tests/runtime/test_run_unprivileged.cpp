@@ -115,16 +115,7 @@ TEST_CASE("a plain account's mounts and scratch files are never the host's: no m
       int container_pid = wait_for_process(sleep);
       REQUIRE(container_pid != 0);
       // The session as the host sees it while the container runs.
-      auto names = session_entries(c.state);
-      std::string seen;
-      for (const auto& name : names) {
-        seen += name + " ";
-      }
-      INFO("session entries: " << seen);
-      CHECK(std::find(names.begin(), names.end(), "bundle") != names.end());
-      for (const char* scratch : {"mounts.json", "layers", "overlay", "files"}) {
-        CHECK(std::find(names.begin(), names.end(), scratch) == names.end());
-      }
+      check_session_holds_no_scratch(c.state);
       if (kill_sif_run) {
         ::kill(sif_run_pid, SIGKILL);
         REQUIRE(wait_until_gone(sif_run_pid));
